@@ -1,0 +1,62 @@
+// clonelab_clone: the clone(2) trampoline for aarch64.
+//
+// C signature (AAPCS64):
+//   long clonelab_clone(unsigned long flags, void *stack, int *parent_tid, int *child_tid,
+//                       unsigned long tls, int (*entry)(void *), void *arg);
+//                       x0                 x1           x2               x3
+//                       x4                 x5                        x6
+//
+// Kernel order on aarch64 (CONFIG_CLONE_BACKWARDS): clone(flags, stack, parent_tid, tls, child_tid)
+// in x0..x4, number in x8. tls and child_tid are swapped relative to x86_64, so the first three
+// instructions below exchange x3 and x4.
+//
+// The child, at its first instruction (the one after `svc`):
+//
+//     registers                        child stack (the `stack` argument)
+//     x0  = 0        (the only way     +------------------------+ <- stack top, 16-byte aligned
+//                     it knows it is   |   (nothing pushed)     |    sp = stack
+//                     the child)       |            |           |
+//     sp  = stack                      |            v grows     |
+//     x5  = entry    (kept by svc)     |         down           |
+//     x6  = arg      (kept by svc)     +------------------------+ <- lowest usable byte
+//     x29, x30 = parent's (cleared next)    [ guard page, PROT_NONE ]
+//     tpidr_el0 = parent's unless CLONE_SETTLS
+//
+// `svc` preserves every register but x0, and the child gets a copy of them all, so entry and
+// arg ride in x5 and x6 and never touch the child stack. Works with stack = 0 (fork-like) too.
+
+    .text
+    .globl  clonelab_clone
+    .hidden clonelab_clone
+    .type   clonelab_clone, %function
+    .p2align 4
+clonelab_clone:
+    mov     x9, x3                  // x9 = child_tid, parked
+    mov     x3, x4                  // x3 = tls: aarch64 clone takes tls 4th
+    mov     x4, x9                  // x4 = child_tid: and child_tid 5th
+    mov     x8, #{SYS_clone}        // x8 = __NR_clone
+    svc     #0                      // x0 flags, x1 stack, x2 parent_tid, x3 tls, x4 child_tid
+    cbz     x0, clonelab_child_start // x0 = 0: we are the child
+    ret                             // parent: return tid or -errno in x0
+    .size   clonelab_clone, . - clonelab_clone
+
+// The child's first frame, shared with clone3.s. Expects entry in x5 and arg in x6.
+    .globl  clonelab_child_start
+    .hidden clonelab_child_start
+    .type   clonelab_child_start, %function
+    .p2align 4
+clonelab_child_start:
+    .cfi_startproc
+    .cfi_personality 0x1b, {personality} // a panic unwinding up to here stops here: see child_personality
+    .cfi_undefined x30              // DWARF unwinders: no caller above this frame
+    mov     x29, xzr                // frame pointer 0: frame-record walkers stop here
+    mov     x30, xzr                // link register 0: there is nowhere to return to
+    mov     x9, sp                  // x9 = sp (AND cannot read sp directly)
+    and     sp, x9, #-16            // AAPCS64: sp 16-byte aligned
+    mov     x0, x6                  // x0 = arg
+    blr     x5                      // w0 = entry(arg)
+    mov     x8, #{SYS_exit}         // x8 = __NR_exit: ends this thread only, never exit_group
+    svc     #0                      // x0 = exit status = entry's return value; the child ends here
+    udf     #0                      // unreachable: trap if it ever returns
+    .cfi_endproc
+    .size   clonelab_child_start, . - clonelab_child_start

@@ -1,0 +1,35 @@
+// clonelab_clone3: the clone3(2) trampoline for aarch64.
+//
+// C signature (AAPCS64):
+//   long clonelab_clone3(struct clone_args *args, size_t size, int (*entry)(void *), void *arg);
+//                        x0                       x1           x2                     x3
+//
+// Kernel: clone3(args, size) in x0, x1, number in x8. args->stack is the LOWEST byte of the
+// child stack and args->stack_size its length; the kernel starts the child at
+// sp = stack + stack_size.
+//
+// The child, at its first instruction (the one after `svc`):
+//
+//     registers                        child stack
+//     x0  = 0                          +------------------------+ <- args->stack + args->stack_size
+//     sp  = stack + stack_size         |   (nothing pushed)     |    = sp, 16-byte aligned
+//     x5  = entry    (kept by svc)     |            |           |
+//     x6  = arg      (kept by svc)     |            v           |
+//     x1  = size (stale)               +------------------------+ <- args->stack (lowest byte)
+//     tpidr_el0 = parent's unless CLONE_SETTLS  [ guard page, PROT_NONE ]
+//
+// The child then continues in clonelab_child_start (clone.s), like a clone child.
+
+    .text
+    .globl  clonelab_clone3
+    .hidden clonelab_clone3
+    .type   clonelab_clone3, %function
+    .p2align 4
+clonelab_clone3:
+    mov     x5, x2                  // x5 = entry, where clonelab_child_start expects it
+    mov     x6, x3                  // x6 = arg
+    mov     x8, #{SYS_clone3}       // x8 = __NR_clone3
+    svc     #0                      // x0 = &clone_args, x1 = sizeof(clone_args)
+    cbz     x0, clonelab_child_start // x0 = 0: we are the child
+    ret                             // parent: return tid or -errno in x0
+    .size   clonelab_clone3, . - clonelab_clone3

@@ -1,0 +1,42 @@
+//! Build script: refuse targets clonelab cannot support, and rebuild when the
+//! hand-written assembly under `arch/` changes (global_asm! pulls it in with
+//! include_str!, which cargo does not track on its own for non-Rust files in
+//! every version).
+
+use std::env;
+
+fn main() {
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let pointer_width = env::var("CARGO_CFG_TARGET_POINTER_WIDTH").unwrap_or_default();
+
+    if os != "linux" {
+        fail(&format!(
+            "clonelab issues Linux system calls directly; target OS `{os}` is not Linux"
+        ));
+    }
+    let supported = ["x86_64", "aarch64"];
+    if !supported.contains(&arch.as_str()) || pointer_width != "64" {
+        fail(&format!(
+            "clonelab has trampolines for {supported:?} (64-bit) only; target arch is `{arch}` \
+             ({pointer_width}-bit). Add arch/{arch}/clone.s, clone3.s and src/arch/{arch}.rs to port it."
+        ));
+    }
+
+    for file in ["clone.s", "clone3.s"] {
+        let path = format!("arch/{arch}/{file}");
+        if !std::path::Path::new(&path).exists() {
+            fail(&format!("missing trampoline {path}"));
+        }
+        println!("cargo:rerun-if-changed={path}");
+    }
+    println!("cargo:rerun-if-changed=arch");
+    println!("cargo:rerun-if-changed=build.rs");
+    // Tell the crate which arch directory it was built from (printed by the tour).
+    println!("cargo:rustc-env=CLONELAB_ARCH_DIR=arch/{arch}");
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1);
+}

@@ -1,0 +1,151 @@
+//! The raw calls: `clone` and `clone3`, every argument exposed.
+//!
+//! Both check what can be checked before the syscall (flag encoding, signal
+//! range, stack alignment, a stack for CLONE_VM) and return [`Error`]; what the
+//! kernel refuses comes back as [`Error::Kernel`] with the clone(2) rule the
+//! request broke, when clonelab knows it. The child side is the assembly
+//! trampoline in `arch/<arch>/`: it runs `entry(arg)` on the new stack and
+//! passes the result to `SYS_exit`.
+
+use crate::arch::{self, ChildEntry};
+use crate::errno::{decode, Errno};
+use crate::error::Error;
+use crate::flags::{broken_rules, CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::sys::Pid;
+use core::ffi::{c_int, c_void};
+
+pub use linux_raw_sys::general::clone_args as CloneArgs;
+
+/// Flags that make the child run in our address space, so it needs its own stack.
+const NEEDS_STACK: CloneFlags = CloneFlags::from_bits_retain(
+    CloneFlags::CLONE_VM.bits() | CloneFlags::CLONE_SIGHAND.bits() | CloneFlags::CLONE_THREAD.bits(),
+);
+
+/// Both ABIs want the stack pointer 16-byte aligned at a call.
+pub const STACK_ALIGN: usize = 16;
+
+fn check_stack(flags: CloneFlags, top: usize) -> Result<(), Error> {
+    if top == 0 {
+        if flags.intersects(NEEDS_STACK) {
+            return Err(Error::MissingStack);
+        }
+    } else if top % STACK_ALIGN != 0 {
+        return Err(Error::MisalignedStack { address: top });
+    }
+    Ok(())
+}
+
+/// Turn a raw return into a pid, attaching the broken rule to EINVAL.
+fn finish(raw: isize, word: FlagsWord, syscall: Syscall) -> Result<Pid, Error> {
+    decode(raw as usize).map(|tid| tid as Pid).map_err(|errno| Error::Kernel {
+        errno,
+        rule: broken_rules(word, syscall).find(|r| r.errno == errno),
+    })
+}
+
+/// `clone(flags | exit_signal, stack, parent_tid, child_tid, tls)`; the child
+/// runs `entry(arg)` on `stack` and exits with its return value.
+///
+/// `stack` is the child's initial stack pointer: the *top* (highest address,
+/// exclusive) of its stack, 16-byte aligned; 0 lets the child run on a copy of
+/// the caller's stack (only without CLONE_VM). Argument order as in x86_64's
+/// kernel ABI; on aarch64 the trampoline swaps `tls` and `child_tid`.
+///
+/// Returns the child's tid in the caller.
+///
+/// # Safety
+/// Everything the flags imply is the caller's to uphold: with CLONE_VM the
+/// stack and everything `entry` touches must outlive the child; pointers in
+/// `parent_tid`/`child_tid` must be valid for the flags that use them; `tls`
+/// must be a valid thread pointer if CLONE_SETTLS is set; and the child may
+/// only do what is sound in a clone of this process (no locks held by others).
+pub unsafe fn clone(
+    word: FlagsWord,
+    stack: *mut u8,
+    parent_tid: *mut Pid,
+    child_tid: *mut Pid,
+    tls: usize,
+    entry: ChildEntry,
+    arg: *mut c_void,
+) -> Result<Pid, Error> {
+    let encoded = word.encode_clone()?;
+    check_stack(word.flags, stack as usize)?;
+    // SAFETY: the caller upholds the contract above; the trampoline only
+    // returns in the parent.
+    let raw = unsafe {
+        arch::clonelab_clone(
+            encoded as usize,
+            stack,
+            parent_tid as *mut c_int,
+            child_tid as *mut c_int,
+            tls,
+            entry,
+            arg,
+        )
+    };
+    finish(raw, word, Syscall::Clone)
+}
+
+/// `clone3(args, size)`; the child runs `entry(arg)` and exits with its result.
+///
+/// `args.stack` is the *lowest* byte of the child stack and `args.stack_size`
+/// its length (both set, or both 0); the child starts at `stack + stack_size`,
+/// which must be 16-byte aligned. `size` is normally `size_of::<CloneArgs>()`;
+/// other values exist to show the kernel's E2BIG/EINVAL answers.
+///
+/// # Safety
+/// As for [`clone`]: every pointer in `args` must be valid for what its flag
+/// makes the kernel do, and with CLONE_VM the stack and what `entry` touches
+/// must outlive the child. `size` must not exceed the memory behind `args`.
+pub unsafe fn clone3(
+    args: &mut CloneArgs,
+    size: usize,
+    entry: ChildEntry,
+    arg: *mut c_void,
+) -> Result<Pid, Error> {
+    let signal = u32::try_from(args.exit_signal).unwrap_or(u32::MAX);
+    let word = FlagsWord::new(CloneFlags::from_bits_retain(args.flags), ExitSignal::new(signal)?);
+    word.encode_clone3()?;
+    if (args.stack == 0) != (args.stack_size == 0) {
+        return Err(Error::Clone3StackIncomplete);
+    }
+    check_stack(word.flags, (args.stack + args.stack_size) as usize)?;
+    // SAFETY: the caller upholds the contract above.
+    let raw = unsafe { arch::clonelab_clone3(args, size, entry, arg) };
+    finish(raw, word, Syscall::Clone3)
+}
+
+/// Whether this kernel (or emulator) implements clone3: ENOSYS means no — as
+/// on kernels before 5.3, under qemu-user, or behind a seccomp filter that
+/// container runtimes install.
+pub fn clone3_available() -> bool {
+    let mut args = CloneArgs { exit_signal: u64::MAX, ..zeroed_args() };
+    // An invalid exit_signal makes a kernel that has clone3 fail with EINVAL
+    // before creating anything; one without it says ENOSYS.
+    // SAFETY: args is valid; no child can be created with this exit signal.
+    let raw = unsafe {
+        crate::arch::syscall2(
+            linux_raw_sys::general::__NR_clone3,
+            &mut args as *mut CloneArgs as usize,
+            core::mem::size_of::<CloneArgs>(),
+        )
+    };
+    decode(raw) != Err(Errno::ENOSYS)
+}
+
+/// A `clone_args` with every field 0.
+pub const fn zeroed_args() -> CloneArgs {
+    CloneArgs {
+        flags: 0,
+        pidfd: 0,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: 0,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    }
+}

@@ -1,0 +1,101 @@
+//! The one error type of clonelab's clone API.
+//!
+//! Bad input that clonelab can see is refused *before* the syscall, with a
+//! variant that names the problem. What only the kernel can judge comes back
+//! as [`Error::Kernel`]: the errno, plus — when clonelab's copy of the rules
+//! in clone(2) predicts it — the rule the flags broke.
+
+use crate::errno::Errno;
+use crate::flags::Rule;
+use core::fmt;
+
+/// Why a clone request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant's doc describes its fields
+pub enum Error {
+    /// A stack smaller than [`crate::Stack::MIN_SIZE`] was requested.
+    StackTooSmall { requested: usize, minimum: usize },
+    /// The child's stack pointer is not 16-byte aligned (both ABIs require it).
+    MisalignedStack { address: usize },
+    /// `CLONE_VM` (or `CLONE_THREAD`/`CLONE_SIGHAND`, which need it) without a
+    /// stack: the child would run on the parent's live stack.
+    MissingStack,
+    /// clone3 needs `stack` and `stack_size` both set or both zero.
+    Clone3StackIncomplete,
+    /// An exit signal outside `0..=64`.
+    SignalOutOfRange(u32),
+    /// Flag bits inside the low byte of clone()'s flags word, where the exit
+    /// signal lives (`CLONE_NEWTIME = 0x80` is the one real flag there: clone3 only).
+    FlagsInSignalByte { bits: u64 },
+    /// Flag bits above bit 31 (`CLONE_CLEAR_SIGHAND`, `CLONE_INTO_CGROUP`):
+    /// clone() takes 32 bits of flags, these exist only in clone3.
+    FlagsNeedClone3 { bits: u64 },
+    /// Bits that name no `CLONE_*` flag.
+    UnknownFlags { bits: u64 },
+    /// The safe API does not allow this flag here (it would break a guarantee);
+    /// `why` says which and what to use instead.
+    FlagNotAllowed { flag: &'static str, why: &'static str },
+    /// The closure and bookkeeping do not fit on the child stack.
+    ClosureTooLarge { needed: usize, available: usize },
+    /// The kernel refused; `rule` is the clone(2) rule the request broke, if known.
+    Kernel { errno: Errno, rule: Option<&'static Rule> },
+}
+
+impl Error {
+    /// The errno, for [`Error::Kernel`].
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Error::Kernel { errno, .. } => Some(*errno),
+            _ => None,
+        }
+    }
+}
+
+impl From<Errno> for Error {
+    fn from(errno: Errno) -> Error {
+        Error::Kernel { errno, rule: None }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::StackTooSmall { requested, minimum } => write!(
+                f,
+                "stack of {requested} bytes is too small: at least {minimum} bytes are needed"
+            ),
+            Error::MisalignedStack { address } => write!(
+                f,
+                "child stack pointer {address:#x} is not 16-byte aligned (x86_64 and aarch64 ABIs require it)"
+            ),
+            Error::MissingStack => f.write_str(
+                "CLONE_VM needs a child stack: without one the child would run on the parent's live stack",
+            ),
+            Error::Clone3StackIncomplete => {
+                f.write_str("clone3 needs stack and stack_size both set, or both zero")
+            }
+            Error::SignalOutOfRange(n) => {
+                write!(f, "exit signal {n} is out of range: valid are 0 (none) to 64")
+            }
+            Error::FlagsInSignalByte { bits } => write!(
+                f,
+                "flag bits {bits:#x} fall in clone()'s low byte, where the exit signal lives \
+                 (CLONE_NEWTIME = 0x80 exists only for clone3)"
+            ),
+            Error::FlagsNeedClone3 { bits } => write!(
+                f,
+                "flag bits {bits:#x} are above bit 31: clone() cannot carry them, use clone3"
+            ),
+            Error::UnknownFlags { bits } => write!(f, "bits {bits:#x} name no CLONE_* flag"),
+            Error::FlagNotAllowed { flag, why } => write!(f, "{flag} is not allowed here: {why}"),
+            Error::ClosureTooLarge { needed, available } => write!(
+                f,
+                "the child's closure needs {needed} bytes on its stack but only {available} are free"
+            ),
+            Error::Kernel { errno, rule: Some(rule) } => {
+                write!(f, "{errno}: {}", rule.text)
+            }
+            Error::Kernel { errno, rule: None } => write!(f, "{errno}"),
+        }
+    }
+}

@@ -1,0 +1,533 @@
+//! Clone flags, the exit signal, and how they are packed for each syscall.
+//!
+//! ```text
+//!  clone():  one 64-bit register, of which the kernel reads the low 32 bits
+//!
+//!   31                                                    8 7        0
+//!  +-------------------------------------------------------+----------+
+//!  |  CLONE_* flags (CLONE_VM = 0x100 ... CLONE_IO = 2^31)  | exit sig |  CSIGNAL = 0xff
+//!  +-------------------------------------------------------+----------+
+//!
+//!  clone3(): struct clone_args { u64 flags; ... u64 exit_signal; ... }
+//!            flags may use bit 7 (CLONE_NEWTIME) and bits 32, 33
+//!            (CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP); the signal has its own field.
+//! ```
+//!
+//! `CLONE_VM | SIGCHLD` is therefore `0x100 | 17 = 0x111`. Every value comes
+//! from `linux-raw-sys`; this file types none by hand.
+
+use crate::error::Error;
+use core::fmt;
+use core::ops::{BitAnd, BitOr, BitOrAssign};
+use core::str::FromStr;
+use linux_raw_sys::general as k;
+
+/// A set of `CLONE_*` flags, without the exit signal.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct CloneFlags(u64);
+
+macro_rules! clone_flags {
+    ($($name:ident => $what:literal,)*) => {
+        impl CloneFlags {
+            $(
+                #[doc = $what]
+                pub const $name: CloneFlags = CloneFlags(k::$name as u64);
+            )*
+        }
+
+        /// Every `CLONE_*` flag: name, value, and what it does.
+        pub const ALL_FLAGS: &[(&str, CloneFlags, &str)] = &[
+            $((stringify!($name), CloneFlags::$name, $what),)*
+        ];
+    };
+}
+
+clone_flags! {
+    CLONE_NEWTIME => "new time namespace (clone3 only: 0x80 lies in clone()'s signal byte)",
+    CLONE_VM => "share the address space",
+    CLONE_FS => "share root, current directory and umask",
+    CLONE_FILES => "share the file descriptor table",
+    CLONE_SIGHAND => "share the table of signal handlers (needs CLONE_VM)",
+    CLONE_PIDFD => "return a pidfd for the child",
+    CLONE_PTRACE => "if the parent is traced, trace the child too",
+    CLONE_VFORK => "suspend the parent until the child execs or exits",
+    CLONE_PARENT => "the child's parent is the caller's parent",
+    CLONE_THREAD => "same thread group (needs CLONE_SIGHAND); no exit signal",
+    CLONE_NEWNS => "new mount namespace",
+    CLONE_SYSVSEM => "share System V semaphore undo values",
+    CLONE_SETTLS => "set the thread pointer (fs / tpidr_el0) to tls",
+    CLONE_PARENT_SETTID => "store the child's tid at parent_tid (in the parent)",
+    CLONE_CHILD_CLEARTID => "at child exit, zero child_tid and futex-wake it",
+    CLONE_DETACHED => "historical, ignored by clone(), refused by clone3()",
+    CLONE_UNTRACED => "a tracer cannot force CLONE_PTRACE",
+    CLONE_CHILD_SETTID => "store the child's tid at child_tid (in the child)",
+    CLONE_NEWCGROUP => "new cgroup namespace",
+    CLONE_NEWUTS => "new UTS namespace (hostname, domainname)",
+    CLONE_NEWIPC => "new IPC namespace",
+    CLONE_NEWUSER => "new user namespace",
+    CLONE_NEWPID => "new PID namespace: the child is its pid 1",
+    CLONE_NEWNET => "new network namespace",
+    CLONE_IO => "share the I/O context",
+    CLONE_CLEAR_SIGHAND => "reset every handled signal to default (clone3 only)",
+    CLONE_INTO_CGROUP => "start the child in the cgroup given by fd (clone3 only)",
+}
+
+/// The low byte of clone()'s flags word: the exit signal.
+pub const CSIGNAL: u64 = k::CSIGNAL as u64;
+
+impl CloneFlags {
+    /// No flags.
+    pub const EMPTY: CloneFlags = CloneFlags(0);
+
+    /// The raw bits.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// Flags from raw bits, keeping unknown bits (they are reported, not dropped).
+    pub const fn from_bits_retain(bits: u64) -> CloneFlags {
+        CloneFlags(bits)
+    }
+
+    /// Every bit that is some `CLONE_*` flag.
+    pub fn known_bits() -> u64 {
+        ALL_FLAGS.iter().fold(0, |acc, (_, f, _)| acc | f.0)
+    }
+
+    /// Whether all of `other` is set.
+    pub const fn contains(self, other: CloneFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether any of `other` is set.
+    pub const fn intersects(self, other: CloneFlags) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// These flags without `other`.
+    pub const fn without(self, other: CloneFlags) -> CloneFlags {
+        CloneFlags(self.0 & !other.0)
+    }
+
+    /// The flags that create a namespace.
+    pub const NAMESPACES: CloneFlags = CloneFlags(
+        (k::CLONE_NEWNS
+            | k::CLONE_NEWCGROUP
+            | k::CLONE_NEWUTS
+            | k::CLONE_NEWIPC
+            | k::CLONE_NEWUSER
+            | k::CLONE_NEWPID
+            | k::CLONE_NEWNET
+            | k::CLONE_NEWTIME) as u64,
+    );
+}
+
+impl BitOr for CloneFlags {
+    type Output = CloneFlags;
+    fn bitor(self, rhs: CloneFlags) -> CloneFlags {
+        CloneFlags(self.0 | rhs.0)
+    }
+}
+
+impl BitOrAssign for CloneFlags {
+    fn bitor_assign(&mut self, rhs: CloneFlags) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl BitAnd for CloneFlags {
+    type Output = CloneFlags;
+    fn bitand(self, rhs: CloneFlags) -> CloneFlags {
+        CloneFlags(self.0 & rhs.0)
+    }
+}
+
+impl fmt::Display for CloneFlags {
+    /// `CLONE_VM|CLONE_FS`, unknown bits as hex, `0` for none.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        let mut first = true;
+        let mut sep = |f: &mut fmt::Formatter<'_>| {
+            let s = if first { "" } else { "|" };
+            first = false;
+            f.write_str(s)
+        };
+        for (name, flag, _) in ALL_FLAGS {
+            if rest & flag.0 != 0 {
+                sep(f)?;
+                f.write_str(name)?;
+                rest &= !flag.0;
+            }
+        }
+        if rest != 0 {
+            sep(f)?;
+            write!(f, "{rest:#x}")?;
+        }
+        if self.0 == 0 {
+            f.write_str("0")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for CloneFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CloneFlags({self} = {:#x})", self.0)
+    }
+}
+
+/// The signal the parent receives when the child exits: 0 (none) to 64.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ExitSignal(u8);
+
+/// Highest signal number (`_NSIG`).
+pub const MAX_SIGNAL: u32 = k::_NSIG;
+
+impl ExitSignal {
+    /// No signal at exit: the parent must wait with `__WCLONE` or `__WALL`.
+    pub const NONE: ExitSignal = ExitSignal(0);
+    /// The usual one: what fork() uses, and what plain `wait4` looks for.
+    pub const SIGCHLD: ExitSignal = ExitSignal(k::SIGCHLD as u8);
+
+    /// An exit signal, refused outside `0..=64` before any syscall sees it.
+    pub const fn new(signal: u32) -> Result<ExitSignal, Error> {
+        if signal > MAX_SIGNAL {
+            Err(Error::SignalOutOfRange(signal))
+        } else {
+            Ok(ExitSignal(signal as u8))
+        }
+    }
+
+    /// The signal number.
+    pub const fn number(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// Whether plain `wait4`/`waitpid` (without `__WCLONE`) can reap such a child:
+    /// only children whose exit signal is SIGCHLD count as "non-clone" children.
+    pub const fn is_sigchld(self) -> bool {
+        self.0 as u32 == k::SIGCHLD
+    }
+}
+
+impl fmt::Display for ExitSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match signal_name(self.0 as u32) {
+            Some(name) => f.write_str(name),
+            None if self.0 == 0 => f.write_str("0"),
+            None => write!(f, "SIGRTMIN+{}", self.0 as u32 - k::SIGRTMIN),
+        }
+    }
+}
+
+impl fmt::Debug for ExitSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ExitSignal({self} = {})", self.0)
+    }
+}
+
+macro_rules! signal_names {
+    ($($name:ident)*) => {
+        /// The name of a classic signal (1..=31), e.g. `SIGCHLD` for 17.
+        pub fn signal_name(signal: u32) -> Option<&'static str> {
+            match signal {
+                $(k::$name => Some(stringify!($name)),)*
+                _ => None,
+            }
+        }
+
+        fn signal_by_name(name: &str) -> Option<u32> {
+            match name {
+                $(stringify!($name) => Some(k::$name),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+signal_names! {
+    SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV
+    SIGUSR2 SIGPIPE SIGALRM SIGTERM SIGSTKFLT SIGCHLD SIGCONT SIGSTOP SIGTSTP SIGTTIN
+    SIGTTOU SIGURG SIGXCPU SIGXFSZ SIGVTALRM SIGPROF SIGWINCH SIGIO SIGPWR SIGSYS
+}
+
+/// Which syscall a flags word is meant for: they pack it differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syscall {
+    /// `clone(flags | signal, stack, ...)`: 32 bits, signal in the low byte.
+    Clone,
+    /// `clone3(&clone_args, size)`: 64-bit flags, separate `exit_signal`.
+    Clone3,
+}
+
+/// Flags plus exit signal: what a C programmer writes as `CLONE_VM | SIGCHLD`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct FlagsWord {
+    /// The `CLONE_*` bits.
+    pub flags: CloneFlags,
+    /// The exit signal (clone(): low byte; clone3: `exit_signal`).
+    pub signal: ExitSignal,
+}
+
+impl FlagsWord {
+    /// Flags and a signal.
+    pub const fn new(flags: CloneFlags, signal: ExitSignal) -> FlagsWord {
+        FlagsWord { flags, signal }
+    }
+
+    /// Split a raw clone() flags word: low byte = signal, the rest = flags.
+    pub fn from_clone_word(word: u64) -> Result<FlagsWord, Error> {
+        Ok(FlagsWord {
+            flags: CloneFlags(word & !CSIGNAL),
+            signal: ExitSignal::new((word & CSIGNAL) as u32)?,
+        })
+    }
+
+    /// The register value for clone(): `flags | signal`. Refuses flags that
+    /// would land in the signal byte or above bit 31, and unknown bits.
+    pub fn encode_clone(self) -> Result<u64, Error> {
+        let bits = self.flags.0;
+        if bits & CSIGNAL != 0 {
+            return Err(Error::FlagsInSignalByte { bits: bits & CSIGNAL });
+        }
+        let unknown = bits & !CloneFlags::known_bits();
+        if unknown != 0 {
+            return Err(Error::UnknownFlags { bits: unknown });
+        }
+        if bits >> 32 != 0 {
+            return Err(Error::FlagsNeedClone3 { bits: bits & !0xffff_ffff });
+        }
+        Ok(bits | self.signal.0 as u64)
+    }
+
+    /// `(clone_args.flags, clone_args.exit_signal)` for clone3: kept apart.
+    pub fn encode_clone3(self) -> Result<(u64, u64), Error> {
+        let unknown = self.flags.0 & !CloneFlags::known_bits();
+        if unknown != 0 {
+            return Err(Error::UnknownFlags { bits: unknown });
+        }
+        Ok((self.flags.0, self.signal.0 as u64))
+    }
+}
+
+impl fmt::Display for FlagsWord {
+    /// strace style: `CLONE_VM|CLONE_FS|SIGCHLD`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.flags.0, self.signal.0) {
+            (0, _) => write!(f, "{}", self.signal),
+            (_, 0) => write!(f, "{}", self.flags),
+            _ => write!(f, "{}|{}", self.flags, self.signal),
+        }
+    }
+}
+
+impl fmt::Debug for FlagsWord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FlagsWord({self})")
+    }
+}
+
+/// Why a flags word could not be parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// A `|`-separated part that is no flag, signal or number.
+    UnknownName,
+    /// Two signals in one word (`SIGCHLD|SIGUSR1`).
+    TwoSignals,
+    /// The signal part is not 0..=64.
+    BadSignal(Error),
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::UnknownName => f.write_str(
+                "expected CLONE_* names, a signal name, or a number (0x111, 273), joined by |",
+            ),
+            ParseError::TwoSignals => f.write_str("more than one exit signal"),
+            ParseError::BadSignal(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+fn parse_number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+impl FromStr for FlagsWord {
+    type Err = ParseError;
+
+    /// Accepts `0x111`, `273`, `CLONE_VM|SIGCHLD` and mixtures; a number is
+    /// read as a clone() word (its low byte is the signal).
+    fn from_str(s: &str) -> Result<FlagsWord, ParseError> {
+        let mut flags = 0u64;
+        let mut signal: Option<u32> = None;
+        let mut set_signal = |n: u32| match signal {
+            Some(old) if old != n && n != 0 && old != 0 => Err(ParseError::TwoSignals),
+            Some(old) if n == 0 => {
+                signal = Some(old);
+                Ok(())
+            }
+            _ => {
+                signal = Some(n);
+                Ok(())
+            }
+        };
+        for part in s.split('|').map(str::trim) {
+            if let Some(n) = parse_number(part) {
+                flags |= n & !CSIGNAL;
+                set_signal((n & CSIGNAL) as u32)?;
+            } else if let Some((_, flag, _)) = ALL_FLAGS.iter().find(|(name, _, _)| *name == part) {
+                flags |= flag.0;
+            } else if let Some(n) = signal_by_name(part) {
+                set_signal(n)?;
+            } else {
+                return Err(ParseError::UnknownName);
+            }
+        }
+        let signal = ExitSignal::new(signal.unwrap_or(0)).map_err(ParseError::BadSignal)?;
+        Ok(FlagsWord { flags: CloneFlags(flags), signal })
+    }
+}
+
+/// A rule from clone(2) (checked against kernel/fork.c) that a flags word can break.
+#[derive(Debug)]
+pub struct Rule {
+    /// The rule, in the words the tour and errors print.
+    pub text: &'static str,
+    /// The errno the kernel returns when it is broken.
+    pub errno: crate::Errno,
+    /// Which syscalls enforce it.
+    pub syscalls: &'static [Syscall],
+    broken: fn(FlagsWord) -> bool,
+}
+
+const BOTH: &[Syscall] = &[Syscall::Clone, Syscall::Clone3];
+const CLONE3: &[Syscall] = &[Syscall::Clone3];
+const CLONE: &[Syscall] = &[Syscall::Clone];
+
+fn has(w: FlagsWord, f: CloneFlags) -> bool {
+    w.flags.intersects(f)
+}
+
+/// The flag combinations the kernel refuses with EINVAL, whatever the caller's state.
+/// (Rules that depend on state — CLONE_PARENT from a namespace's init, CLONE_THREAD
+/// after unshare(CLONE_NEWPID) — cannot be judged from the word alone and are not here.)
+pub static RULES: &[Rule] = &[
+    Rule {
+        text: "CLONE_SIGHAND requires CLONE_VM",
+        errno: crate::Errno::EINVAL,
+        syscalls: BOTH,
+        broken: |w| has(w, CloneFlags::CLONE_SIGHAND) && !has(w, CloneFlags::CLONE_VM),
+    },
+    Rule {
+        text: "CLONE_THREAD requires CLONE_SIGHAND",
+        errno: crate::Errno::EINVAL,
+        syscalls: BOTH,
+        broken: |w| has(w, CloneFlags::CLONE_THREAD) && !has(w, CloneFlags::CLONE_SIGHAND),
+    },
+    Rule {
+        text: "CLONE_FS cannot be combined with CLONE_NEWNS (a shared fs_struct cannot span two mount namespaces)",
+        errno: crate::Errno::EINVAL,
+        syscalls: BOTH,
+        broken: |w| has(w, CloneFlags::CLONE_FS) && has(w, CloneFlags::CLONE_NEWNS),
+    },
+    Rule {
+        text: "CLONE_FS cannot be combined with CLONE_NEWUSER",
+        errno: crate::Errno::EINVAL,
+        syscalls: BOTH,
+        broken: |w| has(w, CloneFlags::CLONE_FS) && has(w, CloneFlags::CLONE_NEWUSER),
+    },
+    Rule {
+        text: "CLONE_NEWIPC cannot be combined with CLONE_SYSVSEM",
+        errno: crate::Errno::EINVAL,
+        syscalls: BOTH,
+        broken: |w| has(w, CloneFlags::CLONE_NEWIPC) && has(w, CloneFlags::CLONE_SYSVSEM),
+    },
+    Rule {
+        text: "CLONE_THREAD cannot be combined with CLONE_NEWPID or CLONE_NEWUSER (a thread group lives in one PID and user namespace)",
+        errno: crate::Errno::EINVAL,
+        syscalls: BOTH,
+        broken: |w| {
+            has(w, CloneFlags::CLONE_THREAD)
+                && has(w, CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWUSER)
+        },
+    },
+    Rule {
+        text: "CLONE_PIDFD cannot be combined with CLONE_DETACHED",
+        errno: crate::Errno::EINVAL,
+        syscalls: BOTH,
+        broken: |w| has(w, CloneFlags::CLONE_PIDFD) && has(w, CloneFlags::CLONE_DETACHED),
+    },
+    Rule {
+        text: "clone() returns the pidfd through parent_tid, so CLONE_PIDFD cannot be combined with CLONE_PARENT_SETTID",
+        errno: crate::Errno::EINVAL,
+        syscalls: CLONE,
+        broken: |w| has(w, CloneFlags::CLONE_PIDFD) && has(w, CloneFlags::CLONE_PARENT_SETTID),
+    },
+    Rule {
+        text: "clone3 refuses CLONE_DETACHED",
+        errno: crate::Errno::EINVAL,
+        syscalls: CLONE3,
+        broken: |w| has(w, CloneFlags::CLONE_DETACHED),
+    },
+    Rule {
+        text: "clone3 needs exit_signal = 0 with CLONE_THREAD or CLONE_PARENT",
+        errno: crate::Errno::EINVAL,
+        syscalls: CLONE3,
+        broken: |w| {
+            has(w, CloneFlags::CLONE_THREAD | CloneFlags::CLONE_PARENT) && w.signal.number() != 0
+        },
+    },
+    Rule {
+        text: "CLONE_SIGHAND cannot be combined with CLONE_CLEAR_SIGHAND (shared handlers cannot be reset for one side)",
+        errno: crate::Errno::EINVAL,
+        syscalls: CLONE3,
+        broken: |w| has(w, CloneFlags::CLONE_SIGHAND) && has(w, CloneFlags::CLONE_CLEAR_SIGHAND),
+    },
+];
+
+impl PartialEq for Rule {
+    /// Rules are unique entries of [`RULES`]: equal when they are the same entry.
+    fn eq(&self, other: &Rule) -> bool {
+        core::ptr::eq(self, other)
+    }
+}
+
+impl Eq for Rule {}
+
+/// The rules from [`RULES`] that `word` breaks for `syscall`, in table order.
+pub fn broken_rules(word: FlagsWord, syscall: Syscall) -> impl Iterator<Item = &'static Rule> {
+    RULES
+        .iter()
+        .filter(move |r| r.syscalls.contains(&syscall) && (r.broken)(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Display and parse are inverse for every single flag.
+    #[test]
+    fn every_flag_round_trips_through_its_name() {
+        for (name, flag, _) in ALL_FLAGS {
+            let w = FlagsWord::new(*flag, ExitSignal::NONE);
+            assert_eq!(std::format!("{w}"), *name);
+            assert_eq!(name.parse::<FlagsWord>().unwrap().flags, *flag);
+        }
+    }
+
+    /// No two flags share a bit.
+    #[test]
+    fn flags_are_distinct_bits() {
+        let mut seen = 0u64;
+        for (name, flag, _) in ALL_FLAGS {
+            assert_eq!(flag.bits().count_ones(), 1, "{name}");
+            assert_eq!(seen & flag.bits(), 0, "{name}");
+            seen |= flag.bits();
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! # clonelab
+//!
+//! Linux `clone()` and `clone3()` with no libc: raw syscalls in inline
+//! assembly, hand-written child trampolines under `arch/`, and a safe API on
+//! top. Read it in this order:
+//!
+//! 1. [`arch`] — the one per-architecture seam: `syscall0..6` for x86_64
+//!    (`syscall`) and aarch64 (`svc #0`), and the two trampolines
+//!    (`arch/<arch>/clone.s`, `clone3.s`), each opening with a diagram of the
+//!    child's registers and stack at its first instruction.
+//! 2. [`flags`] — `CLONE_*` flags, the exit signal in the low byte of clone()'s
+//!    flags word, clone3's separate `exit_signal`, and the rules of clone(2).
+//! 3. [`stack`] — a child stack with a guard page.
+//! 4. [`clone()`] and [`clone3()`] — the raw calls, every argument exposed.
+//! 5. [`wait`] — reaping, `__WCLONE`, pidfds.
+//! 6. [`spawn`] — the safe API: fork-like children, scoped `CLONE_VM` children,
+//!    thread-like children joined through `CLONE_CHILD_CLEARTID`.
+//!
+//! The library is `#![no_std]` and needs no allocator.
+
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod arch;
+pub mod clone;
+pub mod errno;
+pub mod error;
+pub mod flags;
+pub mod spawn;
+pub mod stack;
+pub mod sys;
+pub mod wait;
+
+pub use clone::{clone, clone3, clone3_available, CloneArgs};
+pub use errno::Errno;
+pub use error::Error;
+pub use flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+pub use spawn::{scope, spawn, spawn_via, Child, Scope, ScopedChild, PANIC_EXIT_STATUS, THREAD_FLAGS};
+pub use stack::Stack;
+pub use sys::Pid;
+pub use wait::WaitStatus;

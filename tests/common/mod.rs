@@ -1,0 +1,63 @@
+//! Helpers shared by every test binary: skipping visibly, reading /proc,
+//! and the one child stack size the tests use.
+//!
+//! A skip is written straight to file descriptor 2 with a raw `write`, so
+//! libtest's output capture cannot hide it, in the form
+//! `skipped: <test name>: <reason>`; `cargo xtask test` counts these lines.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use clonelab::{Errno, Error};
+
+/// Stack size for test children: small, so an overflow test overflows quickly.
+pub const STACK: usize = 64 * 1024;
+
+/// The running test's name (libtest names each test's thread after it).
+pub fn test_name() -> String {
+    std::thread::current().name().unwrap_or("?").to_string()
+}
+
+/// Report a skip where no capture can swallow it.
+pub fn skip(reason: &str) {
+    let line = format!("skipped: {}: {reason}\n", test_name());
+    let _ = clonelab::sys::write(2, line.as_bytes());
+}
+
+/// True when the tests run under qemu-user (set by `cargo xtask test`),
+/// which rejects CLONE_VM without CLONE_THREAD, every CLONE_NEW*, and clone3.
+pub fn under_qemu_user() -> bool {
+    std::env::var_os("CLONELAB_QEMU_USER").is_some()
+}
+
+/// If `result` is the error qemu-user gives for what it cannot emulate, and we
+/// are under qemu-user, report the skip and return true. Natively never skips.
+pub fn qemu_user_cannot<T>(result: &Result<T, Error>, what: &str) -> bool {
+    let refused = matches!(
+        result.as_ref().err().and_then(Error::errno),
+        Some(Errno::EINVAL) | Some(Errno::ENOSYS)
+    );
+    if refused && under_qemu_user() {
+        skip(&format!("qemu-user cannot emulate {what}"));
+        return true;
+    }
+    false
+}
+
+/// Lines of /proc/self/maps: one per mapping.
+pub fn mapping_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps").unwrap().lines().count()
+}
+
+/// The /proc/self/maps line of the mapping that contains `addr`, if any.
+pub fn mapping_containing(addr: usize) -> Option<String> {
+    std::fs::read_to_string("/proc/self/maps").unwrap().lines().find_map(|line| {
+        let range = line.split_whitespace().next()?;
+        let (lo, hi) = range.split_once('-')?;
+        let (lo, hi) = (usize::from_str_radix(lo, 16).ok()?, usize::from_str_radix(hi, 16).ok()?);
+        (lo <= addr && addr < hi).then(|| line.to_string())
+    })
+}
+
+/// Open file descriptors of this process.
+pub fn open_fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
