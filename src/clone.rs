@@ -18,7 +18,9 @@ pub use linux_raw_sys::general::clone_args as CloneArgs;
 
 /// Flags that make the child run in our address space, so it needs its own stack.
 const NEEDS_STACK: CloneFlags = CloneFlags::from_bits_retain(
-    CloneFlags::CLONE_VM.bits() | CloneFlags::CLONE_SIGHAND.bits() | CloneFlags::CLONE_THREAD.bits(),
+    CloneFlags::CLONE_VM.bits()
+        | CloneFlags::CLONE_SIGHAND.bits()
+        | CloneFlags::CLONE_THREAD.bits(),
 );
 
 /// Both ABIs want the stack pointer 16-byte aligned at a call.
@@ -37,10 +39,12 @@ fn check_stack(flags: CloneFlags, top: usize) -> Result<(), Error> {
 
 /// Turn a raw return into a pid, attaching the broken rule to EINVAL.
 fn finish(raw: isize, word: FlagsWord, syscall: Syscall) -> Result<Pid, Error> {
-    decode(raw as usize).map(|tid| tid as Pid).map_err(|errno| Error::Kernel {
-        errno,
-        rule: broken_rules(word, syscall).find(|r| r.errno == errno),
-    })
+    decode(raw as usize)
+        .map(|tid| tid as Pid)
+        .map_err(|errno| Error::Kernel {
+            errno,
+            rule: broken_rules(word, syscall).find(|r| r.errno == errno),
+        })
 }
 
 /// `clone(flags | exit_signal, stack, parent_tid, child_tid, tls)`; the child
@@ -104,7 +108,10 @@ pub unsafe fn clone3(
     arg: *mut c_void,
 ) -> Result<Pid, Error> {
     let signal = u32::try_from(args.exit_signal).unwrap_or(u32::MAX);
-    let word = FlagsWord::new(CloneFlags::from_bits_retain(args.flags), ExitSignal::new(signal)?);
+    let word = FlagsWord::new(
+        CloneFlags::from_bits_retain(args.flags),
+        ExitSignal::new(signal)?,
+    );
     word.encode_clone3()?;
     if (args.stack == 0) != (args.stack_size == 0) {
         return Err(Error::Clone3StackIncomplete);
@@ -119,7 +126,10 @@ pub unsafe fn clone3(
 /// on kernels before 5.3, under qemu-user, or behind a seccomp filter that
 /// container runtimes install.
 pub fn clone3_available() -> bool {
-    let mut args = CloneArgs { exit_signal: u64::MAX, ..zeroed_args() };
+    let mut args = CloneArgs {
+        exit_signal: u64::MAX,
+        ..zeroed_args()
+    };
     // An invalid exit_signal makes a kernel that has clone3 fail with EINVAL
     // before creating anything; one without it says ENOSYS.
     // SAFETY: args is valid; no child can be created with this exit signal.

@@ -34,11 +34,17 @@ pub enum Error {
     UnknownFlags { bits: u64 },
     /// The safe API does not allow this flag here (it would break a guarantee);
     /// `why` says which and what to use instead.
-    FlagNotAllowed { flag: &'static str, why: &'static str },
+    FlagNotAllowed {
+        flag: &'static str,
+        why: &'static str,
+    },
     /// The closure and bookkeeping do not fit on the child stack.
     ClosureTooLarge { needed: usize, available: usize },
     /// The kernel refused; `rule` is the clone(2) rule the request broke, if known.
-    Kernel { errno: Errno, rule: Option<&'static Rule> },
+    Kernel {
+        errno: Errno,
+        rule: Option<&'static Rule>,
+    },
 }
 
 impl Error {

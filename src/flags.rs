@@ -288,14 +288,18 @@ impl FlagsWord {
     pub fn encode_clone(self) -> Result<u64, Error> {
         let bits = self.flags.0;
         if bits & CSIGNAL != 0 {
-            return Err(Error::FlagsInSignalByte { bits: bits & CSIGNAL });
+            return Err(Error::FlagsInSignalByte {
+                bits: bits & CSIGNAL,
+            });
         }
         let unknown = bits & !CloneFlags::known_bits();
         if unknown != 0 {
             return Err(Error::UnknownFlags { bits: unknown });
         }
         if bits >> 32 != 0 {
-            return Err(Error::FlagsNeedClone3 { bits: bits & !0xffff_ffff });
+            return Err(Error::FlagsNeedClone3 {
+                bits: bits & !0xffff_ffff,
+            });
         }
         Ok(bits | self.signal.0 as u64)
     }
@@ -389,7 +393,10 @@ impl FromStr for FlagsWord {
             }
         }
         let signal = ExitSignal::new(signal.unwrap_or(0)).map_err(ParseError::BadSignal)?;
-        Ok(FlagsWord { flags: CloneFlags(flags), signal })
+        Ok(FlagsWord {
+            flags: CloneFlags(flags),
+            signal,
+        })
     }
 }
 

@@ -36,7 +36,9 @@ pub use clone::{clone, clone3, clone3_available, CloneArgs};
 pub use errno::Errno;
 pub use error::Error;
 pub use flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
-pub use spawn::{scope, spawn, spawn_via, Child, Scope, ScopedChild, PANIC_EXIT_STATUS, THREAD_FLAGS};
+pub use spawn::{
+    scope, spawn, spawn_via, Child, Scope, ScopedChild, PANIC_EXIT_STATUS, THREAD_FLAGS,
+};
 pub use stack::Stack;
 pub use sys::Pid;
 pub use wait::WaitStatus;

@@ -1,1 +1,3 @@
-fn main() { println!("tour: coming"); }
+fn main() {
+    println!("tour: coming");
+}

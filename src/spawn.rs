@@ -63,7 +63,12 @@ impl Drop for ExitOnUnwind<'_> {
 }
 
 /// Refuse `flag` in `flags` with a reason.
-fn refuse(flags: CloneFlags, flag: CloneFlags, name: &'static str, why: &'static str) -> Result<(), Error> {
+fn refuse(
+    flags: CloneFlags,
+    flag: CloneFlags,
+    name: &'static str,
+    why: &'static str,
+) -> Result<(), Error> {
     if flags.intersects(flag) {
         Err(Error::FlagNotAllowed { flag: name, why })
     } else {
@@ -73,11 +78,27 @@ fn refuse(flags: CloneFlags, flag: CloneFlags, name: &'static str, why: &'static
 
 /// Flags the safe APIs manage themselves (pointers into memory they own).
 fn refuse_managed(flags: CloneFlags) -> Result<(), Error> {
-    const WHY: &str = "the safe API manages tid pointers and TLS itself; use clonelab::clone for raw control";
+    const WHY: &str =
+        "the safe API manages tid pointers and TLS itself; use clonelab::clone for raw control";
     refuse(flags, CloneFlags::CLONE_SETTLS, "CLONE_SETTLS", WHY)?;
-    refuse(flags, CloneFlags::CLONE_PARENT_SETTID, "CLONE_PARENT_SETTID", WHY)?;
-    refuse(flags, CloneFlags::CLONE_CHILD_SETTID, "CLONE_CHILD_SETTID", WHY)?;
-    refuse(flags, CloneFlags::CLONE_CHILD_CLEARTID, "CLONE_CHILD_CLEARTID", WHY)?;
+    refuse(
+        flags,
+        CloneFlags::CLONE_PARENT_SETTID,
+        "CLONE_PARENT_SETTID",
+        WHY,
+    )?;
+    refuse(
+        flags,
+        CloneFlags::CLONE_CHILD_SETTID,
+        "CLONE_CHILD_SETTID",
+        WHY,
+    )?;
+    refuse(
+        flags,
+        CloneFlags::CLONE_CHILD_CLEARTID,
+        "CLONE_CHILD_CLEARTID",
+        WHY,
+    )?;
     refuse(
         flags,
         CloneFlags::CLONE_PARENT,
@@ -174,17 +195,36 @@ unsafe extern "C" fn fork_entry<F: FnOnce() -> i32>(arg: *mut c_void) -> c_int {
 /// held at the moment of the clone (the allocator's, stdout's): in the child
 /// it stays locked forever. Raw syscalls and plain memory are fine.
 pub fn spawn<F: FnOnce() -> i32>(word: FlagsWord, f: F) -> Result<Child, Error> {
-    let needs_clone3 = word.flags.intersects(CloneFlags::CLONE_NEWTIME | CloneFlags::CLONE_CLEAR_SIGHAND);
-    spawn_via(if needs_clone3 { Syscall::Clone3 } else { Syscall::Clone }, word, f)
+    let needs_clone3 = word
+        .flags
+        .intersects(CloneFlags::CLONE_NEWTIME | CloneFlags::CLONE_CLEAR_SIGHAND);
+    spawn_via(
+        if needs_clone3 {
+            Syscall::Clone3
+        } else {
+            Syscall::Clone
+        },
+        word,
+        f,
+    )
 }
 
 /// [`spawn`] through the syscall you choose. With clone3 unavailable (ENOSYS:
 /// old kernel, qemu-user, a seccomp profile) and flags that clone() can carry,
 /// it falls back to clone().
-pub fn spawn_via<F: FnOnce() -> i32>(syscall: Syscall, word: FlagsWord, f: F) -> Result<Child, Error> {
+pub fn spawn_via<F: FnOnce() -> i32>(
+    syscall: Syscall,
+    word: FlagsWord,
+    f: F,
+) -> Result<Child, Error> {
     let why_vm = "a fork-like child must not share our memory: use clonelab::scope with a Stack";
     refuse(word.flags, CloneFlags::CLONE_VM, "CLONE_VM", why_vm)?;
-    refuse(word.flags, CloneFlags::CLONE_SIGHAND, "CLONE_SIGHAND", why_vm)?;
+    refuse(
+        word.flags,
+        CloneFlags::CLONE_SIGHAND,
+        "CLONE_SIGHAND",
+        why_vm,
+    )?;
     refuse(word.flags, CloneFlags::CLONE_THREAD, "CLONE_THREAD", why_vm)?;
     refuse_managed(word.flags)?;
 
@@ -192,21 +232,43 @@ pub fn spawn_via<F: FnOnce() -> i32>(syscall: Syscall, word: FlagsWord, f: F) ->
     let arg = &mut *f as *mut F as *mut c_void;
     let mut pidfd: c_int = -1;
     let want_pidfd = word.flags.contains(CloneFlags::CLONE_PIDFD);
-    let pidfd_ptr = if want_pidfd { &mut pidfd as *mut c_int } else { ptr::null_mut() };
+    let pidfd_ptr = if want_pidfd {
+        &mut pidfd as *mut c_int
+    } else {
+        ptr::null_mut()
+    };
 
     let via_clone = || {
         // SAFETY: no CLONE_VM, so the child works on its own copy of `f` and of
         // this stack (stack = 0); pidfd_ptr is valid or null as the flags need.
-        unsafe { clone(word, ptr::null_mut(), pidfd_ptr, ptr::null_mut(), 0, fork_entry::<F>, arg) }
+        unsafe {
+            clone(
+                word,
+                ptr::null_mut(),
+                pidfd_ptr,
+                ptr::null_mut(),
+                0,
+                fork_entry::<F>,
+                arg,
+            )
+        }
     };
     let result = match syscall {
         Syscall::Clone => via_clone(),
         Syscall::Clone3 => {
             let (flags, exit_signal) = word.encode_clone3()?;
-            let mut args = CloneArgs { flags, exit_signal, pidfd: pidfd_ptr as u64, ..zeroed_args() };
+            let mut args = CloneArgs {
+                flags,
+                exit_signal,
+                pidfd: pidfd_ptr as u64,
+                ..zeroed_args()
+            };
             // SAFETY: as above; args.pidfd is valid or 0.
             match unsafe { clone3(&mut args, size_of::<CloneArgs>(), fork_entry::<F>, arg) } {
-                Err(Error::Kernel { errno: Errno::ENOSYS, .. }) if word.encode_clone().is_ok() => via_clone(),
+                Err(Error::Kernel {
+                    errno: Errno::ENOSYS,
+                    ..
+                }) if word.encode_clone().is_ok() => via_clone(),
                 other => other,
             }
         }
@@ -333,7 +395,11 @@ where
         }
     }
 
-    let scope = Scope { children: Cell::new(ptr::null()), _scope: PhantomData, _env: PhantomData };
+    let scope = Scope {
+        children: Cell::new(ptr::null()),
+        _scope: PhantomData,
+        _env: PhantomData,
+    };
     let join_all = JoinAll(&scope);
     let result = f(&scope);
     drop(join_all);
@@ -353,7 +419,12 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     ///
     /// Refused: the flags the API manages itself (SETTLS, *_SETTID,
     /// CHILD_CLEARTID), CLONE_PARENT, and clone3-only flags.
-    pub fn spawn<F>(&'scope self, stack: &'scope mut Stack, word: FlagsWord, f: F) -> Result<ScopedChild<'scope>, Error>
+    pub fn spawn<F>(
+        &'scope self,
+        stack: &'scope mut Stack,
+        word: FlagsWord,
+        f: F,
+    ) -> Result<ScopedChild<'scope>, Error>
     where
         F: FnOnce() -> i32 + Send + 'scope,
     {
@@ -373,7 +444,10 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let child_sp = closure_at & !(STACK_ALIGN - 1);
         let needed = top - child_sp + MIN_CHILD_FRAMES;
         if needed > stack.size() {
-            return Err(Error::ClosureTooLarge { needed, available: stack.size() });
+            return Err(Error::ClosureTooLarge {
+                needed,
+                available: stack.size(),
+            });
         }
         // SAFETY: both addresses lie inside `stack`, which we borrow exclusively
         // for 'scope, are aligned for their types, and do not overlap.
@@ -394,13 +468,25 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             );
             &mut *(record_at as *mut Record)
         };
-        let tid_ptr = if thread { record.tid.as_ptr() } else { ptr::null_mut() };
+        let tid_ptr = if thread {
+            record.tid.as_ptr()
+        } else {
+            ptr::null_mut()
+        };
 
         // SAFETY: the stack, the closure and the Record outlive the child: the
         // scope joins it before 'scope ends. tls = 0 gives the child no TLS
         // (see the module docs). tid_ptr points into the Record.
         let result = unsafe {
-            clone(word, child_sp as *mut u8, tid_ptr, tid_ptr, 0, scoped_entry::<F>, record_at as *mut c_void)
+            clone(
+                word,
+                child_sp as *mut u8,
+                tid_ptr,
+                tid_ptr,
+                0,
+                scoped_entry::<F>,
+                record_at as *mut c_void,
+            )
         };
         let pid = match result {
             Ok(pid) => pid,

@@ -77,20 +77,27 @@ impl Stack {
     /// plus one guard page below it.
     pub fn new(size: usize) -> Result<Stack, Error> {
         if size < Self::MIN_SIZE {
-            return Err(Error::StackTooSmall { requested: size, minimum: Self::MIN_SIZE });
+            return Err(Error::StackTooSmall {
+                requested: size,
+                minimum: Self::MIN_SIZE,
+            });
         }
         let page = page_size();
-        let usable = size
-            .checked_add(page - 1)
-            .ok_or(Error::Kernel { errno: Errno::ENOMEM, rule: None })?
-            & !(page - 1);
+        let usable = size.checked_add(page - 1).ok_or(Error::Kernel {
+            errno: Errno::ENOMEM,
+            rule: None,
+        })? & !(page - 1);
         let mapping_len = usable + page;
         let mapping = sys::mmap_anonymous(
             mapping_len,
             k::PROT_READ | k::PROT_WRITE,
             k::MAP_PRIVATE | k::MAP_STACK | k::MAP_NORESERVE,
         )?;
-        let stack = Stack { mapping, mapping_len, guard_len: page };
+        let stack = Stack {
+            mapping,
+            mapping_len,
+            guard_len: page,
+        };
         // SAFETY: the guard page is the first page of our own fresh mapping.
         unsafe { sys::mprotect(mapping, page, k::PROT_NONE) }?;
         Ok(stack)

@@ -159,7 +159,12 @@ pub fn futex_wait(word: &core::sync::atomic::AtomicI32, expected: i32) -> Result
 pub fn futex_wake(word: &core::sync::atomic::AtomicI32, n: u32) -> Result<usize, Errno> {
     // SAFETY: word is a valid, aligned 32-bit location.
     decode(unsafe {
-        syscall3(k::__NR_futex, word.as_ptr() as usize, k::FUTEX_WAKE as usize, n as usize)
+        syscall3(
+            k::__NR_futex,
+            word.as_ptr() as usize,
+            k::FUTEX_WAKE as usize,
+            n as usize,
+        )
     })
 }
 
@@ -184,4 +189,78 @@ pub unsafe fn fork() -> Result<Option<Pid>, Errno> {
     // returning from this function in the child is sound (its memory is private).
     let pid = decode(unsafe { syscall5(k::__NR_clone, k::SIGCHLD as usize, 0, 0, 0, 0) })?;
     Ok(if pid == 0 { None } else { Some(pid as Pid) })
+}
+
+/// `mount(source, target, fstype, flags, data)`; all strings NUL-terminated.
+///
+/// # Safety
+/// Mounting over a path other code relies on changes what it sees; the
+/// pointers must be valid C strings (or null where mount(2) allows).
+pub unsafe fn mount(
+    source: &core::ffi::CStr,
+    target: &core::ffi::CStr,
+    fstype: Option<&core::ffi::CStr>,
+    flags: u32,
+) -> Result<(), Errno> {
+    let fstype = fstype.map_or(core::ptr::null(), |s| s.as_ptr());
+    // SAFETY: valid C strings; data = NULL.
+    decode(unsafe {
+        syscall5(
+            k::__NR_mount,
+            source.as_ptr() as usize,
+            target.as_ptr() as usize,
+            fstype as usize,
+            flags as usize,
+            0,
+        )
+    })
+    .map(drop)
+}
+
+/// `openat(AT_FDCWD, path, flags, mode)`: returns the new descriptor.
+pub fn open(path: &core::ffi::CStr, flags: u32, mode: u32) -> Result<c_int, Errno> {
+    // SAFETY: path is a valid C string.
+    decode(unsafe {
+        syscall4(
+            k::__NR_openat,
+            k::AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            flags as usize,
+            mode as usize,
+        )
+    })
+    .map(|fd| fd as c_int)
+}
+
+/// `dup3(old, new, flags)` (aarch64 has no dup2; dup3 exists on both).
+///
+/// # Safety
+/// `new` is closed first if open: it must be the caller's to replace.
+pub unsafe fn dup3(old: c_int, new: c_int, flags: u32) -> Result<c_int, Errno> {
+    // SAFETY: no pointers; the caller owns `new`.
+    decode(unsafe { syscall3(k::__NR_dup3, old as usize, new as usize, flags as usize) })
+        .map(|fd| fd as c_int)
+}
+
+/// `execve(path, argv, envp)`: returns only on failure.
+///
+/// # Safety
+/// `argv` and `envp` must be NULL-terminated arrays of valid C strings.
+pub unsafe fn execve(
+    path: &core::ffi::CStr,
+    argv: *const *const core::ffi::c_char,
+    envp: *const *const core::ffi::c_char,
+) -> Errno {
+    // SAFETY: the caller guarantees the arrays.
+    match decode(unsafe {
+        syscall3(
+            k::__NR_execve,
+            path.as_ptr() as usize,
+            argv as usize,
+            envp as usize,
+        )
+    }) {
+        Err(e) => e,
+        Ok(_) => Errno::EINVAL, // execve does not return on success
+    }
 }

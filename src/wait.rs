@@ -43,7 +43,10 @@ impl WaitStatus {
         } else if low7 == 0x7f {
             WaitStatus::Stopped(((status >> 8) & 0xff) as u32)
         } else {
-            WaitStatus::Signaled { signal: low7 as u32, core_dumped: status & 0x80 != 0 }
+            WaitStatus::Signaled {
+                signal: low7 as u32,
+                core_dumped: status & 0x80 != 0,
+            }
         }
     }
 
@@ -56,8 +59,14 @@ impl WaitStatus {
         };
         match code {
             k::CLD_EXITED => WaitStatus::Exited(status),
-            k::CLD_KILLED => WaitStatus::Signaled { signal: status as u32, core_dumped: false },
-            k::CLD_DUMPED => WaitStatus::Signaled { signal: status as u32, core_dumped: true },
+            k::CLD_KILLED => WaitStatus::Signaled {
+                signal: status as u32,
+                core_dumped: false,
+            },
+            k::CLD_DUMPED => WaitStatus::Signaled {
+                signal: status as u32,
+                core_dumped: true,
+            },
             k::CLD_CONTINUED => WaitStatus::Continued,
             _ => WaitStatus::Stopped(status as u32),
         }
@@ -69,7 +78,10 @@ impl fmt::Display for WaitStatus {
         let name = |s: u32| crate::flags::signal_name(s).unwrap_or("signal");
         match *self {
             WaitStatus::Exited(code) => write!(f, "exited with status {code}"),
-            WaitStatus::Signaled { signal, core_dumped } => write!(
+            WaitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => write!(
                 f,
                 "killed by {} ({signal}){}",
                 name(signal),

@@ -29,7 +29,11 @@ fn seed_words_encode_exactly() {
         let w = word(text);
         assert_eq!(w.encode_clone(), Ok(value), "{text}");
         assert_eq!(w.to_string(), text, "display of {value:#x}");
-        assert_eq!(FlagsWord::from_clone_word(value).unwrap(), w, "split of {value:#x}");
+        assert_eq!(
+            FlagsWord::from_clone_word(value).unwrap(),
+            w,
+            "split of {value:#x}"
+        );
     }
 }
 
@@ -53,13 +57,19 @@ fn exit_signal_is_the_low_byte() {
     assert_eq!(encoded & !CSIGNAL, libc::CLONE_VM as u64);
     assert_eq!(w.to_string(), "CLONE_VM|SIGUSR1");
     // No signal: the parent gets no notification at all.
-    assert_eq!(FlagsWord::new(F::CLONE_VM, ExitSignal::NONE).encode_clone(), Ok(0x100));
+    assert_eq!(
+        FlagsWord::new(F::CLONE_VM, ExitSignal::NONE).encode_clone(),
+        Ok(0x100)
+    );
 }
 
 /// clone3 keeps flags and exit_signal in separate fields.
 #[test]
 fn clone3_keeps_signal_apart() {
-    let w = FlagsWord::new(F::CLONE_NEWTIME | F::CLONE_CLEAR_SIGHAND, ExitSignal::SIGCHLD);
+    let w = FlagsWord::new(
+        F::CLONE_NEWTIME | F::CLONE_CLEAR_SIGHAND,
+        ExitSignal::SIGCHLD,
+    );
     assert_eq!(w.encode_clone3(), Ok((0x1_0000_0080, 17)));
 }
 
@@ -67,15 +77,27 @@ fn clone3_keeps_signal_apart() {
 #[test]
 fn newtime_is_refused_for_clone() {
     let w = FlagsWord::new(F::CLONE_NEWTIME, ExitSignal::SIGCHLD);
-    assert_eq!(w.encode_clone(), Err(Error::FlagsInSignalByte { bits: 0x80 }));
-    assert!(w.encode_clone().unwrap_err().to_string().contains("exit signal lives"));
+    assert_eq!(
+        w.encode_clone(),
+        Err(Error::FlagsInSignalByte { bits: 0x80 })
+    );
+    assert!(w
+        .encode_clone()
+        .unwrap_err()
+        .to_string()
+        .contains("exit signal lives"));
 }
 
 /// Flags above bit 31 exist only for clone3.
 #[test]
 fn high_flags_need_clone3() {
     let w = FlagsWord::new(F::CLONE_INTO_CGROUP, ExitSignal::SIGCHLD);
-    assert_eq!(w.encode_clone(), Err(Error::FlagsNeedClone3 { bits: 0x2_0000_0000 }));
+    assert_eq!(
+        w.encode_clone(),
+        Err(Error::FlagsNeedClone3 {
+            bits: 0x2_0000_0000
+        })
+    );
 }
 
 /// Bits naming no flag are refused, by both encodings.
@@ -83,7 +105,10 @@ fn high_flags_need_clone3() {
 fn unknown_bits_are_refused() {
     let w = FlagsWord::new(F::from_bits_retain(1 << 40), ExitSignal::NONE);
     assert_eq!(w.encode_clone(), Err(Error::UnknownFlags { bits: 1 << 40 }));
-    assert_eq!(w.encode_clone3(), Err(Error::UnknownFlags { bits: 1 << 40 }));
+    assert_eq!(
+        w.encode_clone3(),
+        Err(Error::UnknownFlags { bits: 1 << 40 })
+    );
 }
 
 /// Exit signals outside 0..=64 are refused, with the valid range in the message.
@@ -92,18 +117,42 @@ fn exit_signal_range_is_checked() {
     assert!(ExitSignal::new(0).is_ok());
     assert!(ExitSignal::new(64).is_ok());
     assert_eq!(ExitSignal::new(65), Err(Error::SignalOutOfRange(65)));
-    assert!(Error::SignalOutOfRange(65).to_string().contains("0 (none) to 64"));
-    assert!("0xff".parse::<FlagsWord>().is_err(), "255 in the signal byte");
+    assert!(Error::SignalOutOfRange(65)
+        .to_string()
+        .contains("0 (none) to 64"));
+    assert!(
+        "0xff".parse::<FlagsWord>().is_err(),
+        "255 in the signal byte"
+    );
 }
 
 /// The rule table names what a bad combination breaks, per syscall.
 #[test]
 fn rules_explain_bad_combinations() {
-    let texts = |s: &str, sc| broken_rules(word(s), sc).map(|r| r.text).collect::<Vec<_>>();
-    assert_eq!(texts("CLONE_SIGHAND|SIGCHLD", Syscall::Clone), ["CLONE_SIGHAND requires CLONE_VM"]);
-    assert!(texts("CLONE_FS|CLONE_NEWNS", Syscall::Clone)[0].starts_with("CLONE_FS cannot be combined with CLONE_NEWNS"));
+    let texts = |s: &str, sc| {
+        broken_rules(word(s), sc)
+            .map(|r| r.text)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        texts("CLONE_SIGHAND|SIGCHLD", Syscall::Clone),
+        ["CLONE_SIGHAND requires CLONE_VM"]
+    );
+    assert!(texts("CLONE_FS|CLONE_NEWNS", Syscall::Clone)[0]
+        .starts_with("CLONE_FS cannot be combined with CLONE_NEWNS"));
     assert!(texts("CLONE_VM|CLONE_SIGHAND|CLONE_THREAD", Syscall::Clone).is_empty());
     // clone() ignores the signal for threads; clone3 insists it is 0.
-    assert!(texts("CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|SIGCHLD", Syscall::Clone).is_empty());
-    assert_eq!(texts("CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|SIGCHLD", Syscall::Clone3).len(), 1);
+    assert!(texts(
+        "CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|SIGCHLD",
+        Syscall::Clone
+    )
+    .is_empty());
+    assert_eq!(
+        texts(
+            "CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|SIGCHLD",
+            Syscall::Clone3
+        )
+        .len(),
+        1
+    );
 }

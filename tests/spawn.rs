@@ -15,7 +15,9 @@
 mod common;
 
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord};
-use clonelab::{clone, clone3, scope, spawn, sys, CloneArgs, Errno, Error, Stack, WaitStatus, THREAD_FLAGS};
+use clonelab::{
+    clone, clone3, scope, spawn, sys, CloneArgs, Errno, Error, Stack, WaitStatus, THREAD_FLAGS,
+};
 use common::{qemu_user_cannot, STACK};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
@@ -86,9 +88,19 @@ unsafe extern "C" fn return_arg(arg: *mut c_void) -> i32 {
 /// A clone3 child with exit_signal = SIGCHLD is reaped by a plain wait4.
 #[test]
 fn clone3_child_with_sigchld() {
-    let mut args = CloneArgs { exit_signal: libc::SIGCHLD as u64, ..clonelab::clone::zeroed_args() };
+    let mut args = CloneArgs {
+        exit_signal: libc::SIGCHLD as u64,
+        ..clonelab::clone::zeroed_args()
+    };
     // SAFETY: fork-like (no CLONE_VM, no stack): the child runs on its own copy.
-    let pid = unsafe { clone3(&mut args, size_of::<CloneArgs>(), return_arg, 7 as *mut c_void) };
+    let pid = unsafe {
+        clone3(
+            &mut args,
+            size_of::<CloneArgs>(),
+            return_arg,
+            7 as *mut c_void,
+        )
+    };
     if qemu_user_cannot(&pid, "clone3") {
         return;
     }
@@ -119,9 +131,16 @@ fn no_exit_signal_needs_wclone() {
         return;
     }
     let pid = pid.unwrap();
-    assert_eq!(sys::wait4(pid, 0), Err(Errno::ECHILD), "plain wait4 cannot see it");
+    assert_eq!(
+        sys::wait4(pid, 0),
+        Err(Errno::ECHILD),
+        "plain wait4 cannot see it"
+    );
     let (reaped, status) = sys::wait4(pid, libc::__WCLONE as u32).unwrap();
-    assert_eq!((reaped, WaitStatus::from_wait4(status)), (pid, WaitStatus::Exited(9)));
+    assert_eq!(
+        (reaped, WaitStatus::from_wait4(status)),
+        (pid, WaitStatus::Exited(9))
+    );
     drop(stack);
 }
 
@@ -134,11 +153,15 @@ fn thread_is_joined_through_cleartid() {
     let mut stack = Stack::new(STACK).unwrap();
     let (tid, status) = scope(|s| {
         let child = s
-            .spawn(&mut stack, FlagsWord::new(THREAD_FLAGS, ExitSignal::NONE), || {
-                seen_pid.store(sys::getpid(), SeqCst);
-                seen_tid.store(sys::gettid(), SeqCst);
-                7
-            })
+            .spawn(
+                &mut stack,
+                FlagsWord::new(THREAD_FLAGS, ExitSignal::NONE),
+                || {
+                    seen_pid.store(sys::getpid(), SeqCst);
+                    seen_tid.store(sys::gettid(), SeqCst);
+                    7
+                },
+            )
             .unwrap();
         (child.pid(), child.join().unwrap())
     });
@@ -184,7 +207,10 @@ fn panic_in_child_exits_101() {
         panic!("child panics on purpose")
     })
     .unwrap();
-    assert_eq!(child.wait().unwrap(), WaitStatus::Exited(clonelab::PANIC_EXIT_STATUS));
+    assert_eq!(
+        child.wait().unwrap(),
+        WaitStatus::Exited(clonelab::PANIC_EXIT_STATUS)
+    );
 }
 
 /// CLONE_PIDFD yields a descriptor that refers to the child and can be waited on.
@@ -197,7 +223,10 @@ fn pidfd_refers_to_the_child() {
     let mut child = child.unwrap();
     let fd = child.pidfd().expect("pidfd");
     let fdinfo = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
-    assert!(fdinfo.contains(&format!("Pid:\t{}", child.pid())), "{fdinfo}");
+    assert!(
+        fdinfo.contains(&format!("Pid:\t{}", child.pid())),
+        "{fdinfo}"
+    );
     assert_eq!(child.wait().unwrap(), WaitStatus::Exited(5));
 }
 
@@ -213,12 +242,23 @@ fn bad_stacks_are_refused() {
         let misaligned = stack.top().sub(8);
         assert_eq!(
             clone(vm, misaligned, no_tid, no_tid, 0, return_arg, no_arg),
-            Err(Error::MisalignedStack { address: misaligned as usize })
+            Err(Error::MisalignedStack {
+                address: misaligned as usize
+            })
         );
         let no_stack = std::ptr::null_mut();
-        assert_eq!(clone(vm, no_stack, no_tid, no_tid, 0, return_arg, no_arg), Err(Error::MissingStack));
-        let mut args = CloneArgs { stack: stack.bottom() as u64, ..clonelab::clone::zeroed_args() };
-        assert_eq!(clone3(&mut args, size_of::<CloneArgs>(), return_arg, no_arg), Err(Error::Clone3StackIncomplete));
+        assert_eq!(
+            clone(vm, no_stack, no_tid, no_tid, 0, return_arg, no_arg),
+            Err(Error::MissingStack)
+        );
+        let mut args = CloneArgs {
+            stack: stack.bottom() as u64,
+            ..clonelab::clone::zeroed_args()
+        };
+        assert_eq!(
+            clone3(&mut args, size_of::<CloneArgs>(), return_arg, no_arg),
+            Err(Error::Clone3StackIncomplete)
+        );
     }
 }
 
@@ -226,7 +266,16 @@ fn bad_stacks_are_refused() {
 #[test]
 fn spawn_refuses_shared_memory() {
     let err = spawn(FlagsWord::new(F::CLONE_VM, SIGCHLD), || 0).unwrap_err();
-    assert!(matches!(err, Error::FlagNotAllowed { flag: "CLONE_VM", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::FlagNotAllowed {
+                flag: "CLONE_VM",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("scope"));
 }
 
@@ -235,5 +284,9 @@ fn spawn_refuses_shared_memory() {
 fn kernel_einval_carries_the_rule() {
     let err = spawn(FlagsWord::new(F::CLONE_FS | F::CLONE_NEWNS, SIGCHLD), || 0).unwrap_err();
     assert_eq!(err.errno(), Some(Errno::EINVAL));
-    assert!(err.to_string().starts_with("EINVAL (Invalid argument): CLONE_FS cannot be combined with CLONE_NEWNS"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("EINVAL (Invalid argument): CLONE_FS cannot be combined with CLONE_NEWNS"),
+        "{err}"
+    );
 }

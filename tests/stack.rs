@@ -26,7 +26,13 @@ fn sizes_round_up_and_top_is_aligned() {
 #[test]
 fn tiny_stack_is_refused() {
     let err = Stack::new(100).unwrap_err();
-    assert_eq!(err, Error::StackTooSmall { requested: 100, minimum: Stack::MIN_SIZE });
+    assert_eq!(
+        err,
+        Error::StackTooSmall {
+            requested: 100,
+            minimum: Stack::MIN_SIZE
+        }
+    );
     assert!(err.to_string().contains("at least"));
 }
 
@@ -36,9 +42,15 @@ fn guard_page_is_prot_none() {
     let stack = Stack::new(STACK).unwrap();
     let (guard, _) = stack.guard();
     let guard_line = mapping_containing(guard as usize).expect("guard mapped");
-    assert!(guard_line.split_whitespace().nth(1) == Some("---p"), "{guard_line}");
+    assert!(
+        guard_line.split_whitespace().nth(1) == Some("---p"),
+        "{guard_line}"
+    );
     let usable_line = mapping_containing(stack.bottom() as usize).expect("stack mapped");
-    assert!(usable_line.split_whitespace().nth(1) == Some("rw-p"), "{usable_line}");
+    assert!(
+        usable_line.split_whitespace().nth(1) == Some("rw-p"),
+        "{usable_line}"
+    );
 }
 
 /// Dropping a Stack unmaps it: no mapping contains its address afterwards.
@@ -48,7 +60,10 @@ fn drop_unmaps() {
     let inside = stack.bottom() as usize;
     assert!(mapping_containing(inside).is_some());
     drop(stack);
-    assert!(mapping_containing(inside).is_none(), "stack still mapped after drop");
+    assert!(
+        mapping_containing(inside).is_none(),
+        "stack still mapped after drop"
+    );
 }
 
 #[inline(never)]
@@ -68,7 +83,10 @@ fn overflow_hits_guard_page() {
     *canary = 0xC0FFEE;
     let mut stack = Stack::new(STACK).unwrap();
     let word = FlagsWord::new(F::CLONE_VM, ExitSignal::SIGCHLD);
-    let status = scope(|s| s.spawn(&mut stack, word, || recurse_forever(0) as i32).map(|c| c.join()));
+    let status = scope(|s| {
+        s.spawn(&mut stack, word, || recurse_forever(0) as i32)
+            .map(|c| c.join())
+    });
     if qemu_user_cannot(&status, "CLONE_VM without CLONE_THREAD") {
         return;
     }

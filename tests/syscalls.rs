@@ -38,7 +38,10 @@ fn write_reaches_a_pipe() {
     let mut buf = [0u8; 8];
     let n = unsafe { libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len()) };
     assert_eq!(&buf[..n as usize], b"clone");
-    unsafe { sys::close(fds[0]).unwrap(); sys::close(fds[1]).unwrap() };
+    unsafe {
+        sys::close(fds[0]).unwrap();
+        sys::close(fds[1]).unwrap()
+    };
 }
 
 /// Every syscall number clonelab uses equals the peers' value for this arch.
@@ -49,12 +52,22 @@ fn syscall_numbers_match_syscalls_and_sc() {
         ("clone", k::__NR_clone, Sysno::clone, sc::nr::CLONE),
         ("clone3", k::__NR_clone3, Sysno::clone3, sc::nr::CLONE3),
         ("exit", k::__NR_exit, Sysno::exit, sc::nr::EXIT),
-        ("exit_group", k::__NR_exit_group, Sysno::exit_group, sc::nr::EXIT_GROUP),
+        (
+            "exit_group",
+            k::__NR_exit_group,
+            Sysno::exit_group,
+            sc::nr::EXIT_GROUP,
+        ),
         ("wait4", k::__NR_wait4, Sysno::wait4, sc::nr::WAIT4),
         ("waitid", k::__NR_waitid, Sysno::waitid, sc::nr::WAITID),
         ("mmap", k::__NR_mmap, Sysno::mmap, sc::nr::MMAP),
         ("munmap", k::__NR_munmap, Sysno::munmap, sc::nr::MUNMAP),
-        ("mprotect", k::__NR_mprotect, Sysno::mprotect, sc::nr::MPROTECT),
+        (
+            "mprotect",
+            k::__NR_mprotect,
+            Sysno::mprotect,
+            sc::nr::MPROTECT,
+        ),
         ("getpid", k::__NR_getpid, Sysno::getpid, sc::nr::GETPID),
         ("getppid", k::__NR_getppid, Sysno::getppid, sc::nr::GETPPID),
         ("gettid", k::__NR_gettid, Sysno::gettid, sc::nr::GETTID),
@@ -62,12 +75,24 @@ fn syscall_numbers_match_syscalls_and_sc() {
         ("write", k::__NR_write, Sysno::write, sc::nr::WRITE),
         ("kill", k::__NR_kill, Sysno::kill, sc::nr::KILL),
         ("futex", k::__NR_futex, Sysno::futex, sc::nr::FUTEX),
-        ("sched_yield", k::__NR_sched_yield, Sysno::sched_yield, sc::nr::SCHED_YIELD),
+        (
+            "sched_yield",
+            k::__NR_sched_yield,
+            Sysno::sched_yield,
+            sc::nr::SCHED_YIELD,
+        ),
     ];
     for &(name, ours, peer_syscalls, peer_sc) in table {
-        assert_eq!(ours, peer_syscalls as u32, "{name}: linux-raw-sys vs syscalls");
+        assert_eq!(
+            ours, peer_syscalls as u32,
+            "{name}: linux-raw-sys vs syscalls"
+        );
         assert_eq!(ours as usize, peer_sc, "{name}: linux-raw-sys vs sc");
-        assert_eq!(ours as i64, libc_number(name), "{name}: linux-raw-sys vs libc");
+        assert_eq!(
+            ours as i64,
+            libc_number(name),
+            "{name}: linux-raw-sys vs libc"
+        );
     }
 }
 

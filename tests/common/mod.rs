@@ -44,17 +44,26 @@ pub fn qemu_user_cannot<T>(result: &Result<T, Error>, what: &str) -> bool {
 
 /// Lines of /proc/self/maps: one per mapping.
 pub fn mapping_count() -> usize {
-    std::fs::read_to_string("/proc/self/maps").unwrap().lines().count()
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count()
 }
 
 /// The /proc/self/maps line of the mapping that contains `addr`, if any.
 pub fn mapping_containing(addr: usize) -> Option<String> {
-    std::fs::read_to_string("/proc/self/maps").unwrap().lines().find_map(|line| {
-        let range = line.split_whitespace().next()?;
-        let (lo, hi) = range.split_once('-')?;
-        let (lo, hi) = (usize::from_str_radix(lo, 16).ok()?, usize::from_str_radix(hi, 16).ok()?);
-        (lo <= addr && addr < hi).then(|| line.to_string())
-    })
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .find_map(|line| {
+            let range = line.split_whitespace().next()?;
+            let (lo, hi) = range.split_once('-')?;
+            let (lo, hi) = (
+                usize::from_str_radix(lo, 16).ok()?,
+                usize::from_str_radix(hi, 16).ok()?,
+            );
+            (lo <= addr && addr < hi).then(|| line.to_string())
+        })
 }
 
 /// Open file descriptors of this process.

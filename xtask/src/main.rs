@@ -1,32 +1,55 @@
 //! `cargo xtask`: the project's own commands.
 //!
-//! - `cargo xtask test` — every test: the host suite, then the suite built for
-//!   aarch64 with Debian's toolchain and run under qemu-user (what qemu-user
-//!   cannot emulate is skipped with a printed reason). One summary line per
-//!   run and a total: `N passed, N failed, N skipped`.
-//! - `cargo xtask provision` — install what the cross runs need (Debian, as root).
+//! - `cargo xtask test` — every test: the host suite, then the whole suite
+//!   inside real kernels under qemu-system for aarch64 and x86_64. One summary
+//!   line per run, then the total: `N passed, N failed, N skipped`.
+//! - `cargo xtask qemu --arch aarch64|x86_64` — one VM run.
+//! - `cargo xtask qemu-user` — quick aarch64 smoke run under qemu-user
+//!   (it cannot emulate most clone flags; those tests skip with a reason).
+//! - `cargo xtask provision` — install the toolchain, QEMU and kernels (Debian, as root).
 
 mod provision;
 mod tally;
+mod vm;
 
+use provision::Arch;
 use std::process::{Command, ExitCode};
 use tally::Tally;
 
-const AARCH64: &str = "aarch64-unknown-linux-gnu";
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
+    let arch_arg = || {
+        let i = args.iter().position(|a| a == "--arch")?;
+        Arch::parse(args.get(i + 1)?)
+    };
+    let runs: Result<Vec<(String, Tally)>, String> = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("provision") => provision::cross_toolchain().map(|_| Tally::default()),
+        Some("qemu") => match arch_arg() {
+            Some(arch) => vm::run(arch).map(|t| vec![(format!("{} (VM)", arch.name()), t)]),
+            None => Err("usage: cargo xtask qemu --arch aarch64|x86_64".into()),
+        },
+        Some("qemu-user") => qemu_user().map(|t| vec![("aarch64 (qemu-user)".into(), t)]),
+        Some("provision") => provision::vm_tools()
+            .and_then(|_| provision::kernel(Arch::Aarch64))
+            .and_then(|_| provision::kernel(Arch::X86_64))
+            .map(|_| Vec::new()),
         _ => {
-            eprintln!("usage: cargo xtask <test|provision>");
+            eprintln!(
+                "usage: cargo xtask <test | qemu --arch aarch64|x86_64 | qemu-user | provision>"
+            );
             return ExitCode::from(2);
         }
     };
-    match result {
-        Ok(total) if total.failed == 0 && total.passed > 0 => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
+    match runs {
+        Ok(runs) if runs.is_empty() => ExitCode::SUCCESS,
+        Ok(runs) => {
+            let total = summarize(&runs);
+            if total.failed == 0 && total.passed > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Err(message) => {
             eprintln!("xtask: error: {message}");
             ExitCode::FAILURE
@@ -34,32 +57,48 @@ fn main() -> ExitCode {
     }
 }
 
-/// Host tests, then the aarch64 build under qemu-user.
-fn test() -> Result<Tally, String> {
-    let mut summary = Vec::new();
-
+/// Host tests, then both VMs. A VM that cannot even start is a failure, not a skip.
+fn test() -> Result<Vec<(String, Tally)>, String> {
     let host = tally::run_cargo_test(Command::new("cargo").args(["test", "--workspace"]), "host")?;
-    summary.push(("host", host.clone()));
-
-    provision::cross_toolchain()?;
-    let binaries = provision::build_tests(AARCH64)?;
-    let mut aarch64 = Tally::default();
-    for binary in &binaries {
-        let mut cmd = Command::new("qemu-aarch64-static");
-        // qemu-user forks a multi-threaded emulator: run tests one at a time.
-        cmd.arg(binary).arg("--test-threads=1").env("CLONELAB_QEMU_USER", "1");
-        aarch64.add(&tally::run_test_binary(cmd, binary, "aarch64 (qemu-user)")?);
+    let mut runs = vec![("host".to_string(), host)];
+    for arch in [Arch::Aarch64, Arch::X86_64] {
+        let result =
+            vm::run(arch).unwrap_or_else(|e| Tally::broken(&format!("{} VM: {e}", arch.name())));
+        runs.push((format!("{} (VM)", arch.name()), result));
     }
-    summary.push(("aarch64 (qemu-user)", aarch64));
+    Ok(runs)
+}
 
+/// The aarch64 suite under qemu-user, one test at a time (qemu-user forks a
+/// multi-threaded emulator).
+fn qemu_user() -> Result<Tally, String> {
+    provision::cross_toolchain()?;
+    let mut total = Tally::default();
+    for binary in provision::build_tests(Arch::Aarch64)? {
+        let mut cmd = Command::new("qemu-aarch64-static");
+        cmd.arg(&binary)
+            .arg("--test-threads=1")
+            .env("CLONELAB_QEMU_USER", "1");
+        total.add(&tally::run_test_binary(
+            cmd,
+            &binary,
+            "aarch64 (qemu-user)",
+        )?);
+    }
+    Ok(total)
+}
+
+fn summarize(runs: &[(String, Tally)]) -> Tally {
     let mut total = Tally::default();
     println!("\n==== clonelab test summary ====");
-    for (name, t) in &summary {
+    for (name, t) in runs {
         println!("{name}: {t}");
         t.print_details();
         total.add(t);
     }
-    println!("total: {total}");
-    println!("{} passed, {} failed, {} skipped", total.passed, total.failed, total.skipped);
-    Ok(total)
+    println!(
+        "{} passed, {} failed, {} skipped",
+        total.passed, total.failed, total.skipped
+    );
+    total
 }

@@ -11,7 +11,10 @@ use std::process::Command;
 /// Debian packages the cross build and qemu-user runs need, with a file each provides.
 const CROSS_PACKAGES: &[(&str, &str)] = &[
     ("rustc-web", "/usr/bin/rustc"),
-    ("libstd-rust-web-dev:arm64", "/usr/lib/rustlib/aarch64-unknown-linux-gnu/lib"),
+    (
+        "libstd-rust-web-dev:arm64",
+        "/usr/lib/rustlib/aarch64-unknown-linux-gnu/lib",
+    ),
     ("gcc-aarch64-linux-gnu", "/usr/bin/aarch64-linux-gnu-gcc"),
     ("libc6-dev-arm64-cross", "/usr/aarch64-linux-gnu/lib/crt1.o"),
     ("qemu-user-static", "/usr/bin/qemu-aarch64-static"),
@@ -20,8 +23,11 @@ const CROSS_PACKAGES: &[(&str, &str)] = &[
 /// Make sure every package in `packages` is installed: as root, install the
 /// missing ones with apt; otherwise say exactly what to run.
 pub fn ensure_packages(packages: &[(&str, &str)]) -> Result<(), String> {
-    let missing: Vec<&str> =
-        packages.iter().filter(|(_, file)| !Path::new(file).exists()).map(|(p, _)| *p).collect();
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(_, file)| !Path::new(file).exists())
+        .map(|(p, _)| *p)
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -32,8 +38,15 @@ pub fn ensure_packages(packages: &[(&str, &str)]) -> Result<(), String> {
             missing.join(" ")
         ));
     }
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
-    let line = format!("apt-get install -y --no-install-recommends {}", missing.join(" "));
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    let line = format!(
+        "apt-get install -y --no-install-recommends {}",
+        missing.join(" ")
+    );
     if !is_root {
         return Err(format!(
             "missing packages. Run:\n  sudo dpkg --add-architecture arm64 && sudo apt-get update && sudo {line}"
@@ -43,7 +56,11 @@ pub fn ensure_packages(packages: &[(&str, &str)]) -> Result<(), String> {
     let script = format!(
         "dpkg --add-architecture arm64 && apt-get update -qq && DEBIAN_FRONTEND=noninteractive {line} -qq"
     );
-    let ok = Command::new("sh").args(["-c", &script]).status().map(|s| s.success()).unwrap_or(false);
+    let ok = Command::new("sh")
+        .args(["-c", &script])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if !ok {
         return Err(format!("installing packages failed: {script}"));
     }
@@ -55,43 +72,96 @@ pub fn cross_toolchain() -> Result<(), String> {
     ensure_packages(CROSS_PACKAGES)
 }
 
-/// Build every test binary of the workspace's clonelab package for `target`
-/// with Debian's rustc; return their paths.
-pub fn build_tests(target: &str) -> Result<Vec<String>, String> {
+/// The two architectures the suite runs on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Arch {
+    Aarch64,
+    X86_64,
+}
+
+impl Arch {
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Aarch64 => "aarch64",
+            Arch::X86_64 => "x86_64",
+        }
+    }
+
+    pub fn target(self) -> &'static str {
+        match self {
+            Arch::Aarch64 => "aarch64-unknown-linux-gnu",
+            Arch::X86_64 => "x86_64-unknown-linux-gnu",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Arch> {
+        match s {
+            "aarch64" | "arm64" => Some(Arch::Aarch64),
+            "x86_64" | "amd64" => Some(Arch::X86_64),
+            _ => None,
+        }
+    }
+}
+
+/// Run `cargo <args>` for `arch` as static binaries and return the paths of
+/// the executables it produced (`only_tests`: just test harness binaries).
+///
+/// aarch64 builds with Debian's rustc (the only one here with aarch64 rlibs);
+/// x86_64 with rustup's. Separate target dirs keep the two compilers' caches apart.
+pub fn build(arch: Arch, args: &[&str], only_tests: bool) -> Result<Vec<String>, String> {
+    let target = arch.target();
     let env_target = target.to_uppercase().replace('-', "_");
-    let output = Command::new("cargo")
-        .args(["test", "--package", "clonelab", "--no-run", "--message-format=json"])
-        .args(["--target", target, "--target-dir", "target/debian"])
-        .env("RUSTC", "/usr/bin/rustc")
-        .env("RUSTDOC", "/usr/bin/rustdoc")
-        .env(format!("CARGO_TARGET_{env_target}_LINKER"), format!("{}-gcc", gcc_prefix(target)))
+    let mut cmd = Command::new("cargo");
+    cmd.args(args)
+        .args([
+            "--package",
+            "clonelab",
+            "--message-format=json",
+            "--target",
+            target,
+        ])
         .env(
             format!("CARGO_TARGET_{env_target}_RUSTFLAGS"),
             "-C target-feature=+crt-static -C relocation-model=static",
         )
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+        .stderr(std::process::Stdio::inherit());
+    match arch {
+        Arch::Aarch64 => {
+            cmd.args(["--target-dir", "target/debian"])
+                .env("RUSTC", "/usr/bin/rustc")
+                .env("RUSTDOC", "/usr/bin/rustdoc")
+                .env(
+                    format!("CARGO_TARGET_{env_target}_LINKER"),
+                    "aarch64-linux-gnu-gcc",
+                );
+        }
+        Arch::X86_64 => {
+            cmd.args(["--target-dir", "target/static"]);
+        }
+    }
+    let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !output.status.success() {
-        return Err(format!("building the tests for {target} failed"));
+        return Err(format!("cargo {} for {target} failed", args.join(" ")));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let binaries: Vec<String> = stdout
+    let executables: Vec<String> = stdout
         .lines()
-        .filter(|l| l.contains("\"reason\":\"compiler-artifact\"") && l.contains("\"test\":true"))
+        .filter(|l| l.contains("\"reason\":\"compiler-artifact\""))
+        .filter(|l| !only_tests || l.contains("\"test\":true"))
         .filter_map(|l| json_string(l, "executable"))
         .collect();
-    if binaries.is_empty() {
-        return Err(format!("cargo built no test binaries for {target}"));
+    if executables.is_empty() {
+        return Err(format!(
+            "cargo {} built no executables for {target}",
+            args.join(" ")
+        ));
     }
-    Ok(binaries)
+    Ok(executables)
 }
 
-fn gcc_prefix(target: &str) -> &'static str {
-    match target {
-        t if t.starts_with("aarch64") => "aarch64-linux-gnu",
-        _ => "x86_64-linux-gnu",
-    }
+/// Every test binary of the clonelab package, built for `arch`.
+pub fn build_tests(arch: Arch) -> Result<Vec<String>, String> {
+    build(arch, &["test", "--no-run"], true)
 }
 
 /// The string value of `"key":"..."` in one line of cargo's JSON (paths need no unescaping here).
@@ -99,4 +169,132 @@ fn json_string(line: &str, key: &str) -> Option<String> {
     let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
     let end = line[start..].find('"')? + start;
     Some(line[start..end].to_string())
+}
+
+/// Packages for the VM runs: qemu-system for both arches, cpio for the initramfs.
+const VM_PACKAGES: &[(&str, &str)] = &[
+    ("qemu-system-arm", "/usr/bin/qemu-system-aarch64"),
+    ("qemu-system-x86", "/usr/bin/qemu-system-x86_64"),
+    ("cpio", "/usr/bin/cpio"),
+    ("xz-utils", "/usr/bin/xz"),
+];
+
+/// Everything a VM run needs: the cross toolchain, qemu-system, cpio.
+pub fn vm_tools() -> Result<(), String> {
+    ensure_packages(CROSS_PACKAGES)?;
+    ensure_packages(VM_PACKAGES)
+}
+
+/// Environment variable that names a kernel image to use instead of Debian's.
+pub fn kernel_env_var(arch: Arch) -> &'static str {
+    match arch {
+        Arch::Aarch64 => "CLONELAB_KERNEL_AARCH64",
+        Arch::X86_64 => "CLONELAB_KERNEL_X86_64",
+    }
+}
+
+fn run_ok(cmd: &mut Command) -> Result<std::process::Output, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(out)
+}
+
+/// A bootable kernel for `arch`: `$CLONELAB_KERNEL_<ARCH>` if set, else Debian's
+/// current kernel package, downloaded once into `target/qemu/kernels/` with only
+/// the kernel image extracted. For x86_64 the bzImage is decompressed to an ELF
+/// vmlinux, which QEMU boots through PVH in about half the time.
+pub fn kernel(arch: Arch) -> Result<std::path::PathBuf, String> {
+    if let Ok(path) = std::env::var(kernel_env_var(arch)) {
+        return Ok(path.into());
+    }
+    let (meta, deb_arch) = match arch {
+        Arch::Aarch64 => ("linux-image-arm64:arm64", "arm64"),
+        Arch::X86_64 => ("linux-image-amd64", "amd64"),
+    };
+    let depends = run_ok(Command::new("apt-cache").args(["depends", meta]))?;
+    let package = String::from_utf8_lossy(&depends.stdout)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Depends: ").map(str::to_string))
+        .filter(|p| p.starts_with("linux-image-"))
+        .ok_or_else(|| {
+            format!("apt-cache names no kernel package for {meta} (run apt-get update?)")
+        })?;
+    let version = package
+        .trim_start_matches("linux-image-")
+        .split(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let dir = std::path::Path::new("target/qemu/kernels");
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let image = dir.join(format!("vmlinuz-{version}"));
+    let booted = match arch {
+        Arch::Aarch64 => image.clone(),
+        Arch::X86_64 => dir.join(format!("vmlinux-{version}")),
+    };
+    if booted.exists() {
+        return Ok(booted);
+    }
+    println!(
+        "xtask: downloading {package} ({deb_arch}) into {}",
+        dir.display()
+    );
+    run_ok(
+        Command::new("apt-get")
+            .args(["download", &package])
+            .current_dir(dir),
+    )?;
+    let deb = std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            name.starts_with(&format!("linux-image-{version}_")) && name.ends_with(".deb")
+        })
+        .ok_or("apt-get download left no .deb")?;
+    let script = format!(
+        "dpkg-deb --fsys-tarfile '{}' | tar -xO ./boot/vmlinuz-{version} > '{}'",
+        deb.display(),
+        image.display()
+    );
+    run_ok(Command::new("sh").args(["-c", &script]))?;
+    let _ = std::fs::remove_file(&deb);
+    if arch == Arch::X86_64 {
+        decompress_bzimage(&image, &booted)?;
+    }
+    Ok(booted)
+}
+
+/// Extract the ELF vmlinux from an xz-compressed bzImage: the xz stream starts
+/// at the magic bytes FD 37 7A 58 5A 00.
+fn decompress_bzimage(bzimage: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
+    let bytes = std::fs::read(bzimage).map_err(|e| e.to_string())?;
+    let magic = [0xfd, b'7', b'z', b'X', b'Z', 0];
+    let start = bytes
+        .windows(6)
+        .position(|w| w == magic)
+        .ok_or("no xz stream in the bzImage")?;
+    let mut xz = Command::new("xz")
+        .args(["-dcq", "--single-stream"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("xz: {e}"))?;
+    let mut stdin = xz.stdin.take().unwrap();
+    let payload = bytes[start..].to_vec();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(&payload);
+    });
+    let output = xz.wait_with_output().map_err(|e| e.to_string())?;
+    let _ = feeder.join();
+    if !output.stdout.starts_with(b"\x7fELF") {
+        return Err("decompressed kernel is not an ELF vmlinux".into());
+    }
+    std::fs::write(out, output.stdout).map_err(|e| e.to_string())
 }

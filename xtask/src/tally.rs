@@ -40,12 +40,24 @@ impl Tally {
         }
     }
 
+    /// A run that could not happen at all: one failure with the reason.
+    pub fn broken(reason: &str) -> Tally {
+        Tally {
+            failed: 1,
+            failures: vec![reason.to_string()],
+            ..Tally::default()
+        }
+    }
+
     /// Count one line of test output.
-    fn line(&mut self, line: &str) {
+    pub fn line(&mut self, line: &str) {
         if let Some(rest) = line.strip_prefix("test result: ") {
             self.passed += number_before(rest, " passed");
             self.failed += number_before(rest, " failed");
-        } else if let Some(name) = line.strip_prefix("test ").and_then(|l| l.strip_suffix(" ... FAILED")) {
+        } else if let Some(name) = line
+            .strip_prefix("test ")
+            .and_then(|l| l.strip_suffix(" ... FAILED"))
+        {
             self.failures.push(name.to_string());
         } else if let Some(rest) = line.strip_prefix("skipped: ") {
             self.skipped += 1;
@@ -54,20 +66,30 @@ impl Tally {
     }
 
     /// Skips were counted as passes by libtest; take them out.
-    fn settle(&mut self) {
+    pub fn settle(&mut self) {
         self.passed = self.passed.saturating_sub(self.skipped);
     }
 }
 
 impl fmt::Display for Tally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} passed, {} failed, {} skipped", self.passed, self.failed, self.skipped)
+        write!(
+            f,
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
     }
 }
 
 fn number_before(text: &str, label: &str) -> usize {
     text.find(label)
-        .and_then(|end| text[..end].rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+        .and_then(|end| {
+            text[..end]
+                .rsplit(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
         .unwrap_or(0)
 }
 
@@ -113,7 +135,9 @@ pub fn run_cargo_test(cmd: &mut Command, label: &str) -> Result<Tally, String> {
     let (mut tally, ok) = run_counting(cmd, label)?;
     if !ok && tally.failed == 0 {
         tally.failed += 1;
-        tally.failures.push(format!("{label}: cargo test failed (build error or crash)"));
+        tally
+            .failures
+            .push(format!("{label}: cargo test failed (build error or crash)"));
     }
     Ok(tally)
 }
@@ -123,7 +147,9 @@ pub fn run_test_binary(cmd: Command, binary: &str, label: &str) -> Result<Tally,
     let (mut tally, ok) = run_counting(cmd, label)?;
     if !ok && tally.failed == 0 {
         tally.failed += 1;
-        tally.failures.push(format!("{label}: {binary} exited without a passing result"));
+        tally
+            .failures
+            .push(format!("{label}: {binary} exited without a passing result"));
     }
     Ok(tally)
 }

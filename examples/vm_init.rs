@@ -1,0 +1,160 @@
+//! PID 1 of clonelab's test VMs (`cargo xtask qemu`).
+//!
+//! The kernel starts this from the initramfs with nothing mounted and no
+//! console. It mounts what the tests need, runs every binary in `/tests` —
+//! each one started with clonelab's own clone (a fork-like [`spawn`] whose
+//! child `execve`s) and reaped with clonelab's wait — then prints a sentinel
+//! line and ends the VM with a status the host can read:
+//!
+//! ```text
+//! CLONELAB-BINARY spawn-1a2b3c: exited with status 0
+//! CLONELAB-RESULT: binaries 6 failed 0
+//! ```
+//!
+//! x86_64 leaves through QEMU's `isa-debug-exit` port, aarch64 through a
+//! semihosting SYS_EXIT; both fall back to a power-off. The host never takes
+//! a VM's exit alone as a pass: the sentinel must be there too.
+
+use clonelab::flags::{CloneFlags, ExitSignal, FlagsWord};
+use clonelab::{spawn, sys, WaitStatus};
+use linux_raw_sys::general as k;
+use std::ffi::{c_char, CString};
+
+fn mount(source: &str, target: &str, fstype: &str) {
+    let _ = std::fs::create_dir_all(target);
+    let c = |s: &str| CString::new(s).unwrap();
+    // SAFETY: PID 1 owns the mount table of this fresh VM.
+    if let Err(e) = unsafe { sys::mount(&c(source), &c(target), Some(&c(fstype)), 0) } {
+        println!("CLONELAB-INIT: mount {fstype} on {target} failed: {e}");
+    }
+}
+
+/// Make /dev/console fds 0, 1 and 2 (the kernel found no /dev/console in the initramfs).
+fn open_console() {
+    if let Ok(fd) = sys::open(c"/dev/console", k::O_RDWR, 0) {
+        for target in 0..3 {
+            // SAFETY: PID 1 owns its standard descriptors.
+            let _ = unsafe { sys::dup3(fd, target, 0) };
+        }
+        if fd > 2 {
+            // SAFETY: fd is ours and duplicated above.
+            let _ = unsafe { sys::close(fd) };
+        }
+    }
+}
+
+/// Run one test binary in a child made by clonelab and wait for it.
+fn run(path: &str) -> String {
+    let cpath = CString::new(path).unwrap();
+    let args = [cpath.as_ptr(), std::ptr::null()];
+    let env_strings = [c"CLONELAB_VM=1", c"PATH=/bin", c"RUST_BACKTRACE=1"];
+    let mut env: Vec<*const c_char> = env_strings.iter().map(|s| s.as_ptr()).collect();
+    env.push(std::ptr::null());
+    let word = FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD);
+    let child = spawn(word, || {
+        // SAFETY: argv and envp are NULL-terminated arrays of C strings built above.
+        let errno = unsafe { sys::execve(&cpath, args.as_ptr(), env.as_ptr()) };
+        let _ = sys::write(2, format!("execve {path}: {errno}\n").as_bytes());
+        127
+    });
+    match child.and_then(|mut c| c.wait()) {
+        Ok(status) => status.to_string(),
+        Err(e) => format!("could not run: {e}"),
+    }
+}
+
+/// Reap orphans the tests left behind (they are reparented to PID 1).
+fn reap_orphans() {
+    while let Ok((pid, _)) = sys::wait4(-1, k::__WALL | k::WNOHANG) {
+        if pid <= 0 {
+            break;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn exit_vm(code: u32) {
+    // SAFETY: iopl(3) lets PID 1 (root) use I/O ports; the write to port 0xf4
+    // hits QEMU's isa-debug-exit device, which ends QEMU with (code << 1) | 1.
+    unsafe {
+        clonelab::arch::syscall1(k::__NR_iopl, 3);
+        std::arch::asm!(
+            "out dx, eax", // isa-debug-exit: QEMU exits with (eax << 1) | 1
+            in("dx") 0xf4u16,
+            in("eax") code,
+        );
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+fn exit_vm(code: u32) {
+    // ADP_Stopped_ApplicationExit (0x20026) and the exit code, per the Arm
+    // semihosting spec's SYS_EXIT (0x18) in its 64-bit form.
+    let block: [u64; 2] = [0x20026, code as u64];
+    // SAFETY: QEMU runs with semihosting enabled for user space, so `hlt #0xf000`
+    // traps into QEMU, which exits with `code`; without it the hlt is SIGILL.
+    unsafe {
+        std::arch::asm!(
+            "hlt #0xf000", // semihosting call: operation in w0, parameter block in x1
+            inout("x0") 0x18u64 => _,
+            in("x1") block.as_ptr(),
+        );
+    }
+}
+
+fn main() {
+    mount("devtmpfs", "/dev", "devtmpfs");
+    open_console();
+    mount("proc", "/proc", "proc");
+    mount("sysfs", "/sys", "sysfs");
+    mount("tmpfs", "/tmp", "tmpfs");
+    mount("tmpfs", "/run", "tmpfs");
+    mount("cgroup2", "/sys/fs/cgroup", "cgroup2");
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    println!(
+        "CLONELAB-INIT: pid {} on Linux {} ({})",
+        sys::getpid(),
+        release.trim(),
+        std::env::consts::ARCH
+    );
+
+    let mut binaries: Vec<String> = std::fs::read_dir("/tests")
+        .map(|d| {
+            d.filter_map(|e| Some(e.ok()?.path().to_str()?.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    binaries.sort();
+    let mut failed = 0;
+    for binary in &binaries {
+        let name = binary.trim_start_matches("/tests/");
+        println!("CLONELAB-BINARY-START {name}");
+        let status = run(binary);
+        reap_orphans();
+        if status != WaitStatus::Exited(0).to_string() {
+            failed += 1;
+        }
+        println!("CLONELAB-BINARY {name}: {status}");
+    }
+    println!(
+        "CLONELAB-RESULT: binaries {} failed {failed}",
+        binaries.len()
+    );
+    exit_vm(if failed == 0 && !binaries.is_empty() {
+        0
+    } else {
+        1
+    });
+    // Only reached if the exit device is missing: power off (QEMU then exits 0,
+    // which the host does not count as a pass without the sentinel).
+    // SAFETY: PID 1 may power the VM off; nothing is left to flush.
+    unsafe {
+        clonelab::arch::syscall4(
+            k::__NR_reboot,
+            k::LINUX_REBOOT_MAGIC1 as usize,
+            k::LINUX_REBOOT_MAGIC2 as usize,
+            k::LINUX_REBOOT_CMD_POWER_OFF as usize,
+            0,
+        );
+    }
+}
