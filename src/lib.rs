@@ -22,16 +22,19 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod abi;
 pub mod arch;
 pub mod clone;
 pub mod errno;
 pub mod error;
+pub mod experiments;
 pub mod flags;
 pub mod spawn;
 pub mod stack;
 pub mod sys;
 pub mod wait;
 
+pub use abi::{CloneCall, RegisterImage};
 pub use clone::{clone, clone3, clone3_available, CloneArgs};
 pub use errno::Errno;
 pub use error::Error;

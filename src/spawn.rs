@@ -22,6 +22,7 @@
 //! atomics, which need no TLS; a panic in it ends as SIGSEGV, not status 101,
 //! because the panic machinery itself uses TLS.
 
+use crate::abi::CloneCall;
 use crate::clone::{clone, clone3, zeroed_args, CloneArgs, STACK_ALIGN};
 use crate::errno::Errno;
 use crate::error::Error;
@@ -123,6 +124,7 @@ fn refuse_managed(flags: CloneFlags) -> Result<(), Error> {
 /// A pidfd (CLONE_PIDFD) is closed on drop.
 #[derive(Debug)]
 pub struct Child {
+    call: CloneCall,
     pid: Pid,
     pidfd: Option<c_int>,
     wait_options: u32,
@@ -133,6 +135,11 @@ impl Child {
     /// The child's pid, as seen from the parent's PID namespace.
     pub fn pid(&self) -> Pid {
         self.pid
+    }
+
+    /// The arguments of the clone/clone3 call that made this child.
+    pub fn call(&self) -> &CloneCall {
+        &self.call
     }
 
     /// The pidfd, if the child was spawned with CLONE_PIDFD (owned by the `Child`).
@@ -238,10 +245,16 @@ pub fn spawn_via<F: FnOnce() -> i32>(
         ptr::null_mut()
     };
 
+    let clone_call = CloneCall {
+        syscall: Some(Syscall::Clone),
+        word,
+        parent_tid: pidfd_ptr as usize,
+        ..CloneCall::default()
+    };
     let via_clone = || {
         // SAFETY: no CLONE_VM, so the child works on its own copy of `f` and of
         // this stack (stack = 0); pidfd_ptr is valid or null as the flags need.
-        unsafe {
+        let pid = unsafe {
             clone(
                 word,
                 ptr::null_mut(),
@@ -251,7 +264,8 @@ pub fn spawn_via<F: FnOnce() -> i32>(
                 fork_entry::<F>,
                 arg,
             )
-        }
+        };
+        pid.map(|pid| (pid, clone_call))
     };
     let result = match syscall {
         Syscall::Clone => via_clone(),
@@ -263,20 +277,28 @@ pub fn spawn_via<F: FnOnce() -> i32>(
                 pidfd: pidfd_ptr as u64,
                 ..zeroed_args()
             };
+            let call = CloneCall {
+                syscall: Some(Syscall::Clone3),
+                word,
+                pidfd: pidfd_ptr as usize,
+                args_address: &args as *const CloneArgs as usize,
+                ..CloneCall::default()
+            };
             // SAFETY: as above; args.pidfd is valid or 0.
             match unsafe { clone3(&mut args, size_of::<CloneArgs>(), fork_entry::<F>, arg) } {
                 Err(Error::Kernel {
                     errno: Errno::ENOSYS,
                     ..
                 }) if word.encode_clone().is_ok() => via_clone(),
-                other => other,
+                other => other.map(|pid| (pid, call)),
             }
         }
     };
     // SAFETY: this (the parent's) copy of `f` was never called; the child had its own.
     unsafe { ManuallyDrop::drop(&mut f) };
-    let pid = result?;
+    let (pid, call) = result?;
     Ok(Child {
+        call,
         pid,
         pidfd: want_pidfd.then_some(pidfd),
         wait_options: options_for(word.signal),
@@ -357,9 +379,15 @@ pub struct Scope<'scope, 'env: 'scope> {
 /// every child before it returns, whether this handle is joined, dropped or forgotten.
 pub struct ScopedChild<'scope> {
     record: &'scope Record,
+    call: CloneCall,
 }
 
 impl ScopedChild<'_> {
+    /// The arguments of the clone call that made this child.
+    pub fn call(&self) -> &CloneCall {
+        &self.call
+    }
+
     /// The child's tid (its pid too, unless it is a thread).
     pub fn pid(&self) -> Pid {
         self.record.pid
@@ -500,6 +528,14 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let record: &'scope Record = record;
         record.next.set(self.children.get());
         self.children.set(record);
-        Ok(ScopedChild { record })
+        let call = CloneCall {
+            syscall: Some(Syscall::Clone),
+            word,
+            stack: child_sp,
+            parent_tid: tid_ptr as usize,
+            child_tid: tid_ptr as usize,
+            ..CloneCall::default()
+        };
+        Ok(ScopedChild { record, call })
     }
 }

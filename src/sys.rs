@@ -155,6 +155,29 @@ pub fn futex_wait(word: &core::sync::atomic::AtomicI32, expected: i32) -> Result
     .map(drop)
 }
 
+/// [`futex_wait`] that gives up after `nanos` nanoseconds (ETIMEDOUT).
+pub fn futex_wait_timeout(
+    word: &core::sync::atomic::AtomicI32,
+    expected: i32,
+    nanos: u64,
+) -> Result<(), Errno> {
+    let timeout = k::__kernel_timespec {
+        tv_sec: (nanos / 1_000_000_000) as _,
+        tv_nsec: (nanos % 1_000_000_000) as _,
+    };
+    // SAFETY: word is a valid aligned 32-bit location; timeout is a valid timespec.
+    decode(unsafe {
+        syscall4(
+            k::__NR_futex,
+            word.as_ptr() as usize,
+            k::FUTEX_WAIT as usize,
+            expected as u32 as usize,
+            &timeout as *const k::__kernel_timespec as usize,
+        )
+    })
+    .map(drop)
+}
+
 /// `futex(uaddr, FUTEX_WAKE, n)`: wake up to `n` waiters; returns how many woke.
 pub fn futex_wake(word: &core::sync::atomic::AtomicI32, n: u32) -> Result<usize, Errno> {
     // SAFETY: word is a valid, aligned 32-bit location.
@@ -263,4 +286,279 @@ pub unsafe fn execve(
         Err(e) => e,
         Ok(_) => Errno::EINVAL, // execve does not return on success
     }
+}
+
+/// `read(fd, buf)`: returns the number of bytes read.
+pub fn read(fd: c_int, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is valid for buf.len() bytes of writing.
+    decode(unsafe {
+        syscall3(
+            k::__NR_read,
+            fd as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    })
+}
+
+/// Read a whole (small) file into `buf`; returns the part filled.
+pub fn read_file<'a>(path: &core::ffi::CStr, buf: &'a mut [u8]) -> Result<&'a [u8], Errno> {
+    let fd = open(path, k::O_RDONLY | k::O_CLOEXEC, 0)?;
+    let mut filled = 0;
+    let result = loop {
+        match read(fd, &mut buf[filled..]) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                filled += n;
+                if filled == buf.len() {
+                    break Ok(());
+                }
+            }
+            Err(Errno::EINTR) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    // SAFETY: fd was opened above and is ours.
+    let _ = unsafe { close(fd) };
+    result.map(|()| &buf[..filled])
+}
+
+/// `readlinkat(AT_FDCWD, path, buf)`: returns the link's target bytes.
+pub fn readlink<'a>(path: &core::ffi::CStr, buf: &'a mut [u8]) -> Result<&'a [u8], Errno> {
+    // SAFETY: path is a C string; buf is writable for its length.
+    let n = decode(unsafe {
+        syscall4(
+            k::__NR_readlinkat,
+            k::AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    })?;
+    Ok(&buf[..n])
+}
+
+/// `statx(AT_FDCWD, path, 0, STATX_BASIC_STATS)`: returns `(st_dev, st_ino)`,
+/// the identity of a file — and of a namespace, for `/proc/self/ns/*`.
+pub fn file_identity(path: &core::ffi::CStr) -> Result<(u64, u64), Errno> {
+    // SAFETY: statx is plain old data; zeroes are a valid value.
+    let mut stx: k::statx = unsafe { core::mem::zeroed() };
+    // SAFETY: path is a C string; stx is writable.
+    decode(unsafe {
+        syscall5(
+            k::__NR_statx,
+            k::AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            0,
+            k::STATX_BASIC_STATS as usize,
+            &mut stx as *mut k::statx as usize,
+        )
+    })?;
+    let dev = ((stx.stx_dev_major as u64) << 32) | stx.stx_dev_minor as u64;
+    Ok((dev, stx.stx_ino))
+}
+
+/// `chdir(path)`.
+pub fn chdir(path: &core::ffi::CStr) -> Result<(), Errno> {
+    // SAFETY: path is a C string.
+    decode(unsafe { syscall1(k::__NR_chdir, path.as_ptr() as usize) }).map(drop)
+}
+
+/// `getcwd(buf)`: the current directory, without its NUL.
+pub fn getcwd(buf: &mut [u8]) -> Result<&[u8], Errno> {
+    // SAFETY: buf is writable for its length.
+    let n = decode(unsafe { syscall2(k::__NR_getcwd, buf.as_mut_ptr() as usize, buf.len()) })?;
+    Ok(&buf[..n.saturating_sub(1)])
+}
+
+/// `umask(mask)`: sets the mask, returns the previous one.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask has no pointers and cannot fail.
+    unsafe { syscall1(k::__NR_umask, mask as usize) as u32 }
+}
+
+/// `geteuid()`.
+pub fn geteuid() -> u32 {
+    // SAFETY: reads kernel state only.
+    unsafe { syscall0_readonly(k::__NR_geteuid) as u32 }
+}
+
+/// `getuid()`.
+pub fn getuid() -> u32 {
+    // SAFETY: reads kernel state only.
+    unsafe { syscall0_readonly(k::__NR_getuid) as u32 }
+}
+
+/// `fcntl(fd, F_GETFD)`: Ok if `fd` is open in this process's table.
+pub fn fd_is_open(fd: c_int) -> bool {
+    // SAFETY: F_GETFD reads a descriptor's flags only.
+    decode(unsafe { syscall2(k::__NR_fcntl, fd as usize, k::F_GETFD as usize) }).is_ok()
+}
+
+/// `sethostname(name)`.
+pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
+    // SAFETY: name is readable for its length.
+    decode(unsafe { syscall2(k::__NR_sethostname, name.as_ptr() as usize, name.len()) }).map(drop)
+}
+
+/// `uname()`'s nodename (the hostname), copied into `buf`.
+pub fn hostname(buf: &mut [u8; 65]) -> Result<&[u8], Errno> {
+    // SAFETY: new_utsname is plain old data.
+    let mut uts: linux_raw_sys::system::new_utsname = unsafe { core::mem::zeroed() };
+    // SAFETY: uts is writable.
+    decode(unsafe { syscall1(k::__NR_uname, &mut uts as *mut _ as usize) })?;
+    let len = uts.nodename.iter().position(|&c| c == 0).unwrap_or(64);
+    for (dst, &src) in buf.iter_mut().zip(&uts.nodename[..len]) {
+        *dst = src as u8;
+    }
+    Ok(&buf[..len])
+}
+
+/// `kcmp(pid1, pid2, type, 0, 0)`: 0 if the two processes share the resource.
+pub fn kcmp(pid1: Pid, pid2: Pid, kind: Kcmp) -> Result<usize, Errno> {
+    // SAFETY: no pointers for these kcmp types.
+    decode(unsafe {
+        syscall5(
+            k::__NR_kcmp,
+            pid1 as usize,
+            pid2 as usize,
+            kind as usize,
+            0,
+            0,
+        )
+    })
+}
+
+/// The kcmp(2) resource types clonelab compares.
+///
+/// linux-raw-sys 0.12 does not carry `<linux/kcmp.h>`, so these are the one
+/// set of values typed here, from that header's `enum kcmp_type`; the tests
+/// check their meaning against clone flags (a CLONE_VM child compares equal
+/// under `Vm` and a fork child does not, and so on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kcmp {
+    /// Same address space (CLONE_VM).
+    Vm = 1,
+    /// Same file descriptor table (CLONE_FILES).
+    Files = 2,
+    /// Same root/cwd/umask (CLONE_FS).
+    Fs = 3,
+    /// Same signal handler table (CLONE_SIGHAND).
+    Sighand = 4,
+    /// Same System V semaphore undo list (CLONE_SYSVSEM).
+    Sysvsem = 6,
+}
+
+/// `rt_sigaction(sig, new, old)`: returns the old handler (`SIG_DFL` = 0, `SIG_IGN` = 1).
+/// With `new = None` it only reads.
+pub fn signal_handler(signal: u32, new: Option<usize>) -> Result<usize, Errno> {
+    // SAFETY: kernel_sigaction is plain old data.
+    let mut old: k::kernel_sigaction = unsafe { core::mem::zeroed() };
+    // SAFETY: as above.
+    let mut act: k::kernel_sigaction = unsafe { core::mem::zeroed() };
+    let act_ptr = match new {
+        Some(handler) => {
+            // SAFETY: the handler field is an Option<fn>; this writes its bit pattern
+            // (SIG_DFL = 0, SIG_IGN = 1, or a real function) as the kernel sees it.
+            unsafe {
+                core::ptr::write(&mut act.sa_handler_kernel as *mut _ as *mut usize, handler)
+            };
+            &act as *const k::kernel_sigaction as usize
+        }
+        None => 0,
+    };
+    // SAFETY: act/old are valid; sigsetsize is the kernel's sigset size (8 bytes).
+    decode(unsafe {
+        syscall4(
+            k::__NR_rt_sigaction,
+            signal as usize,
+            act_ptr,
+            &mut old as *mut k::kernel_sigaction as usize,
+            core::mem::size_of::<k::kernel_sigset_t>(),
+        )
+    })?;
+    // SAFETY: reading back the handler's bit pattern.
+    Ok(unsafe { core::ptr::read(&old.sa_handler_kernel as *const _ as *const usize) })
+}
+
+/// `mkdirat(AT_FDCWD, path, mode)`; EEXIST is success.
+pub fn mkdir(path: &core::ffi::CStr, mode: u32) -> Result<(), Errno> {
+    // SAFETY: path is a C string.
+    match decode(unsafe {
+        syscall3(
+            k::__NR_mkdirat,
+            k::AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            mode as usize,
+        )
+    }) {
+        Ok(_) | Err(Errno::EEXIST) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `unlinkat(AT_FDCWD, path, AT_REMOVEDIR)`: remove an empty directory.
+pub fn rmdir(path: &core::ffi::CStr) -> Result<(), Errno> {
+    // SAFETY: path is a C string.
+    decode(unsafe {
+        syscall3(
+            k::__NR_unlinkat,
+            k::AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            k::AT_REMOVEDIR as usize,
+        )
+    })
+    .map(drop)
+}
+
+/// Whether interface `name` (e.g. `b"lo"`) is up, via `SIOCGIFFLAGS` on a
+/// datagram socket; ENODEV if this network namespace has no such interface.
+pub fn interface_is_up(name: &[u8]) -> Result<bool, Errno> {
+    use linux_raw_sys::net;
+    // SAFETY: socket takes no pointers.
+    let sock = decode(unsafe {
+        syscall3(
+            k::__NR_socket,
+            net::AF_INET as usize,
+            (net::SOCK_DGRAM | k::O_CLOEXEC) as usize,
+            0,
+        )
+    })? as c_int;
+    // SAFETY: ifreq is plain old data.
+    let mut req: net::ifreq = unsafe { core::mem::zeroed() };
+    // SAFETY: writing the name into the union's name member (16 bytes, NUL-padded).
+    unsafe {
+        for (dst, &src) in req.ifr_ifrn.ifrn_name.iter_mut().zip(name.iter().take(15)) {
+            *dst = src as _;
+        }
+    }
+    // SAFETY: req is a valid ifreq for SIOCGIFFLAGS to fill.
+    let result = decode(unsafe {
+        syscall3(
+            k::__NR_ioctl,
+            sock as usize,
+            linux_raw_sys::ioctl::SIOCGIFFLAGS as usize,
+            &mut req as *mut net::ifreq as usize,
+        )
+    });
+    // SAFETY: sock was created above and is ours.
+    let _ = unsafe { close(sock) };
+    result?;
+    // SAFETY: SIOCGIFFLAGS filled the flags member.
+    let flags = unsafe { req.ifr_ifru.ifru_flags } as u32;
+    Ok(flags & net::net_device_flags::IFF_UP as u32 != 0)
+}
+
+/// `unlinkat(AT_FDCWD, path, 0)`: remove a file.
+pub fn unlink(path: &core::ffi::CStr) -> Result<(), Errno> {
+    // SAFETY: path is a C string.
+    decode(unsafe {
+        syscall3(
+            k::__NR_unlinkat,
+            k::AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            0,
+        )
+    })
+    .map(drop)
 }

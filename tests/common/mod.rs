@@ -70,3 +70,34 @@ pub fn mapping_containing(addr: usize) -> Option<String> {
 pub fn open_fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
+
+/// The result of an experiment, or a visible skip when the environment lacks
+/// the capability: qemu-user refusing a flag, or no privilege when not root.
+/// As root on a real kernel nothing is skipped: the error fails the test.
+pub fn observed_or_skip<T>(result: Result<T, Error>, what: &str) -> Option<T> {
+    if qemu_user_cannot(&result, what) {
+        return None;
+    }
+    match result {
+        Ok(value) => Some(value),
+        Err(e)
+            if matches!(e.errno(), Some(Errno::EPERM) | Some(Errno::EACCES))
+                && clonelab::sys::geteuid() != 0 =>
+        {
+            skip(&format!(
+                "{what} needs privilege (not root, user namespaces refused): {e}"
+            ));
+            None
+        }
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
+
+/// Print the register image of `call` (visible with --nocapture).
+pub fn show_registers(call: &clonelab::CloneCall) {
+    println!(
+        "register image ({}):\n{}",
+        clonelab::arch::NAME,
+        clonelab::RegisterImage::of(call)
+    );
+}

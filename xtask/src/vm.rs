@@ -179,12 +179,14 @@ pub fn run(arch: Arch) -> Result<Tally, String> {
             pass_status(arch)
         ));
     }
-    if !problems.is_empty() || tally.failures.len() > tally.failed {
-        tally.failed = tally.failed.max(1).max(tally.failures.len());
-        tally
-            .failures
-            .extend(problems.into_iter().map(|p| format!("{label} VM: {p}")));
+    // A run that went wrong without any failed test (a crashed binary, a
+    // panic, a timeout) still counts as one failure.
+    if !problems.is_empty() && tally.failed == 0 {
+        tally.failed = 1;
     }
+    tally
+        .failures
+        .extend(problems.into_iter().map(|p| format!("{label} VM: {p}")));
     println!(
         "xtask: {label}: build+pack {:.0}s, VM {:.0}s, serial log {}",
         built.as_secs_f64(),

@@ -1,0 +1,144 @@
+//! `CLONE_VM | CLONE_FS | SIGCHLD` (0x311): the child shares the parent's
+//! filesystem context — current directory, root, and umask. Nothing else:
+//! mounts belong to the mount namespace (CLONE_NEWNS), not to CLONE_FS.
+//!
+//! The child calls `chdir("/proc")` and `umask(027)`; the parent's own cwd and
+//! umask change with CLONE_FS and stay put without it. kcmp(KCMP_FS) agrees.
+//! The parent's cwd and umask are restored afterwards.
+
+use super::{run_child, shares, Kcmp, SharedPage};
+use crate::abi::CloneCall;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::sys::{self, Kcmp as K};
+use crate::{Error, WaitStatus};
+use core::fmt;
+
+/// The directory the child changes to.
+pub const CHILD_DIR: &core::ffi::CStr = c"/proc";
+/// The umask the child sets.
+pub const CHILD_UMASK: u32 = 0o027;
+
+/// One run: what the parent's cwd and umask were after the child changed its own.
+#[derive(Clone, Copy, Debug)]
+pub struct Side {
+    /// Whether the parent's cwd was the child's directory afterwards.
+    pub cwd_followed: bool,
+    /// The parent's umask afterwards.
+    pub umask: u32,
+    /// kcmp(KCMP_FS) while the child lived.
+    pub kcmp_fs: Option<bool>,
+    /// How the child ended.
+    pub status: WaitStatus,
+}
+
+/// Both runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The CLONE_FS call.
+    pub call: CloneCall,
+    /// With CLONE_FS.
+    pub with_fs: Side,
+    /// Without CLONE_FS (CLONE_VM | SIGCHLD).
+    pub without_fs: Side,
+}
+
+fn run(flags: CloneFlags) -> Result<(CloneCall, Side), Error> {
+    let page = SharedPage::new()?;
+    let child = run_child(
+        FlagsWord::new(flags, ExitSignal::SIGCHLD),
+        &page,
+        || {
+            let ok = sys::chdir(CHILD_DIR).is_ok();
+            sys::umask(CHILD_UMASK);
+            !ok as i32
+        },
+        |pid| shares(pid, K::Fs),
+    )?;
+    let mut buf = [0u8; 4096];
+    let cwd_followed = sys::getcwd(&mut buf)
+        .map(|cwd| cwd == CHILD_DIR.to_bytes())
+        .unwrap_or(false);
+    let umask = sys::umask(0o022);
+    sys::umask(umask);
+    Ok((
+        child.call,
+        Side {
+            cwd_followed,
+            umask,
+            kcmp_fs: child.parent,
+            status: child.status,
+        },
+    ))
+}
+
+/// Run with and without CLONE_FS, restoring cwd and umask after each.
+pub fn observe() -> Result<Observed, Error> {
+    let mut saved = [0u8; 4096];
+    let mut cwd = [0u8; 4097];
+    let len = sys::getcwd(&mut saved)?.len();
+    cwd[..len].copy_from_slice(&saved[..len]);
+    let cwd = core::ffi::CStr::from_bytes_until_nul(&cwd)
+        .map_err(|_| Error::from(crate::Errno::ENAMETOOLONG))?;
+    let original_umask = sys::umask(0o022);
+    sys::umask(original_umask);
+
+    let restore = || {
+        let _ = sys::chdir(cwd);
+        sys::umask(original_umask);
+    };
+    let with = run(CloneFlags::CLONE_VM | CloneFlags::CLONE_FS);
+    restore();
+    let without = run(CloneFlags::CLONE_VM);
+    restore();
+    let (call, with_fs) = with?;
+    let (_, without_fs) = without?;
+    if original_umask == CHILD_UMASK {
+        // The test would prove nothing; this is the caller's environment, say so.
+        return Err(Error::FlagNotAllowed {
+            flag: "umask 027",
+            why: "the parent's umask already equals the child's",
+        });
+    }
+    Ok(Observed {
+        call,
+        with_fs,
+        without_fs,
+    })
+}
+
+impl Observed {
+    /// The claim: cwd and umask follow the child with CLONE_FS only.
+    pub fn holds(&self) -> bool {
+        let ok = WaitStatus::Exited(0);
+        self.with_fs.cwd_followed
+            && self.with_fs.umask == CHILD_UMASK
+            && !self.without_fs.cwd_followed
+            && self.without_fs.umask != CHILD_UMASK
+            && self.with_fs.kcmp_fs != Some(false)
+            && self.without_fs.kcmp_fs != Some(true)
+            && self.with_fs.status == ok
+            && self.without_fs.status == ok
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "child: chdir(\"/proc\"), umask(027); then in the parent:"
+        )?;
+        for (name, side) in [
+            ("with CLONE_FS   ", &self.with_fs),
+            ("without CLONE_FS", &self.without_fs),
+        ] {
+            writeln!(
+                f,
+                "  {name}  cwd is /proc: {:<5}  umask: {:03o}  kcmp(KCMP_FS): {}",
+                side.cwd_followed,
+                side.umask,
+                Kcmp(side.kcmp_fs)
+            )?;
+        }
+        Ok(())
+    }
+}

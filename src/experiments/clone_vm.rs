@@ -1,0 +1,88 @@
+//! `CLONE_VM | SIGCHLD` (0x111): the child runs in the parent's address space.
+//!
+//! The child stores [`WRITTEN`] into a variable of the parent's; the parent
+//! reads it after the child exits. Without CLONE_VM (fork-like, 0x11) the
+//! child's store lands in its own copy-on-write copy and the parent still reads
+//! 0. kcmp(KCMP_VM) confirms independently: same `mm` with the flag, different without.
+
+use super::{run_child, shares, Kcmp, SharedPage};
+use crate::abi::CloneCall;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::sys::Kcmp as K;
+use crate::{Error, WaitStatus};
+use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// The value the child writes.
+pub const WRITTEN: u64 = 0x5EED;
+
+/// What the parent saw.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The CLONE_VM call.
+    pub call: CloneCall,
+    /// The parent's variable after the CLONE_VM child wrote it.
+    pub with_vm: u64,
+    /// The parent's variable after a fork-like child wrote it.
+    pub without_vm: u64,
+    /// kcmp(KCMP_VM) with the CLONE_VM child, and with the fork-like child.
+    pub kcmp_vm: (Option<bool>, Option<bool>),
+    /// How the two children ended.
+    pub status: (WaitStatus, WaitStatus),
+}
+
+/// Run both children.
+pub fn observe() -> Result<Observed, Error> {
+    let run = |flags: CloneFlags| -> Result<_, Error> {
+        let page = SharedPage::new()?;
+        let value = AtomicU64::new(0);
+        let child = run_child(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            || {
+                value.store(WRITTEN, Ordering::SeqCst);
+                0
+            },
+            |pid| shares(pid, K::Vm),
+        )?;
+        Ok((child, value.load(Ordering::SeqCst)))
+    };
+    let (vm, with_vm) = run(CloneFlags::CLONE_VM)?;
+    let (fork, without_vm) = run(CloneFlags::EMPTY)?;
+    Ok(Observed {
+        call: vm.call,
+        with_vm,
+        without_vm,
+        kcmp_vm: (vm.parent, fork.parent),
+        status: (vm.status, fork.status),
+    })
+}
+
+impl Observed {
+    /// The claim: shared with CLONE_VM, private without.
+    pub fn holds(&self) -> bool {
+        self.with_vm == WRITTEN
+            && self.without_vm == 0
+            && self.kcmp_vm.0 != Some(false)
+            && self.kcmp_vm.1 != Some(true)
+            && self.status == (WaitStatus::Exited(0), WaitStatus::Exited(0))
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "child wrote {WRITTEN:#x}; the parent then read:")?;
+        writeln!(
+            f,
+            "  with CLONE_VM     {:<#8x} kcmp(KCMP_VM): {}",
+            self.with_vm,
+            Kcmp(self.kcmp_vm.0)
+        )?;
+        writeln!(
+            f,
+            "  without CLONE_VM  {:<#8x} kcmp(KCMP_VM): {}",
+            self.without_vm,
+            Kcmp(self.kcmp_vm.1)
+        )
+    }
+}

@@ -1,0 +1,213 @@
+//! File handling across clone: paths follow CLONE_FS, descriptors follow CLONE_FILES.
+//!
+//! Part 1 (`CLONE_VM | CLONE_FS`): the child `chdir`s into directory `b` and
+//! creates `note` by a *relative* path; the parent, whose cwd was `a`, then
+//! opens `note` by the same relative path. With CLONE_FS they share one cwd,
+//! so the parent finds it; without, the parent's `note` still means `a/note`
+//! and is not there (ENOENT).
+//!
+//! Part 2 (`CLONE_VM | CLONE_FILES`): the child opens a file and closes a
+//! descriptor the parent had opened. With CLONE_FILES the parent sees the
+//! child's new descriptor open and its own one closed; without, neither.
+
+use super::{run_child, shares, CPath, Kcmp, SharedPage};
+use crate::abi::CloneCall;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::sys::{self, Kcmp as K};
+use crate::{Error, WaitStatus};
+use core::fmt;
+use linux_raw_sys::general as k;
+
+/// One run of each part.
+#[derive(Clone, Copy, Debug)]
+pub struct Side {
+    /// Part 1: the parent's relative open of the child's `note` succeeded.
+    pub relative_open_found: bool,
+    /// Part 2: the child's new descriptor is open in the parent.
+    pub child_fd_open_in_parent: bool,
+    /// Part 2: the descriptor the child closed is still open in the parent.
+    pub parent_fd_still_open: bool,
+    /// kcmp(KCMP_FILES) during part 2.
+    pub kcmp_files: Option<bool>,
+    /// Both children exited 0.
+    pub children_ok: bool,
+}
+
+/// With and without the flags.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The CLONE_FILES call.
+    pub call: CloneCall,
+    /// With CLONE_FS (part 1) and CLONE_FILES (part 2).
+    pub shared: Side,
+    /// With neither.
+    pub private: Side,
+}
+
+fn part_one(dir_a: &CPath, dir_b: &CPath, share: bool) -> Result<(bool, WaitStatus), Error> {
+    let flags = if share {
+        CloneFlags::CLONE_VM | CloneFlags::CLONE_FS
+    } else {
+        CloneFlags::CLONE_VM
+    };
+    sys::chdir(dir_a.as_cstr())?;
+    let page = SharedPage::new()?;
+    let child = run_child(
+        FlagsWord::new(flags, ExitSignal::SIGCHLD),
+        &page,
+        || {
+            let created = sys::chdir(dir_b.as_cstr())
+                .and_then(|()| sys::open(c"note", k::O_CREAT | k::O_WRONLY | k::O_CLOEXEC, 0o600));
+            match created {
+                // SAFETY: the child opened fd itself.
+                Ok(fd) => unsafe { sys::close(fd).is_err() as i32 },
+                Err(_) => 1,
+            }
+        },
+        |_| (),
+    )?;
+    let found = match sys::open(c"note", k::O_RDONLY | k::O_CLOEXEC, 0) {
+        Ok(fd) => {
+            // SAFETY: opened just above.
+            let _ = unsafe { sys::close(fd) };
+            true
+        }
+        Err(_) => false,
+    };
+    let mut note = *dir_b;
+    let _ = sys::unlink(note.push(b"/note").as_cstr());
+    Ok((found, child.status))
+}
+
+fn part_two(share: bool) -> Result<(bool, bool, Option<bool>, WaitStatus, CloneCall), Error> {
+    let flags = if share {
+        CloneFlags::CLONE_VM | CloneFlags::CLONE_FILES
+    } else {
+        CloneFlags::CLONE_VM
+    };
+    let parent_fd = sys::open(c"/dev/null", k::O_RDONLY | k::O_CLOEXEC, 0)?;
+    let page = SharedPage::new()?;
+    let child = run_child(
+        FlagsWord::new(flags, ExitSignal::SIGCHLD),
+        &page,
+        || {
+            match sys::open(c"/proc/self/stat", k::O_RDONLY | k::O_CLOEXEC, 0) {
+                Ok(fd) => page.put(0, fd as u64),
+                Err(_) => return 1,
+            }
+            // SAFETY: closing the parent's /dev/null descriptor is the point of the
+            // experiment; the parent does not use it except to check it.
+            unsafe { sys::close(parent_fd).is_err() as i32 }
+        },
+        |pid| shares(pid, K::Files),
+    )?;
+    let child_fd = page.get(0) as i32;
+    let child_fd_open = sys::fd_is_open(child_fd);
+    let parent_fd_open = sys::fd_is_open(parent_fd);
+    // Close what is left open in our table.
+    // SAFETY: both descriptors (if open here) belong to this experiment.
+    unsafe {
+        if share {
+            let _ = sys::close(child_fd);
+        } else {
+            let _ = sys::close(parent_fd);
+        }
+    }
+    Ok((
+        child_fd_open,
+        parent_fd_open,
+        child.parent,
+        child.status,
+        child.call,
+    ))
+}
+
+/// Run both parts with and without sharing; the parent's cwd is restored.
+pub fn observe() -> Result<Observed, Error> {
+    let mut cwd = [0u8; 4097];
+    let len = sys::getcwd(&mut cwd[..4096])?.len();
+    cwd[len] = 0;
+    let base = CPath::numbered("/tmp/clonelab-files-", sys::getpid() as u64);
+    let (mut dir_a, mut dir_b) = (base, base);
+    dir_a.push(b"-a");
+    dir_b.push(b"-b");
+    sys::mkdir(dir_a.as_cstr(), 0o700)?;
+    sys::mkdir(dir_b.as_cstr(), 0o700)?;
+
+    let side = |share: bool| -> Result<(Side, CloneCall), Error> {
+        let (relative_open_found, s1) = part_one(&dir_a, &dir_b, share)?;
+        let (child_fd_open_in_parent, parent_fd_still_open, kcmp_files, s2, call) =
+            part_two(share)?;
+        let ok = WaitStatus::Exited(0);
+        let side = Side {
+            relative_open_found,
+            child_fd_open_in_parent,
+            parent_fd_still_open,
+            kcmp_files,
+            children_ok: s1 == ok && s2 == ok,
+        };
+        Ok((side, call))
+    };
+    let shared = side(true);
+    let private = side(false);
+    let _ = sys::chdir(core::ffi::CStr::from_bytes_until_nul(&cwd).unwrap_or(c"/"));
+    let _ = sys::rmdir(dir_a.as_cstr());
+    let _ = sys::rmdir(dir_b.as_cstr());
+    let (shared, call) = shared?;
+    let (private, _) = private?;
+    Ok(Observed {
+        call,
+        shared,
+        private,
+    })
+}
+
+impl Observed {
+    /// The claim.
+    pub fn holds(&self) -> bool {
+        let s = &self.shared;
+        let p = &self.private;
+        s.relative_open_found
+            && s.child_fd_open_in_parent
+            && !s.parent_fd_still_open
+            && s.kcmp_files != Some(false)
+            && !p.relative_open_found
+            && !p.child_fd_open_in_parent
+            && p.parent_fd_still_open
+            && p.kcmp_files != Some(true)
+            && s.children_ok
+            && p.children_ok
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, side) in [
+            ("shared (CLONE_FS, CLONE_FILES)", &self.shared),
+            ("private (neither)", &self.private),
+        ] {
+            writeln!(f, "{name}:")?;
+            writeln!(
+                f,
+                "  parent's open(\"note\") after the child's chdir + create: {}",
+                if side.relative_open_found {
+                    "found"
+                } else {
+                    "ENOENT"
+                }
+            )?;
+            writeln!(
+                f,
+                "  child's new fd open in the parent: {}",
+                side.child_fd_open_in_parent
+            )?;
+            writeln!(
+                f,
+                "  parent's fd still open after the child closed it: {}",
+                side.parent_fd_still_open
+            )?;
+            writeln!(f, "  kcmp(KCMP_FILES): {}", Kcmp(side.kcmp_files))?;
+        }
+        Ok(())
+    }
+}

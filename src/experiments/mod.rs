@@ -1,0 +1,370 @@
+//! The flag experiments: each one makes a child with one set of clone flags
+//! and *observes* what the flags changed.
+//!
+//! Every experiment module has the same shape:
+//! - `observe() -> Result<Observed, Error>` runs the experiment and returns
+//!   plain values (what the parent read, which inode it saw, ...);
+//! - `Observed::holds()` states the claim about those values;
+//! - `Observed` prints itself for the tour.
+//!
+//! Its test (`tests/<name>.rs`) asserts on the values directly; its chapter
+//! (`docs/<name>.md`) explains them; the tour (`clonelab tour`) runs it and
+//! prints the call, the flags word, the register image and the observation.
+//! All of it is `no_std` and uses only clonelab's raw syscalls, so the
+//! children can run it without libc or thread-local storage.
+
+use crate::abi::CloneCall;
+use crate::error::Error;
+use crate::flags::{CloneFlags, FlagsWord};
+use crate::spawn::{scope, spawn};
+use crate::stack::Stack;
+use crate::sys::{self, Pid};
+use crate::wait::WaitStatus;
+use core::fmt;
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use linux_raw_sys::general as k;
+
+pub mod clone_fs;
+pub mod clone_vm;
+pub mod files;
+pub mod newnet;
+pub mod newns;
+pub mod newpid;
+
+pub use crate::sys::Kcmp as KcmpKind;
+
+/// One page of `MAP_SHARED` memory: a fork-like child's writes land here
+/// where the parent can read them, plus a gate the child can wait at.
+pub struct SharedPage {
+    page: *mut Shared,
+}
+
+#[repr(C)]
+struct Shared {
+    gate: AtomicI32,
+    ready: AtomicI32,
+    slots: [AtomicU64; 64],
+}
+
+// SAFETY: the page holds only atomics.
+unsafe impl Sync for SharedPage {}
+// SAFETY: as above.
+unsafe impl Send for SharedPage {}
+
+impl SharedPage {
+    /// Map a fresh zeroed page, shared with every child cloned after this.
+    pub fn new() -> Result<SharedPage, Error> {
+        let len = core::mem::size_of::<Shared>();
+        let page = sys::mmap_anonymous(len, k::PROT_READ | k::PROT_WRITE, k::MAP_SHARED)?;
+        Ok(SharedPage {
+            page: page as *mut Shared,
+        })
+    }
+
+    fn shared(&self) -> &Shared {
+        // SAFETY: the mapping lives as long as self, is zero-initialised (a valid
+        // value for atomics), and is only accessed through atomics.
+        unsafe { &*self.page }
+    }
+
+    /// Slot `i` (0..64).
+    pub fn slot(&self, i: usize) -> &AtomicU64 {
+        &self.shared().slots[i]
+    }
+
+    /// Store `value` in slot `i`.
+    pub fn put(&self, i: usize, value: u64) {
+        self.slot(i).store(value, Ordering::SeqCst);
+    }
+
+    /// Read slot `i`.
+    pub fn get(&self, i: usize) -> u64 {
+        self.slot(i).load(Ordering::SeqCst)
+    }
+
+    /// Block until [`open_gate`](Self::open_gate) (a shared futex on this page).
+    pub fn wait_gate(&self) {
+        let gate = &self.shared().gate;
+        while gate.load(Ordering::SeqCst) == 0 {
+            let _ = sys::futex_wait(gate, 0);
+        }
+    }
+
+    /// Child: say "my part is done" (wakes [`wait_ready`](Self::wait_ready)).
+    pub fn signal_ready(&self) {
+        let ready = &self.shared().ready;
+        ready.store(1, Ordering::SeqCst);
+        let _ = sys::futex_wake(ready, u32::MAX);
+    }
+
+    /// Parent: block until the child called [`signal_ready`](Self::signal_ready)
+    /// or `pid` is gone (so a child that died early cannot hang us).
+    pub fn wait_ready(&self, pid: Pid) {
+        let ready = &self.shared().ready;
+        while ready.load(Ordering::SeqCst) == 0 {
+            if sys::kill(pid, 0).is_err() {
+                return;
+            }
+            // Wake up now and then to re-check that the child is alive.
+            let _ = sys::futex_wait_timeout(ready, 0, 10_000_000);
+        }
+    }
+
+    /// Let every child waiting at the gate go on.
+    pub fn open_gate(&self) {
+        let gate = &self.shared().gate;
+        gate.store(1, Ordering::SeqCst);
+        let _ = sys::futex_wake(gate, u32::MAX);
+    }
+}
+
+impl Drop for SharedPage {
+    fn drop(&mut self) {
+        // SAFETY: every child using the page has been waited for by the experiment.
+        let _ = unsafe { sys::munmap(self.page as *mut u8, core::mem::size_of::<Shared>()) };
+    }
+}
+
+/// What one child run produced.
+#[derive(Clone, Copy, Debug)]
+pub struct ChildRun<R> {
+    /// How the child ended.
+    pub status: WaitStatus,
+    /// The clone call that made it.
+    pub call: CloneCall,
+    /// Its pid in our namespace.
+    pub pid: Pid,
+    /// What `while_alive` returned.
+    pub parent: R,
+}
+
+/// Stack for experiment children.
+pub const CHILD_STACK: usize = 64 * 1024;
+
+/// Run `child` in a child made with `word`; once `child` has returned and the
+/// child waits at `page`'s gate, run `while_alive(pid)` in the parent (kcmp
+/// and /proc comparisons need the child alive), then open the gate and reap it.
+///
+/// CLONE_VM children get a fresh [`Stack`] through [`scope`]; others are
+/// fork-like ([`spawn`]). With CLONE_VFORK the parent cannot run while the
+/// child lives, so there is no gate and `while_alive` runs after it exits.
+pub fn run_child<C, P, R>(
+    word: FlagsWord,
+    page: &SharedPage,
+    child: C,
+    while_alive: P,
+) -> Result<ChildRun<R>, Error>
+where
+    C: FnOnce() -> i32 + Send,
+    P: FnOnce(Pid) -> R,
+{
+    let gated = !word.flags.contains(CloneFlags::CLONE_VFORK);
+    let body = move || {
+        let code = child();
+        page.signal_ready();
+        if gated {
+            page.wait_gate();
+        }
+        code
+    };
+    if word.flags.contains(CloneFlags::CLONE_VM) {
+        let mut stack = Stack::new(CHILD_STACK)?;
+        scope(|s| {
+            let handle = s.spawn(&mut stack, word, body)?;
+            let (pid, call) = (handle.pid(), *handle.call());
+            page.wait_ready(pid);
+            let parent = while_alive(pid);
+            page.open_gate();
+            Ok(ChildRun {
+                status: handle.join()?,
+                call,
+                pid,
+                parent,
+            })
+        })
+    } else {
+        let mut handle = spawn(word, body)?;
+        let (pid, call) = (handle.pid(), *handle.call());
+        page.wait_ready(pid);
+        let parent = while_alive(pid);
+        page.open_gate();
+        Ok(ChildRun {
+            status: handle.wait()?,
+            call,
+            pid,
+            parent,
+        })
+    }
+}
+
+/// Whether this process may create namespaces by itself (effective uid 0).
+/// Without it, namespace experiments add CLONE_NEWUSER: the new user namespace
+/// is created first and owns the others, so an unprivileged user may make them.
+pub fn needs_user_namespace() -> bool {
+    sys::geteuid() != 0
+}
+
+/// `flags`, plus CLONE_NEWUSER when [`needs_user_namespace`].
+pub fn namespace_flags(flags: CloneFlags) -> CloneFlags {
+    if needs_user_namespace() {
+        flags | CloneFlags::CLONE_NEWUSER
+    } else {
+        flags
+    }
+}
+
+/// Whether a fresh `kcmp` between us and `pid` says they share `kind`
+/// (None if kcmp is unavailable: a kernel without CONFIG_KCMP).
+pub fn shares(pid: Pid, kind: sys::Kcmp) -> Option<bool> {
+    sys::kcmp(sys::getpid(), pid, kind)
+        .ok()
+        .map(|order| order == 0)
+}
+
+/// Print an `Option<bool>` kcmp result.
+pub struct Kcmp(pub Option<bool>);
+
+impl fmt::Display for Kcmp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(true) => f.write_str("same"),
+            Some(false) => f.write_str("different"),
+            None => f.write_str("kcmp unavailable"),
+        }
+    }
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A NUL-terminated path built without an allocator (up to 127 bytes).
+#[derive(Clone, Copy)]
+pub struct CPath {
+    bytes: [u8; 128],
+    len: usize,
+}
+
+impl CPath {
+    /// `prefix` followed by `number` in decimal, e.g. `/tmp/clonelab-newns-` + pid.
+    pub fn numbered(prefix: &str, number: u64) -> CPath {
+        let mut p = CPath {
+            bytes: [0; 128],
+            len: 0,
+        };
+        p.push(prefix.as_bytes());
+        let mut digits = [0u8; 20];
+        let mut n = number;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        p.push(&digits[i..]);
+        p
+    }
+
+    /// Append bytes (silently truncated at 127).
+    pub fn push(&mut self, more: &[u8]) -> &mut CPath {
+        for &b in more {
+            if self.len < self.bytes.len() - 1 {
+                self.bytes[self.len] = b;
+                self.len += 1;
+            }
+        }
+        self.bytes[self.len] = 0;
+        self
+    }
+
+    /// The path without its NUL.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The path as a C string.
+    pub fn as_cstr(&self) -> &core::ffi::CStr {
+        core::ffi::CStr::from_bytes_until_nul(&self.bytes).unwrap_or(c"")
+    }
+}
+
+impl fmt::Debug for CPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", Text(self.as_bytes()).to_string_lossy())
+    }
+}
+
+/// Parse a decimal number at the start of `text`.
+pub fn parse_decimal(text: &[u8]) -> Option<u64> {
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    core::str::from_utf8(&text[..digits]).ok()?.parse().ok()
+}
+
+/// Bytes as text for display (lossy: non-UTF-8 shows as `?`).
+pub struct Text<'a>(pub &'a [u8]);
+
+impl<'a> Text<'a> {
+    /// The text, or "?" if it is not UTF-8.
+    pub fn to_string_lossy(&self) -> &'a str {
+        core::str::from_utf8(self.0).unwrap_or("?")
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match core::str::from_utf8(self.0) {
+            Ok(s) => f.write_str(s),
+            Err(_) => f.write_str("?"),
+        }
+    }
+}
+
+/// A tour entry: everything the tour needs to run and present one experiment.
+pub struct Entry {
+    /// Short name, used by `clonelab run NAME` and as the test/chapter file name.
+    pub name: &'static str,
+    /// The question the experiment answers.
+    pub question: &'static str,
+    /// The C call a tutorial would write.
+    pub c_call: &'static str,
+    /// The docs chapter.
+    pub chapter: &'static str,
+    /// Run it: write the observation to `out`, return (claim holds, the call made).
+    pub run: fn(out: &mut dyn fmt::Write) -> Result<(bool, CloneCall), Error>,
+}
+
+macro_rules! entry {
+    ($module:ident, $name:literal, $question:literal, $c_call:literal) => {
+        Entry {
+            name: $name,
+            question: $question,
+            c_call: $c_call,
+            chapter: concat!("docs/", $name, ".md"),
+            run: |out| {
+                let observed = $module::observe()?;
+                let _ = write!(out, "{observed}");
+                Ok((observed.holds(), observed.call))
+            },
+        }
+    };
+}
+
+/// Every experiment, in tour order.
+pub static ALL: &[Entry] = &[
+    entry!(clone_vm, "clone-vm", "Does the parent see what a CLONE_VM child writes?",
+        "clone(child_fn, stack_top, CLONE_VM | SIGCHLD, &value)"),
+    entry!(clone_fs, "clone-fs", "What does CLONE_FS share? (cwd, root and umask - not mounts)",
+        "clone(child_fn, stack_top, CLONE_VM | CLONE_FS | SIGCHLD, NULL)"),
+    entry!(newpid, "newpid", "Who is the child in a new PID namespace, and what does /proc say?",
+        "clone(child_fn, stack_top, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, NULL)"),
+    entry!(files, "files", "Which file state does a child share: paths through CLONE_FS, descriptors through CLONE_FILES?",
+        "clone(child_fn, stack_top, CLONE_VM | CLONE_FS | CLONE_FILES | SIGCHLD, NULL)"),
+    entry!(newnet, "newnet", "What is in a new network namespace?",
+        "clone(child_fn, stack_top, CLONE_NEWNET | SIGCHLD, NULL)"),
+    entry!(newns, "newns", "Does a mount made in a new mount namespace show in the parent?",
+        "clone(child_fn, stack_top, CLONE_NEWNS | SIGCHLD, NULL)"),
+];

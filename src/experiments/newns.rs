@@ -1,0 +1,124 @@
+//! `CLONE_NEWNS | SIGCHLD`: the child gets its own copy of the mount table.
+//!
+//! A copy is not yet isolation: on systemd machines `/` is a *shared* mount,
+//! so by default a mount the child makes under it propagates back to the
+//! parent's namespace. The child therefore first makes `/` recursively private
+//! (`mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)`), then mounts a tmpfs.
+//! The child's `/proc/self/mountinfo` lists it; the parent's does not.
+//! Unprivileged callers get CLONE_NEWUSER added.
+
+use super::{contains, namespace_flags, run_child, CPath, SharedPage, Text};
+use crate::abi::CloneCall;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::sys;
+use crate::{Error, WaitStatus};
+use core::fmt;
+use linux_raw_sys::general as k;
+
+/// What was seen.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The call.
+    pub call: CloneCall,
+    /// The mount point used.
+    pub mount_point: CPath,
+    /// Whether the parent's `/` was a shared mount (the reason for MS_PRIVATE).
+    pub root_was_shared: bool,
+    /// The child's mountinfo lists the tmpfs.
+    pub child_sees_mount: bool,
+    /// The parent's mountinfo lists it.
+    pub parent_sees_mount: bool,
+    /// Whether CLONE_NEWUSER was added.
+    pub in_user_namespace: bool,
+    /// How the child ended.
+    pub status: WaitStatus,
+}
+
+fn mountinfo_lists(point: &CPath) -> bool {
+    let mut buf = [0u8; 65536];
+    let mut pattern = [0u8; 130];
+    pattern[0] = b' ';
+    let bytes = point.as_bytes();
+    pattern[1..=bytes.len()].copy_from_slice(bytes);
+    pattern[bytes.len() + 1] = b' ';
+    let text = sys::read_file(c"/proc/self/mountinfo", &mut buf).unwrap_or(b"");
+    contains(text, &pattern[..bytes.len() + 2])
+}
+
+fn root_is_shared() -> bool {
+    let mut buf = [0u8; 65536];
+    let text = sys::read_file(c"/proc/self/mountinfo", &mut buf).unwrap_or(b"");
+    // Field 5 is the mount point; optional fields such as "shared:1" follow field 6.
+    text.split(|&b| b == b'\n')
+        .find(|line| line.split(|&b| b == b' ').nth(4) == Some(b"/"))
+        .is_some_and(|line| contains(line, b" shared:"))
+}
+
+/// Run the child.
+pub fn observe() -> Result<Observed, Error> {
+    let flags = namespace_flags(CloneFlags::CLONE_NEWNS);
+    let point = CPath::numbered("/tmp/clonelab-newns-", sys::getpid() as u64);
+    sys::mkdir(point.as_cstr(), 0o700)?;
+    let page = SharedPage::new()?;
+    let child = run_child(
+        FlagsWord::new(flags, ExitSignal::SIGCHLD),
+        &page,
+        || {
+            // SAFETY: this child owns its new mount namespace.
+            let mounted = unsafe {
+                sys::mount(c"none", c"/", None, k::MS_REC | k::MS_PRIVATE)
+                    .and_then(|()| sys::mount(c"clonelab", point.as_cstr(), Some(c"tmpfs"), 0))
+            };
+            page.put(0, mountinfo_lists(&point) as u64);
+            mounted.is_err() as i32
+        },
+        |_| (),
+    )?;
+    let parent_sees_mount = mountinfo_lists(&point);
+    let _ = sys::rmdir(point.as_cstr());
+    Ok(Observed {
+        call: child.call,
+        mount_point: point,
+        root_was_shared: root_is_shared(),
+        child_sees_mount: page.get(0) == 1,
+        parent_sees_mount,
+        in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
+        status: child.status,
+    })
+}
+
+impl Observed {
+    /// The claim: the child's mount is in its table only.
+    pub fn holds(&self) -> bool {
+        self.child_sees_mount && !self.parent_sees_mount && self.status == WaitStatus::Exited(0)
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.root_was_shared {
+            writeln!(f, "parent's / is a shared mount: without MS_PRIVATE the child's mount would propagate back")?;
+        } else {
+            writeln!(f, "parent's / is private here (systemd makes it shared); the child makes / private anyway")?;
+        }
+        writeln!(
+            f,
+            "child mounted tmpfs on {}",
+            Text(self.mount_point.as_bytes())
+        )?;
+        writeln!(
+            f,
+            "  child's mountinfo lists it:  {}",
+            self.child_sees_mount
+        )?;
+        writeln!(
+            f,
+            "  parent's mountinfo lists it: {}",
+            self.parent_sees_mount
+        )?;
+        if self.in_user_namespace {
+            writeln!(f, "(unprivileged: CLONE_NEWUSER was added)")?;
+        }
+        Ok(())
+    }
+}

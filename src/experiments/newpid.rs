@@ -1,0 +1,117 @@
+//! `CLONE_NEWPID | CLONE_NEWNS | SIGCHLD`: the child is PID 1 of a new PID namespace.
+//!
+//! Inside, `getpid()` is 1 and `getppid()` is 0 (its parent lives outside the
+//! namespace); the parent sees an ordinary pid. `/proc` is another matter: it
+//! shows the PID namespace of whoever *mounted* it, so `/proc/self` still
+//! names the child's outer pid — which is why `ps` in such a child lists the
+//! host's processes — until the child mounts a fresh procfs. CLONE_NEWNS (with
+//! `/` made private first) keeps that new `/proc` mount away from the parent.
+//! Unprivileged callers get CLONE_NEWUSER added.
+
+use super::{namespace_flags, parse_decimal, run_child, SharedPage};
+use crate::abi::CloneCall;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::sys;
+use crate::{Error, WaitStatus};
+use core::fmt;
+use linux_raw_sys::general as k;
+
+/// What the child and the parent saw.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The call.
+    pub call: CloneCall,
+    /// The child's pid as the parent sees it (clone's return value).
+    pub pid_outside: i32,
+    /// `getpid()` in the child.
+    pub getpid_inside: u64,
+    /// `getppid()` in the child.
+    pub getppid_inside: u64,
+    /// `readlink("/proc/self")` in the child, before it mounts a new /proc.
+    pub proc_self_before: u64,
+    /// The same after `mount("proc", "/proc", "proc")`.
+    pub proc_self_after: u64,
+    /// Whether CLONE_NEWUSER was added (unprivileged caller).
+    pub in_user_namespace: bool,
+    /// How the child ended.
+    pub status: WaitStatus,
+}
+
+fn proc_self() -> u64 {
+    let mut buf = [0u8; 32];
+    sys::readlink(c"/proc/self", &mut buf)
+        .ok()
+        .and_then(parse_decimal)
+        .unwrap_or(0)
+}
+
+/// Run the child.
+pub fn observe() -> Result<Observed, Error> {
+    let flags = namespace_flags(CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS);
+    let page = SharedPage::new()?;
+    let child = run_child(
+        FlagsWord::new(flags, ExitSignal::SIGCHLD),
+        &page,
+        || {
+            page.put(0, sys::getpid() as u64);
+            page.put(1, sys::getppid() as u64);
+            page.put(2, proc_self());
+            // SAFETY: this child owns its new mount namespace.
+            let remounted = unsafe {
+                sys::mount(c"none", c"/", None, k::MS_REC | k::MS_PRIVATE)
+                    .and_then(|()| sys::mount(c"proc", c"/proc", Some(c"proc"), 0))
+            };
+            page.put(3, proc_self());
+            remounted.is_err() as i32
+        },
+        |_| (),
+    )?;
+    Ok(Observed {
+        call: child.call,
+        pid_outside: child.pid,
+        getpid_inside: page.get(0),
+        getppid_inside: page.get(1),
+        proc_self_before: page.get(2),
+        proc_self_after: page.get(3),
+        in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
+        status: child.status,
+    })
+}
+
+impl Observed {
+    /// The claim: pid 1 inside, 0 for its parent, an ordinary pid outside, and
+    /// /proc showing the outer pid until remounted.
+    pub fn holds(&self) -> bool {
+        self.getpid_inside == 1
+            && self.getppid_inside == 0
+            && self.pid_outside > 1
+            && self.proc_self_before == self.pid_outside as u64
+            && self.proc_self_after == 1
+            && self.status == WaitStatus::Exited(0)
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "parent: clone returned pid {}", self.pid_outside)?;
+        writeln!(
+            f,
+            "child:  getpid() = {}, getppid() = {}",
+            self.getpid_inside, self.getppid_inside
+        )?;
+        writeln!(
+            f,
+            "child:  /proc/self -> {} (the old /proc: outer pid, what ps would list)",
+            self.proc_self_before
+        )?;
+        writeln!(
+            f,
+            "child:  /proc/self -> {} (after mounting a new /proc)",
+            self.proc_self_after
+        )?;
+        if self.in_user_namespace {
+            writeln!(f, "(unprivileged: CLONE_NEWUSER was added)")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,45 @@
+//! # CLONE_FS: what the child's chdir and umask do to the parent.
+//!
+//! Chapter: `docs/clone-fs.md`. Experiment: `clonelab::experiments::clone_fs`.
+//! This test changes the process's cwd and umask (and restores them), so it is
+//! the only test in its binary.
+//!
+//! Flags word: `CLONE_VM | CLONE_FS | SIGCHLD` = `0x100 | 0x200 | 0x11` = **`0x311`**
+//! (`0x80311` with the safe API's CLONE_SETTLS).
+//!
+//! | arg    | x86_64 | aarch64 | value       |
+//! |--------|--------|---------|-------------|
+//! | number | rax    | x8      | 56 / 220    |
+//! | flags  | rdi    | x0      | 0x80311     |
+//! | stack  | rsi    | x1      | stack top   |
+//! | others | rdx, r10, r8 | x2, x4, x3 | 0 |
+//!
+//! CLONE_FS makes the child share the parent's `fs_struct`: root, cwd, umask.
+//! The child runs `chdir("/proc")` and `umask(027)`; with CLONE_FS the parent's
+//! `getcwd()` is `/proc` and its umask 027 afterwards; without, both unchanged.
+//! The seed tutorial "tests" CLONE_FS by remounting `/` as shared: mount
+//! propagation belongs to mount namespaces and has nothing to do with CLONE_FS.
+
+mod common;
+
+use clonelab::experiments::clone_fs::{observe, CHILD_UMASK};
+
+/// cwd and umask follow the child's changes with CLONE_FS, and only with it.
+#[test]
+fn clone_fs_shares_cwd_and_umask() {
+    let Some(o) = common::observed_or_skip(observe(), "CLONE_VM without CLONE_THREAD") else {
+        return;
+    };
+    common::show_registers(&o.call);
+    println!("{o}");
+    assert!(
+        o.with_fs.cwd_followed,
+        "parent's cwd did not follow the CLONE_FS child's chdir"
+    );
+    assert_eq!(o.with_fs.umask, CHILD_UMASK);
+    assert!(!o.without_fs.cwd_followed, "cwd followed without CLONE_FS");
+    assert_ne!(o.without_fs.umask, CHILD_UMASK);
+    assert_ne!(o.with_fs.kcmp_fs, Some(false));
+    assert_ne!(o.without_fs.kcmp_fs, Some(true));
+    assert!(o.holds());
+}

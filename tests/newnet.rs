@@ -1,0 +1,39 @@
+//! # CLONE_NEWNET: what a new network namespace holds.
+//!
+//! Chapter: `docs/newnet.md`. Experiment: `clonelab::experiments::newnet`.
+//!
+//! Flags word: `CLONE_NEWNET | SIGCHLD` = `0x40000000 | 0x11` = **`0x40000011`**
+//! (`| 0x10000000` CLONE_NEWUSER when not root). Fork-like: stack 0.
+//!
+//! | arg    | x86_64 | aarch64 | value       |
+//! |--------|--------|---------|-------------|
+//! | number | rax    | x8      | 56 / 220    |
+//! | flags  | rdi    | x0      | 0x40000011  |
+//! | stack  | rsi    | x1      | 0           |
+//! | others | rdx, r10, r8 | x2, x4, x3 | 0 |
+//!
+//! The seed's experiment calls `socket()` in the child and reports success:
+//! that proves nothing, sockets work in every namespace. Asserted instead: the
+//! inode of `/proc/self/ns/net` differs between parent and child, the child's
+//! `/proc/self/net/dev` lists exactly one interface, `lo`, and SIOCGIFFLAGS
+//! says it is down.
+
+mod common;
+
+use clonelab::experiments::newnet::observe;
+use clonelab::WaitStatus;
+
+/// Another namespace: other inode, only `lo`, and `lo` down.
+#[test]
+fn new_network_namespace_has_only_lo_down() {
+    let Some(o) = common::observed_or_skip(observe(), "CLONE_NEWNET") else {
+        return;
+    };
+    common::show_registers(&o.call);
+    println!("{o}");
+    assert_ne!(o.child_ns, o.parent_ns, "same network namespace inode");
+    assert_eq!(o.child_interfaces, 1);
+    assert!(o.child_has_lo);
+    assert!(!o.child_lo_up, "lo starts down in a new namespace");
+    assert_eq!(o.status, WaitStatus::Exited(0));
+}
