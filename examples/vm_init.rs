@@ -2,6 +2,7 @@
 //!
 //! The kernel starts this from the initramfs with nothing mounted and no
 //! console. It mounts what the tests need, runs every binary in `/tests` —
+//! then `/bin/clonelab tour` —
 //! each one started with clonelab's own clone (a fork-like [`spawn`] whose
 //! child `execve`s) and reaped with clonelab's wait — then prints a sentinel
 //! line and ends the VM with a status the host can read:
@@ -43,10 +44,14 @@ fn open_console() {
     }
 }
 
-/// Run one test binary in a child made by clonelab and wait for it.
-fn run(path: &str) -> String {
+/// Run one program in a child made by clonelab and wait for it.
+fn run(path: &str, arg: Option<&std::ffi::CStr>) -> String {
     let cpath = CString::new(path).unwrap();
-    let args = [cpath.as_ptr(), std::ptr::null()];
+    let args = [
+        cpath.as_ptr(),
+        arg.map_or(std::ptr::null(), |a| a.as_ptr()),
+        std::ptr::null(),
+    ];
     let env_strings = [c"CLONELAB_VM=1", c"PATH=/bin", c"RUST_BACKTRACE=1"];
     let mut env: Vec<*const c_char> = env_strings.iter().map(|s| s.as_ptr()).collect();
     env.push(std::ptr::null());
@@ -125,26 +130,23 @@ fn main() {
         })
         .unwrap_or_default();
     binaries.sort();
+    // The test binaries, then the tour (`clonelab tour`).
+    let mut runs: Vec<(String, Option<&std::ffi::CStr>)> =
+        binaries.into_iter().map(|b| (b, None)).collect();
+    runs.push(("/bin/clonelab".to_string(), Some(c"tour")));
     let mut failed = 0;
-    for binary in &binaries {
-        let name = binary.trim_start_matches("/tests/");
+    for (binary, arg) in &runs {
+        let name = binary.rsplit('/').next().unwrap_or(binary);
         println!("CLONELAB-BINARY-START {name}");
-        let status = run(binary);
+        let status = run(binary, *arg);
         reap_orphans();
         if status != WaitStatus::Exited(0).to_string() {
             failed += 1;
         }
         println!("CLONELAB-BINARY {name}: {status}");
     }
-    println!(
-        "CLONELAB-RESULT: binaries {} failed {failed}",
-        binaries.len()
-    );
-    exit_vm(if failed == 0 && !binaries.is_empty() {
-        0
-    } else {
-        1
-    });
+    println!("CLONELAB-RESULT: binaries {} failed {failed}", runs.len());
+    exit_vm(if failed == 0 && runs.len() > 1 { 0 } else { 1 });
     // Only reached if the exit device is missing: power off (QEMU then exits 0,
     // which the host does not count as a pass without the sentinel).
     // SAFETY: PID 1 may power the VM off; nothing is left to flush.

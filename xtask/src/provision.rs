@@ -147,7 +147,7 @@ pub fn build(arch: Arch, args: &[&str], only_tests: bool) -> Result<Vec<String>,
     let executables: Vec<String> = stdout
         .lines()
         .filter(|l| l.contains("\"reason\":\"compiler-artifact\""))
-        .filter(|l| !only_tests || l.contains("\"test\":true"))
+        .filter(|l| !only_tests || is_test_profile(l))
         .filter_map(|l| json_string(l, "executable"))
         .collect();
     if executables.is_empty() {
@@ -162,6 +162,14 @@ pub fn build(arch: Arch, args: &[&str], only_tests: bool) -> Result<Vec<String>,
 /// Every test binary of the clonelab package, built for `arch`.
 pub fn build_tests(arch: Arch) -> Result<Vec<String>, String> {
     build(arch, &["test", "--no-run"], true)
+}
+
+/// Whether a compiler-artifact line was built with the test profile (a test
+/// harness binary), as opposed to a bin target built alongside.
+fn is_test_profile(line: &str) -> bool {
+    line.split_once("\"profile\":{")
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .is_some_and(|(profile, _)| profile.contains("\"test\":true"))
 }
 
 /// The string value of `"key":"..."` in one line of cargo's JSON (paths need no unescaping here).

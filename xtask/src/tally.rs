@@ -51,7 +51,16 @@ impl Tally {
 
     /// Count one line of test output.
     pub fn line(&mut self, line: &str) {
-        if let Some(rest) = line.strip_prefix("test result: ") {
+        if let Some(rest) = line.strip_prefix("tour: ") {
+            // The tour's closing line counts its experiments like tests.
+            self.passed += number_before(rest, " passed");
+            self.failed += number_before(rest, " failed");
+            self.skipped += number_before(rest, " skipped");
+            self.passed += number_before(rest, " skipped"); // settle() takes skips out again
+            if number_before(rest, " failed") > 0 {
+                self.failures.push("tour: an experiment failed".to_string());
+            }
+        } else if let Some(rest) = line.strip_prefix("test result: ") {
             self.passed += number_before(rest, " passed");
             self.failed += number_before(rest, " failed");
         } else if let Some(name) = line

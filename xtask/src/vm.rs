@@ -57,16 +57,18 @@ fn pass_status(arch: Arch) -> i32 {
     }
 }
 
-/// Lay out `/init` and `/tests/*`, then `find . | cpio -o -H newc | gzip`.
-fn initramfs(arch: Arch, init: &str, tests: &[String]) -> Result<PathBuf, String> {
+/// Lay out `/init`, `/bin/clonelab` (the tour) and `/tests/*`, then
+/// `find . | cpio -o -H newc | gzip`.
+fn initramfs(arch: Arch, init: &str, tour: &str, tests: &[String]) -> Result<PathBuf, String> {
     let base = PathBuf::from(format!("target/qemu/{}", arch.name()));
     let root = base.join("root");
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("tests")).map_err(|e| e.to_string())?;
-    for dir in ["dev", "proc", "sys", "tmp", "run"] {
+    for dir in ["dev", "proc", "sys", "tmp", "run", "bin"] {
         std::fs::create_dir_all(root.join(dir)).map_err(|e| e.to_string())?;
     }
     std::fs::copy(init, root.join("init")).map_err(|e| format!("{init}: {e}"))?;
+    std::fs::copy(tour, root.join("bin/clonelab")).map_err(|e| format!("{tour}: {e}"))?;
     for test in tests {
         let name = Path::new(test).file_name().unwrap();
         std::fs::copy(test, root.join("tests").join(name)).map_err(|e| format!("{test}: {e}"))?;
@@ -95,8 +97,19 @@ pub fn run(arch: Arch) -> Result<Tally, String> {
     provision::vm_tools()?;
     let kernel = provision::kernel(arch)?;
     let tests = provision::build_tests(arch)?;
-    let init = provision::build(arch, &["build", "--example", "vm_init"], false)?;
-    let initrd = initramfs(arch, &init[0], &tests)?;
+    let programs = provision::build(
+        arch,
+        &["build", "--bin", "clonelab", "--example", "vm_init"],
+        false,
+    )?;
+    let find = |name: &str| {
+        programs
+            .iter()
+            .find(|p| p.ends_with(name))
+            .cloned()
+            .ok_or(format!("no {name} built"))
+    };
+    let initrd = initramfs(arch, &find("/vm_init")?, &find("/clonelab")?, &tests)?;
     let built = started.elapsed();
 
     let log_path = PathBuf::from(format!("target/qemu/{}.log", arch.name()));
