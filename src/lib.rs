@@ -16,12 +16,16 @@
 //! 6. [`spawn`] — the safe API: fork-like children, scoped `CLONE_VM` children,
 //!    thread-like children joined through `CLONE_CHILD_CLEARTID`.
 //!
+//! 7. [`experiments`] — one module per clone flag experiment, each with its
+//!    chapter from `docs/` and its test in `tests/`.
+//!
 //! The library is `#![no_std]` and needs no allocator.
 
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[doc = include_str!("../docs/abi.md")]
 pub mod abi;
 pub mod arch;
 pub mod clone;

@@ -24,11 +24,17 @@ use core::fmt;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use linux_raw_sys::general as k;
 
+#[doc = include_str!("../../docs/clone-fs.md")]
 pub mod clone_fs;
+#[doc = include_str!("../../docs/clone-vm.md")]
 pub mod clone_vm;
+#[doc = include_str!("../../docs/files.md")]
 pub mod files;
+#[doc = include_str!("../../docs/newnet.md")]
 pub mod newnet;
+#[doc = include_str!("../../docs/newns.md")]
 pub mod newns;
+#[doc = include_str!("../../docs/newpid.md")]
 pub mod newpid;
 
 pub use crate::sys::Kcmp as KcmpKind;
