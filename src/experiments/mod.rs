@@ -30,6 +30,10 @@ pub mod clone_fs;
 pub mod clone_vm;
 #[doc = include_str!("../../docs/files.md")]
 pub mod files;
+#[doc = include_str!("../../docs/fork-vfork-thread.md")]
+pub mod fork_vfork_thread;
+#[doc = include_str!("../../docs/namespaces.md")]
+pub mod namespaces;
 #[doc = include_str!("../../docs/newnet.md")]
 pub mod newnet;
 #[doc = include_str!("../../docs/newns.md")]
@@ -373,4 +377,43 @@ pub static ALL: &[Entry] = &[
         "clone(child_fn, stack_top, CLONE_NEWNET | SIGCHLD, NULL)"),
     entry!(newns, "newns", "Does a mount made in a new mount namespace show in the parent?",
         "clone(child_fn, stack_top, CLONE_NEWNS | SIGCHLD, NULL)"),
+    Entry {
+        name: "newuts",
+        question: "Can a child rename its host without renaming the parent's?",
+        c_call: "clone(child_fn, stack_top, CLONE_NEWUTS | SIGCHLD, NULL)",
+        chapter: "docs/namespaces.md",
+        run: |out| namespace_entry(namespaces::uts, out),
+    },
+    Entry {
+        name: "newipc",
+        question: "Does CLONE_NEWIPC give the child another IPC namespace?",
+        c_call: "clone(child_fn, stack_top, CLONE_NEWIPC | SIGCHLD, NULL)",
+        chapter: "docs/namespaces.md",
+        run: |out| namespace_entry(namespaces::ipc, out),
+    },
+    Entry {
+        name: "newcgroup",
+        question: "Where in the cgroup tree does a child in a new cgroup namespace think it is?",
+        c_call: "clone(child_fn, stack_top, CLONE_NEWCGROUP | SIGCHLD, NULL)",
+        chapter: "docs/namespaces.md",
+        run: |out| namespace_entry(namespaces::cgroup, out),
+    },
+    Entry {
+        name: "newtime",
+        question: "How is CLONE_NEWTIME (0x80) passed, when 0x80 is inside clone()'s signal byte?",
+        c_call: "clone3(&(struct clone_args){ .flags = CLONE_NEWTIME, .exit_signal = SIGCHLD }, 88)",
+        chapter: "docs/namespaces.md",
+        run: |out| namespace_entry(namespaces::time, out),
+    },
+    entry!(fork_vfork_thread, "fork-vfork-thread", "What do fork, vfork, clone(CLONE_VM) and a thread share, per the kernel?",
+        "clone(child_fn, stack_top, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM, NULL)"),
 ];
+
+fn namespace_entry(
+    experiment: fn() -> Result<namespaces::Observed, Error>,
+    out: &mut dyn fmt::Write,
+) -> Result<(bool, CloneCall), Error> {
+    let observed = experiment()?;
+    let _ = write!(out, "{observed}");
+    Ok((observed.holds(), observed.call))
+}
