@@ -213,8 +213,8 @@ impl ExitSignal {
 impl fmt::Display for ExitSignal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match signal_name(self.0 as u32) {
-            Some(name) => f.write_str(name),
-            None if self.0 == 0 => f.write_str("0"),
+            Some(name) => f.pad(name),
+            None if self.0 == 0 => f.pad("0"),
             None => write!(f, "SIGRTMIN+{}", self.0 as u32 - k::SIGRTMIN),
         }
     }

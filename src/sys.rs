@@ -562,3 +562,30 @@ pub fn unlink(path: &core::ffi::CStr) -> Result<(), Errno> {
     })
     .map(drop)
 }
+
+/// `setresuid(uid, uid, uid)` for the calling *thread* (raw syscalls do not
+/// broadcast credentials to other threads the way libc's wrapper does).
+pub fn set_uid(uid: u32) -> Result<(), Errno> {
+    // SAFETY: no pointers.
+    decode(unsafe { syscall3(k::__NR_setresuid, uid as usize, uid as usize, uid as usize) })
+        .map(drop)
+}
+
+/// `prlimit64(0, resource, {limit, limit}, NULL)`: set a resource limit of this process.
+pub fn set_rlimit(resource: u32, limit: u64) -> Result<(), Errno> {
+    let new = k::rlimit64 {
+        rlim_cur: limit,
+        rlim_max: limit,
+    };
+    // SAFETY: new is a valid rlimit64; old = NULL.
+    decode(unsafe {
+        syscall4(
+            k::__NR_prlimit64,
+            0,
+            resource as usize,
+            &new as *const k::rlimit64 as usize,
+            0,
+        )
+    })
+    .map(drop)
+}

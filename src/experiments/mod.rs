@@ -28,6 +28,10 @@ use linux_raw_sys::general as k;
 pub mod clone_fs;
 #[doc = include_str!("../../docs/clone-vm.md")]
 pub mod clone_vm;
+#[doc = include_str!("../../docs/errors.md")]
+pub mod errors;
+#[doc = include_str!("../../docs/exit-signal.md")]
+pub mod exit_signal;
 #[doc = include_str!("../../docs/files.md")]
 pub mod files;
 #[doc = include_str!("../../docs/fork-vfork-thread.md")]
@@ -40,6 +44,16 @@ pub mod newnet;
 pub mod newns;
 #[doc = include_str!("../../docs/newpid.md")]
 pub mod newpid;
+#[doc = include_str!("../../docs/newuser.md")]
+pub mod newuser;
+#[doc = include_str!("../../docs/pidfd.md")]
+pub mod pidfd;
+#[doc = include_str!("../../docs/relatives.md")]
+pub mod relatives;
+#[doc = include_str!("../../docs/signals.md")]
+pub mod signals;
+#[doc = include_str!("../../docs/tids.md")]
+pub mod tids;
 
 pub use crate::sys::Kcmp as KcmpKind;
 
@@ -405,6 +419,20 @@ pub static ALL: &[Entry] = &[
         chapter: "docs/namespaces.md",
         run: |out| namespace_entry(namespaces::time, out),
     },
+    entry!(newuser, "newuser", "What is a child in a new user namespace before and after its uid map is written?",
+        "clone(child_fn, stack_top, CLONE_NEWUSER | SIGCHLD, NULL)"),
+    entry!(signals, "signals", "Who shares signal handlers (CLONE_SIGHAND), and what does CLONE_CLEAR_SIGHAND reset?",
+        "clone(child_fn, stack_top, CLONE_VM | CLONE_SIGHAND | SIGCHLD, NULL)"),
+    entry!(relatives, "relatives", "Whose child is a CLONE_PARENT child?",
+        "clone(child_fn, stack_top, CLONE_PARENT | SIGCHLD, NULL)"),
+    entry!(tids, "tids", "When and where do PARENT_SETTID, CHILD_SETTID and CHILD_CLEARTID write?",
+        "clone(child_fn, stack_top, CLONE_VM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, NULL, &ptid, 0, &ctid)"),
+    entry!(exit_signal, "exit-signal", "What does the exit signal byte decide: SIGCHLD, another signal, or none?",
+        "clone(child_fn, stack_top, SIGURG, NULL)"),
+    entry!(pidfd, "pidfd", "What does CLONE_PIDFD hand back?",
+        "clone(child_fn, stack_top, CLONE_PIDFD | SIGCHLD, NULL, &pidfd)"),
+    entry!(errors, "errors", "Does the kernel refuse what clone(2) says it refuses, with the errno it says?",
+        "clone(child_fn, stack_top, CLONE_SIGHAND | SIGCHLD, NULL)  /* and 15 more */"),
     entry!(fork_vfork_thread, "fork-vfork-thread", "What do fork, vfork, clone(CLONE_VM) and a thread share, per the kernel?",
         "clone(child_fn, stack_top, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM, NULL)"),
 ];

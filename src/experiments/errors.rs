@@ -1,0 +1,338 @@
+//! The kernel's refusals, each reproduced.
+//!
+//! Every case makes a call that must fail and records the errno the kernel
+//! actually returned, next to the one clone(2) documents:
+//!
+//! - EINVAL for each flag rule in [`crate::flags::RULES`] (the error carries the rule);
+//! - EINVAL for a clone_args smaller than the first version (64 bytes);
+//! - E2BIG for a clone_args larger than the kernel knows, with a non-zero byte
+//!   in the part it does not know;
+//! - EEXIST for clone3 `set_tid` naming a pid that is alive (our own);
+//! - EPERM for CLONE_NEWNET without CAP_SYS_ADMIN (a child that dropped to uid 65534);
+//! - EAGAIN for RLIMIT_NPROC reached (the same child, with the limit at 0).
+//!
+//! Calls that must fail are made in a throwaway fork-like child where they
+//! need lost privileges, so the parent keeps its own.
+
+use super::{run_child, SharedPage};
+use crate::abi::CloneCall;
+use crate::clone::{clone, clone3, zeroed_args, CloneArgs};
+use crate::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall, RULES};
+use crate::stack::Stack;
+use crate::sys;
+use crate::{Errno, Error};
+use core::ffi::c_void;
+use core::fmt;
+use linux_raw_sys::general as k;
+
+/// One reproduced error.
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    /// What was tried.
+    pub what: &'static str,
+    /// The errno clone(2) documents for it.
+    pub expected: Errno,
+    /// What the kernel returned (Ok(()) if the call unexpectedly succeeded).
+    pub got: Result<(), Errno>,
+}
+
+/// Every case.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// A representative call (the first EINVAL rule).
+    pub call: CloneCall,
+    /// The cases, in order.
+    pub cases: [Option<Case>; 24],
+}
+
+unsafe extern "C" fn exit_zero(_: *mut c_void) -> i32 {
+    0
+}
+
+/// A flags word that breaks exactly `rule` (and the syscall that enforces it).
+fn example(text: &str) -> Option<(FlagsWord, Syscall)> {
+    let sig = ExitSignal::SIGCHLD;
+    let none = ExitSignal::NONE;
+    let w = |f: F, s: ExitSignal| FlagsWord::new(f, s);
+    Some(match text {
+        t if t.starts_with("CLONE_SIGHAND requires") => (w(F::CLONE_SIGHAND, sig), Syscall::Clone),
+        t if t.starts_with("CLONE_THREAD requires") => {
+            (w(F::CLONE_VM | F::CLONE_THREAD, none), Syscall::Clone)
+        }
+        t if t.starts_with("CLONE_FS cannot be combined with CLONE_NEWNS") => {
+            (w(F::CLONE_FS | F::CLONE_NEWNS, sig), Syscall::Clone)
+        }
+        t if t.starts_with("CLONE_FS cannot be combined with CLONE_NEWUSER") => {
+            (w(F::CLONE_FS | F::CLONE_NEWUSER, sig), Syscall::Clone)
+        }
+        t if t.starts_with("CLONE_NEWIPC") => {
+            (w(F::CLONE_NEWIPC | F::CLONE_SYSVSEM, sig), Syscall::Clone)
+        }
+        t if t.starts_with("CLONE_THREAD cannot") => (
+            w(
+                F::CLONE_VM | F::CLONE_SIGHAND | F::CLONE_THREAD | F::CLONE_NEWPID,
+                none,
+            ),
+            Syscall::Clone,
+        ),
+        t if t.starts_with("CLONE_PIDFD cannot be combined with CLONE_DETACHED") => {
+            (w(F::CLONE_PIDFD | F::CLONE_DETACHED, sig), Syscall::Clone3)
+        }
+        t if t.starts_with("clone() returns the pidfd") => (
+            w(F::CLONE_PIDFD | F::CLONE_PARENT_SETTID, sig),
+            Syscall::Clone,
+        ),
+        t if t.starts_with("clone3 refuses CLONE_DETACHED") => {
+            (w(F::CLONE_DETACHED, sig), Syscall::Clone3)
+        }
+        t if t.starts_with("clone3 needs exit_signal") => (
+            w(F::CLONE_VM | F::CLONE_SIGHAND | F::CLONE_THREAD, sig),
+            Syscall::Clone3,
+        ),
+        t if t.starts_with("CLONE_SIGHAND cannot be combined with CLONE_CLEAR_SIGHAND") => (
+            w(F::CLONE_VM | F::CLONE_SIGHAND | F::CLONE_CLEAR_SIGHAND, sig),
+            Syscall::Clone3,
+        ),
+        _ => return None,
+    })
+}
+
+/// Make the call; reap a child if the kernel (unexpectedly) made one.
+fn attempt(word: FlagsWord, syscall: Syscall, stack: &Stack) -> Result<(), Errno> {
+    let mut tid: i32 = 0;
+    let tid_ptr = &mut tid as *mut i32;
+    let result = match syscall {
+        // SAFETY: the child (if any) runs exit_zero on `stack`, touching nothing;
+        // it is reaped below before `stack` and `tid` go away.
+        Syscall::Clone => unsafe {
+            clone(
+                word,
+                stack.top(),
+                tid_ptr,
+                tid_ptr,
+                0,
+                exit_zero,
+                core::ptr::null_mut(),
+            )
+        },
+        Syscall::Clone3 => {
+            let mut args = CloneArgs {
+                flags: word.flags.bits(),
+                exit_signal: word.signal.number() as u64,
+                pidfd: tid_ptr as u64,
+                parent_tid: tid_ptr as u64,
+                child_tid: tid_ptr as u64,
+                stack: stack.bottom() as u64,
+                stack_size: stack.size() as u64,
+                ..zeroed_args()
+            };
+            // SAFETY: as above.
+            unsafe {
+                clone3(
+                    &mut args,
+                    core::mem::size_of::<CloneArgs>(),
+                    exit_zero,
+                    core::ptr::null_mut(),
+                )
+            }
+        }
+    };
+    match result {
+        Ok(pid) => {
+            let _ = crate::wait::wait_pid(pid, k::__WALL);
+            Ok(())
+        }
+        Err(Error::Kernel { errno, .. }) => Err(errno),
+        Err(_) => Err(Errno::from_raw(0)),
+    }
+}
+
+/// clone3 with an args buffer of `size` bytes whose last byte is `tail`.
+fn clone3_sized(size: usize, tail: u8) -> Result<(), Errno> {
+    let mut buffer = [0u64; 512];
+    let args = CloneArgs {
+        exit_signal: k::SIGCHLD as u64,
+        ..zeroed_args()
+    };
+    // SAFETY: CloneArgs is 88 bytes of u64s; the buffer is 4096 bytes and u64-aligned.
+    unsafe { core::ptr::write(buffer.as_mut_ptr() as *mut CloneArgs, args) };
+    if tail != 0 {
+        buffer[size / 8 - 1] = tail as u64;
+    }
+    // SAFETY: the buffer holds `size` bytes; a child (if created) exits at once.
+    let result = unsafe {
+        clone3(
+            &mut *(buffer.as_mut_ptr() as *mut CloneArgs),
+            size,
+            exit_zero,
+            core::ptr::null_mut(),
+        )
+    };
+    match result {
+        Ok(pid) => {
+            let _ = crate::wait::wait_pid(pid, k::__WALL);
+            Ok(())
+        }
+        Err(e) => Err(e.errno().unwrap_or(Errno::from_raw(0))),
+    }
+}
+
+/// In a fork-like child that drops to uid 65534 (and sets RLIMIT_NPROC to 0
+/// for the second), try `flags` and report the errno.
+fn unprivileged_attempt(flags: F, nproc_zero: bool) -> Result<Result<(), Errno>, Error> {
+    let page = SharedPage::new()?;
+    run_child(
+        FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD),
+        &page,
+        || {
+            if nproc_zero && sys::set_rlimit(k::RLIMIT_NPROC, 0).is_err() {
+                return 1;
+            }
+            if sys::set_uid(65534).is_err() {
+                return 2;
+            }
+            let stack = match Stack::new(super::CHILD_STACK) {
+                Ok(s) => s,
+                Err(_) => return 3,
+            };
+            let got = attempt(
+                FlagsWord::new(flags, ExitSignal::SIGCHLD),
+                Syscall::Clone,
+                &stack,
+            );
+            page.put(0, got.err().map_or(0, |e| e.raw() as u64));
+            0
+        },
+        |_| (),
+    )?;
+    let errno = page.get(0) as u16;
+    Ok(if errno == 0 {
+        Ok(())
+    } else {
+        Err(Errno::from_raw(errno))
+    })
+}
+
+/// Reproduce every case.
+pub fn observe() -> Result<Observed, Error> {
+    let stack = Stack::new(super::CHILD_STACK)?;
+    let mut cases = [None; 24];
+    let mut n = 0;
+    let mut call = CloneCall::default();
+    for rule in RULES {
+        let Some((word, syscall)) = example(rule.text) else {
+            continue;
+        };
+        if call.syscall.is_none() {
+            call = CloneCall {
+                syscall: Some(syscall),
+                word,
+                stack: stack.top() as usize,
+                ..CloneCall::default()
+            };
+        }
+        cases[n] = Some(Case {
+            what: rule.text,
+            expected: rule.errno,
+            got: attempt(word, syscall, &stack),
+        });
+        n += 1;
+    }
+    cases[n] = Some(Case {
+        what: "clone3 with size 32, below CLONE_ARGS_SIZE_VER0 (64)",
+        expected: Errno::EINVAL,
+        got: clone3_sized(32, 0),
+    });
+    cases[n + 1] = Some(Case {
+        what: "clone3 with size 4096 and a non-zero byte past the known fields",
+        expected: Errno::E2BIG,
+        got: clone3_sized(4096, 1),
+    });
+    n += 2;
+
+    // set_tid naming a live pid (our own).
+    let mut own = [sys::getpid()];
+    let mut args = CloneArgs {
+        exit_signal: k::SIGCHLD as u64,
+        set_tid: own.as_mut_ptr() as u64,
+        set_tid_size: 1,
+        ..zeroed_args()
+    };
+    // SAFETY: args and own are valid; a child, if created, exits at once.
+    let got = match unsafe {
+        clone3(
+            &mut args,
+            core::mem::size_of::<CloneArgs>(),
+            exit_zero,
+            core::ptr::null_mut(),
+        )
+    } {
+        Ok(pid) => {
+            let _ = crate::wait::wait_pid(pid, k::__WALL);
+            Ok(())
+        }
+        Err(e) => Err(e.errno().unwrap_or(Errno::from_raw(0))),
+    };
+    cases[n] = Some(Case {
+        what: "clone3 set_tid = [our own pid] (a pid in use)",
+        expected: Errno::EEXIST,
+        got,
+    });
+    n += 1;
+
+    if sys::geteuid() == 0 {
+        cases[n] = Some(Case {
+            what: "CLONE_NEWNET as uid 65534 (no CAP_SYS_ADMIN)",
+            expected: Errno::EPERM,
+            got: unprivileged_attempt(F::CLONE_NEWNET, false)?,
+        });
+        cases[n + 1] = Some(Case {
+            what: "fork as uid 65534 with RLIMIT_NPROC = 0",
+            expected: Errno::EAGAIN,
+            got: unprivileged_attempt(F::EMPTY, true)?,
+        });
+    }
+    Ok(Observed { call, cases })
+}
+
+impl Observed {
+    /// The cases that were run.
+    pub fn cases(&self) -> impl Iterator<Item = &Case> {
+        self.cases.iter().flatten()
+    }
+
+    /// The claim: every case failed with the documented errno.
+    pub fn holds(&self) -> bool {
+        self.cases().all(|c| c.got == Err(c.expected))
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.cases() {
+            let got = match c.got {
+                Ok(()) => "succeeded!",
+                Err(e) => e.name().unwrap_or("?"),
+            };
+            let mark = if c.got == Err(c.expected) {
+                "ok  "
+            } else {
+                "DIFF"
+            };
+            writeln!(
+                f,
+                "{mark} {:<7} (expected {:<6}) {}",
+                got,
+                c.expected.name().unwrap_or("?"),
+                c.what
+            )?;
+        }
+        if sys::geteuid() != 0 {
+            writeln!(
+                f,
+                "(EPERM and EAGAIN cases need root to drop privileges from; not run)"
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! The exit signal byte: SIGCHLD, another signal, or none — and who can wait.
+//!
+//! Three fork-like children, `clone(SIGCHLD)` (0x11), `clone(SIGURG)` (0x17)
+//! and `clone(0)` (0x00). Once each has exited, the parent asks whether a wait
+//! with and without `__WCLONE` can see it (`waitid` with WNOWAIT, which looks
+//! without reaping and follows the same rules as `wait4`). Linux calls a child whose exit signal is not
+//! SIGCHLD a "clone child": plain waits skip it, `__WCLONE` waits see only it,
+//! `__WALL` sees both. SIGURG is used because its default action is to ignore,
+//! so the parent needs no handler.
+
+use crate::abi::CloneCall;
+use crate::clone::clone;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::sys::{self, Pid};
+use crate::Error;
+use core::ffi::c_void;
+use core::fmt;
+use linux_raw_sys::general as k;
+
+/// One child's answers.
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    /// Its exit signal.
+    pub signal: ExitSignal,
+    /// The clone() flags word.
+    pub word: u64,
+    /// `wait4(pid, WNOHANG)` found it (without `__WCLONE`).
+    pub plain_wait_sees_it: bool,
+    /// `wait4(pid, __WCLONE | WNOHANG)` found it.
+    pub wclone_wait_sees_it: bool,
+    /// The status it was finally reaped with (`__WALL`).
+    pub code: i32,
+}
+
+/// All three.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The SIGURG call.
+    pub call: CloneCall,
+    /// SIGCHLD, SIGURG, none.
+    pub cases: [Case; 3],
+}
+
+unsafe extern "C" fn exit_with(code: *mut c_void) -> i32 {
+    code as usize as i32
+}
+
+/// Whether a wait with `options` can see the (exited) child: `waitid` with
+/// WNOWAIT looks without reaping, under the same rules as `wait4`.
+fn sees(pid: Pid, options: u32) -> bool {
+    sys::waitid(
+        k::P_PID,
+        pid as u32,
+        k::WEXITED | k::WNOHANG | k::WNOWAIT | options,
+    )
+    .is_ok()
+}
+
+fn case(signal: ExitSignal, code: i32) -> Result<(Case, CloneCall), Error> {
+    let word = FlagsWord::new(CloneFlags::EMPTY, signal);
+    // SAFETY: fork-like: no CLONE_VM, stack 0.
+    let pid = unsafe {
+        clone(
+            word,
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            0,
+            exit_with,
+            code as usize as *mut c_void,
+        )
+    }?;
+    // Wait until it has exited, without reaping it.
+    sys::waitid(k::P_PID, pid as u32, k::WEXITED | k::WNOWAIT | k::__WALL)?;
+    let plain_wait_sees_it = sees(pid, 0);
+    let wclone_wait_sees_it = sees(pid, k::__WCLONE);
+    let code = match crate::wait::wait_pid(pid, k::__WALL)? {
+        crate::WaitStatus::Exited(code) => code,
+        _ => -1,
+    };
+    let call = CloneCall {
+        syscall: Some(Syscall::Clone),
+        word,
+        ..CloneCall::default()
+    };
+    Ok((
+        Case {
+            signal,
+            word: word.encode_clone()?,
+            plain_wait_sees_it,
+            wclone_wait_sees_it,
+            code,
+        },
+        call,
+    ))
+}
+
+/// Run the three children.
+pub fn observe() -> Result<Observed, Error> {
+    let (sigchld, _) = case(ExitSignal::SIGCHLD, 1)?;
+    let (sigurg, call) = case(ExitSignal::new(k::SIGURG)?, 2)?;
+    let (none, _) = case(ExitSignal::NONE, 3)?;
+    Ok(Observed {
+        call,
+        cases: [sigchld, sigurg, none],
+    })
+}
+
+impl Observed {
+    /// The claim: plain wait sees only the SIGCHLD child; __WCLONE sees the others.
+    pub fn holds(&self) -> bool {
+        let [c, u, n] = &self.cases;
+        c.plain_wait_sees_it
+            && !c.wclone_wait_sees_it
+            && !u.plain_wait_sees_it
+            && u.wclone_wait_sees_it
+            && !n.plain_wait_sees_it
+            && n.wclone_wait_sees_it
+            && [c.code, u.code, n.code] == [1, 2, 3]
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "exit signal  word   plain wait  wait with __WCLONE")?;
+        for c in &self.cases {
+            writeln!(
+                f,
+                "{:<12} {:#06x} {:<11} {}",
+                c.signal,
+                c.word,
+                if c.plain_wait_sees_it {
+                    "sees it"
+                } else {
+                    "ECHILD"
+                },
+                if c.wclone_wait_sees_it {
+                    "sees it"
+                } else {
+                    "ECHILD"
+                }
+            )?;
+        }
+        Ok(())
+    }
+}

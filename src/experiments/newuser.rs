@@ -1,0 +1,120 @@
+//! `CLONE_NEWUSER | SIGCHLD` (0x10000011): a new user namespace, and what a
+//! uid map changes.
+//!
+//! The child starts unmapped: `getuid()` returns the overflow uid (65534,
+//! `/proc/sys/kernel/overflowuid`). The parent writes `0 <its euid> 1` to
+//! `/proc/<child>/uid_map`; from then on the child is uid 0 *inside*, and as
+//! the namespace's owner it holds every capability there (`CapEff` in
+//! `/proc/self/status`) — capabilities over the namespace's own resources,
+//! none over the parent's.
+
+use super::{contains, run_child, CPath, SharedPage};
+use crate::abi::CloneCall;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::sys;
+use crate::{Error, WaitStatus};
+use core::fmt;
+use linux_raw_sys::general as k;
+
+/// What was seen.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The call.
+    pub call: CloneCall,
+    /// The overflow uid of this system.
+    pub overflow_uid: u64,
+    /// The child's getuid() before the map was written.
+    pub uid_before: u64,
+    /// The child's getuid() after.
+    pub uid_after: u64,
+    /// The child's CapEff is not zero after the map.
+    pub caps_after: bool,
+    /// The parent could write the map.
+    pub map_written: bool,
+    /// How the child ended.
+    pub status: WaitStatus,
+}
+
+fn write_uid_map(pid: i32) -> bool {
+    let mut path = CPath::numbered("/proc/", pid as u64);
+    path.push(b"/uid_map");
+    let mut line = CPath::numbered("0 ", sys::geteuid() as u64);
+    line.push(b" 1\n");
+    let Ok(fd) = sys::open(path.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0) else {
+        return false;
+    };
+    let written = sys::write(fd, line.as_bytes()).is_ok();
+    // SAFETY: fd was opened above.
+    let _ = unsafe { sys::close(fd) };
+    written
+}
+
+fn overflow_uid() -> u64 {
+    let mut buf = [0u8; 16];
+    sys::read_file(c"/proc/sys/kernel/overflowuid", &mut buf)
+        .ok()
+        .and_then(super::parse_decimal)
+        .unwrap_or(65534)
+}
+
+/// Run the child: uid before, the parent maps it, uid and capabilities after.
+pub fn observe() -> Result<Observed, Error> {
+    let page = SharedPage::new()?;
+    let child = run_child(
+        FlagsWord::new(CloneFlags::CLONE_NEWUSER, ExitSignal::SIGCHLD),
+        &page,
+        || {
+            page.put(0, sys::getuid() as u64);
+            page.signal_ready(); // phase 1 done: the parent writes the map now
+            page.wait_gate();
+            page.put(1, sys::getuid() as u64);
+            let mut buf = [0u8; 4096];
+            let status = sys::read_file(c"/proc/self/status", &mut buf).unwrap_or(b"");
+            let no_caps = contains(status, b"CapEff:\t0000000000000000");
+            page.put(2, (!no_caps && contains(status, b"CapEff:")) as u64);
+            0
+        },
+        write_uid_map,
+    )?;
+    Ok(Observed {
+        call: child.call,
+        overflow_uid: overflow_uid(),
+        uid_before: page.get(0),
+        uid_after: page.get(1),
+        caps_after: page.get(2) == 1,
+        map_written: child.parent,
+        status: child.status,
+    })
+}
+
+impl Observed {
+    /// The claim.
+    pub fn holds(&self) -> bool {
+        self.map_written
+            && self.uid_before == self.overflow_uid
+            && self.uid_after == 0
+            && self.caps_after
+            && self.status == WaitStatus::Exited(0)
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "child's uid before the map: {} (overflow uid {})",
+            self.uid_before, self.overflow_uid
+        )?;
+        writeln!(
+            f,
+            "parent wrote \"0 {} 1\" to uid_map: {}",
+            sys::geteuid(),
+            self.map_written
+        )?;
+        writeln!(
+            f,
+            "child's uid after: {}; full capabilities inside: {}",
+            self.uid_after, self.caps_after
+        )
+    }
+}

@@ -1,0 +1,82 @@
+//! `CLONE_PIDFD | SIGCHLD` (0x1011): a file descriptor for the child.
+//!
+//! With CLONE_PIDFD the kernel returns, besides the pid, a descriptor that
+//! refers to the child *process* — unlike a pid, it cannot be recycled to name
+//! another one. For clone() it is written where `parent_tid` points (so
+//! CLONE_PIDFD and CLONE_PARENT_SETTID cannot be combined there); clone3 has a
+//! `pidfd` field. `/proc/self/fdinfo/<fd>` names the pid it refers to, and
+//! `waitid(P_PIDFD, fd, ...)` reaps the child through it.
+
+use super::{contains, parse_decimal, CPath};
+use crate::abi::CloneCall;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::spawn::spawn;
+use crate::sys::{self, Pid};
+use crate::{Error, WaitStatus};
+use core::fmt;
+
+/// The child's exit code.
+pub const CODE: i32 = 7;
+
+/// What was seen.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The call.
+    pub call: CloneCall,
+    /// The child's pid.
+    pub pid: Pid,
+    /// The pidfd.
+    pub pidfd: i32,
+    /// The pid named on the `Pid:` line of the pidfd's fdinfo.
+    pub fdinfo_pid: Option<u64>,
+    /// The status `waitid(P_PIDFD)` returned.
+    pub status: WaitStatus,
+}
+
+/// Spawn with CLONE_PIDFD, read its fdinfo, wait through it.
+pub fn observe() -> Result<Observed, Error> {
+    let mut child = spawn(
+        FlagsWord::new(CloneFlags::CLONE_PIDFD, ExitSignal::SIGCHLD),
+        || CODE,
+    )?;
+    let pidfd = child.pidfd().unwrap_or(-1);
+    let mut path = CPath::numbered("/proc/self/fdinfo/", pidfd as u64);
+    let mut buf = [0u8; 1024];
+    let info = sys::read_file(path.push(b"").as_cstr(), &mut buf).unwrap_or(b"");
+    let fdinfo_pid = info
+        .split(|&b| b == b'\n')
+        .find(|line| contains(line, b"Pid:"))
+        .and_then(|line| parse_decimal(line.strip_prefix(b"Pid:\t").unwrap_or(b"")));
+    let status = child.wait()?;
+    Ok(Observed {
+        call: *child.call(),
+        pid: child.pid(),
+        pidfd,
+        fdinfo_pid,
+        status,
+    })
+}
+
+impl Observed {
+    /// The claim.
+    pub fn holds(&self) -> bool {
+        self.pidfd >= 0
+            && self.fdinfo_pid == Some(self.pid as u64)
+            && self.status == WaitStatus::Exited(CODE)
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "clone returned pid {} and pidfd {}",
+            self.pid, self.pidfd
+        )?;
+        match self.fdinfo_pid {
+            Some(p) => writeln!(f, "/proc/self/fdinfo/{}: Pid: {p}", self.pidfd)?,
+            None => writeln!(f, "/proc/self/fdinfo/{}: no Pid line", self.pidfd)?,
+        }
+        writeln!(f, "waitid(P_PIDFD, {}): {}", self.pidfd, self.status)
+    }
+}

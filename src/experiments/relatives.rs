@@ -1,0 +1,89 @@
+//! `CLONE_PARENT | SIGCHLD` (0x8011): the child becomes our *sibling*.
+//!
+//! Its parent is our parent: its `getppid()` equals ours, our `wait4` on it
+//! says ECHILD, and its exit signal goes to our parent, who reaps it. The safe
+//! API refuses the flag for that reason; this experiment uses the raw `clone`.
+
+use super::SharedPage;
+use crate::abi::CloneCall;
+use crate::clone::clone;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::sys::{self, Pid};
+use crate::{Errno, Error};
+use core::ffi::c_void;
+use core::fmt;
+use linux_raw_sys::general as k;
+
+/// What was seen.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The call.
+    pub call: CloneCall,
+    /// Our own parent.
+    pub our_parent: Pid,
+    /// The child's getppid().
+    pub child_parent: Pid,
+    /// What our wait on the child said.
+    pub our_wait: Result<Pid, Errno>,
+}
+
+unsafe extern "C" fn report_parent(page: *mut c_void) -> i32 {
+    // SAFETY: page is the SharedPage the parent passed; it outlives this child
+    // (the parent waits for the report before dropping it).
+    let page = unsafe { &*(page as *const SharedPage) };
+    page.put(0, sys::getppid() as u64);
+    page.signal_ready();
+    0
+}
+
+/// Clone a sibling and ask it who its parent is.
+pub fn observe() -> Result<Observed, Error> {
+    let page = SharedPage::new()?;
+    let word = FlagsWord::new(CloneFlags::CLONE_PARENT, ExitSignal::SIGCHLD);
+    // SAFETY: fork-like (no CLONE_VM, stack 0): the child runs on its own copy;
+    // `page` is MAP_SHARED and stays mapped until the child has reported.
+    let pid = unsafe {
+        clone(
+            word,
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            0,
+            report_parent,
+            &page as *const SharedPage as *mut c_void,
+        )
+    }?;
+    page.wait_ready(pid);
+    let our_wait = sys::wait4(pid, k::__WALL).map(|(p, _)| p);
+    Ok(Observed {
+        call: CloneCall {
+            syscall: Some(Syscall::Clone),
+            word,
+            ..CloneCall::default()
+        },
+        our_parent: sys::getppid(),
+        child_parent: page.get(0) as Pid,
+        our_wait,
+    })
+}
+
+impl Observed {
+    /// The claim: same parent as ours, and not our child.
+    pub fn holds(&self) -> bool {
+        self.child_parent == self.our_parent && self.our_wait == Err(Errno::ECHILD)
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "our parent: {}; the child's parent: {}",
+            self.our_parent, self.child_parent
+        )?;
+        match self.our_wait {
+            Ok(pid) => writeln!(f, "our wait4 on it reaped {pid} (it was our child!)"),
+            Err(e) => writeln!(f, "our wait4 on it: {e}: it is our parent's child to reap"),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! # The kernel's errors, reproduced.
+//!
+//! Chapter: `docs/errors.md`. Experiment: `clonelab::experiments::errors`.
+//!
+//! One call per documented refusal; for example the first,
+//! `clone(CLONE_SIGHAND | SIGCHLD)` = `0x811`: rax/x8 = 56/220, rdi/x0 = 0x811,
+//! rsi/x1 = stack top. Every EINVAL rule of `clonelab::flags::RULES` is tried on
+//! the syscall that enforces it; plus EINVAL (clone3 size 32), E2BIG (clone3
+//! size 4096 with a non-zero tail), EEXIST (set_tid = a live pid), and, as
+//! root, EPERM (CLONE_NEWNET after dropping to uid 65534) and EAGAIN
+//! (RLIMIT_NPROC = 0). Asserted: each errno is the documented one, and the
+//! EINVAL errors carry the rule they broke.
+
+mod common;
+
+use clonelab::experiments::errors::observe;
+use clonelab::flags::RULES;
+
+/// Every refusal comes with the errno clone(2) documents.
+#[test]
+fn every_documented_refusal_is_reproduced() {
+    let Some(o) = common::observed_or_skip(observe(), "clone3 and CLONE_VM") else {
+        return;
+    };
+    common::show_registers(&o.call);
+    println!("{o}");
+    for case in o.cases() {
+        assert_eq!(case.got, Err(case.expected), "{}", case.what);
+    }
+    let einval_rules = o
+        .cases()
+        .filter(|c| RULES.iter().any(|r| r.text == c.what))
+        .count();
+    assert_eq!(einval_rules, RULES.len(), "a rule has no reproduction");
+    if clonelab::sys::geteuid() == 0 {
+        assert_eq!(o.cases().count(), RULES.len() + 5);
+    } else {
+        common::skip("EPERM and EAGAIN need root to drop privileges from");
+    }
+}

@@ -1,0 +1,44 @@
+//! # The exit signal byte: SIGCHLD, another signal, or none.
+//!
+//! Chapter: `docs/exit-signal.md`. Experiment: `clonelab::experiments::exit_signal`.
+//!
+//! | child | word (rdi / x0) | signal byte |
+//! |-------|-----------------|-------------|
+//! | SIGCHLD | 0x11 | 0x11 = 17 |
+//! | SIGURG  | 0x17 | 0x17 = 23 |
+//! | none    | 0x00 | 0         |
+//!
+//! All fork-like (rsi / x1 = 0). Asserted: a plain wait sees only the SIGCHLD
+//! child; a `__WCLONE` wait sees only the other two; each exits with its code.
+
+mod common;
+
+use clonelab::experiments::exit_signal::observe;
+
+/// Only SIGCHLD children are visible to plain waits; the rest need __WCLONE.
+#[test]
+fn exit_signal_decides_who_can_wait() {
+    let Some(o) = common::observed_or_skip(
+        observe(),
+        "a fork-like clone whose exit signal is not SIGCHLD",
+    ) else {
+        return;
+    };
+    common::show_registers(&o.call);
+    println!("{o}");
+    let [sigchld, sigurg, none] = &o.cases;
+    assert_eq!(
+        (sigchld.plain_wait_sees_it, sigchld.wclone_wait_sees_it),
+        (true, false)
+    );
+    assert_eq!(
+        (sigurg.plain_wait_sees_it, sigurg.wclone_wait_sees_it),
+        (false, true)
+    );
+    assert_eq!(
+        (none.plain_wait_sees_it, none.wclone_wait_sees_it),
+        (false, true)
+    );
+    assert_eq!([sigchld.word, sigurg.word, none.word], [0x11, 0x17, 0]);
+    assert_eq!([sigchld.code, sigurg.code, none.code], [1, 2, 3]);
+}

@@ -1,0 +1,31 @@
+//! # CLONE_NEWUSER: unmapped, then root inside.
+//!
+//! Chapter: `docs/newuser.md`. Experiment: `clonelab::experiments::newuser`.
+//!
+//! Flags word: `CLONE_NEWUSER | SIGCHLD` = `0x10000000 | 0x11` = **`0x10000011`**.
+//! Fork-like: stack 0. Registers: rax/x8 = 56/220, rdi/x0 = 0x10000011,
+//! rsi/x1 = 0, the rest 0.
+//!
+//! Asserted: before the parent writes `/proc/<child>/uid_map`, the child's
+//! `getuid()` is the overflow uid; after `0 <euid> 1`, it is 0 and its CapEff
+//! is not empty.
+
+mod common;
+
+use clonelab::experiments::newuser::observe;
+use clonelab::WaitStatus;
+
+/// Overflow uid before the map, uid 0 with capabilities after.
+#[test]
+fn uid_map_makes_the_child_root_inside() {
+    let Some(o) = common::observed_or_skip(observe(), "CLONE_NEWUSER") else {
+        return;
+    };
+    common::show_registers(&o.call);
+    println!("{o}");
+    assert!(o.map_written, "the parent could not write uid_map");
+    assert_eq!(o.uid_before, o.overflow_uid);
+    assert_eq!(o.uid_after, 0);
+    assert!(o.caps_after);
+    assert_eq!(o.status, WaitStatus::Exited(0));
+}

@@ -1,0 +1,30 @@
+//! # CLONE_PIDFD: a descriptor for the child.
+//!
+//! Chapter: `docs/pidfd.md`. Experiment: `clonelab::experiments::pidfd`.
+//!
+//! Word: `CLONE_PIDFD | SIGCHLD` = `0x1000 | 0x11` = **`0x1011`**; for clone()
+//! the pidfd is written through `parent_tid` (rdx on x86_64, x2 on aarch64).
+//!
+//! Asserted: the pidfd's fdinfo names the child's pid, and `waitid(P_PIDFD)`
+//! returns the child's exit status.
+
+mod common;
+
+use clonelab::experiments::pidfd::{observe, CODE};
+use clonelab::WaitStatus;
+
+/// The pidfd names the child and reaps it.
+#[test]
+fn pidfd_names_and_reaps_the_child() {
+    let Some(o) = common::observed_or_skip(observe(), "CLONE_PIDFD") else {
+        return;
+    };
+    common::show_registers(&o.call);
+    println!("{o}");
+    assert_ne!(
+        o.call.parent_tid, 0,
+        "clone() carries the pidfd pointer in parent_tid"
+    );
+    assert_eq!(o.fdinfo_pid, Some(o.pid as u64));
+    assert_eq!(o.status, WaitStatus::Exited(CODE));
+}

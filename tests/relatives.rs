@@ -1,0 +1,26 @@
+//! # CLONE_PARENT: a sibling, not a child.
+//!
+//! Chapter: `docs/relatives.md`. Experiment: `clonelab::experiments::relatives`.
+//!
+//! Word: `CLONE_PARENT | SIGCHLD` = `0x8000 | 0x11` = **`0x8011`**, through the
+//! raw `clone` (the safe API refuses the flag). rdi/x0 = 0x8011, rsi/x1 = 0.
+//!
+//! Asserted: the child's `getppid()` is our parent's pid, and our `wait4` on
+//! it fails with ECHILD. Our parent (cargo, or the VM's init) reaps it.
+
+mod common;
+
+use clonelab::experiments::relatives::observe;
+use clonelab::Errno;
+
+/// The child's parent is our parent; we cannot wait for it.
+#[test]
+fn clone_parent_makes_a_sibling() {
+    let Some(o) = common::observed_or_skip(observe(), "CLONE_PARENT") else {
+        return;
+    };
+    common::show_registers(&o.call);
+    println!("{o}");
+    assert_eq!(o.child_parent, o.our_parent);
+    assert_eq!(o.our_wait, Err(Errno::ECHILD));
+}
