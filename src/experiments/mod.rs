@@ -36,6 +36,8 @@ pub mod exit_signal;
 pub mod files;
 #[doc = include_str!("../../docs/fork-vfork-thread.md")]
 pub mod fork_vfork_thread;
+#[doc = include_str!("../../docs/into-cgroup.md")]
+pub mod into_cgroup;
 #[doc = include_str!("../../docs/namespaces.md")]
 pub mod namespaces;
 #[doc = include_str!("../../docs/newnet.md")]
@@ -271,6 +273,14 @@ pub struct CPath {
 }
 
 impl CPath {
+    /// An empty path.
+    pub fn empty() -> CPath {
+        CPath {
+            bytes: [0; 128],
+            len: 0,
+        }
+    }
+
     /// `prefix` followed by `number` in decimal, e.g. `/tmp/clonelab-newns-` + pid.
     pub fn numbered(prefix: &str, number: u64) -> CPath {
         let mut p = CPath {
@@ -431,6 +441,8 @@ pub static ALL: &[Entry] = &[
         "clone(child_fn, stack_top, SIGURG, NULL)"),
     entry!(pidfd, "pidfd", "What does CLONE_PIDFD hand back?",
         "clone(child_fn, stack_top, CLONE_PIDFD | SIGCHLD, NULL, &pidfd)"),
+    entry!(into_cgroup, "into-cgroup", "Can a child be born inside a chosen cgroup?",
+        "clone3(&(struct clone_args){ .flags = CLONE_INTO_CGROUP, .cgroup = fd, .exit_signal = SIGCHLD }, 88)"),
     entry!(errors, "errors", "Does the kernel refuse what clone(2) says it refuses, with the errno it says?",
         "clone(child_fn, stack_top, CLONE_SIGHAND | SIGCHLD, NULL)  /* and 15 more */"),
     entry!(fork_vfork_thread, "fork-vfork-thread", "What do fork, vfork, clone(CLONE_VM) and a thread share, per the kernel?",

@@ -1,0 +1,137 @@
+//! clone3 with `CLONE_INTO_CGROUP` (bit 33): born in a chosen cgroup.
+//!
+//! The parent creates a cgroup directory in the cgroup v2 hierarchy, opens it,
+//! and passes the descriptor in `clone_args.cgroup` with flags
+//! `CLONE_INTO_CGROUP` (`0x200000000` — above bit 31, so clone() cannot carry
+//! it). The child starts life in that cgroup: no window in which it runs
+//! in the parent's cgroup, which writing `cgroup.procs` afterwards would leave.
+//! Its `/proc/self/cgroup` v2 line names the new cgroup.
+
+use super::{contains, CPath, SharedPage, Text};
+use crate::abi::CloneCall;
+use crate::clone::{clone3, zeroed_args, CloneArgs};
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::sys;
+use crate::wait::{wait_pid, WaitStatus};
+use crate::{Errno, Error};
+use core::ffi::c_void;
+use core::fmt;
+use linux_raw_sys::general as k;
+
+/// What was seen.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The call.
+    pub call: CloneCall,
+    /// Where the cgroup v2 hierarchy is mounted.
+    pub hierarchy: CPath,
+    /// The cgroup created for the child, relative to the hierarchy.
+    pub cgroup: CPath,
+    /// The child's /proc/self/cgroup names it.
+    pub child_in_cgroup: bool,
+    /// How the child ended.
+    pub status: WaitStatus,
+}
+
+/// The mount point of the first cgroup2 filesystem in our mountinfo.
+fn cgroup2_mount() -> Option<CPath> {
+    let mut buf = [0u8; 65536];
+    let text = sys::read_file(c"/proc/self/mountinfo", &mut buf).ok()?;
+    let line = text
+        .split(|&b| b == b'\n')
+        .find(|l| contains(l, b" - cgroup2 "))?;
+    let point = line.split(|&b| b == b' ').nth(4)?;
+    let mut out = CPath::empty();
+    out.push(point);
+    Some(out)
+}
+
+unsafe extern "C" fn report_cgroup(arg: *mut c_void) -> i32 {
+    // SAFETY: arg is the parent's (name, page) pair; the child is fork-like and
+    // reads its own copy, and the page is MAP_SHARED.
+    let (name, page) = unsafe { &*(arg as *const (CPath, &SharedPage)) };
+    let mut buf = [0u8; 4096];
+    let text = sys::read_file(c"/proc/self/cgroup", &mut buf).unwrap_or(b"");
+    let mut line = CPath::empty();
+    line.push(b"0::/").push(name.as_bytes());
+    let found = text.split(|&b| b == b'\n').any(|l| l == line.as_bytes());
+    page.put(0, found as u64);
+    0
+}
+
+/// Make a cgroup, clone3 a child into it, ask the child where it is.
+pub fn observe() -> Result<Observed, Error> {
+    let hierarchy = cgroup2_mount().ok_or(Error::from(Errno::ENOENT))?;
+    let name = CPath::numbered("clonelab-", sys::getpid() as u64);
+    let mut dir = hierarchy;
+    dir.push(b"/").push(name.as_bytes());
+    sys::mkdir(dir.as_cstr(), 0o755)?;
+    let result = (|| {
+        let fd = sys::open(
+            dir.as_cstr(),
+            k::O_RDONLY | k::O_DIRECTORY | k::O_CLOEXEC,
+            0,
+        )?;
+        let page = SharedPage::new()?;
+        let word = FlagsWord::new(CloneFlags::CLONE_INTO_CGROUP, ExitSignal::SIGCHLD);
+        let (flags, exit_signal) = word.encode_clone3()?;
+        let mut args = CloneArgs {
+            flags,
+            exit_signal,
+            cgroup: fd as u64,
+            ..zeroed_args()
+        };
+        let pair = (name, &page);
+        // SAFETY: fork-like; the child reads its copy of `pair` and writes the shared page.
+        let pid = unsafe {
+            clone3(
+                &mut args,
+                core::mem::size_of::<CloneArgs>(),
+                report_cgroup,
+                &pair as *const _ as *mut c_void,
+            )
+        };
+        // SAFETY: fd was opened above.
+        let _ = unsafe { sys::close(fd) };
+        let status = wait_pid(pid?, 0)?;
+        let call = CloneCall {
+            syscall: Some(Syscall::Clone3),
+            word,
+            args_address: &args as *const CloneArgs as usize,
+            ..CloneCall::default()
+        };
+        Ok(Observed {
+            call,
+            hierarchy,
+            cgroup: name,
+            child_in_cgroup: page.get(0) == 1,
+            status,
+        })
+    })();
+    let _ = sys::rmdir(dir.as_cstr());
+    result
+}
+
+impl Observed {
+    /// The claim.
+    pub fn holds(&self) -> bool {
+        self.child_in_cgroup && self.status == WaitStatus::Exited(0)
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "cgroup v2 hierarchy at {}; new cgroup /{}",
+            Text(self.hierarchy.as_bytes()),
+            Text(self.cgroup.as_bytes())
+        )?;
+        writeln!(
+            f,
+            "child's /proc/self/cgroup reads 0::/{}: {}",
+            Text(self.cgroup.as_bytes()),
+            self.child_in_cgroup
+        )
+    }
+}
