@@ -49,6 +49,17 @@ unsafe extern "C" fn exit_zero(_: *mut c_void) -> i32 {
     0
 }
 
+/// The errno of a call that should have failed; a child it made anyway is reaped.
+fn refusal(result: Result<crate::sys::Pid, Error>) -> Result<(), Errno> {
+    match result {
+        Ok(pid) => {
+            let _ = crate::wait::wait_pid(pid, k::__WALL);
+            Ok(())
+        }
+        Err(e) => Err(e.errno().unwrap_or(Errno::from_raw(0))),
+    }
+}
+
 /// A flags word that breaks exactly `rule` (and the syscall that enforces it).
 fn example(text: &str) -> Option<(FlagsWord, Syscall)> {
     let sig = ExitSignal::SIGCHLD;
@@ -137,14 +148,7 @@ fn attempt(word: FlagsWord, syscall: Syscall, stack: &Stack) -> Result<(), Errno
             }
         }
     };
-    match result {
-        Ok(pid) => {
-            let _ = crate::wait::wait_pid(pid, k::__WALL);
-            Ok(())
-        }
-        Err(Error::Kernel { errno, .. }) => Err(errno),
-        Err(_) => Err(Errno::from_raw(0)),
-    }
+    refusal(result)
 }
 
 /// clone3 with an args buffer of `size` bytes whose last byte is `tail`.
@@ -168,13 +172,7 @@ fn clone3_sized(size: usize, tail: u8) -> Result<(), Errno> {
             core::ptr::null_mut(),
         )
     };
-    match result {
-        Ok(pid) => {
-            let _ = crate::wait::wait_pid(pid, k::__WALL);
-            Ok(())
-        }
-        Err(e) => Err(e.errno().unwrap_or(Errno::from_raw(0))),
-    }
+    refusal(result)
 }
 
 /// In a fork-like child that drops to uid 65534 (and sets RLIMIT_NPROC to 0
@@ -259,20 +257,14 @@ pub fn observe() -> Result<Observed, Error> {
         ..zeroed_args()
     };
     // SAFETY: args and own are valid; a child, if created, exits at once.
-    let got = match unsafe {
+    let got = refusal(unsafe {
         clone3(
             &mut args,
             core::mem::size_of::<CloneArgs>(),
             exit_zero,
             core::ptr::null_mut(),
         )
-    } {
-        Ok(pid) => {
-            let _ = crate::wait::wait_pid(pid, k::__WALL);
-            Ok(())
-        }
-        Err(e) => Err(e.errno().unwrap_or(Errno::from_raw(0))),
-    };
+    });
     cases[n] = Some(Case {
         what: "clone3 set_tid = [our own pid] (a pid in use)",
         expected: Errno::EEXIST,

@@ -9,7 +9,6 @@
 //! so the parent needs no handler.
 
 use crate::abi::CloneCall;
-use crate::clone::clone;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
 use crate::sys::{self, Pid};
 use crate::Error;
@@ -58,18 +57,8 @@ fn sees(pid: Pid, options: u32) -> bool {
 
 fn case(signal: ExitSignal, code: i32) -> Result<(Case, CloneCall), Error> {
     let word = FlagsWord::new(CloneFlags::EMPTY, signal);
-    // SAFETY: fork-like: no CLONE_VM, stack 0.
-    let pid = unsafe {
-        clone(
-            word,
-            core::ptr::null_mut(),
-            core::ptr::null_mut(),
-            core::ptr::null_mut(),
-            0,
-            exit_with,
-            code as usize as *mut c_void,
-        )
-    }?;
+    // SAFETY: fork-like (no CLONE_VM); the argument is a plain number.
+    let pid = unsafe { super::raw_fork_like(word, exit_with, code as usize as *mut c_void) }?;
     // Wait until it has exited, without reaping it.
     sys::waitid(k::P_PID, pid as u32, k::WEXITED | k::WNOWAIT | k::__WALL)?;
     let plain_wait_sees_it = sees(pid, 0);

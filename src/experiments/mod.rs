@@ -223,6 +223,22 @@ where
     }
 }
 
+/// Raw `clone(word, stack = 0, ...)` for a fork-like child running `entry(arg)`
+/// (the experiments that need what the safe API refuses, e.g. CLONE_PARENT).
+///
+/// # Safety
+/// `word` must not contain CLONE_VM (the child runs on a copy of our stack);
+/// `arg` must stay valid for the child as the experiment requires.
+pub unsafe fn raw_fork_like(
+    word: FlagsWord,
+    entry: crate::arch::ChildEntry,
+    arg: *mut core::ffi::c_void,
+) -> Result<Pid, Error> {
+    let (no_stack, no_tid) = (core::ptr::null_mut(), core::ptr::null_mut());
+    // SAFETY: per the contract: no shared memory, so stack 0 is sound.
+    unsafe { crate::clone::clone(word, no_stack, no_tid, no_tid, 0, entry, arg) }
+}
+
 /// Whether this process may create namespaces by itself (effective uid 0).
 /// Without it, namespace experiments add CLONE_NEWUSER: the new user namespace
 /// is created first and owns the others, so an unprivileged user may make them.

@@ -6,7 +6,6 @@
 
 use super::SharedPage;
 use crate::abi::CloneCall;
-use crate::clone::clone;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
 use crate::sys::{self, Pid};
 use crate::{Errno, Error};
@@ -40,15 +39,11 @@ unsafe extern "C" fn report_parent(page: *mut c_void) -> i32 {
 pub fn observe() -> Result<Observed, Error> {
     let page = SharedPage::new()?;
     let word = FlagsWord::new(CloneFlags::CLONE_PARENT, ExitSignal::SIGCHLD);
-    // SAFETY: fork-like (no CLONE_VM, stack 0): the child runs on its own copy;
-    // `page` is MAP_SHARED and stays mapped until the child has reported.
+    // SAFETY: fork-like (no CLONE_VM); `page` is MAP_SHARED and stays mapped
+    // until the child has reported.
     let pid = unsafe {
-        clone(
+        super::raw_fork_like(
             word,
-            core::ptr::null_mut(),
-            core::ptr::null_mut(),
-            core::ptr::null_mut(),
-            0,
             report_parent,
             &page as *const SharedPage as *mut c_void,
         )
