@@ -25,12 +25,12 @@
 // `svc` preserves every register but x0, and the child gets a copy of them all, so entry and
 // arg ride in x5 and x6 and never touch the child stack. Works with stack = 0 (fork-like) too.
 
-    .text
-    .globl  clonelab_clone
-    .hidden clonelab_clone
-    .type   clonelab_clone, %function
-    .p2align 4
-clonelab_clone:
+    .text                           // code section
+    .globl  clonelab_clone          // visible to the Rust side
+    .hidden clonelab_clone          // but not exported from the final binary
+    .type   clonelab_clone, %function // an ELF function symbol
+    .p2align 4                      // align the entry to 16 bytes
+clonelab_clone:                     // entry point
     mov     x9, x3                  // x9 = child_tid, parked
     mov     x3, x4                  // x3 = tls: aarch64 clone takes tls 4th
     mov     x4, x9                  // x4 = child_tid: and child_tid 5th
@@ -38,15 +38,15 @@ clonelab_clone:
     svc     #0                      // x0 flags, x1 stack, x2 parent_tid, x3 tls, x4 child_tid
     cbz     x0, clonelab_child_start // x0 = 0: we are the child
     ret                             // parent: return tid or -errno in x0
-    .size   clonelab_clone, . - clonelab_clone
+    .size   clonelab_clone, . - clonelab_clone // symbol size, for debuggers and profilers
 
 // The child's first frame, shared with clone3.s. Expects entry in x5 and arg in x6.
-    .globl  clonelab_child_start
-    .hidden clonelab_child_start
-    .type   clonelab_child_start, %function
-    .p2align 4
-clonelab_child_start:
-    .cfi_startproc
+    .globl  clonelab_child_start    // visible to the Rust side
+    .hidden clonelab_child_start    // but not exported from the final binary
+    .type   clonelab_child_start, %function // an ELF function symbol
+    .p2align 4                      // align the entry to 16 bytes
+clonelab_child_start:               // the child starts here
+    .cfi_startproc                  // begin unwind info for the child's first frame
     .cfi_personality 0x1b, {personality} // a panic unwinding up to here stops here: see child_personality
     .cfi_undefined x30              // DWARF unwinders: no caller above this frame
     mov     x29, xzr                // frame pointer 0: frame-record walkers stop here
@@ -58,5 +58,5 @@ clonelab_child_start:
     mov     x8, #{SYS_exit}         // x8 = __NR_exit: ends this thread only, never exit_group
     svc     #0                      // x0 = exit status = entry's return value; the child ends here
     udf     #0                      // unreachable: trap if it ever returns
-    .cfi_endproc
-    .size   clonelab_child_start, . - clonelab_child_start
+    .cfi_endproc                    // end unwind info
+    .size   clonelab_child_start, . - clonelab_child_start // symbol size, for debuggers and profilers

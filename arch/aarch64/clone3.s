@@ -20,16 +20,16 @@
 //
 // The child then continues in clonelab_child_start (clone.s), like a clone child.
 
-    .text
-    .globl  clonelab_clone3
-    .hidden clonelab_clone3
-    .type   clonelab_clone3, %function
-    .p2align 4
-clonelab_clone3:
+    .text                           // code section
+    .globl  clonelab_clone3         // visible to the Rust side
+    .hidden clonelab_clone3         // but not exported from the final binary
+    .type   clonelab_clone3, %function // an ELF function symbol
+    .p2align 4                      // align the entry to 16 bytes
+clonelab_clone3:                    // entry point
     mov     x5, x2                  // x5 = entry, where clonelab_child_start expects it
     mov     x6, x3                  // x6 = arg
     mov     x8, #{SYS_clone3}       // x8 = __NR_clone3
     svc     #0                      // x0 = &clone_args, x1 = sizeof(clone_args)
     cbz     x0, clonelab_child_start // x0 = 0: we are the child
     ret                             // parent: return tid or -errno in x0
-    .size   clonelab_clone3, . - clonelab_clone3
+    .size   clonelab_clone3, . - clonelab_clone3 // symbol size, for debuggers and profilers

@@ -26,12 +26,12 @@
 # register but rax, rcx and r11, so rbx and r9 carry them across. That also works with
 # stack = 0 (fork-like: the child runs on its copy of the parent's stack).
 
-    .text
-    .globl  clonelab_clone
-    .hidden clonelab_clone
-    .type   clonelab_clone, @function
-    .p2align 4
-clonelab_clone:
+    .text                           # code section
+    .globl  clonelab_clone          # visible to the Rust side
+    .hidden clonelab_clone          # but not exported from the final binary
+    .type   clonelab_clone, @function # an ELF function symbol
+    .p2align 4                      # align the entry to 16 bytes
+clonelab_clone:                     # entry point
     push    rbx                     # save callee-saved rbx: we borrow it to carry `arg`
     mov     rbx, [rsp + 16]         # rbx = arg (7th C argument, above return address and saved rbx)
     mov     r10, rcx                # r10 = child_tid: syscall's 4th register (rcx gets clobbered)
@@ -41,15 +41,15 @@ clonelab_clone:
     jz      clonelab_child_start    # child: leave this frame for good
     pop     rbx                     # parent: restore rbx
     ret                             # parent: return tid or -errno
-    .size   clonelab_clone, . - clonelab_clone
+    .size   clonelab_clone, . - clonelab_clone # symbol size, for debuggers and profilers
 
 # The child's first frame, shared with clone3.s. Expects entry in r9 and arg in rbx.
-    .globl  clonelab_child_start
-    .hidden clonelab_child_start
-    .type   clonelab_child_start, @function
-    .p2align 4
-clonelab_child_start:
-    .cfi_startproc
+    .globl  clonelab_child_start    # visible to the Rust side
+    .hidden clonelab_child_start    # but not exported from the final binary
+    .type   clonelab_child_start, @function # an ELF function symbol
+    .p2align 4                      # align the entry to 16 bytes
+clonelab_child_start:               # the child starts here
+    .cfi_startproc                  # begin unwind info for the child's first frame
     .cfi_personality 0x1b, {personality} # a panic unwinding up to here stops here: see child_personality
     .cfi_undefined rip              # DWARF unwinders: no caller above this frame
     xor     ebp, ebp                # frame pointer 0: frame-pointer walkers stop here too
@@ -60,5 +60,5 @@ clonelab_child_start:
     mov     eax, {SYS_exit}         # rax = __NR_exit: ends this thread only, never exit_group
     syscall                         # the child ends here
     ud2                             # unreachable: trap if it ever returns
-    .cfi_endproc
-    .size   clonelab_child_start, . - clonelab_child_start
+    .cfi_endproc                    # end unwind info
+    .size   clonelab_child_start, . - clonelab_child_start # symbol size, for debuggers and profilers

@@ -20,12 +20,12 @@
 #
 # The child then continues in clonelab_child_start (clone.s), like a clone child.
 
-    .text
-    .globl  clonelab_clone3
-    .hidden clonelab_clone3
-    .type   clonelab_clone3, @function
-    .p2align 4
-clonelab_clone3:
+    .text                           # code section
+    .globl  clonelab_clone3         # visible to the Rust side
+    .hidden clonelab_clone3         # but not exported from the final binary
+    .type   clonelab_clone3, @function # an ELF function symbol
+    .p2align 4                      # align the entry to 16 bytes
+clonelab_clone3:                    # entry point
     push    rbx                     # save callee-saved rbx: we borrow it to carry `arg`
     mov     rbx, rcx                # rbx = arg (rcx itself is clobbered by `syscall`)
     mov     r9, rdx                 # r9 = entry, where clonelab_child_start expects it
@@ -35,4 +35,4 @@ clonelab_clone3:
     jz      clonelab_child_start    # child: call entry(arg), then exit
     pop     rbx                     # parent: restore rbx
     ret                             # parent: return tid or -errno
-    .size   clonelab_clone3, . - clonelab_clone3
+    .size   clonelab_clone3, . - clonelab_clone3 # symbol size, for debuggers and profilers
