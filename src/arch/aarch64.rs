@@ -203,6 +203,21 @@ pub unsafe fn syscall6(
     ret
 }
 
+/// The thread pointer: the `tpidr_el0` register, which CLONE_SETTLS sets.
+#[inline(always)]
+pub fn thread_pointer() -> usize {
+    let tp;
+    // SAFETY: reading tpidr_el0 is allowed at EL0 and has no side effects.
+    unsafe {
+        asm!(
+            "mrs {tp}, tpidr_el0", // the thread pointer register
+            tp = out(reg) tp,
+            options(nostack, preserves_flags, nomem)
+        );
+    }
+    tp
+}
+
 // The trampolines live in real assembly files; the syscall numbers are
 // substituted from linux-raw-sys so no number is typed by hand.
 global_asm!(

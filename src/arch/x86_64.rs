@@ -207,6 +207,24 @@ pub unsafe fn syscall6(
     ret
 }
 
+/// The thread pointer as the TLS ABI exposes it: the first word of the block
+/// `fs` points at, which by the x86_64 TLS convention holds the block's own
+/// address (glibc's TCB does; a CLONE_SETTLS block must too). Faults if `fs`
+/// is 0 — as it is in a child of clonelab's scoped API.
+#[inline(always)]
+pub fn thread_pointer() -> usize {
+    let tp;
+    // SAFETY: reads one word at fs:0; the caller has a TLS block (see above).
+    unsafe {
+        asm!(
+            "mov {tp}, qword ptr fs:[0]", // the TLS block's self-pointer
+            tp = out(reg) tp,
+            options(nostack, preserves_flags, readonly)
+        );
+    }
+    tp
+}
+
 // The trampolines live in real assembly files; the syscall numbers are
 // substituted from linux-raw-sys so no number is typed by hand.
 global_asm!(

@@ -9,7 +9,8 @@
 //!   in the part it does not know;
 //! - EEXIST for clone3 `set_tid` naming a pid that is alive (our own);
 //! - EPERM for CLONE_NEWNET without CAP_SYS_ADMIN (a child that dropped to uid 65534);
-//! - EAGAIN for RLIMIT_NPROC reached (the same child, with the limit at 0).
+//! - EAGAIN for RLIMIT_NPROC reached (the same child, with the limit at 0);
+//! - ENOSPC for PID namespaces nested past 32 levels.
 //!
 //! Calls that must fail are made in a throwaway fork-like child where they
 //! need lost privileges, so the parent keeps its own.
@@ -211,6 +212,60 @@ fn unprivileged_attempt(flags: F, nproc_zero: bool) -> Result<Result<(), Errno>,
     })
 }
 
+/// Where a nesting run reports: slot 0 = errno of the refused clone, slot 1 = depth.
+struct Nesting<'a> {
+    flag: F,
+    depth: u64,
+    page: &'a SharedPage,
+}
+
+unsafe extern "C" fn nest_deeper(arg: *mut c_void) -> i32 {
+    // SAFETY: arg is the parent's Nesting; this fork-like child has its own copy
+    // of it (and the shared page behind it).
+    let outer = unsafe { &*(arg as *const Nesting) };
+    let inner = Nesting {
+        flag: outer.flag,
+        depth: outer.depth + 1,
+        page: outer.page,
+    };
+    let word = FlagsWord::new(inner.flag, ExitSignal::SIGCHLD);
+    // SAFETY: fork-like; `inner` lives in this frame until the child is reaped.
+    match unsafe {
+        super::raw_fork_like(word, nest_deeper, &inner as *const Nesting as *mut c_void)
+    } {
+        Ok(pid) => crate::wait::wait_pid(pid, k::__WALL).map_or(1, |_| 0),
+        Err(e) => {
+            inner.page.put(0, e.errno().map_or(0, |e| e.raw() as u64));
+            inner.page.put(1, inner.depth);
+            0
+        }
+    }
+}
+
+/// Nest `flag` namespaces, each child making the next, until the kernel says
+/// no; returns (errno, how many levels this run created). (User namespaces
+/// cannot be nested this way: an unmapped child may not create the next one —
+/// EPERM — so each level would first need its uid and gid maps written.)
+fn nest(flag: F) -> Result<(Result<(), Errno>, u64), Error> {
+    let page = SharedPage::new()?;
+    let top = Nesting {
+        flag,
+        depth: 0,
+        page: &page,
+    };
+    // SAFETY: as in nest_deeper.
+    unsafe { nest_deeper(&top as *const Nesting as *mut c_void) };
+    let errno = page.get(0) as u16;
+    Ok((
+        if errno == 0 {
+            Ok(())
+        } else {
+            Err(Errno::from_raw(errno))
+        },
+        page.get(1),
+    ))
+}
+
 /// Reproduce every case.
 pub fn observe() -> Result<Observed, Error> {
     let stack = Stack::new(super::CHILD_STACK)?;
@@ -268,6 +323,14 @@ pub fn observe() -> Result<Observed, Error> {
     cases[n] = Some(Case {
         what: "clone3 set_tid = [our own pid] (a pid in use)",
         expected: Errno::EEXIST,
+        got,
+    });
+    n += 1;
+
+    let (got, _) = nest(F::CLONE_NEWPID)?;
+    cases[n] = Some(Case {
+        what: "PID namespaces nested deeper than 32 levels",
+        expected: Errno::ENOSPC,
         got,
     });
     n += 1;

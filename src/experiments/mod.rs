@@ -52,6 +52,8 @@ pub mod newuser;
 pub mod pidfd;
 #[doc = include_str!("../../docs/relatives.md")]
 pub mod relatives;
+#[doc = include_str!("../../docs/settls.md")]
+pub mod settls;
 #[doc = include_str!("../../docs/signals.md")]
 pub mod signals;
 #[doc = include_str!("../../docs/tids.md")]
@@ -457,10 +459,12 @@ pub static ALL: &[Entry] = &[
         "clone(child_fn, stack_top, SIGURG, NULL)"),
     entry!(pidfd, "pidfd", "What does CLONE_PIDFD hand back?",
         "clone(child_fn, stack_top, CLONE_PIDFD | SIGCHLD, NULL, &pidfd)"),
+    entry!(settls, "settls", "What does CLONE_SETTLS set, and where does the tls argument go?",
+        "clone(child_fn, stack_top, CLONE_VM | CLONE_SETTLS | SIGCHLD, NULL, NULL, &tls_block, NULL)"),
     entry!(into_cgroup, "into-cgroup", "Can a child be born inside a chosen cgroup?",
         "clone3(&(struct clone_args){ .flags = CLONE_INTO_CGROUP, .cgroup = fd, .exit_signal = SIGCHLD }, 88)"),
     entry!(errors, "errors", "Does the kernel refuse what clone(2) says it refuses, with the errno it says?",
-        "clone(child_fn, stack_top, CLONE_SIGHAND | SIGCHLD, NULL)  /* and 15 more */"),
+        "clone(child_fn, stack_top, CLONE_SIGHAND | SIGCHLD, NULL)  /* and 16 more */"),
     entry!(fork_vfork_thread, "fork-vfork-thread", "What do fork, vfork, clone(CLONE_VM) and a thread share, per the kernel?",
         "clone(child_fn, stack_top, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM, NULL)"),
 ];

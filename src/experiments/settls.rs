@@ -1,0 +1,115 @@
+//! `CLONE_VM | CLONE_SETTLS | SIGCHLD` (0x80111): the child's thread pointer.
+//!
+//! Thread-local storage is found through one register: `fs` on x86_64,
+//! `tpidr_el0` on aarch64. Without CLONE_SETTLS a child keeps the parent
+//! thread's value — and with CLONE_VM that means the parent thread's
+//! thread-locals. With CLONE_SETTLS the kernel loads `tls` (r8 on x86_64, x3
+//! on aarch64) into that register for the child. Here `tls` is a block whose
+//! first word is its own address, as the x86_64 TLS convention wants; the
+//! child reads its thread pointer and reports it.
+
+use crate::abi::CloneCall;
+use crate::arch::thread_pointer;
+use crate::clone::clone;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::stack::Stack;
+use crate::wait::{wait_pid, WaitStatus};
+use crate::Error;
+use core::ffi::c_void;
+use core::fmt;
+use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+/// What was seen.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The call.
+    pub call: CloneCall,
+    /// The block passed as `tls`.
+    pub block: usize,
+    /// The child's thread pointer.
+    pub child_tp: usize,
+    /// The parent's thread pointer, before and after.
+    pub parent_tp: (usize, usize),
+    /// How the child ended.
+    pub status: WaitStatus,
+}
+
+#[repr(C, align(64))]
+struct TlsBlock {
+    self_pointer: usize,
+    seen: AtomicUsize,
+}
+
+unsafe extern "C" fn report_tp(block: *mut c_void) -> i32 {
+    let tp = thread_pointer();
+    // SAFETY: block is the parent's TlsBlock, shared through CLONE_VM and alive
+    // until the parent has reaped this child.
+    unsafe { (*(block as *const TlsBlock)).seen.store(tp, SeqCst) };
+    0
+}
+
+/// Clone with CLONE_SETTLS pointing at a block; compare thread pointers.
+pub fn observe() -> Result<Observed, Error> {
+    let stack = Stack::new(super::CHILD_STACK)?;
+    let mut block = TlsBlock {
+        self_pointer: 0,
+        seen: AtomicUsize::new(0),
+    };
+    let address = &block as *const TlsBlock as usize;
+    block.self_pointer = address;
+    let before = thread_pointer();
+    let word = FlagsWord::new(
+        CloneFlags::CLONE_VM | CloneFlags::CLONE_SETTLS,
+        ExitSignal::SIGCHLD,
+    );
+    let no_tid = core::ptr::null_mut();
+    // SAFETY: CLONE_VM with our own Stack; `block` is the child's TLS block and
+    // outlives it (reaped below); the child only reads its thread pointer.
+    let pid = unsafe {
+        clone(
+            word,
+            stack.top(),
+            no_tid,
+            no_tid,
+            address,
+            report_tp,
+            address as *mut c_void,
+        )
+    }?;
+    let status = wait_pid(pid, 0)?;
+    Ok(Observed {
+        call: CloneCall {
+            syscall: Some(Syscall::Clone),
+            word,
+            stack: stack.top() as usize,
+            tls: address,
+            ..CloneCall::default()
+        },
+        block: address,
+        child_tp: block.seen.load(SeqCst),
+        parent_tp: (before, thread_pointer()),
+        status,
+    })
+}
+
+impl Observed {
+    /// The claim: the child's thread pointer is the block; the parent's is untouched.
+    pub fn holds(&self) -> bool {
+        self.child_tp == self.block
+            && self.parent_tp.0 == self.parent_tp.1
+            && self.parent_tp.0 != self.block
+            && self.status == WaitStatus::Exited(0)
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "tls argument:          {:#x}", self.block)?;
+        writeln!(f, "child's thread pointer: {:#x}", self.child_tp)?;
+        writeln!(
+            f,
+            "parent's thread pointer: {:#x} before, {:#x} after",
+            self.parent_tp.0, self.parent_tp.1
+        )
+    }
+}
