@@ -134,6 +134,85 @@ impl RegisterImage {
         }
     }
 
+    /// The image a traced tracee actually had at the syscall (see [`crate::trace`]),
+    /// laid out like [`of`](Self::of) so the two compare register by register.
+    pub fn observed(stop: &crate::trace::CloneStop) -> RegisterImage {
+        let syscall = if stop.nr == k::__NR_clone3 as u64 {
+            Syscall::Clone3
+        } else {
+            Syscall::Clone
+        };
+        let mut call = CloneCall {
+            syscall: Some(syscall),
+            ..CloneCall::default()
+        };
+        let split = |flags: u64, signal: u64| {
+            let signal = crate::flags::ExitSignal::new(signal as u32).unwrap_or_default();
+            FlagsWord::new(crate::flags::CloneFlags::from_bits_retain(flags), signal)
+        };
+        match syscall {
+            Syscall::Clone => {
+                for (name, value) in arch::CLONE_ARG_ORDER.iter().zip(stop.registers) {
+                    match *name {
+                        "flags" => call.word = split(value & !0xff, value & 0xff),
+                        "stack" => call.stack = value as usize,
+                        "parent_tid" => call.parent_tid = value as usize,
+                        "child_tid" => call.child_tid = value as usize,
+                        _ => call.tls = value as usize,
+                    }
+                }
+            }
+            Syscall::Clone3 => {
+                call.args_address = stop.registers[0] as usize;
+                if let Some(a) = stop.clone_args {
+                    call.word = split(a.flags, a.exit_signal);
+                    call.stack = a.stack as usize;
+                    call.stack_size = a.stack_size as usize;
+                    call.tls = a.tls as usize;
+                    call.pidfd = a.pidfd as usize;
+                    call.parent_tid = a.parent_tid as usize;
+                    call.child_tid = a.child_tid as usize;
+                }
+            }
+        }
+        let mut image = RegisterImage::of(&call);
+        for (i, register) in image.registers[..image.len].iter_mut().enumerate() {
+            register.value = if i == 0 {
+                stop.register_nr
+            } else {
+                stop.registers[i - 1]
+            };
+        }
+        image
+    }
+
+    /// Whether `observed` holds exactly what this (expected) image says:
+    /// every register's value, and for clone3 the fields of `clone_args`.
+    pub fn matches(&self, observed: &RegisterImage) -> bool {
+        let same_registers = self.len == observed.len
+            && self
+                .registers()
+                .iter()
+                .zip(observed.registers())
+                .all(|(a, b)| a.name == b.name && a.value == b.value);
+        let (e, o) = (&self.call, &observed.call);
+        let same_args = self.call.syscall != Some(Syscall::Clone3)
+            || (e.word == o.word
+                && e.stack == o.stack
+                && e.stack_size == o.stack_size
+                && e.tls == o.tls
+                && e.pidfd == o.pidfd);
+        same_registers && same_args
+    }
+
+    /// A table of expected against observed values, marking differences.
+    pub fn diff<'a>(&'a self, observed: &'a RegisterImage) -> ImageDiff<'a> {
+        ImageDiff {
+            expected: self,
+            observed,
+        }
+    }
+
     /// The registers, number first.
     pub fn registers(&self) -> &[Register] {
         &self.registers[..self.len]
@@ -201,6 +280,49 @@ impl fmt::Display for RegisterImage {
                 f,
                 "  clone_args.stack       = {:#x}, stack_size = {:#x}",
                 self.call.stack, self.call.stack_size
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Expected and observed register images side by side; see [`RegisterImage::diff`].
+pub struct ImageDiff<'a> {
+    expected: &'a RegisterImage,
+    observed: &'a RegisterImage,
+}
+
+impl fmt::Display for ImageDiff<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "  reg   expected            observed")?;
+        for (e, o) in self
+            .expected
+            .registers()
+            .iter()
+            .zip(self.observed.registers())
+        {
+            let mark = if e.value == o.value && e.name == o.name {
+                ""
+            } else {
+                "   <-- differs"
+            };
+            writeln!(
+                f,
+                "  {:<4}  {:#018x}  {:#018x}{mark}",
+                e.name, e.value, o.value
+            )?;
+        }
+        if self.expected.call.syscall == Some(Syscall::Clone3) {
+            let (e, o) = (&self.expected.call, &self.observed.call);
+            writeln!(
+                f,
+                "  clone_args: expected {} stack {:#x}+{:#x} tls {:#x}",
+                e.word, e.stack, e.stack_size, e.tls
+            )?;
+            writeln!(
+                f,
+                "              observed {} stack {:#x}+{:#x} tls {:#x}",
+                o.word, o.stack, o.stack_size, o.tls
             )?;
         }
         Ok(())

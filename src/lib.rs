@@ -16,7 +16,9 @@
 //! 6. [`spawn`] — the safe API: fork-like children, scoped `CLONE_VM` children,
 //!    thread-like children joined through `CLONE_CHILD_CLEARTID`.
 //!
-//! 7. [`experiments`] — one module per clone flag experiment, each with its
+//! 7. [`trace`] — a ptrace observer that records the registers of every
+//!    clone/clone3 a closure makes, to check [`abi::RegisterImage`] against.
+//! 8. [`experiments`] — one module per clone flag experiment, each with its
 //!    chapter from `docs/` and its test in `tests/`.
 //!
 //! The library is `#![no_std]` and needs no allocator.
@@ -36,6 +38,7 @@ pub mod flags;
 pub mod spawn;
 pub mod stack;
 pub mod sys;
+pub mod trace;
 pub mod wait;
 
 pub use abi::{CloneCall, RegisterImage};

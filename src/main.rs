@@ -7,8 +7,10 @@
 //! clonelab explain VALUE   decode a flags word: 0x111, 273 or CLONE_VM|SIGCHLD
 //! ```
 
-use clonelab::experiments::{Entry, ALL};
+use clonelab::experiments::{Entry, TextBuffer, ALL};
 use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS, CSIGNAL};
+use clonelab::trace::{trace, Trace};
+use clonelab::CloneCall;
 use clonelab::{Errno, Error, RegisterImage};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -58,10 +60,27 @@ fn skip_reason(err: &Error) -> Option<String> {
     None
 }
 
+/// Run an experiment under the ptrace observer when possible (not under
+/// qemu-user, which cannot ptrace): its output comes back by value.
+fn run_traced(entry: &Entry) -> (Result<(bool, CloneCall), Error>, TextBuffer, Option<Trace>) {
+    if std::env::var_os("CLONELAB_QEMU_USER").is_none() {
+        let traced = trace(|| {
+            let mut text = TextBuffer::new();
+            let result = (entry.run)(&mut text);
+            (result, text)
+        });
+        if let Ok(((result, text), trace)) = traced {
+            return (result, text, Some(trace));
+        }
+    }
+    let mut text = TextBuffer::new();
+    let result = (entry.run)(&mut text);
+    (result, text, None)
+}
+
 fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
-    let mut observed = String::new();
-    let result = (entry.run)(&mut observed);
-    let verdict = match &result {
+    let (result, observed, trace) = run_traced(entry);
+    let mut verdict = match &result {
         Ok((true, _)) => Verdict::Pass,
         Ok((false, _)) => Verdict::Fail("the observation contradicts the claim".into()),
         Err(e) => match skip_reason(e) {
@@ -90,14 +109,47 @@ fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
             ),
             Err(_) => println!("   flags    {word} (clone3 only)"),
         }
-        if call.syscall.is_some() {
-            println!("   registers ({}):", clonelab::arch::NAME);
-            for line in RegisterImage::of(call).to_string().lines() {
-                println!("   {line}");
+        let expected = RegisterImage::of(call);
+        let observed_image = trace.as_ref().and_then(|t| {
+            t.clones()
+                .map(RegisterImage::observed)
+                .find(|image| expected.matches(image))
+        });
+        match (&trace, observed_image) {
+            (Some(_), Some(image)) => {
+                println!(
+                    "   registers ({}), observed by ptrace, as expected:",
+                    clonelab::arch::NAME
+                );
+                for line in image.to_string().lines() {
+                    println!("   {line}");
+                }
+            }
+            (Some(t), None) => {
+                println!("   registers ({}): expected", clonelab::arch::NAME);
+                for line in expected.to_string().lines() {
+                    println!("   {line}");
+                }
+                println!(
+                    "   but no traced call ({} traced) had them",
+                    t.clones().count()
+                );
+                if matches!(verdict, Verdict::Pass) {
+                    verdict = Verdict::Fail("the registers differ from the expected image".into());
+                }
+            }
+            (None, _) => {
+                println!(
+                    "   registers ({}), expected (not observed: no ptrace here):",
+                    clonelab::arch::NAME
+                );
+                for line in expected.to_string().lines() {
+                    println!("   {line}");
+                }
             }
         }
         println!("   observed");
-        for line in observed.lines() {
+        for line in observed.as_str().lines() {
             println!("     {line}");
         }
     }

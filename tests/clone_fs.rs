@@ -27,10 +27,10 @@ use clonelab::experiments::clone_fs::{observe, CHILD_UMASK};
 /// cwd and umask follow the child's changes with CLONE_FS, and only with it.
 #[test]
 fn clone_fs_shares_cwd_and_umask() {
-    let Some(o) = common::observed_or_skip(observe(), "CLONE_VM without CLONE_THREAD") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "CLONE_VM without CLONE_THREAD")
+    else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     assert!(
         o.with_fs.cwd_followed,

@@ -35,10 +35,10 @@ use clonelab::WaitStatus;
 /// The parent reads the CLONE_VM child's write; it does not read the fork-like child's.
 #[test]
 fn clone_vm_shares_memory_and_fork_does_not() {
-    let Some(o) = common::observed_or_skip(observe(), "CLONE_VM without CLONE_THREAD") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "CLONE_VM without CLONE_THREAD")
+    else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     assert_eq!(o.call.word.encode_clone().unwrap() & 0xfff, 0x111);
     assert_eq!(

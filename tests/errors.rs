@@ -20,10 +20,9 @@ use clonelab::flags::RULES;
 /// Every refusal comes with the errno clone(2) documents.
 #[test]
 fn every_documented_refusal_is_reproduced() {
-    let Some(o) = common::observed_or_skip(observe(), "clone3 and CLONE_VM") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "clone3 and CLONE_VM") else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     for case in o.cases() {
         assert_eq!(case.got, Err(case.expected), "{}", case.what);

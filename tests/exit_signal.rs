@@ -18,13 +18,13 @@ use clonelab::experiments::exit_signal::observe;
 /// Only SIGCHLD children are visible to plain waits; the rest need __WCLONE.
 #[test]
 fn exit_signal_decides_who_can_wait() {
-    let Some(o) = common::observed_or_skip(
-        observe(),
+    let Some(o) = common::observe_traced(
+        observe,
+        |o| o.call,
         "a fork-like clone whose exit signal is not SIGCHLD",
     ) else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     let [sigchld, sigurg, none] = &o.cases;
     assert_eq!(

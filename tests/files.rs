@@ -26,10 +26,10 @@ use clonelab::experiments::files::observe;
 /// Paths resolve against the shared cwd; descriptors live in the shared table.
 #[test]
 fn paths_follow_fs_and_descriptors_follow_files() {
-    let Some(o) = common::observed_or_skip(observe(), "CLONE_VM without CLONE_THREAD") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "CLONE_VM without CLONE_THREAD")
+    else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     assert!(o.shared.relative_open_found);
     assert!(!o.private.relative_open_found);

@@ -21,10 +21,10 @@ use clonelab::experiments::fork_vfork_thread::observe;
 /// Each shape shares exactly what its flags say, per the kernel.
 #[test]
 fn shapes_share_what_their_flags_say() {
-    let Some(o) = common::observed_or_skip(observe(), "CLONE_VM without CLONE_THREAD") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "CLONE_VM without CLONE_THREAD")
+    else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     let [fork, vfork, clone, thread] = &o.shapes;
     for (shape, want) in [

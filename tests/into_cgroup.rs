@@ -16,10 +16,10 @@ use clonelab::WaitStatus;
 /// The child is in the new cgroup from its first instruction.
 #[test]
 fn child_starts_in_the_chosen_cgroup() {
-    let Some(o) = common::observed_or_skip(observe(), "clone3 with CLONE_INTO_CGROUP") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "clone3 with CLONE_INTO_CGROUP")
+    else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     assert!(o.child_in_cgroup);
     assert_eq!(o.status, WaitStatus::Exited(0));

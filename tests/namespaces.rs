@@ -21,7 +21,6 @@ use clonelab::experiments::namespaces::{self, Observed};
 use clonelab::WaitStatus;
 
 fn check(o: Observed) {
-    common::show_registers(&o.call);
     println!("{o}");
     assert_ne!(o.child_ns, o.parent_ns, "{}: same namespace", o.kind);
     assert_ne!(
@@ -39,7 +38,7 @@ fn check(o: Observed) {
 /// CLONE_NEWUTS: another UTS namespace; the child's hostname change stays in it.
 #[test]
 fn newuts_hostname_stays_in_child() {
-    if let Some(o) = common::observed_or_skip(namespaces::uts(), "CLONE_NEWUTS") {
+    if let Some(o) = common::observe_traced(namespaces::uts, |o| o.call, "CLONE_NEWUTS") {
         check(o);
     }
 }
@@ -47,7 +46,7 @@ fn newuts_hostname_stays_in_child() {
 /// CLONE_NEWIPC: another IPC namespace.
 #[test]
 fn newipc_gives_another_namespace() {
-    if let Some(o) = common::observed_or_skip(namespaces::ipc(), "CLONE_NEWIPC") {
+    if let Some(o) = common::observe_traced(namespaces::ipc, |o| o.call, "CLONE_NEWIPC") {
         check(o);
     }
 }
@@ -55,7 +54,7 @@ fn newipc_gives_another_namespace() {
 /// CLONE_NEWCGROUP: another cgroup namespace rooted at the child's cgroup.
 #[test]
 fn newcgroup_child_sees_itself_at_root() {
-    if let Some(o) = common::observed_or_skip(namespaces::cgroup(), "CLONE_NEWCGROUP") {
+    if let Some(o) = common::observe_traced(namespaces::cgroup, |o| o.call, "CLONE_NEWCGROUP") {
         check(o);
     }
 }
@@ -63,7 +62,9 @@ fn newcgroup_child_sees_itself_at_root() {
 /// CLONE_NEWTIME: clone3 only; another time namespace.
 #[test]
 fn newtime_needs_clone3() {
-    if let Some(o) = common::observed_or_skip(namespaces::time(), "clone3 with CLONE_NEWTIME") {
+    if let Some(o) =
+        common::observe_traced(namespaces::time, |o| o.call, "clone3 with CLONE_NEWTIME")
+    {
         assert_eq!(o.call.syscall, Some(clonelab::Syscall::Clone3));
         check(o);
     }

@@ -26,10 +26,9 @@ use clonelab::WaitStatus;
 /// Another namespace: other inode, only `lo`, and `lo` down.
 #[test]
 fn new_network_namespace_has_only_lo_down() {
-    let Some(o) = common::observed_or_skip(observe(), "CLONE_NEWNET") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "CLONE_NEWNET") else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     assert_ne!(o.child_ns, o.parent_ns, "same network namespace inode");
     assert_eq!(o.child_interfaces, 1);

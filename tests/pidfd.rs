@@ -16,10 +16,9 @@ use clonelab::WaitStatus;
 /// The pidfd names the child and reaps it.
 #[test]
 fn pidfd_names_and_reaps_the_child() {
-    let Some(o) = common::observed_or_skip(observe(), "CLONE_PIDFD") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "CLONE_PIDFD") else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     assert_ne!(
         o.call.parent_tid, 0,

@@ -16,10 +16,9 @@ use clonelab::Errno;
 /// The child's parent is our parent; we cannot wait for it.
 #[test]
 fn clone_parent_makes_a_sibling() {
-    let Some(o) = common::observed_or_skip(observe(), "CLONE_PARENT") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "CLONE_PARENT") else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     assert_eq!(o.child_parent, o.our_parent);
     assert_eq!(o.our_wait, Err(Errno::ECHILD));

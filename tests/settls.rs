@@ -22,10 +22,10 @@ use clonelab::WaitStatus;
 /// The child runs with the thread pointer it was given.
 #[test]
 fn child_thread_pointer_is_tls() {
-    let Some(o) = common::observed_or_skip(observe(), "CLONE_VM without CLONE_THREAD") else {
+    let Some(o) = common::observe_traced(observe, |o| o.call, "CLONE_VM without CLONE_THREAD")
+    else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     assert_eq!(o.child_tp, o.block);
     assert_eq!(o.parent_tp.0, o.parent_tp.1);

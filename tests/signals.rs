@@ -19,11 +19,13 @@ use clonelab::experiments::signals::observe;
 /// Shared table with CLONE_SIGHAND; handlers reset with CLONE_CLEAR_SIGHAND.
 #[test]
 fn handlers_are_shared_or_cleared() {
-    let Some(o) = common::observed_or_skip(observe(), "CLONE_VM without CLONE_THREAD, and clone3")
-    else {
+    let Some(o) = common::observe_traced(
+        observe,
+        |o| o.call,
+        "CLONE_VM without CLONE_THREAD, and clone3",
+    ) else {
         return;
     };
-    common::show_registers(&o.call);
     println!("{o}");
     assert_eq!(
         o.with_sighand, 1,

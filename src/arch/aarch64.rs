@@ -218,6 +218,18 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
+/// The architecture value `PTRACE_GET_SYSCALL_INFO` reports for this arch.
+pub const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_AARCH64;
+
+/// Registers of a stopped tracee as `PTRACE_GETREGSET(NT_PRSTATUS)` fills them.
+pub type TraceeRegs = linux_raw_sys::ptrace::user_pt_regs;
+
+/// From a tracee stopped at syscall entry: the number (`x8`) and `x0..x5`.
+pub fn syscall_registers(regs: &TraceeRegs) -> (u64, [u64; 6]) {
+    let r = &regs.regs;
+    (r[8], [r[0], r[1], r[2], r[3], r[4], r[5]])
+}
+
 // The trampolines live in real assembly files; the syscall numbers are
 // substituted from linux-raw-sys so no number is typed by hand.
 global_asm!(

@@ -225,6 +225,22 @@ pub fn thread_pointer() -> usize {
     tp
 }
 
+/// The architecture value `PTRACE_GET_SYSCALL_INFO` reports for this arch.
+pub const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
+
+/// Registers of a stopped tracee as `PTRACE_GETREGSET(NT_PRSTATUS)` fills
+/// them (`user_regs_struct`, whose first 21 words are `pt_regs`).
+pub type TraceeRegs = linux_raw_sys::ptrace::pt_regs;
+
+/// From a tracee stopped at syscall entry: the number (`orig_rax`: `rax`
+/// itself already holds -ENOSYS there) and the six argument registers.
+pub fn syscall_registers(regs: &TraceeRegs) -> (u64, [u64; 6]) {
+    (
+        regs.orig_rax,
+        [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9],
+    )
+}
+
 // The trampolines live in real assembly files; the syscall numbers are
 // substituted from linux-raw-sys so no number is typed by hand.
 global_asm!(

@@ -109,24 +109,35 @@ fn example(text: &str) -> Option<(FlagsWord, Syscall)> {
     })
 }
 
-/// Make the call; reap a child if the kernel (unexpectedly) made one.
-fn attempt(word: FlagsWord, syscall: Syscall, stack: &Stack) -> Result<(), Errno> {
+/// Make the call; reap a child if the kernel (unexpectedly) made one. Also
+/// returns the call as made (for the register image).
+fn attempt(word: FlagsWord, syscall: Syscall, stack: &Stack) -> (Result<(), Errno>, CloneCall) {
     let mut tid: i32 = 0;
     let tid_ptr = &mut tid as *mut i32;
+    let mut call = CloneCall {
+        syscall: Some(syscall),
+        word,
+        parent_tid: tid_ptr as usize,
+        child_tid: tid_ptr as usize,
+        ..CloneCall::default()
+    };
     let result = match syscall {
-        // SAFETY: the child (if any) runs exit_zero on `stack`, touching nothing;
-        // it is reaped below before `stack` and `tid` go away.
-        Syscall::Clone => unsafe {
-            clone(
-                word,
-                stack.top(),
-                tid_ptr,
-                tid_ptr,
-                0,
-                exit_zero,
-                core::ptr::null_mut(),
-            )
-        },
+        Syscall::Clone => {
+            call.stack = stack.top() as usize;
+            // SAFETY: the child (if any) runs exit_zero on `stack`, touching nothing;
+            // it is reaped below before `stack` and `tid` go away.
+            unsafe {
+                clone(
+                    word,
+                    stack.top(),
+                    tid_ptr,
+                    tid_ptr,
+                    0,
+                    exit_zero,
+                    core::ptr::null_mut(),
+                )
+            }
+        }
         Syscall::Clone3 => {
             let mut args = CloneArgs {
                 flags: word.flags.bits(),
@@ -138,6 +149,10 @@ fn attempt(word: FlagsWord, syscall: Syscall, stack: &Stack) -> Result<(), Errno
                 stack_size: stack.size() as u64,
                 ..zeroed_args()
             };
+            call.pidfd = tid_ptr as usize;
+            call.stack = stack.bottom() as usize;
+            call.stack_size = stack.size();
+            call.args_address = &args as *const CloneArgs as usize;
             // SAFETY: as above.
             unsafe {
                 clone3(
@@ -149,7 +164,7 @@ fn attempt(word: FlagsWord, syscall: Syscall, stack: &Stack) -> Result<(), Errno
             }
         }
     };
-    refusal(result)
+    (refusal(result), call)
 }
 
 /// clone3 with an args buffer of `size` bytes whose last byte is `tail`.
@@ -194,7 +209,7 @@ fn unprivileged_attempt(flags: F, nproc_zero: bool) -> Result<Result<(), Errno>,
                 Ok(s) => s,
                 Err(_) => return 3,
             };
-            let got = attempt(
+            let (got, _) = attempt(
                 FlagsWord::new(flags, ExitSignal::SIGCHLD),
                 Syscall::Clone,
                 &stack,
@@ -276,18 +291,14 @@ pub fn observe() -> Result<Observed, Error> {
         let Some((word, syscall)) = example(rule.text) else {
             continue;
         };
+        let (got, made) = attempt(word, syscall, &stack);
         if call.syscall.is_none() {
-            call = CloneCall {
-                syscall: Some(syscall),
-                word,
-                stack: stack.top() as usize,
-                ..CloneCall::default()
-            };
+            call = made;
         }
         cases[n] = Some(Case {
             what: rule.text,
             expected: rule.errno,
-            got: attempt(word, syscall, &stack),
+            got,
         });
         n += 1;
     }

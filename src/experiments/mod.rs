@@ -375,6 +375,48 @@ impl fmt::Display for Text<'_> {
     }
 }
 
+/// A fixed-size text buffer (no allocator): what an experiment prints, carried
+/// back from a traced child by value.
+#[derive(Clone, Copy)]
+pub struct TextBuffer {
+    bytes: [u8; 4096],
+    len: usize,
+}
+
+impl TextBuffer {
+    /// An empty buffer.
+    pub const fn new() -> TextBuffer {
+        TextBuffer {
+            bytes: [0; 4096],
+            len: 0,
+        }
+    }
+
+    /// The text written so far (cut at 4096 bytes).
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("?")
+    }
+}
+
+impl Default for TextBuffer {
+    fn default() -> Self {
+        TextBuffer::new()
+    }
+}
+
+impl fmt::Write for TextBuffer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.bytes.len() - self.len;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        Ok(())
+    }
+}
+
 /// A tour entry: everything the tour needs to run and present one experiment.
 pub struct Entry {
     /// Short name, used by `clonelab run NAME` and as the test/chapter file name.

@@ -93,11 +93,67 @@ pub fn observed_or_skip<T>(result: Result<T, Error>, what: &str) -> Option<T> {
     }
 }
 
-/// Print the register image of `call` (visible with --nocapture).
-pub fn show_registers(call: &clonelab::CloneCall) {
+/// Run an experiment under clonelab's ptrace observer and check the ABI: the
+/// clone call the experiment reports (`call_of`) must be one the tracer saw,
+/// with every register (and, for clone3, every `clone_args` field) holding
+/// what [`clonelab::RegisterImage::of`] predicts. Prints both images; on a
+/// mismatch fails with a table of expected against observed values.
+pub fn observe_traced<T: Copy>(
+    observe: fn() -> Result<T, Error>,
+    call_of: fn(&T) -> clonelab::CloneCall,
+    what: &str,
+) -> Option<T> {
+    use clonelab::RegisterImage;
+    if under_qemu_user() {
+        let observed = observed_or_skip(observe(), what)?;
+        skip("qemu-user cannot ptrace: the register image was not observed");
+        return Some(observed);
+    }
+    let (result, trace) =
+        clonelab::trace::trace(observe).unwrap_or_else(|e| panic!("tracing {what}: {e}"));
+    let observed = observed_or_skip(result, what)?;
+    let expected = RegisterImage::of(&call_of(&observed));
     println!(
-        "register image ({}):\n{}",
-        clonelab::arch::NAME,
-        clonelab::RegisterImage::of(call)
+        "expected register image ({}):\n{expected}",
+        clonelab::arch::NAME
     );
+    let stops: Vec<_> = trace.clones().collect();
+    assert!(!stops.is_empty(), "{what}: the tracer saw no clone call");
+    for stop in &stops {
+        assert_eq!(
+            stop.arch,
+            clonelab::arch::AUDIT_ARCH,
+            "PTRACE_GET_SYSCALL_INFO reports another arch"
+        );
+        assert_eq!(
+            stop.nr, stop.register_nr,
+            "syscall info and register set disagree on the number"
+        );
+        assert_eq!(
+            stop.args, stop.registers,
+            "syscall info and register set disagree on the arguments"
+        );
+    }
+    match stops
+        .iter()
+        .find(|s| expected.matches(&RegisterImage::observed(s)))
+    {
+        Some(stop) => {
+            println!(
+                "observed by ptrace (returned {:?}):\n{}",
+                stop.result,
+                RegisterImage::observed(stop)
+            );
+        }
+        None => {
+            let number = expected.registers()[0].value;
+            let closest = stops.iter().find(|s| s.nr == number).unwrap_or(&stops[0]);
+            panic!(
+                "{what}: no traced clone call has the expected registers ({} calls traced). Closest:\n{}",
+                stops.len(),
+                expected.diff(&RegisterImage::observed(closest))
+            );
+        }
+    }
+    Some(observed)
 }

@@ -1,0 +1,255 @@
+//! Observing clone calls from outside: a tiny ptrace tracer.
+//!
+//! [`trace`] runs a closure in a traced child (PTRACE_TRACEME, then a SIGSTOP
+//! to hand control to us), resumes it from syscall stop to syscall stop
+//! (PTRACE_SYSCALL with PTRACE_O_TRACESYSGOOD), and records every `clone` and
+//! `clone3` it makes:
+//!
+//! - from `PTRACE_GET_SYSCALL_INFO`: the arch (`AUDIT_ARCH_*`), the number, the
+//!   six arguments, the instruction and stack pointer, and at exit the result;
+//! - from `PTRACE_GETREGSET(NT_PRSTATUS)`: the raw registers, so the image
+//!   names real registers (`orig_rax, rdi, rsi, rdx, r10, r8` or `x8, x0..x4`);
+//! - for clone3, the `struct clone_args` read from the tracee's memory.
+//!
+//! [`RegisterImage::observed`](crate::abi::RegisterImage::observed) turns a
+//! record into an image comparable with the expected one built from the
+//! arguments the API received.
+
+use crate::arch::{self, TraceeRegs};
+use crate::clone::{zeroed_args, CloneArgs};
+use crate::errno::{decode, Errno};
+use crate::error::Error;
+use crate::flags::{ExitSignal, FlagsWord};
+use crate::spawn::spawn;
+use crate::sys::{self, Pid};
+use crate::wait::WaitStatus;
+use core::mem::{size_of, MaybeUninit};
+use linux_raw_sys::elf_uapi::NT_PRSTATUS;
+use linux_raw_sys::general as k;
+use linux_raw_sys::ptrace as p;
+
+/// One clone/clone3 the tracee made.
+#[derive(Clone, Copy, Debug)]
+pub struct CloneStop {
+    /// `AUDIT_ARCH_*` as the kernel reported it.
+    pub arch: u32,
+    /// The syscall number (`PTRACE_GET_SYSCALL_INFO`).
+    pub nr: u64,
+    /// Its six arguments (`PTRACE_GET_SYSCALL_INFO`).
+    pub args: [u64; 6],
+    /// Instruction pointer at entry (just after the `syscall`/`svc`).
+    pub instruction_pointer: u64,
+    /// Stack pointer at entry.
+    pub stack_pointer: u64,
+    /// The number register as read from the raw register set.
+    pub register_nr: u64,
+    /// The six argument registers as read from the raw register set.
+    pub registers: [u64; 6],
+    /// For clone3: the `clone_args` in the tracee's memory.
+    pub clone_args: Option<CloneArgs>,
+    /// The result at syscall exit (child tid, or -errno).
+    pub result: Option<i64>,
+}
+
+/// Everything a traced run recorded (up to [`Trace::CAPACITY`] clone calls).
+#[derive(Clone, Copy, Debug)]
+pub struct Trace {
+    stops: [Option<CloneStop>; Trace::CAPACITY],
+    len: usize,
+    /// How the tracee ended.
+    pub status: Option<WaitStatus>,
+}
+
+impl Trace {
+    /// Clone calls kept per run.
+    pub const CAPACITY: usize = 48;
+
+    /// The recorded clone calls, in order.
+    pub fn clones(&self) -> impl Iterator<Item = &CloneStop> {
+        self.stops[..self.len].iter().flatten()
+    }
+}
+
+/// `ptrace(request, pid, addr, data)` as the raw syscall (PEEK* store the
+/// word at `data`, unlike glibc's wrapper).
+fn ptrace(request: u32, pid: Pid, addr: usize, data: usize) -> Result<usize, Errno> {
+    // SAFETY: each caller passes addr/data valid for its request.
+    decode(unsafe { arch::syscall4(k::__NR_ptrace, request as usize, pid as usize, addr, data) })
+}
+
+fn syscall_info(pid: Pid) -> Result<p::ptrace_syscall_info, Errno> {
+    let mut info = MaybeUninit::<p::ptrace_syscall_info>::zeroed();
+    ptrace(
+        p::PTRACE_GET_SYSCALL_INFO,
+        pid,
+        size_of::<p::ptrace_syscall_info>(),
+        info.as_mut_ptr() as usize,
+    )?;
+    // SAFETY: zero-initialised plain data, filled (in part) by the kernel.
+    Ok(unsafe { info.assume_init() })
+}
+
+fn registers(pid: Pid) -> Result<TraceeRegs, Errno> {
+    // Large enough for x86_64's user_regs_struct (27 words) and aarch64's (34).
+    let mut buffer = [0u64; 40];
+    let mut iov = k::iovec {
+        iov_base: buffer.as_mut_ptr().cast(),
+        iov_len: size_of::<[u64; 40]>() as _,
+    };
+    ptrace(
+        p::PTRACE_GETREGSET,
+        pid,
+        NT_PRSTATUS as usize,
+        &mut iov as *mut k::iovec as usize,
+    )?;
+    // SAFETY: TraceeRegs is a prefix of what NT_PRSTATUS returns, and fits the buffer.
+    Ok(unsafe { core::ptr::read(buffer.as_ptr() as *const TraceeRegs) })
+}
+
+fn read_clone_args(pid: Pid, address: u64) -> Option<CloneArgs> {
+    let mut words = [0u64; size_of::<CloneArgs>() / 8];
+    for (i, word) in words.iter_mut().enumerate() {
+        ptrace(
+            p::PTRACE_PEEKDATA,
+            pid,
+            address as usize + i * 8,
+            word as *mut u64 as usize,
+        )
+        .ok()?;
+    }
+    let mut args = zeroed_args();
+    // SAFETY: CloneArgs is exactly these u64 words.
+    unsafe {
+        core::ptr::write(
+            &mut args as *mut CloneArgs as *mut [u64; size_of::<CloneArgs>() / 8],
+            words,
+        )
+    };
+    Some(args)
+}
+
+/// A MAP_SHARED slot for the closure's result, written by the tracee.
+struct ResultSlot<T> {
+    slot: *mut Option<T>,
+}
+
+impl<T: Copy> ResultSlot<T> {
+    fn new() -> Result<Self, Error> {
+        let page = sys::mmap_anonymous(
+            size_of::<Option<T>>(),
+            k::PROT_READ | k::PROT_WRITE,
+            k::MAP_SHARED,
+        )?;
+        let slot = page as *mut Option<T>;
+        // SAFETY: fresh mapping, large enough and page-aligned.
+        unsafe { slot.write(None) };
+        Ok(ResultSlot { slot })
+    }
+}
+
+impl<T> Drop for ResultSlot<T> {
+    fn drop(&mut self) {
+        // SAFETY: the tracee has exited by the time trace() drops this.
+        let _ = unsafe { sys::munmap(self.slot as *mut u8, size_of::<Option<T>>()) };
+    }
+}
+
+/// Run `f` in a traced child and record its clone/clone3 calls. The closure's
+/// result comes back through shared memory, so `T` must be plain data (`Copy`)
+/// whose pointers, if any, point at statics.
+pub fn trace<T: Copy, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
+    let slot = ResultSlot::<T>::new()?;
+    let slot_ptr = slot.slot as usize;
+    let mut child = spawn(
+        FlagsWord::new(Default::default(), ExitSignal::SIGCHLD),
+        move || {
+            if ptrace(p::PTRACE_TRACEME, 0, 0, 0).is_err() {
+                return 126;
+            }
+            // Stop until the tracer has set its options.
+            let _ = sys::kill(sys::getpid(), k::SIGSTOP);
+            let value = f();
+            // SAFETY: the slot is MAP_SHARED, sized and aligned for Option<T>.
+            unsafe { (slot_ptr as *mut Option<T>).write(Some(value)) };
+            0
+        },
+    )?;
+    let pid = child.pid();
+    let mut trace = Trace {
+        stops: [None; Trace::CAPACITY],
+        len: 0,
+        status: None,
+    };
+    let mut pending: Option<usize> = None;
+    let mut options_set = false;
+    loop {
+        let (_, raw) = sys::wait4(pid, k::__WALL)?;
+        let status = WaitStatus::from_wait4(raw);
+        let signal = match status {
+            WaitStatus::Stopped(signal) => signal,
+            other => {
+                trace.status = Some(other);
+                break;
+            }
+        };
+        let mut deliver = 0;
+        if !options_set && signal == k::SIGSTOP {
+            ptrace(
+                p::PTRACE_SETOPTIONS,
+                pid,
+                0,
+                (p::PTRACE_O_TRACESYSGOOD | p::PTRACE_O_EXITKILL) as usize,
+            )?;
+            options_set = true;
+        } else if signal == (k::SIGTRAP | 0x80) {
+            // A syscall stop (TRACESYSGOOD sets bit 7 of the signal).
+            let info = syscall_info(pid)?;
+            if info.op == p::PTRACE_SYSCALL_INFO_ENTRY as u8 {
+                // SAFETY: op = ENTRY selects the `entry` member.
+                let entry = unsafe { info.__bindgen_anon_1.entry };
+                let is_clone =
+                    entry.nr == k::__NR_clone as u64 || entry.nr == k::__NR_clone3 as u64;
+                if is_clone && trace.len < Trace::CAPACITY {
+                    let regs = registers(pid)?;
+                    let (register_nr, registers) = arch::syscall_registers(&regs);
+                    let clone_args = (entry.nr == k::__NR_clone3 as u64)
+                        .then(|| read_clone_args(pid, entry.args[0]))
+                        .flatten();
+                    trace.stops[trace.len] = Some(CloneStop {
+                        arch: info.arch,
+                        nr: entry.nr,
+                        args: entry.args,
+                        instruction_pointer: info.instruction_pointer,
+                        stack_pointer: info.stack_pointer,
+                        register_nr,
+                        registers,
+                        clone_args,
+                        result: None,
+                    });
+                    pending = Some(trace.len);
+                    trace.len += 1;
+                }
+            } else if info.op == p::PTRACE_SYSCALL_INFO_EXIT as u8 {
+                if let Some(i) = pending.take() {
+                    // SAFETY: op = EXIT selects the `exit` member.
+                    let exit = unsafe { info.__bindgen_anon_1.exit };
+                    if let Some(stop) = trace.stops[i].as_mut() {
+                        stop.result = Some(exit.rval);
+                    }
+                }
+            }
+        } else {
+            deliver = signal as usize; // a real signal: pass it on
+        }
+        ptrace(p::PTRACE_SYSCALL, pid, 0, deliver)?;
+    }
+    let _ = child.wait();
+    // SAFETY: the tracee has exited; the slot holds None or its Some(value).
+    match unsafe { *slot.slot } {
+        Some(value) => Ok((value, trace)),
+        None => Err(Error::Kernel {
+            errno: Errno::ECHILD,
+            rule: None,
+        }),
+    }
+}

@@ -1,0 +1,155 @@
+//! # The register-level differences between x86_64 and aarch64, observed.
+//!
+//! Chapter: `docs/abi.md`. Observer: `clonelab::trace` (ptrace).
+//!
+//! One `clone` call with every pointer argument set to a distinct address is
+//! traced, and the test asserts *which register* each value arrived in:
+//!
+//! | value      | x86_64 | aarch64 |
+//! |------------|--------|---------|
+//! | number     | rax (orig_rax) = 56 | x8 = 220 |
+//! | flags      | rdi    | x0      |
+//! | stack      | rsi    | x1      |
+//! | parent_tid | rdx    | x2      |
+//! | child_tid  | **r10**| **x4**  |
+//! | tls        | **r8** | **x3**  |
+//!
+//! Then where the exit signal travels: bits 0-7 of the flags register for
+//! clone; `clone_args.exit_signal` (read from the tracee's memory) for clone3,
+//! whose registers hold only `&clone_args` and its size.
+
+mod common;
+
+use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
+use clonelab::trace::trace;
+use clonelab::{clone, spawn_via, sys, Stack};
+use std::ffi::c_void;
+use std::sync::atomic::AtomicI32;
+
+#[repr(C, align(64))]
+struct TlsBlock {
+    self_pointer: usize,
+    _rest: [usize; 7],
+}
+
+unsafe extern "C" fn nothing(_: *mut c_void) -> i32 {
+    0
+}
+
+/// tls lands in r8 on x86_64 and x3 on aarch64; child_tid in r10 and x4.
+#[test]
+fn tls_and_child_tid_swap_registers_between_arches() {
+    if common::under_qemu_user() {
+        common::skip("qemu-user cannot ptrace");
+        return;
+    }
+    // In the tracee: one clone with distinct, recognisable pointers.
+    let made = trace(|| {
+        let stack = Stack::new(common::STACK).unwrap();
+        let (ptid, ctid) = (AtomicI32::new(0), AtomicI32::new(0));
+        let mut block = TlsBlock {
+            self_pointer: 0,
+            _rest: [0; 7],
+        };
+        block.self_pointer = &block as *const TlsBlock as usize;
+        let flags = F::CLONE_VM
+            | F::CLONE_SETTLS
+            | F::CLONE_PARENT_SETTID
+            | F::CLONE_CHILD_SETTID
+            | F::CLONE_CHILD_CLEARTID;
+        let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
+        // SAFETY: CLONE_VM with our own stack and TLS block, reaped below.
+        let pid = unsafe {
+            clone(
+                word,
+                stack.top(),
+                ptid.as_ptr(),
+                ctid.as_ptr(),
+                block.self_pointer,
+                nothing,
+                std::ptr::null_mut(),
+            )
+        }
+        .unwrap();
+        sys::wait4(pid, 0).unwrap();
+        (
+            pid,
+            stack.top() as usize,
+            ptid.as_ptr() as usize,
+            ctid.as_ptr() as usize,
+            block.self_pointer,
+        )
+    });
+    let ((pid, stack, ptid, ctid, tls), trace) = made.unwrap();
+    let stop = trace.clones().next().expect("one clone traced");
+    let reg = |name: &str| {
+        let i = clonelab::arch::ARG_REGISTERS
+            .iter()
+            .position(|r| *r == name)
+            .unwrap();
+        stop.registers[i]
+    };
+    assert_eq!(
+        stop.result,
+        Some(pid as i64),
+        "clone returned the child's pid"
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        assert_eq!(stop.register_nr, 56);
+        assert_eq!(
+            (reg("rdi") & 0xff, reg("rsi"), reg("rdx")),
+            (17, stack as u64, ptid as u64)
+        );
+        assert_eq!(reg("r10"), ctid as u64, "x86_64: child_tid in r10");
+        assert_eq!(reg("r8"), tls as u64, "x86_64: tls in r8");
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        assert_eq!(stop.register_nr, 220);
+        assert_eq!(
+            (reg("x0") & 0xff, reg("x1"), reg("x2")),
+            (17, stack as u64, ptid as u64)
+        );
+        assert_eq!(reg("x3"), tls as u64, "aarch64: tls in x3");
+        assert_eq!(reg("x4"), ctid as u64, "aarch64: child_tid in x4");
+    }
+}
+
+/// clone carries the exit signal in the flags register; clone3 in clone_args.
+#[test]
+fn exit_signal_travels_in_flags_or_in_clone_args() {
+    if common::under_qemu_user() {
+        common::skip("qemu-user cannot ptrace");
+        return;
+    }
+    let word = FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD);
+    let ((), trace) = trace(|| {
+        for syscall in [Syscall::Clone, Syscall::Clone3] {
+            spawn_via(syscall, word, || 0).unwrap().wait().unwrap();
+        }
+    })
+    .unwrap();
+    let stops: Vec<_> = trace.clones().collect();
+    assert_eq!(stops.len(), 2);
+    let (clone_stop, clone3_stop) = (stops[0], stops[1]);
+    assert_eq!(clone_stop.nr, linux_raw_sys::general::__NR_clone as u64);
+    assert_eq!(
+        clone_stop.registers[0], 0x11,
+        "clone: flags register = SIGCHLD in bits 0-7"
+    );
+    assert_eq!(clone3_stop.nr, 435);
+    assert_eq!(
+        clone3_stop.registers[1], 88,
+        "clone3: arg2 = sizeof(struct clone_args)"
+    );
+    let args = clone3_stop
+        .clone_args
+        .expect("clone_args read from the tracee");
+    assert_eq!(
+        (args.flags, args.exit_signal),
+        (0, 17),
+        "clone3: the signal has its own field"
+    );
+    assert!(clone3_stop.result.unwrap() > 0);
+}
