@@ -45,7 +45,28 @@ fn open_console() {
 }
 
 /// Run one program in a child made by clonelab and wait for it.
+///
+/// Debian's 6.1 kernels can leave a file unpacked from the initramfs "open
+/// for writing" (its last close is deferred), so execve says ETXTBSY; such a
+/// program is first copied to /tmp (a copy closed by us is not busy).
 fn run(path: &str, arg: Option<&std::ffi::CStr>) -> String {
+    let status = spawn_exec(path, arg);
+    if status != "exited with status 126" {
+        return status;
+    }
+    let copy = format!("/tmp/{}", path.rsplit('/').next().unwrap_or("program"));
+    match std::fs::copy(path, &copy) {
+        Ok(_) => {
+            println!("CLONELAB-INIT: {path} was busy (ETXTBSY); running a copy");
+            let status = spawn_exec(&copy, arg);
+            let _ = std::fs::remove_file(&copy);
+            status
+        }
+        Err(e) => format!("could not copy {path}: {e}"),
+    }
+}
+
+fn spawn_exec(path: &str, arg: Option<&std::ffi::CStr>) -> String {
     let cpath = CString::new(path).unwrap();
     let args = [
         cpath.as_ptr(),
@@ -60,7 +81,11 @@ fn run(path: &str, arg: Option<&std::ffi::CStr>) -> String {
         // SAFETY: argv and envp are NULL-terminated arrays of C strings built above.
         let errno = unsafe { sys::execve(&cpath, args.as_ptr(), env.as_ptr()) };
         let _ = sys::write(2, format!("execve {path}: {errno}\n").as_bytes());
-        127
+        if errno == clonelab::Errno::ETXTBSY {
+            126
+        } else {
+            127
+        }
     });
     match child.and_then(|mut c| c.wait()) {
         Ok(status) => status.to_string(),
