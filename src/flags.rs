@@ -420,7 +420,9 @@ fn has(w: FlagsWord, f: CloneFlags) -> bool {
     w.flags.intersects(f)
 }
 
-/// The flag combinations the kernel refuses with EINVAL, whatever the caller's state.
+/// The flag combinations the kernel refuses with EINVAL whatever the caller's
+/// state (one depends on the kernel's version), and the EPERM rule for callers
+/// without privilege.
 /// (Rules that depend on state — CLONE_PARENT from a namespace's init, CLONE_THREAD
 /// after unshare(CLONE_NEWPID) — cannot be judged from the word alone and are not here.)
 pub static RULES: &[Rule] = &[
@@ -476,6 +478,16 @@ pub static RULES: &[Rule] = &[
         broken: |w| has(w, CloneFlags::CLONE_PIDFD) && has(w, CloneFlags::CLONE_PARENT_SETTID),
     },
     Rule {
+        text: "CLONE_PIDFD cannot be combined with CLONE_THREAD on kernels before 6.9 (pidfds for threads came with PIDFD_THREAD)",
+        errno: crate::Errno::EINVAL,
+        syscalls: BOTH,
+        broken: |w| {
+            has(w, CloneFlags::CLONE_PIDFD)
+                && has(w, CloneFlags::CLONE_THREAD)
+                && crate::sys::kernel_version().is_some_and(|v| v < (6, 9))
+        },
+    },
+    Rule {
         text: "clone3 refuses CLONE_DETACHED",
         errno: crate::Errno::EINVAL,
         syscalls: CLONE3,
@@ -494,6 +506,15 @@ pub static RULES: &[Rule] = &[
         errno: crate::Errno::EINVAL,
         syscalls: CLONE3,
         broken: |w| has(w, CloneFlags::CLONE_SIGHAND) && has(w, CloneFlags::CLONE_CLEAR_SIGHAND),
+    },
+    Rule {
+        text: "creating a namespace other than a user namespace needs CAP_SYS_ADMIN, or CLONE_NEWUSER in the same call",
+        errno: crate::Errno::EPERM,
+        syscalls: BOTH,
+        broken: |w| {
+            let others = CloneFlags::NAMESPACES.without(CloneFlags::CLONE_NEWUSER);
+            has(w, others) && !has(w, CloneFlags::CLONE_NEWUSER)
+        },
     },
 ];
 

@@ -230,7 +230,15 @@ fn explain(text: &str) -> ExitCode {
             println!("          no clone(2) rule is broken by the flags alone");
         }
         for rule in rules {
-            println!("          the kernel answers {}: {}", rule.errno, rule.text);
+            let when = if rule.errno == Errno::EPERM {
+                "unless privileged, "
+            } else {
+                ""
+            };
+            println!(
+                "          {when}the kernel answers {}: {}",
+                rule.errno, rule.text
+            );
         }
     }
     ExitCode::SUCCESS

@@ -589,3 +589,15 @@ pub fn set_rlimit(resource: u32, limit: u64) -> Result<(), Errno> {
     })
     .map(drop)
 }
+
+/// The running kernel's (major, minor) version, from `uname().release`.
+pub fn kernel_version() -> Option<(u32, u32)> {
+    // SAFETY: new_utsname is plain old data.
+    let mut uts: linux_raw_sys::system::new_utsname = unsafe { core::mem::zeroed() };
+    // SAFETY: uts is writable.
+    decode(unsafe { syscall1(k::__NR_uname, &mut uts as *mut _ as usize) }).ok()?;
+    let release = uts.release.map(|c| c as u8);
+    let mut parts = release.split(|&b| b == b'.' || b == 0 || b == b'-');
+    let number = |p: Option<&[u8]>| core::str::from_utf8(p?).ok()?.parse().ok();
+    Some((number(parts.next())?, number(parts.next())?))
+}

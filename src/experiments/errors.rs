@@ -61,8 +61,16 @@ fn refusal(result: Result<crate::sys::Pid, Error>) -> Result<(), Errno> {
     }
 }
 
-/// A flags word that breaks exactly `rule` (and the syscall that enforces it).
-fn example(text: &str) -> Option<(FlagsWord, Syscall)> {
+/// A flags word that breaks the rule with this text (and the syscall that
+/// enforces it), if the rule applies on this kernel.
+pub fn example(text: &str) -> Option<(FlagsWord, Syscall)> {
+    let (word, syscall) = example_word(text)?;
+    crate::flags::broken_rules(word, syscall)
+        .any(|r| r.text == text)
+        .then_some((word, syscall))
+}
+
+fn example_word(text: &str) -> Option<(FlagsWord, Syscall)> {
     let sig = ExitSignal::SIGCHLD;
     let none = ExitSignal::NONE;
     let w = |f: F, s: ExitSignal| FlagsWord::new(f, s);
@@ -93,6 +101,13 @@ fn example(text: &str) -> Option<(FlagsWord, Syscall)> {
         t if t.starts_with("clone() returns the pidfd") => (
             w(F::CLONE_PIDFD | F::CLONE_PARENT_SETTID, sig),
             Syscall::Clone,
+        ),
+        t if t.starts_with("CLONE_PIDFD cannot be combined with CLONE_THREAD") => (
+            w(
+                F::CLONE_VM | F::CLONE_SIGHAND | F::CLONE_THREAD | F::CLONE_PIDFD,
+                none,
+            ),
+            Syscall::Clone3,
         ),
         t if t.starts_with("clone3 refuses CLONE_DETACHED") => {
             (w(F::CLONE_DETACHED, sig), Syscall::Clone3)
@@ -287,7 +302,7 @@ pub fn observe() -> Result<Observed, Error> {
     let mut cases = [None; 24];
     let mut n = 0;
     let mut call = CloneCall::default();
-    for rule in RULES {
+    for rule in RULES.iter().filter(|r| r.errno == Errno::EINVAL) {
         let Some((word, syscall)) = example(rule.text) else {
             continue;
         };

@@ -1,0 +1,119 @@
+//! # Soak: thousands of create/reap cycles leak nothing.
+//!
+//! For each API path — fork-like `spawn` (clone), `spawn_via(Clone3)`, a
+//! scoped CLONE_VM child on one reused stack, and a thread-like child on one
+//! reused stack — create and reap `CLONELAB_SOAK` children (10,000 by default;
+//! `cargo xtask soak` sets 100,000). Before and after, compare: open file
+//! descriptors, lines of /proc/self/maps, children left to reap (none may be),
+//! and resident memory (VmRSS), which may grow by at most 2 MiB (allocator
+//! and page-cache noise; a leaked stack would be 68 KiB per cycle, gigabytes here).
+//! Everything runs in one test so nothing else in the process disturbs the counts.
+
+mod common;
+
+use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
+use clonelab::{scope, spawn, spawn_via, sys, Errno, Stack, WaitStatus, THREAD_FLAGS};
+use std::time::Instant;
+
+const RSS_TOLERANCE_KIB: i64 = 2048;
+
+fn cycles() -> usize {
+    std::env::var("CLONELAB_SOAK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+fn rss_kib() -> i64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+struct Snapshot {
+    fds: usize,
+    maps: usize,
+    rss: i64,
+}
+
+fn snapshot() -> Snapshot {
+    Snapshot {
+        fds: common::open_fd_count(),
+        maps: common::mapping_count(),
+        rss: rss_kib(),
+    }
+}
+
+fn check(path: &str, before: &Snapshot, n: usize, started: Instant) {
+    let after = snapshot();
+    println!(
+        "{path}: {n} cycles in {:.2}s; fds {} -> {}, maps {} -> {}, rss {} -> {} KiB",
+        started.elapsed().as_secs_f64(),
+        before.fds,
+        after.fds,
+        before.maps,
+        after.maps,
+        before.rss,
+        after.rss
+    );
+    assert_eq!(after.fds, before.fds, "{path}: descriptors leaked");
+    assert_eq!(after.maps, before.maps, "{path}: mappings leaked");
+    assert!(
+        after.rss - before.rss <= RSS_TOLERANCE_KIB,
+        "{path}: RSS grew by {} KiB",
+        after.rss - before.rss
+    );
+    assert_eq!(
+        sys::wait4(-1, (libc::__WALL | libc::WNOHANG) as u32),
+        Err(Errno::ECHILD),
+        "{path}: children left over"
+    );
+}
+
+/// Every API path creates and reaps N children with no leak.
+#[test]
+fn create_and_reap_leaks_nothing() {
+    let n = cycles();
+    let word = FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD);
+    // Warm up allocator and caches once per path before the first snapshot.
+    spawn(word, || 0).unwrap().wait().unwrap();
+
+    let (before, started) = (snapshot(), Instant::now());
+    for i in 0..n {
+        let code = (i % 200) as i32;
+        assert_eq!(
+            spawn(word, move || code).unwrap().wait().unwrap(),
+            WaitStatus::Exited(code)
+        );
+    }
+    check("spawn (clone)", &before, n, started);
+
+    if clonelab::clone3_available() {
+        let (before, started) = (snapshot(), Instant::now());
+        for _ in 0..n {
+            let mut child = spawn_via(Syscall::Clone3, word, || 1).unwrap();
+            assert_eq!(child.wait().unwrap(), WaitStatus::Exited(1));
+        }
+        check("spawn_via(clone3)", &before, n, started);
+    } else {
+        common::skip("clone3 is not available here (ENOSYS)");
+    }
+
+    let mut stack = Stack::new(common::STACK).unwrap();
+    for (path, flags, signal) in [
+        ("scoped CLONE_VM child", F::CLONE_VM, ExitSignal::SIGCHLD),
+        ("thread-like child", THREAD_FLAGS, ExitSignal::NONE),
+    ] {
+        let vm = FlagsWord::new(flags, signal);
+        let probe = scope(|s| s.spawn(&mut stack, vm, || 0)?.join());
+        if common::qemu_user_cannot(&probe, path) {
+            continue;
+        }
+        let (before, started) = (snapshot(), Instant::now());
+        for _ in 0..n {
+            let status = scope(|s| s.spawn(&mut stack, vm, || 2).unwrap().join().unwrap());
+            assert_eq!(status, WaitStatus::Exited(2));
+        }
+        check(path, &before, n, started);
+    }
+}
