@@ -457,6 +457,17 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         F: FnOnce() -> i32 + Send + 'scope,
     {
         refuse_managed(word.flags)?;
+        if word
+            .flags
+            .contains(CloneFlags::CLONE_SIGHAND | CloneFlags::CLONE_NEWPID)
+        {
+            return Err(Error::FlagNotAllowed {
+                flag: "CLONE_NEWPID with CLONE_SIGHAND",
+                why: "when the child, PID 1 of its namespace, exits, the kernel sets SIGCHLD to SIG_IGN \
+                      in its signal handler table, which CLONE_SIGHAND shares with this process: every \
+                      later child would be reaped behind our back",
+            });
+        }
         let thread = word.flags.contains(CloneFlags::CLONE_THREAD);
         let mut flags = word.flags | CloneFlags::CLONE_SETTLS;
         if thread {

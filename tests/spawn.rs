@@ -290,3 +290,23 @@ fn kernel_einval_carries_the_rule() {
         "{err}"
     );
 }
+
+/// The scoped API refuses CLONE_NEWPID with CLONE_SIGHAND: the exiting PID 1
+/// would set SIGCHLD to SIG_IGN in the handler table it shares with us.
+#[test]
+fn scope_refuses_newpid_with_shared_handlers() {
+    let mut stack = Stack::new(STACK).unwrap();
+    let word = FlagsWord::new(F::CLONE_VM | F::CLONE_SIGHAND | F::CLONE_NEWPID, SIGCHLD);
+    let err = scope(|s| s.spawn(&mut stack, word, || 0).map(|_| ())).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::FlagNotAllowed {
+                flag: "CLONE_NEWPID with CLONE_SIGHAND",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("SIG_IGN"));
+}

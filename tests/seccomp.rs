@@ -1,0 +1,163 @@
+//! # clone3 blocked by seccomp: the API falls back to clone.
+//!
+//! Container runtimes' default seccomp profiles make clone3 fail with ENOSYS
+//! (so that libc falls back to clone, whose flags a filter can inspect — it
+//! cannot look inside clone3's `struct clone_args`). In a child, this test
+//! installs such a filter:
+//!
+//! ```text
+//!   ld  [seccomp_data.arch]      ; not our arch? allow
+//!   jeq AUDIT_ARCH_<arch>, +1
+//!   ret ALLOW
+//!   ld  [seccomp_data.nr]
+//!   jeq __NR_clone3 (435), 0, +1
+//!   ret ERRNO | ENOSYS
+//!   ret ALLOW
+//! ```
+//!
+//! and asserts, inside it: `clone3_available()` is false; `spawn_via(Clone3, ..)`
+//! still starts the child, through clone (its recorded call says so); the
+//! CLONE_VM and CLONE_NEWPID experiments still pass; and CLONE_NEWTIME, which
+//! only clone3 can carry, fails with a clear ENOSYS instead of a wrong fallback.
+
+mod common;
+
+use clonelab::experiments::{clone_vm, namespaces, newpid, SharedPage};
+use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
+use clonelab::{arch, spawn, spawn_via, Errno, Error, WaitStatus};
+use linux_raw_sys::general as k;
+use linux_raw_sys::prctl::PR_SET_NO_NEW_PRIVS;
+use linux_raw_sys::ptrace::{
+    seccomp_data, sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET,
+    BPF_W, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_SET_MODE_FILTER,
+};
+
+fn statement(code: u32, k: u32) -> sock_filter {
+    sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+fn jump(code: u32, k: u32, jt: u8, jf: u8) -> sock_filter {
+    sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    }
+}
+
+/// Make clone3 fail with ENOSYS for this process and its future children.
+fn block_clone3() -> Result<(), Errno> {
+    let arch_at = std::mem::offset_of!(seccomp_data, arch) as u32;
+    let nr_at = std::mem::offset_of!(seccomp_data, nr) as u32;
+    let mut program = [
+        statement(BPF_LD | BPF_W | BPF_ABS, arch_at),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, arch::AUDIT_ARCH, 1, 0),
+        statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        statement(BPF_LD | BPF_W | BPF_ABS, nr_at),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, k::__NR_clone3, 0, 1),
+        statement(
+            BPF_RET | BPF_K,
+            SECCOMP_RET_ERRNO | linux_raw_sys::errno::ENOSYS,
+        ),
+        statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    ];
+    let fprog = sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_mut_ptr(),
+    };
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes integers; seccomp reads `fprog` and the
+    // program it points at, both alive for the call.
+    unsafe {
+        clonelab::errno::decode(arch::syscall5(
+            k::__NR_prctl,
+            PR_SET_NO_NEW_PRIVS as usize,
+            1,
+            0,
+            0,
+            0,
+        ))?;
+        clonelab::errno::decode(arch::syscall3(
+            k::__NR_seccomp,
+            SECCOMP_SET_MODE_FILTER as usize,
+            0,
+            &fprog as *const sock_fprog as usize,
+        ))?;
+    }
+    Ok(())
+}
+
+/// With clone3 filtered out, the API falls back to clone and experiments pass.
+#[test]
+fn clone3_blocked_falls_back_to_clone() {
+    if !clonelab::clone3_available() {
+        common::skip("clone3 is unavailable here to begin with (old kernel or qemu-user)");
+        return;
+    }
+    let page = SharedPage::new().unwrap();
+    let mut sandbox = spawn(FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD), || {
+        if block_clone3().is_err() {
+            return 10;
+        }
+        page.put(0, clonelab::clone3_available() as u64);
+        let fell_back = spawn_via(
+            Syscall::Clone3,
+            FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD),
+            || 5,
+        )
+        .and_then(|mut c| Ok((c.wait()?, c.call().syscall)));
+        page.put(
+            1,
+            (fell_back == Ok((WaitStatus::Exited(5), Some(Syscall::Clone)))) as u64,
+        );
+        page.put(2, clone_vm::observe().is_ok_and(|o| o.holds()) as u64);
+        page.put(3, newpid::observe().is_ok_and(|o| o.holds()) as u64);
+        let time = namespaces::time();
+        page.put(
+            4,
+            matches!(
+                time,
+                Err(Error::Kernel {
+                    errno: Errno::ENOSYS,
+                    ..
+                })
+            ) as u64,
+        );
+        0
+    })
+    .unwrap();
+    assert_eq!(
+        sandbox.wait().unwrap(),
+        WaitStatus::Exited(0),
+        "the filter could not be installed"
+    );
+    assert_eq!(
+        page.get(0),
+        0,
+        "clone3_available() should see the filter's ENOSYS"
+    );
+    assert_eq!(
+        page.get(1),
+        1,
+        "spawn_via(Clone3) did not fall back to clone"
+    );
+    assert_eq!(
+        page.get(2),
+        1,
+        "the CLONE_VM experiment failed under the filter"
+    );
+    assert_eq!(
+        page.get(3),
+        1,
+        "the CLONE_NEWPID experiment failed under the filter"
+    );
+    assert_eq!(
+        page.get(4),
+        1,
+        "CLONE_NEWTIME should fail with ENOSYS: only clone3 can carry it"
+    );
+}
