@@ -4,6 +4,7 @@
 //!   inside real kernels under qemu-system for aarch64 and x86_64. One summary
 //!   line per run, then the total: `N passed, N failed, N skipped`.
 //! - `cargo xtask qemu --arch aarch64|x86_64` — one VM run.
+//! - `cargo xtask soak` — the soak test with 100,000 create/reap cycles per API path (host).
 //! - `cargo xtask qemu-user` — quick aarch64 smoke run under qemu-user
 //!   (it cannot emulate most clone flags; those tests skip with a reason).
 //! - `cargo xtask provision` — install the toolchain, QEMU and kernels (Debian, as root).
@@ -28,6 +29,13 @@ fn main() -> ExitCode {
             Some(arch) => vm::run(arch).map(|t| vec![(format!("{} (VM)", arch.name()), t)]),
             None => Err("usage: cargo xtask qemu --arch aarch64|x86_64".into()),
         },
+        Some("soak") => tally::run_cargo_test(
+            Command::new("cargo")
+                .args(["test", "--release", "--package", "clonelab", "--test", "soak", "--", "--nocapture"])
+                .env("CLONELAB_SOAK", "100000"),
+            "soak",
+        )
+        .map(|t| vec![("host soak, 100,000 cycles per path".into(), t)]),
         Some("qemu-user") => qemu_user().map(|t| vec![("aarch64 (qemu-user)".into(), t)]),
         Some("provision") => provision::vm_tools()
             .and_then(|_| provision::kernel(Arch::Aarch64))
@@ -35,7 +43,7 @@ fn main() -> ExitCode {
             .map(|_| Vec::new()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | qemu --arch aarch64|x86_64 | qemu-user | provision>"
+                "usage: cargo xtask <test | qemu --arch aarch64|x86_64 | qemu-user | soak | provision>"
             );
             return ExitCode::from(2);
         }
