@@ -64,7 +64,11 @@ fn getppid(c: &mut Criterion) {
     g.finish();
 }
 
-unsafe extern "C" fn c_child(_: *mut c_void) -> i32 {
+extern "C" fn c_child(_: *mut c_void) -> i32 {
+    0
+}
+
+unsafe extern "C" fn c_child_unsafe(_: *mut c_void) -> i32 {
     0
 }
 
@@ -90,6 +94,17 @@ fn create_and_reap(c: &mut Criterion) {
         let word = FlagsWord::new(flags, signal);
         g.bench_function(name, |b| b.iter(|| scope(|s| s.spawn(&mut stack, word, || 0).unwrap().join().unwrap())));
     }
+    // The same call as libc::clone below, through clonelab's raw API: same flags, same reuse.
+    let raw = FlagsWord::new(F::CLONE_VM | F::CLONE_VFORK, SIGCHLD);
+    g.bench_function("clonelab raw clone CLONE_VM|CLONE_VFORK (reused stack)", |b| {
+        b.iter(|| {
+            let none = std::ptr::null_mut();
+            // SAFETY: the child runs c_child_unsafe on `stack` and exits; the parent is
+            // suspended until then and reaps it; the stack outlives the loop.
+            let pid = unsafe { clonelab::clone(raw, stack.top(), none, none, 0, c_child_unsafe, std::ptr::null_mut()) }.unwrap();
+            sys::wait4(pid, 0).unwrap();
+        })
+    });
     g.bench_function("libc::fork + waitpid", |b| {
         b.iter(|| {
             // SAFETY: the child only calls _exit.
@@ -175,6 +190,7 @@ fn spawn_exec(c: &mut Criterion) {
     let argv = [cpath.as_ptr(), std::ptr::null()];
     let envp: [*const libc::c_char; 1] = [std::ptr::null()];
     let (argv_at, envp_at) = (argv.as_ptr() as usize, envp.as_ptr() as usize);
+    assert!(std::process::Command::new(&program).status().unwrap().success(), "the tiny program must run");
     let mut g = c.benchmark_group("spawn+exec");
     let mut stack = Stack::new(64 * 1024).unwrap();
     let vfork = FlagsWord::new(F::CLONE_VM | F::CLONE_VFORK, SIGCHLD);

@@ -4,11 +4,13 @@
 //!   inside real kernels under qemu-system for aarch64 and x86_64. One summary
 //!   line per run, then the total: `N passed, N failed, N skipped`.
 //! - `cargo xtask qemu --arch aarch64|x86_64` — one VM run.
+//! - `cargo xtask bench` — run the criterion benches, write `docs/benchmarks.md` and `.svg`.
 //! - `cargo xtask soak` — the soak test with 100,000 create/reap cycles per API path (host).
 //! - `cargo xtask qemu-user` — quick aarch64 smoke run under qemu-user
 //!   (it cannot emulate most clone flags; those tests skip with a reason).
 //! - `cargo xtask provision` — install the toolchain, QEMU and kernels (Debian, as root).
 
+mod bench;
 mod provision;
 mod tally;
 mod vm;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
             Some(arch) => vm::run(arch).map(|t| vec![(format!("{} (VM)", arch.name()), t)]),
             None => Err("usage: cargo xtask qemu --arch aarch64|x86_64".into()),
         },
+        Some("bench") => bench::run().map(|()| Vec::new()),
         Some("soak") => tally::run_cargo_test(
             Command::new("cargo")
                 .args(["test", "--release", "--package", "clonelab", "--test", "soak", "--", "--nocapture"])
@@ -43,7 +46,7 @@ fn main() -> ExitCode {
             .map(|_| Vec::new()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | qemu --arch aarch64|x86_64 | qemu-user | soak | provision>"
+                "usage: cargo xtask <test | qemu --arch aarch64|x86_64 | qemu-user | soak | bench | provision>"
             );
             return ExitCode::from(2);
         }

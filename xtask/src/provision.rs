@@ -163,7 +163,8 @@ pub fn build(arch: Arch, args: &[&str], only_tests: bool) -> Result<Vec<String>,
 
 /// Every test binary of the clonelab package, built for `arch`.
 pub fn build_tests(arch: Arch) -> Result<Vec<String>, String> {
-    build(arch, &["test", "--no-run"], true)
+    // --benches: the criterion benches too, which run once each as a smoke test.
+    build(arch, &["test", "--no-run", "--tests", "--benches"], true)
 }
 
 /// Whether a compiler-artifact line was built with the test profile (a test
