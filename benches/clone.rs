@@ -53,14 +53,24 @@ fn getppid(c: &mut Criterion) {
     g.bench_function("bare asm", |b| b.iter(|| black_box(bare_getppid())));
     g.bench_function("clonelab", |b| b.iter(|| black_box(sys::getppid())));
     // SAFETY: getppid has no arguments.
-    g.bench_function("libc::syscall", |b| b.iter(|| black_box(unsafe { libc::syscall(libc::SYS_getppid) })));
+    g.bench_function("libc::syscall", |b| {
+        b.iter(|| black_box(unsafe { libc::syscall(libc::SYS_getppid) }))
+    });
     // SAFETY: as above.
-    g.bench_function("libc::getppid", |b| b.iter(|| black_box(unsafe { libc::getppid() })));
+    g.bench_function("libc::getppid", |b| {
+        b.iter(|| black_box(unsafe { libc::getppid() }))
+    });
     // SAFETY: as above.
-    g.bench_function("syscalls", |b| b.iter(|| black_box(unsafe { syscalls::syscall0(syscalls::Sysno::getppid) })));
+    g.bench_function("syscalls", |b| {
+        b.iter(|| black_box(unsafe { syscalls::syscall0(syscalls::Sysno::getppid) }))
+    });
     // SAFETY: as above.
-    g.bench_function("sc", |b| b.iter(|| black_box(unsafe { sc::syscall!(GETPPID) })));
-    g.bench_function("rustix", |b| b.iter(|| black_box(rustix::process::getppid())));
+    g.bench_function("sc", |b| {
+        b.iter(|| black_box(unsafe { sc::syscall!(GETPPID) }))
+    });
+    g.bench_function("rustix", |b| {
+        b.iter(|| black_box(rustix::process::getppid()))
+    });
     g.finish();
 }
 
@@ -79,32 +89,67 @@ extern "C" fn pthread_body(_: *mut c_void) -> *mut c_void {
 fn create_and_reap(c: &mut Criterion) {
     let mut g = c.benchmark_group("create+reap");
     let fork_like = FlagsWord::new(F::EMPTY, SIGCHLD);
-    g.bench_function("clonelab spawn (clone, SIGCHLD)", |b| b.iter(|| spawn(fork_like, || 0).unwrap().wait().unwrap()));
+    g.bench_function("clonelab spawn (clone, SIGCHLD)", |b| {
+        b.iter(|| spawn(fork_like, || 0).unwrap().wait().unwrap())
+    });
     if clonelab::clone3_available() {
         g.bench_function("clonelab spawn (clone3, SIGCHLD)", |b| {
-            b.iter(|| spawn_via(Syscall::Clone3, fork_like, || 0).unwrap().wait().unwrap())
+            b.iter(|| {
+                spawn_via(Syscall::Clone3, fork_like, || 0)
+                    .unwrap()
+                    .wait()
+                    .unwrap()
+            })
         });
     }
     let mut stack = Stack::new(64 * 1024).unwrap();
     for (name, flags, signal) in [
-        ("clonelab CLONE_VM|CLONE_VFORK (reused stack)", F::CLONE_VM | F::CLONE_VFORK, SIGCHLD),
-        ("clonelab CLONE_VM|SIGCHLD (reused stack)", F::CLONE_VM, SIGCHLD),
-        ("clonelab thread (reused stack)", THREAD_FLAGS, ExitSignal::NONE),
+        (
+            "clonelab CLONE_VM|CLONE_VFORK (reused stack)",
+            F::CLONE_VM | F::CLONE_VFORK,
+            SIGCHLD,
+        ),
+        (
+            "clonelab CLONE_VM|SIGCHLD (reused stack)",
+            F::CLONE_VM,
+            SIGCHLD,
+        ),
+        (
+            "clonelab thread (reused stack)",
+            THREAD_FLAGS,
+            ExitSignal::NONE,
+        ),
     ] {
         let word = FlagsWord::new(flags, signal);
-        g.bench_function(name, |b| b.iter(|| scope(|s| s.spawn(&mut stack, word, || 0).unwrap().join().unwrap())));
+        g.bench_function(name, |b| {
+            b.iter(|| scope(|s| s.spawn(&mut stack, word, || 0).unwrap().join().unwrap()))
+        });
     }
     // The same call as libc::clone below, through clonelab's raw API: same flags, same reuse.
     let raw = FlagsWord::new(F::CLONE_VM | F::CLONE_VFORK, SIGCHLD);
-    g.bench_function("clonelab raw clone CLONE_VM|CLONE_VFORK (reused stack)", |b| {
-        b.iter(|| {
-            let none = std::ptr::null_mut();
-            // SAFETY: the child runs c_child_unsafe on `stack` and exits; the parent is
-            // suspended until then and reaps it; the stack outlives the loop.
-            let pid = unsafe { clonelab::clone(raw, stack.top(), none, none, 0, c_child_unsafe, std::ptr::null_mut()) }.unwrap();
-            sys::wait4(pid, 0).unwrap();
-        })
-    });
+    g.bench_function(
+        "clonelab raw clone CLONE_VM|CLONE_VFORK (reused stack)",
+        |b| {
+            b.iter(|| {
+                let none = std::ptr::null_mut();
+                // SAFETY: the child runs c_child_unsafe on `stack` and exits; the parent is
+                // suspended until then and reaps it; the stack outlives the loop.
+                let pid = unsafe {
+                    clonelab::clone(
+                        raw,
+                        stack.top(),
+                        none,
+                        none,
+                        0,
+                        c_child_unsafe,
+                        std::ptr::null_mut(),
+                    )
+                }
+                .unwrap();
+                sys::wait4(pid, 0).unwrap();
+            })
+        },
+    );
     g.bench_function("libc::fork + waitpid", |b| {
         b.iter(|| {
             // SAFETY: the child only calls _exit.
@@ -124,18 +169,26 @@ fn create_and_reap(c: &mut Criterion) {
             let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
             // SAFETY: the child runs c_child on c_stack and exits; the parent is
             // suspended until then and reaps it.
-            let pid = unsafe { libc::clone(c_child, c_top as *mut c_void, flags, std::ptr::null_mut()) };
+            let pid =
+                unsafe { libc::clone(c_child, c_top as *mut c_void, flags, std::ptr::null_mut()) };
             // SAFETY: pid is our child.
             unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
         })
     });
-    g.bench_function("std::thread::spawn + join", |b| b.iter(|| std::thread::spawn(|| 0).join().unwrap()));
+    g.bench_function("std::thread::spawn + join", |b| {
+        b.iter(|| std::thread::spawn(|| 0).join().unwrap())
+    });
     g.bench_function("pthread_create + join", |b| {
         b.iter(|| {
             let mut thread: libc::pthread_t = 0;
             // SAFETY: default attributes; the body returns at once; joined below.
             unsafe {
-                libc::pthread_create(&mut thread, std::ptr::null(), pthread_body, std::ptr::null_mut());
+                libc::pthread_create(
+                    &mut thread,
+                    std::ptr::null(),
+                    pthread_body,
+                    std::ptr::null_mut(),
+                );
                 libc::pthread_join(thread, std::ptr::null_mut());
             }
         })
@@ -146,17 +199,23 @@ fn create_and_reap(c: &mut Criterion) {
 /// A minimal static ELF for this arch that calls exit(0): one PT_LOAD, three instructions.
 fn tiny_static_program() -> std::path::PathBuf {
     #[cfg(target_arch = "x86_64")]
-    let (machine, code): (u16, &[u8]) = (62, &[
-        0xb8, 0x3c, 0, 0, 0, // mov eax, 60 (exit)
-        0x31, 0xff, // xor edi, edi
-        0x0f, 0x05, // syscall
-    ]);
+    let (machine, code): (u16, &[u8]) = (
+        62,
+        &[
+            0xb8, 0x3c, 0, 0, 0, // mov eax, 60 (exit)
+            0x31, 0xff, // xor edi, edi
+            0x0f, 0x05, // syscall
+        ],
+    );
     #[cfg(target_arch = "aarch64")]
-    let (machine, code): (u16, &[u8]) = (183, &[
-        0x00, 0x00, 0x80, 0xd2, // mov x0, #0
-        0xa8, 0x0b, 0x80, 0xd2, // mov x8, #93 (exit)
-        0x01, 0x00, 0x00, 0xd4, // svc #0
-    ]);
+    let (machine, code): (u16, &[u8]) = (
+        183,
+        &[
+            0x00, 0x00, 0x80, 0xd2, // mov x0, #0
+            0xa8, 0x0b, 0x80, 0xd2, // mov x8, #93 (exit)
+            0x01, 0x00, 0x00, 0xd4, // svc #0
+        ],
+    );
     let base: u64 = 0x400000;
     let entry = base + 64 + 56;
     let size = (64 + 56 + code.len()) as u64;
@@ -190,7 +249,13 @@ fn spawn_exec(c: &mut Criterion) {
     let argv = [cpath.as_ptr(), std::ptr::null()];
     let envp: [*const libc::c_char; 1] = [std::ptr::null()];
     let (argv_at, envp_at) = (argv.as_ptr() as usize, envp.as_ptr() as usize);
-    assert!(std::process::Command::new(&program).status().unwrap().success(), "the tiny program must run");
+    assert!(
+        std::process::Command::new(&program)
+            .status()
+            .unwrap()
+            .success(),
+        "the tiny program must run"
+    );
     let mut g = c.benchmark_group("spawn+exec");
     let mut stack = Stack::new(64 * 1024).unwrap();
     let vfork = FlagsWord::new(F::CLONE_VM | F::CLONE_VFORK, SIGCHLD);
@@ -213,12 +278,21 @@ fn spawn_exec(c: &mut Criterion) {
             let mut pid = 0;
             // SAFETY: valid path and NULL-terminated argv/envp; pid is reaped below.
             unsafe {
-                libc::posix_spawn(&mut pid, cpath.as_ptr(), std::ptr::null(), std::ptr::null(), argv.as_ptr() as *const *mut _, envp.as_ptr() as *const *mut _);
+                libc::posix_spawn(
+                    &mut pid,
+                    cpath.as_ptr(),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    argv.as_ptr() as *const *mut _,
+                    envp.as_ptr() as *const *mut _,
+                );
                 libc::waitpid(pid, std::ptr::null_mut(), 0);
             }
         })
     });
-    g.bench_function("std::process::Command", |b| b.iter(|| std::process::Command::new(&program).status().unwrap()));
+    g.bench_function("std::process::Command", |b| {
+        b.iter(|| std::process::Command::new(&program).status().unwrap())
+    });
     g.finish();
     let _ = std::fs::remove_file(&program);
 }

@@ -5,7 +5,10 @@
 //! clonelab list            list the experiments
 //! clonelab run NAME        run one experiment
 //! clonelab explain VALUE   decode a flags word: 0x111, 273 or CLONE_VM|SIGCHLD
+//! clonelab container [--hostname N] [--rootfs DIR] [--bind SRC:DST] [--memory BYTES] [--pids N] [--verbose] -- CMD ARGS...
 //! ```
+
+mod container;
 
 use clonelab::experiments::{Entry, TextBuffer, ALL};
 use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS, CSIGNAL};
@@ -268,8 +271,18 @@ fn main() -> ExitCode {
             }
         },
         ["explain", value] => explain(value),
+        ["container", ..] => {
+            match container::Options::parse(&args[1..]).and_then(|o| container::run(&o)) {
+                Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+                Err(e) => {
+                    eprintln!("clonelab container: {e}");
+                    ExitCode::from(125)
+                }
+            }
+        }
+        ["container-probe", ..] => ExitCode::from(container::probe(&args[1..]).clamp(0, 255) as u8),
         _ => {
-            eprintln!("usage: clonelab tour | list | run NAME | explain VALUE");
+            eprintln!("usage: clonelab tour | list | run NAME | explain VALUE | container [OPTIONS] -- CMD ARGS...");
             ExitCode::from(2)
         }
     }

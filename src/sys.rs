@@ -601,3 +601,155 @@ pub fn kernel_version() -> Option<(u32, u32)> {
     let number = |p: Option<&[u8]>| core::str::from_utf8(p?).ok()?.parse().ok();
     Some((number(parts.next())?, number(parts.next())?))
 }
+
+/// `pivot_root(new_root, put_old)`.
+///
+/// # Safety
+/// Changes the root of every process in the mount namespace that had the old root.
+pub unsafe fn pivot_root(
+    new_root: &core::ffi::CStr,
+    put_old: &core::ffi::CStr,
+) -> Result<(), Errno> {
+    // SAFETY: C strings; the caller owns the mount namespace.
+    decode(unsafe {
+        syscall2(
+            k::__NR_pivot_root,
+            new_root.as_ptr() as usize,
+            put_old.as_ptr() as usize,
+        )
+    })
+    .map(drop)
+}
+
+/// `umount2(target, flags)`.
+///
+/// # Safety
+/// Removes a mount other code may be using.
+pub unsafe fn umount2(target: &core::ffi::CStr, flags: u32) -> Result<(), Errno> {
+    // SAFETY: a C string; the caller owns the mount.
+    decode(unsafe { syscall2(k::__NR_umount2, target.as_ptr() as usize, flags as usize) }).map(drop)
+}
+
+/// `pipe2(flags)`: (read end, write end).
+pub fn pipe(flags: u32) -> Result<(c_int, c_int), Errno> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: fds has room for two descriptors.
+    decode(unsafe { syscall2(k::__NR_pipe2, fds.as_mut_ptr() as usize, flags as usize) })?;
+    Ok((fds[0], fds[1]))
+}
+
+/// A set of signals, as the kernel's 64-bit `sigset_t`.
+pub fn signal_set(signals: &[u32]) -> u64 {
+    signals.iter().fold(0, |set, &s| set | 1 << (s - 1))
+}
+
+/// `rt_sigprocmask(how, set, NULL)` for the calling thread.
+pub fn sigprocmask(how: u32, set: u64) -> Result<(), Errno> {
+    // SAFETY: set is a valid 8-byte sigset; old = NULL.
+    decode(unsafe {
+        syscall4(
+            k::__NR_rt_sigprocmask,
+            how as usize,
+            &set as *const u64 as usize,
+            0,
+            8,
+        )
+    })
+    .map(drop)
+}
+
+/// `signalfd4(-1, set, O_CLOEXEC)`: a descriptor from which the (blocked)
+/// signals in `set` are read as 128-byte `signalfd_siginfo` records.
+pub fn signalfd(set: u64) -> Result<c_int, Errno> {
+    // SAFETY: set is a valid 8-byte sigset.
+    decode(unsafe {
+        syscall4(
+            k::__NR_signalfd4,
+            usize::MAX,
+            &set as *const u64 as usize,
+            8,
+            k::O_CLOEXEC as usize,
+        )
+    })
+    .map(|fd| fd as c_int)
+}
+
+/// Bring network interface `index` up with a raw netlink `RTM_NEWLINK`
+/// request (what `ip link set lo up` sends), and wait for the kernel's ack.
+pub fn netlink_link_up(index: i32) -> Result<(), Errno> {
+    use linux_raw_sys::net;
+    use linux_raw_sys::netlink as nl;
+    #[repr(C)]
+    struct Request {
+        header: nl::nlmsghdr,
+        link: nl::ifinfomsg,
+    }
+    // SAFETY: socket takes no pointers.
+    let sock = decode(unsafe {
+        syscall3(
+            k::__NR_socket,
+            net::AF_NETLINK as usize,
+            (net::SOCK_RAW | k::O_CLOEXEC) as usize,
+            nl::NETLINK_ROUTE as usize,
+        )
+    })? as c_int;
+    let up = net::net_device_flags::IFF_UP as u32;
+    let request = Request {
+        header: nl::nlmsghdr {
+            nlmsg_len: core::mem::size_of::<Request>() as u32,
+            nlmsg_type: nl::RTM_NEWLINK as u16,
+            nlmsg_flags: (nl::NLM_F_REQUEST | nl::NLM_F_ACK) as u16,
+            nlmsg_seq: 1,
+            nlmsg_pid: 0,
+        },
+        link: nl::ifinfomsg {
+            ifi_family: 0,
+            __ifi_pad: 0,
+            ifi_type: 0,
+            ifi_index: index,
+            ifi_flags: up,
+            ifi_change: up,
+        },
+    };
+    let mut reply = [0u64; 128];
+    // SAFETY: request and reply are valid for their lengths; a NULL address
+    // sends to the kernel.
+    let result = decode(unsafe {
+        syscall6(
+            k::__NR_sendto,
+            sock as usize,
+            &request as *const Request as usize,
+            core::mem::size_of::<Request>(),
+            0,
+            0,
+            0,
+        )
+    })
+    .and_then(|_| {
+        // SAFETY: as above.
+        decode(unsafe {
+            syscall6(
+                k::__NR_recvfrom,
+                sock as usize,
+                reply.as_mut_ptr() as usize,
+                1024,
+                0,
+                0,
+                0,
+            )
+        })
+    });
+    // SAFETY: sock was created above.
+    let _ = unsafe { close(sock) };
+    result?;
+    // SAFETY: the reply starts with an nlmsghdr; an ack is NLMSG_ERROR with error 0.
+    let header = unsafe { &*(reply.as_ptr() as *const nl::nlmsghdr) };
+    if header.nlmsg_type as u32 == nl::NLMSG_ERROR {
+        // SAFETY: an NLMSG_ERROR payload is an nlmsgerr, right after the header.
+        let error = unsafe { &*((reply.as_ptr() as *const u8).add(16) as *const nl::nlmsgerr) };
+        if error.error != 0 {
+            return Err(Errno::from_raw((-error.error) as u16));
+        }
+    }
+    Ok(())
+}

@@ -10,7 +10,9 @@ use std::process::Command;
 type Medians = BTreeMap<String, Vec<(String, f64)>>;
 
 fn read_medians(dir: &Path, out: &mut Medians) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -19,7 +21,8 @@ fn read_medians(dir: &Path, out: &mut Medians) {
                 let estimates = std::fs::read_to_string(path.join("estimates.json")).ok();
                 if let (Some(bench), Some(estimates)) = (bench, estimates) {
                     let bench: serde_json::Value = serde_json::from_str(&bench).unwrap_or_default();
-                    let estimates: serde_json::Value = serde_json::from_str(&estimates).unwrap_or_default();
+                    let estimates: serde_json::Value =
+                        serde_json::from_str(&estimates).unwrap_or_default();
                     let group = bench["group_id"].as_str().unwrap_or("?").to_string();
                     let name = bench["function_id"].as_str().unwrap_or("?").to_string();
                     if let Some(median) = estimates["median"]["point_estimate"].as_f64() {
@@ -44,7 +47,11 @@ fn human(ns: f64) -> String {
 }
 
 fn first_line(cmd: &str, args: &[&str]) -> String {
-    Command::new(cmd).args(args).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }
 
 fn machine() -> String {
@@ -74,28 +81,73 @@ struct Target {
 }
 
 const TARGETS: &[Target] = &[
-    Target { what: "raw getppid vs the bare asm loop", ours: ("getppid", "clonelab"), theirs: ("getppid", "bare asm"), at_most: 1.01 },
-    Target { what: "raw getppid vs libc::syscall", ours: ("getppid", "clonelab"), theirs: ("getppid", "libc::syscall"), at_most: 1.0 },
-    Target { what: "raw getppid vs libc::getppid", ours: ("getppid", "clonelab"), theirs: ("getppid", "libc::getppid"), at_most: 1.0 },
-    Target { what: "raw getppid vs syscalls", ours: ("getppid", "clonelab"), theirs: ("getppid", "syscalls"), at_most: 1.0 },
-    Target { what: "raw getppid vs sc", ours: ("getppid", "clonelab"), theirs: ("getppid", "sc"), at_most: 1.0 },
-    Target { what: "raw getppid vs rustix", ours: ("getppid", "clonelab"), theirs: ("getppid", "rustix"), at_most: 1.0 },
+    Target {
+        what: "raw getppid vs the bare asm loop",
+        ours: ("getppid", "clonelab"),
+        theirs: ("getppid", "bare asm"),
+        at_most: 1.01,
+    },
+    Target {
+        what: "raw getppid vs libc::syscall",
+        ours: ("getppid", "clonelab"),
+        theirs: ("getppid", "libc::syscall"),
+        at_most: 1.0,
+    },
+    Target {
+        what: "raw getppid vs libc::getppid",
+        ours: ("getppid", "clonelab"),
+        theirs: ("getppid", "libc::getppid"),
+        at_most: 1.0,
+    },
+    Target {
+        what: "raw getppid vs syscalls",
+        ours: ("getppid", "clonelab"),
+        theirs: ("getppid", "syscalls"),
+        at_most: 1.0,
+    },
+    Target {
+        what: "raw getppid vs sc",
+        ours: ("getppid", "clonelab"),
+        theirs: ("getppid", "sc"),
+        at_most: 1.0,
+    },
+    Target {
+        what: "raw getppid vs rustix",
+        ours: ("getppid", "clonelab"),
+        theirs: ("getppid", "rustix"),
+        at_most: 1.0,
+    },
     Target {
         what: "CLONE_VM|CLONE_VFORK spawn+reap vs libc::fork+wait",
-        ours: ("create+reap", "clonelab CLONE_VM|CLONE_VFORK (reused stack)"),
+        ours: (
+            "create+reap",
+            "clonelab CLONE_VM|CLONE_VFORK (reused stack)",
+        ),
         theirs: ("create+reap", "libc::fork + waitpid"),
         at_most: 0.30,
     },
     Target {
         what: "CLONE_VM|CLONE_VFORK spawn+reap vs libc::clone, same flags",
-        ours: ("create+reap", "clonelab CLONE_VM|CLONE_VFORK (reused stack)"),
-        theirs: ("create+reap", "libc::clone CLONE_VM|CLONE_VFORK (reused stack)"),
+        ours: (
+            "create+reap",
+            "clonelab CLONE_VM|CLONE_VFORK (reused stack)",
+        ),
+        theirs: (
+            "create+reap",
+            "libc::clone CLONE_VM|CLONE_VFORK (reused stack)",
+        ),
         at_most: 1.05,
     },
     Target {
         what: "raw clone CLONE_VM|CLONE_VFORK vs libc::clone, same flags",
-        ours: ("create+reap", "clonelab raw clone CLONE_VM|CLONE_VFORK (reused stack)"),
-        theirs: ("create+reap", "libc::clone CLONE_VM|CLONE_VFORK (reused stack)"),
+        ours: (
+            "create+reap",
+            "clonelab raw clone CLONE_VM|CLONE_VFORK (reused stack)",
+        ),
+        theirs: (
+            "create+reap",
+            "libc::clone CLONE_VM|CLONE_VFORK (reused stack)",
+        ),
         at_most: 1.05,
     },
     Target {
@@ -142,11 +194,17 @@ fn baseline(group: &str) -> &'static str {
 }
 
 fn svg(medians: &Medians) -> String {
-    let rows: Vec<(String, f64)> =
-        medians.iter().flat_map(|(g, v)| v.iter().map(move |(n, m)| (format!("{g}: {n}"), *m))).collect();
+    let rows: Vec<(String, f64)> = medians
+        .iter()
+        .flat_map(|(g, v)| v.iter().map(move |(n, m)| (format!("{g}: {n}"), *m)))
+        .collect();
     let (label_w, bar_w, row_h) = (430.0, 420.0, 22.0);
     let height = rows.len() as f64 * row_h + 50.0;
-    let max_log = rows.iter().map(|(_, m)| m.log10()).fold(0.0, f64::max).ceil();
+    let max_log = rows
+        .iter()
+        .map(|(_, m)| m.log10())
+        .fold(0.0, f64::max)
+        .ceil();
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" font-family=\"monospace\" font-size=\"12\">\n",
         label_w + bar_w + 90.0
@@ -155,10 +213,30 @@ fn svg(medians: &Medians) -> String {
     for (i, (label, median)) in rows.iter().enumerate() {
         let y = 30.0 + i as f64 * row_h;
         let w = (median.log10().max(0.0) / max_log) * bar_w;
-        let colour = if label.contains("clonelab") { "#2b6cb0" } else { "#a0aec0" };
-        let _ = writeln!(s, "<text x=\"5\" y=\"{}\">{}</text>", y + 14.0, label.replace('&', "&amp;").replace('<', "&lt;"));
-        let _ = writeln!(s, "<rect x=\"{label_w}\" y=\"{}\" width=\"{w:.1}\" height=\"{}\" fill=\"{colour}\"/>", y + 3.0, row_h - 6.0);
-        let _ = writeln!(s, "<text x=\"{}\" y=\"{}\">{}</text>", label_w + w + 5.0, y + 14.0, human(*median));
+        let colour = if label.contains("clonelab") {
+            "#2b6cb0"
+        } else {
+            "#a0aec0"
+        };
+        let _ = writeln!(
+            s,
+            "<text x=\"5\" y=\"{}\">{}</text>",
+            y + 14.0,
+            label.replace('&', "&amp;").replace('<', "&lt;")
+        );
+        let _ = writeln!(
+            s,
+            "<rect x=\"{label_w}\" y=\"{}\" width=\"{w:.1}\" height=\"{}\" fill=\"{colour}\"/>",
+            y + 3.0,
+            row_h - 6.0
+        );
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\">{}</text>",
+            label_w + w + 5.0,
+            y + 14.0,
+            human(*median)
+        );
     }
     s.push_str("</svg>\n");
     s
@@ -178,7 +256,12 @@ pub fn run() -> Result<(), String> {
     if medians.is_empty() {
         return Err("no criterion results under target/criterion".into());
     }
-    let find = |g: &str, n: &str| medians.get(g).and_then(|v| v.iter().find(|(name, _)| name == n)).map(|(_, m)| *m);
+    let find = |g: &str, n: &str| {
+        medians
+            .get(g)
+            .and_then(|v| v.iter().find(|(name, _)| name == n))
+            .map(|(_, m)| *m)
+    };
 
     let mut md = String::from("# Benchmarks\n\nMeasured with `cargo xtask bench` (criterion: 1 s warm-up, 3 s of samples per benchmark; medians). Regenerate on your machine to compare; these figures are from the machine below and from one run.\n\n## Machine\n\n");
     md.push_str(&machine());
@@ -186,18 +269,33 @@ pub fn run() -> Result<(), String> {
     for (group, rows) in &medians {
         let base_name = baseline(group);
         let base = find(group, base_name);
-        let _ = write!(md, "\n## {group}\n\n| benchmark | median | vs {base_name} |\n|---|---:|---:|\n");
+        let _ = write!(
+            md,
+            "\n## {group}\n\n| benchmark | median | vs {base_name} |\n|---|---:|---:|\n"
+        );
         let mut rows = rows.clone();
         rows.sort_by(|a, b| a.1.total_cmp(&b.1));
         for (name, median) in rows {
-            let ratio = base.map(|b| format!("{:.2}×", median / b)).unwrap_or_default();
-            let name = if name.contains("clonelab") { format!("**{name}**") } else { name };
-            let _ = writeln!(md, "| {} | {} | {ratio} |", name.replace('|', "\\|"), human(median));
+            let ratio = base
+                .map(|b| format!("{:.2}×", median / b))
+                .unwrap_or_default();
+            let name = if name.contains("clonelab") {
+                format!("**{name}**")
+            } else {
+                name
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {ratio} |",
+                name.replace('|', "\\|"),
+                human(median)
+            );
         }
     }
     md.push_str("\n## Targets\n\n| target | clonelab | peer | ratio | wanted | met |\n|---|---:|---:|---:|---:|:---:|\n");
     for t in TARGETS {
-        if let (Some(ours), Some(theirs)) = (find(t.ours.0, t.ours.1), find(t.theirs.0, t.theirs.1)) {
+        if let (Some(ours), Some(theirs)) = (find(t.ours.0, t.ours.1), find(t.theirs.0, t.theirs.1))
+        {
             let ratio = ours / theirs;
             let met = if ratio <= t.at_most { "yes" } else { "**no**" };
             let _ = writeln!(

@@ -34,7 +34,16 @@ fn main() -> ExitCode {
         Some("bench") => bench::run().map(|()| Vec::new()),
         Some("soak") => tally::run_cargo_test(
             Command::new("cargo")
-                .args(["test", "--release", "--package", "clonelab", "--test", "soak", "--", "--nocapture"])
+                .args([
+                    "test",
+                    "--release",
+                    "--package",
+                    "clonelab",
+                    "--test",
+                    "soak",
+                    "--",
+                    "--nocapture",
+                ])
                 .env("CLONELAB_SOAK", "100000"),
             "soak",
         )
