@@ -33,6 +33,7 @@ pub struct Options {
     binds: Vec<(String, String)>,
     memory: Option<u64>,
     pids: Option<u64>,
+    uid_map: Option<String>,
     verbose: bool,
     command: Vec<String>,
 }
@@ -60,6 +61,14 @@ impl Options {
                     )
                 }
                 "--pids" => o.pids = Some(value()?.parse().map_err(|_| "--pids takes a number")?),
+                "--uid-map" => {
+                    let v = value()?;
+                    let fields: Vec<&str> = v.split(':').collect();
+                    if fields.len() != 3 || fields.iter().any(|f| f.parse::<u32>().is_err()) {
+                        return Err("--uid-map takes INSIDE:OUTSIDE:COUNT".into());
+                    }
+                    o.uid_map = Some(fields.join(" "));
+                }
                 "--verbose" | "-v" => o.verbose = true,
                 "--" => {
                     o.command = it.cloned().collect();
@@ -69,7 +78,7 @@ impl Options {
             }
         }
         if o.command.is_empty() {
-            return Err("usage: clonelab container [--hostname N] [--rootfs DIR] [--bind SRC:DST] [--memory BYTES] [--pids N] [--verbose] -- CMD ARGS...".into());
+            return Err("usage: clonelab container [--hostname N] [--rootfs DIR] [--bind SRC:DST] [--memory BYTES] [--pids N] [--uid-map IN:OUT:COUNT] [--verbose] -- CMD ARGS...".into());
         }
         Ok(o)
     }
@@ -182,6 +191,13 @@ fn init(plan: &Plan) -> Result<i32, String> {
         .map_err(|e| format!("waiting for the parent: {e}"))?;
     drop(pipe);
 
+    if o.uid_map.is_some() {
+        // Our ids outside (root's 0) have no mapping inside: become the
+        // namespace's 0, which the map ties to the chosen outside id.
+        sys::set_gid(0)
+            .and_then(|()| sys::set_uid(0))
+            .map_err(|e| format!("setresgid/setresuid 0: {e}"))?;
+    }
     if let Some(name) = &o.hostname {
         sys::sethostname(name.as_bytes()).map_err(|e| format!("sethostname: {e}"))?;
     }
@@ -216,6 +232,10 @@ fn init(plan: &Plan) -> Result<i32, String> {
         }
     }
     mount("tmpfs", &format!("{root}/tmp"), Some("tmpfs"), k::MS_NOSUID)?;
+    // A fresh /proc for the new PID namespace. Mounted before the old root
+    // goes: in a user namespace the kernel allows a new procfs only while a
+    // full one is still visible in the mount namespace.
+    mount("proc", &format!("{root}/proc"), Some("proc"), 0)?;
     // A new network namespace has only lo, down; it is always interface 1.
     sys::netlink_link_up(1).map_err(|e| format!("RTM_NEWLINK lo up: {e}"))?;
     // SAFETY: this init owns the mount namespace whose root it replaces.
@@ -228,7 +248,6 @@ fn init(plan: &Plan) -> Result<i32, String> {
     unsafe { sys::umount2(c"/.old_root", k::MNT_DETACH) }
         .map_err(|e| format!("detach old root: {e}"))?;
     let _ = sys::rmdir(c"/.old_root");
-    mount("proc", "/proc", Some("proc"), 0)?;
     say(
         o,
         format!(
@@ -338,16 +357,23 @@ unsafe extern "C" fn container_entry(plan: *mut c_void) -> i32 {
     }
 }
 
-fn write_id_maps(pid: i32) -> Result<(), String> {
+/// Map the container's ids: `0 <our id> 1` (its root is us), or as real root
+/// the `--uid-map` given (for both uids and gids).
+fn write_id_maps(pid: i32, requested: Option<&str>) -> Result<(), String> {
     let uid = sys::geteuid();
     // SAFETY: getegid takes no arguments.
     let gid = unsafe { clonelab::arch::syscall0(k::__NR_getegid) };
-    std::fs::write(format!("/proc/{pid}/uid_map"), format!("0 {uid} 1\n"))
+    let (uid_line, gid_line) = match requested {
+        Some(map) => (format!("{map}\n"), format!("{map}\n")),
+        None => (format!("0 {uid} 1\n"), format!("0 {gid} 1\n")),
+    };
+    std::fs::write(format!("/proc/{pid}/uid_map"), &uid_line)
         .map_err(|e| format!("uid_map: {e}"))?;
-    std::fs::write(format!("/proc/{pid}/setgroups"), "deny")
-        .map_err(|e| format!("setgroups: {e}"))?;
-    std::fs::write(format!("/proc/{pid}/gid_map"), format!("0 {gid} 1\n"))
-        .map_err(|e| format!("gid_map: {e}"))
+    if requested.is_none() {
+        std::fs::write(format!("/proc/{pid}/setgroups"), "deny")
+            .map_err(|e| format!("setgroups: {e}"))?;
+    }
+    std::fs::write(format!("/proc/{pid}/gid_map"), &gid_line).map_err(|e| format!("gid_map: {e}"))
 }
 
 /// Run the container; returns the exit code for the `clonelab` process.
@@ -363,6 +389,17 @@ pub fn run(o: &Options) -> Result<i32, String> {
         say(
             o,
             "not root: adding CLONE_NEWUSER (the container's root maps to you)",
+        );
+        if o.uid_map.is_some() {
+            return Err(
+                "--uid-map needs real root: unprivileged, only your own id can be mapped".into(),
+            );
+        }
+    } else if let Some(map) = &o.uid_map {
+        flags |= F::CLONE_NEWUSER;
+        say(
+            o,
+            format!("--uid-map: CLONE_NEWUSER with uid and gid map \"{map}\""),
         );
     }
     let cgroup = if o.memory.is_some() || o.pids.is_some() {
@@ -454,7 +491,7 @@ pub fn run(o: &Options) -> Result<i32, String> {
         eprintln!("container: init is pid {pid} here, pid 1 inside");
     }
     if flags.contains(F::CLONE_NEWUSER) {
-        write_id_maps(pid)?;
+        write_id_maps(pid, o.uid_map.as_deref())?;
     }
     // SAFETY: our copy of the read end is not needed; the write end says "go".
     unsafe {

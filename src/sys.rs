@@ -571,6 +571,13 @@ pub fn set_uid(uid: u32) -> Result<(), Errno> {
         .map(drop)
 }
 
+/// `setresgid(gid, gid, gid)` for the calling thread.
+pub fn set_gid(gid: u32) -> Result<(), Errno> {
+    // SAFETY: no pointers.
+    decode(unsafe { syscall3(k::__NR_setresgid, gid as usize, gid as usize, gid as usize) })
+        .map(drop)
+}
+
 /// `prlimit64(0, resource, {limit, limit}, NULL)`: set a resource limit of this process.
 pub fn set_rlimit(resource: u32, limit: u64) -> Result<(), Errno> {
     let new = k::rlimit64 {

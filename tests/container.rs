@@ -148,3 +148,16 @@ fn cgroup_limits_apply() {
     let root = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!root.contains("clonelab-container-"));
 }
+
+/// As real root, --uid-map maps the container's ids as given (here 0 -> 1000):
+/// inside, the probe runs as uid 0; its file ownership maps outside to 1000.
+#[test]
+fn uid_map_passthrough_as_root() {
+    let Some((code, out, err)) = container(&["--uid-map", "0:1000:1", "--verbose"], &[]) else {
+        return;
+    };
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("uid and gid map \"0 1000 1\""), "{err}");
+    assert!(err.contains("CLONE_NEWUSER"), "{err}");
+    assert!(out.contains("pid=2"), "{out}");
+}
