@@ -56,6 +56,8 @@ pub mod relatives;
 pub mod settls;
 #[doc = include_str!("../../docs/signals.md")]
 pub mod signals;
+#[doc = include_str!("../../docs/sysvsem.md")]
+pub mod sysvsem;
 #[doc = include_str!("../../docs/tids.md")]
 pub mod tids;
 
@@ -503,6 +505,8 @@ pub static ALL: &[Entry] = &[
         "clone(child_fn, stack_top, CLONE_PIDFD | SIGCHLD, NULL, &pidfd)"),
     entry!(settls, "settls", "What does CLONE_SETTLS set, and where does the tls argument go?",
         "clone(child_fn, stack_top, CLONE_VM | CLONE_SETTLS | SIGCHLD, NULL, NULL, &tls_block, NULL)"),
+    entry!(sysvsem, "sysvsem", "What does CLONE_SYSVSEM share, and when are SEM_UNDO adjustments undone?",
+        "clone(child_fn, stack_top, CLONE_VM | CLONE_SYSVSEM | SIGCHLD, NULL)"),
     entry!(into_cgroup, "into-cgroup", "Can a child be born inside a chosen cgroup?",
         "clone3(&(struct clone_args){ .flags = CLONE_INTO_CGROUP, .cgroup = fd, .exit_signal = SIGCHLD }, 88)"),
     entry!(errors, "errors", "Does the kernel refuse what clone(2) says it refuses, with the errno it says?",

@@ -1,0 +1,156 @@
+//! `CLONE_VM | CLONE_SYSVSEM | SIGCHLD` (0x40111): one System V semaphore undo list.
+//!
+//! A `semop` with `SEM_UNDO` records an adjustment in the caller's *undo list*;
+//! the kernel applies it when the last task using that list exits, so that a
+//! process that dies holding a semaphore releases it. CLONE_SYSVSEM makes the
+//! child share the parent's list (POSIX threads do). So:
+//!
+//! - without the flag, the child's `semop(+1, SEM_UNDO)` is undone when the
+//!   child exits: the parent reads the semaphore back at 0;
+//! - with it, the adjustment sits in the shared list, and is not undone until
+//!   the parent (the last user) exits: the parent reads 1.
+//!
+//! kcmp(KCMP_SYSVSEM) agrees while the child lives.
+
+use super::{run_child, shares, Kcmp, SharedPage};
+use crate::abi::CloneCall;
+use crate::arch::{syscall3, syscall4};
+use crate::errno::{decode, Errno};
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::sys::Kcmp as K;
+use crate::{Error, WaitStatus};
+use core::fmt;
+use linux_raw_sys::general as k;
+
+/// System V IPC values. linux-raw-sys 0.12 carries neither `<linux/ipc.h>` nor
+/// `<linux/sem.h>`, so these are typed from those headers; `tests/sysvsem.rs`
+/// checks each against the libc crate.
+pub mod ipc {
+    /// `IPC_PRIVATE`: a new key-less set.
+    pub const IPC_PRIVATE: i32 = 0;
+    /// `IPC_CREAT`.
+    pub const IPC_CREAT: i32 = 0o1000;
+    /// `IPC_RMID`: remove the set.
+    pub const IPC_RMID: i32 = 0;
+    /// `GETVAL`: read one semaphore's value.
+    pub const GETVAL: i32 = 12;
+    /// `SEM_UNDO`: record the operation in the undo list.
+    pub const SEM_UNDO: i16 = 0x1000;
+}
+
+/// `struct sembuf`.
+#[repr(C)]
+struct SemBuf {
+    sem_num: u16,
+    sem_op: i16,
+    sem_flg: i16,
+}
+
+fn semget() -> Result<i32, Errno> {
+    // SAFETY: no pointers.
+    decode(unsafe {
+        syscall3(
+            k::__NR_semget,
+            ipc::IPC_PRIVATE as usize,
+            1,
+            (ipc::IPC_CREAT | 0o600) as usize,
+        )
+    })
+    .map(|id| id as i32)
+}
+
+fn semop_undo(id: i32, delta: i16) -> Result<(), Errno> {
+    let op = SemBuf {
+        sem_num: 0,
+        sem_op: delta,
+        sem_flg: ipc::SEM_UNDO,
+    };
+    // SAFETY: one valid sembuf.
+    decode(unsafe { syscall3(k::__NR_semop, id as usize, &op as *const SemBuf as usize, 1) })
+        .map(drop)
+}
+
+fn semctl(id: i32, cmd: i32) -> Result<usize, Errno> {
+    // SAFETY: GETVAL and IPC_RMID take no argument pointer.
+    decode(unsafe { syscall4(k::__NR_semctl, id as usize, 0, cmd as usize, 0) })
+}
+
+/// One run.
+#[derive(Clone, Copy, Debug)]
+pub struct Side {
+    /// The semaphore's value after the child's +1 (SEM_UNDO) and its exit.
+    pub value_after_exit: usize,
+    /// kcmp(KCMP_SYSVSEM) while the child lived.
+    pub kcmp: Option<bool>,
+    /// How the child ended.
+    pub status: WaitStatus,
+}
+
+/// Both runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed {
+    /// The CLONE_SYSVSEM call.
+    pub call: CloneCall,
+    /// With CLONE_SYSVSEM.
+    pub shared: Side,
+    /// Without.
+    pub private: Side,
+}
+
+fn run(flags: CloneFlags) -> Result<(Side, CloneCall), Error> {
+    let id = semget()?;
+    let result = (|| {
+        let page = SharedPage::new()?;
+        let child = run_child(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            || semop_undo(id, 1).is_err() as i32,
+            |pid| shares(pid, K::Sysvsem),
+        )?;
+        let value_after_exit = semctl(id, ipc::GETVAL)?;
+        Ok((
+            Side {
+                value_after_exit,
+                kcmp: child.parent,
+                status: child.status,
+            },
+            child.call,
+        ))
+    })();
+    let _ = semctl(id, ipc::IPC_RMID);
+    result
+}
+
+/// Run with and without CLONE_SYSVSEM.
+pub fn observe() -> Result<Observed, Error> {
+    let (shared, call) = run(CloneFlags::CLONE_VM | CloneFlags::CLONE_SYSVSEM)?;
+    let (private, _) = run(CloneFlags::CLONE_VM)?;
+    Ok(Observed {
+        call,
+        shared,
+        private,
+    })
+}
+
+impl Observed {
+    /// The claim: the undo is deferred with a shared list, applied without.
+    pub fn holds(&self) -> bool {
+        self.shared.value_after_exit == 1
+            && self.private.value_after_exit == 0
+            && self.shared.kcmp != Some(false)
+            && self.private.kcmp != Some(true)
+            && self.shared.status == WaitStatus::Exited(0)
+            && self.private.status == WaitStatus::Exited(0)
+    }
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "child: semop(+1, SEM_UNDO), exit; the parent then reads the semaphore:"
+        )?;
+        writeln!(f, "  with CLONE_SYSVSEM     {}  (undo deferred: the list is ours too)  kcmp(KCMP_SYSVSEM): {}", self.shared.value_after_exit, Kcmp(self.shared.kcmp))?;
+        writeln!(f, "  without CLONE_SYSVSEM  {}  (undone at the child's exit)          kcmp(KCMP_SYSVSEM): {}", self.private.value_after_exit, Kcmp(self.private.kcmp))
+    }
+}
