@@ -24,3 +24,64 @@ fn child_starts_in_the_chosen_cgroup() {
     assert!(o.child_in_cgroup);
     assert_eq!(o.status, WaitStatus::Exited(0));
 }
+
+/// EBUSY: clone3 CLONE_INTO_CGROUP into a cgroup that has controllers enabled
+/// for its children (cgroup v2's "no internal processes" rule).
+#[test]
+fn into_cgroup_with_controllers_for_children_is_ebusy() {
+    use clonelab::{clone3, CloneArgs, Errno};
+    if clonelab::sys::geteuid() != 0 || !clonelab::clone3_available() {
+        common::skip("needs root and clone3");
+        return;
+    }
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let Some(root) = info
+        .lines()
+        .find(|l| l.contains(" - cgroup2 "))
+        .and_then(|l| l.split(' ').nth(4))
+    else {
+        common::skip("no cgroup v2 hierarchy is mounted");
+        return;
+    };
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let own = own
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .unwrap_or("/")
+        .trim_end_matches('/')
+        .to_string();
+    let parent = format!("{root}{own}");
+    // Our cgroup must offer the pids controller to its children first.
+    if std::fs::write(format!("{parent}/cgroup.subtree_control"), "+pids").is_err() {
+        common::skip("cgroup v2 here has no pids controller to delegate (a v1/v2 hybrid host)");
+        return;
+    }
+    let busy = format!("{parent}/clonelab-busy-{}", std::process::id());
+    std::fs::create_dir(&busy).unwrap();
+    std::fs::write(format!("{busy}/cgroup.subtree_control"), "+pids").unwrap();
+    let dir = std::fs::File::open(&busy).unwrap();
+    let mut args = CloneArgs {
+        flags: clonelab::CloneFlags::CLONE_INTO_CGROUP.bits(),
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: std::os::fd::AsRawFd::as_raw_fd(&dir) as u64,
+        ..clonelab::clone::zeroed_args()
+    };
+    unsafe extern "C" fn nothing(_: *mut std::ffi::c_void) -> i32 {
+        0
+    }
+    // SAFETY: fork-like; if a child were made it would exit at once (reaped below).
+    let result = unsafe {
+        clone3(
+            &mut args,
+            size_of::<CloneArgs>(),
+            nothing,
+            std::ptr::null_mut(),
+        )
+    };
+    if let Ok(pid) = result {
+        let _ = clonelab::sys::wait4(pid, 0);
+    }
+    drop(dir);
+    let _ = std::fs::remove_dir(&busy);
+    assert_eq!(result.map_err(|e| e.errno()), Err(Some(Errno::EBUSY)));
+}

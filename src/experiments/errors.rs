@@ -10,7 +10,8 @@
 //! - EEXIST for clone3 `set_tid` naming a pid that is alive (our own);
 //! - EPERM for CLONE_NEWNET without CAP_SYS_ADMIN (a child that dropped to uid 65534);
 //! - EAGAIN for RLIMIT_NPROC reached (the same child, with the limit at 0);
-//! - ENOSPC for PID namespaces nested past 32 levels.
+//! - ENOSPC for PID namespaces and for user namespaces nested past 32 levels
+//!   (user namespaces said EUSERS until Linux 4.8).
 //!
 //! Calls that must fail are made in a throwaway fork-like child where they
 //! need lost privileges, so the parent keeps its own.
@@ -274,8 +275,8 @@ unsafe extern "C" fn nest_deeper(arg: *mut c_void) -> i32 {
 
 /// Nest `flag` namespaces, each child making the next, until the kernel says
 /// no; returns (errno, how many levels this run created). (User namespaces
-/// cannot be nested this way: an unmapped child may not create the next one —
-/// EPERM — so each level would first need its uid and gid maps written.)
+/// need more: an unmapped child may not create the next one — EPERM — so
+/// [`nest_user_namespaces`] maps each level before it goes deeper.)
 fn nest(flag: F) -> Result<(Result<(), Errno>, u64), Error> {
     let page = SharedPage::new()?;
     let top = Nesting {
@@ -285,6 +286,84 @@ fn nest(flag: F) -> Result<(Result<(), Errno>, u64), Error> {
     };
     // SAFETY: as in nest_deeper.
     unsafe { nest_deeper(&top as *const Nesting as *mut c_void) };
+    let errno = page.get(0) as u16;
+    Ok((
+        if errno == 0 {
+            Ok(())
+        } else {
+            Err(Errno::from_raw(errno))
+        },
+        page.get(1),
+    ))
+}
+
+/// Write `0 0 1` to a child's uid_map and gid_map (we are uid 0 with every
+/// capability in our own user namespace, so we may map our 0 to its 0).
+fn map_root(pid: crate::sys::Pid) -> bool {
+    [b"/uid_map".as_slice(), b"/gid_map".as_slice()]
+        .iter()
+        .all(|file| {
+            let mut path = super::CPath::numbered("/proc/", pid as u64);
+            path.push(file);
+            match sys::open(path.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0) {
+                Ok(fd) => {
+                    let ok = sys::write(fd, b"0 0 1\n").is_ok();
+                    // SAFETY: opened just above.
+                    let _ = unsafe { sys::close(fd) };
+                    ok
+                }
+                Err(_) => false,
+            }
+        })
+}
+
+/// Slot of the shared page that says "the maps of the user namespace at this
+/// depth are written": its owner waits for it before nesting further.
+const MAPPED_SLOT: usize = 8;
+
+unsafe extern "C" fn nest_users(arg: *mut c_void) -> i32 {
+    // SAFETY: as in nest_deeper.
+    let outer = unsafe { &*(arg as *const Nesting) };
+    // Unmapped, this process may not create the next namespace (EPERM): wait for the maps.
+    if outer.depth > 0 {
+        while outer.page.get(MAPPED_SLOT + outer.depth as usize) == 0 {
+            sys::sched_yield();
+        }
+    }
+    let inner = Nesting {
+        flag: outer.flag,
+        depth: outer.depth + 1,
+        page: outer.page,
+    };
+    let word = FlagsWord::new(F::CLONE_NEWUSER, ExitSignal::SIGCHLD);
+    // SAFETY: fork-like; `inner` lives in this frame until the child is reaped.
+    match unsafe { super::raw_fork_like(word, nest_users, &inner as *const Nesting as *mut c_void) }
+    {
+        Ok(pid) => {
+            let mapped = map_root(pid);
+            inner.page.put(MAPPED_SLOT + inner.depth as usize, 1);
+            let reaped = crate::wait::wait_pid(pid, k::__WALL).is_ok();
+            (!(mapped && reaped)) as i32
+        }
+        Err(e) => {
+            inner.page.put(0, e.errno().map_or(0, |e| e.raw() as u64));
+            inner.page.put(1, inner.depth);
+            0
+        }
+    }
+}
+
+/// Nest user namespaces, each level mapped before it makes the next, until
+/// the kernel refuses; returns (errno, depth reached).
+fn nest_user_namespaces() -> Result<(Result<(), Errno>, u64), Error> {
+    let page = SharedPage::new()?;
+    let top = Nesting {
+        flag: F::CLONE_NEWUSER,
+        depth: 0,
+        page: &page,
+    };
+    // SAFETY: as in nest_deeper.
+    unsafe { nest_users(&top as *const Nesting as *mut c_void) };
     let errno = page.get(0) as u16;
     Ok((
         if errno == 0 {
@@ -360,6 +439,16 @@ pub fn observe() -> Result<Observed, Error> {
         got,
     });
     n += 1;
+    if sys::geteuid() == 0 {
+        let (got, _) = nest_user_namespaces()?;
+        // clone(2): EUSERS from Linux 3.11 to 4.8, ENOSPC since 4.9.
+        cases[n] = Some(Case {
+            what: "user namespaces nested deeper than 32 levels (EUSERS before Linux 4.9)",
+            expected: Errno::ENOSPC,
+            got,
+        });
+        n += 1;
+    }
 
     if sys::geteuid() == 0 {
         cases[n] = Some(Case {
