@@ -238,16 +238,7 @@ fn init(plan: &Plan) -> Result<i32, String> {
     mount("proc", &format!("{root}/proc"), Some("proc"), 0)?;
     // A new network namespace has only lo, down; it is always interface 1.
     sys::netlink_link_up(1).map_err(|e| format!("RTM_NEWLINK lo up: {e}"))?;
-    // SAFETY: this init owns the mount namespace whose root it replaces.
-    unsafe {
-        sys::pivot_root(&cstr(root), &cstr(&format!("{root}/.old_root")))
-            .map_err(|e| format!("pivot_root: {e}"))?;
-    }
-    sys::chdir(c"/").map_err(|e| format!("chdir /: {e}"))?;
-    // SAFETY: nothing here uses the old root any more.
-    unsafe { sys::umount2(c"/.old_root", k::MNT_DETACH) }
-        .map_err(|e| format!("detach old root: {e}"))?;
-    let _ = sys::rmdir(c"/.old_root");
+    switch_root(o, root)?;
     say(
         o,
         format!(
@@ -259,6 +250,35 @@ fn init(plan: &Plan) -> Result<i32, String> {
 
     let status = run_command(&o.command)?;
     Ok(exit_code(status))
+}
+
+/// Make `root` the root: `pivot_root` and detach the old one. An initramfs
+/// root (rootfs) cannot be pivoted away (EINVAL); then move the new root over
+/// `/` and chroot into it, as `runc --no-pivot` does for the same reason.
+fn switch_root(o: &Options, root: &str) -> Result<(), String> {
+    let put_old = format!("{root}/.old_root");
+    // SAFETY: this init owns the mount namespace whose root it replaces.
+    match unsafe { sys::pivot_root(&cstr(root), &cstr(&put_old)) } {
+        Ok(()) => {
+            sys::chdir(c"/").map_err(|e| format!("chdir /: {e}"))?;
+            // SAFETY: nothing here uses the old root any more.
+            unsafe { sys::umount2(c"/.old_root", k::MNT_DETACH) }
+                .map_err(|e| format!("detach old root: {e}"))?;
+            let _ = sys::rmdir(c"/.old_root");
+            say(o, "pivot_root done, old root detached");
+            Ok(())
+        }
+        Err(Errno::EINVAL) => {
+            say(o, "pivot_root: EINVAL (the root is the initramfs); moving the new root over / and chroot-ing");
+            let _ = sys::rmdir(&cstr(&put_old));
+            sys::chdir(&cstr(root)).map_err(|e| format!("chdir {root}: {e}"))?;
+            mount(root, "/", None, k::MS_MOVE)?;
+            // SAFETY: as above.
+            unsafe { sys::chroot(c".") }.map_err(|e| format!("chroot: {e}"))?;
+            sys::chdir(c"/").map_err(|e| format!("chdir /: {e}"))
+        }
+        Err(e) => Err(format!("pivot_root: {e}")),
+    }
 }
 
 /// Fork CMD (signals unblocked for it), then supervise it as PID 1.

@@ -760,3 +760,12 @@ pub fn netlink_link_up(index: i32) -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// `chroot(path)`.
+///
+/// # Safety
+/// Changes the root directory of the calling process.
+pub unsafe fn chroot(path: &core::ffi::CStr) -> Result<(), Errno> {
+    // SAFETY: a C string.
+    decode(unsafe { syscall1(k::__NR_chroot, path.as_ptr() as usize) }).map(drop)
+}

@@ -25,8 +25,10 @@ fn child_starts_in_the_chosen_cgroup() {
     assert_eq!(o.status, WaitStatus::Exited(0));
 }
 
-/// EBUSY: clone3 CLONE_INTO_CGROUP into a cgroup that has controllers enabled
-/// for its children (cgroup v2's "no internal processes" rule).
+/// EBUSY: clone3 CLONE_INTO_CGROUP into a cgroup that has a domain controller
+/// (memory) enabled for its children — cgroup v2's "no internal processes"
+/// rule. (A threaded controller such as pids does not count: such a cgroup may
+/// still become a thread root, and the kernel lets the child in.)
 #[test]
 fn into_cgroup_with_controllers_for_children_is_ebusy() {
     use clonelab::{clone3, CloneArgs, Errno};
@@ -51,14 +53,14 @@ fn into_cgroup_with_controllers_for_children_is_ebusy() {
         .trim_end_matches('/')
         .to_string();
     let parent = format!("{root}{own}");
-    // Our cgroup must offer the pids controller to its children first.
-    if std::fs::write(format!("{parent}/cgroup.subtree_control"), "+pids").is_err() {
-        common::skip("cgroup v2 here has no pids controller to delegate (a v1/v2 hybrid host)");
+    // Our cgroup must offer the memory controller to its children first.
+    if std::fs::write(format!("{parent}/cgroup.subtree_control"), "+memory").is_err() {
+        common::skip("cgroup v2 here has no memory controller to delegate (a v1/v2 hybrid host)");
         return;
     }
     let busy = format!("{parent}/clonelab-busy-{}", std::process::id());
     std::fs::create_dir(&busy).unwrap();
-    std::fs::write(format!("{busy}/cgroup.subtree_control"), "+pids").unwrap();
+    std::fs::write(format!("{busy}/cgroup.subtree_control"), "+memory").unwrap();
     let dir = std::fs::File::open(&busy).unwrap();
     let mut args = CloneArgs {
         flags: clonelab::CloneFlags::CLONE_INTO_CGROUP.bits(),
