@@ -242,14 +242,17 @@ fn svg(medians: &Medians) -> String {
     s
 }
 
-/// Run `cargo bench` and write the report.
-pub fn run() -> Result<(), String> {
-    let status = Command::new("cargo")
-        .args(["bench", "--package", "clonelab", "--bench", "clone"])
-        .status()
-        .map_err(|e| format!("cargo bench: {e}"))?;
-    if !status.success() {
-        return Err("cargo bench failed".into());
+/// Run `cargo bench` (unless `report_only`) and write the report from
+/// criterion's results.
+pub fn run(report_only: bool) -> Result<(), String> {
+    if !report_only {
+        let status = Command::new("cargo")
+            .args(["bench", "--package", "clonelab", "--bench", "clone"])
+            .status()
+            .map_err(|e| format!("cargo bench: {e}"))?;
+        if !status.success() {
+            return Err("cargo bench failed".into());
+        }
     }
     let mut medians = Medians::new();
     read_medians(Path::new("target/criterion"), &mut medians);
@@ -290,6 +293,34 @@ pub fn run() -> Result<(), String> {
                 name.replace('|', "\\|"),
                 human(median)
             );
+        }
+    }
+    md.push_str("\n## Each clonelab path against each peer\n\nRatio = clonelab's median / the peer's median (below 1: clonelab is faster).\n");
+    for (group, rows) in &medians {
+        let ours: Vec<_> = rows
+            .iter()
+            .filter(|(n, _)| n.contains("clonelab"))
+            .collect();
+        let peers: Vec<_> = rows
+            .iter()
+            .filter(|(n, _)| !n.contains("clonelab"))
+            .collect();
+        if ours.is_empty() || peers.is_empty() {
+            continue;
+        }
+        let _ = write!(md, "\n**{group}**\n\n| clonelab path |");
+        for (peer, _) in &peers {
+            let _ = write!(md, " {} |", peer.replace('|', "\\|"));
+        }
+        md.push_str("\n|---|");
+        md.push_str(&"---:|".repeat(peers.len()));
+        md.push('\n');
+        for (name, m) in &ours {
+            let _ = write!(md, "| {} |", name.replace('|', "\\|"));
+            for (_, p) in &peers {
+                let _ = write!(md, " {:.2} |", m / p);
+            }
+            md.push('\n');
         }
     }
     md.push_str("\n## Targets\n\n| target | clonelab | peer | ratio | wanted | met |\n|---|---:|---:|---:|---:|:---:|\n");
