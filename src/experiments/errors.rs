@@ -274,18 +274,18 @@ unsafe extern "C" fn nest_deeper(arg: *mut c_void) -> i32 {
 }
 
 /// Nest `flag` namespaces, each child making the next, until the kernel says
-/// no; returns (errno, how many levels this run created). (User namespaces
-/// need more: an unmapped child may not create the next one — EPERM — so
-/// [`nest_user_namespaces`] maps each level before it goes deeper.)
-fn nest(flag: F) -> Result<(Result<(), Errno>, u64), Error> {
+/// no; returns (errno, how many levels this run created). `level` is
+/// `nest_deeper`, or for user namespaces `nest_users`, which maps each level
+/// before it goes deeper (an unmapped child may not create the next: EPERM).
+fn nest(flag: F, level: crate::arch::ChildEntry) -> Result<(Result<(), Errno>, u64), Error> {
     let page = SharedPage::new()?;
     let top = Nesting {
         flag,
         depth: 0,
         page: &page,
     };
-    // SAFETY: as in nest_deeper.
-    unsafe { nest_deeper(&top as *const Nesting as *mut c_void) };
+    // SAFETY: `level` is nest_deeper or nest_users, which take a Nesting.
+    unsafe { level(&top as *const Nesting as *mut c_void) };
     let errno = page.get(0) as u16;
     Ok((
         if errno == 0 {
@@ -353,28 +353,6 @@ unsafe extern "C" fn nest_users(arg: *mut c_void) -> i32 {
     }
 }
 
-/// Nest user namespaces, each level mapped before it makes the next, until
-/// the kernel refuses; returns (errno, depth reached).
-fn nest_user_namespaces() -> Result<(Result<(), Errno>, u64), Error> {
-    let page = SharedPage::new()?;
-    let top = Nesting {
-        flag: F::CLONE_NEWUSER,
-        depth: 0,
-        page: &page,
-    };
-    // SAFETY: as in nest_deeper.
-    unsafe { nest_users(&top as *const Nesting as *mut c_void) };
-    let errno = page.get(0) as u16;
-    Ok((
-        if errno == 0 {
-            Ok(())
-        } else {
-            Err(Errno::from_raw(errno))
-        },
-        page.get(1),
-    ))
-}
-
 /// Reproduce every case.
 pub fn observe() -> Result<Observed, Error> {
     let stack = Stack::new(super::CHILD_STACK)?;
@@ -432,7 +410,7 @@ pub fn observe() -> Result<Observed, Error> {
     });
     n += 1;
 
-    let (got, _) = nest(F::CLONE_NEWPID)?;
+    let (got, _) = nest(F::CLONE_NEWPID, nest_deeper)?;
     cases[n] = Some(Case {
         what: "PID namespaces nested deeper than 32 levels",
         expected: Errno::ENOSPC,
@@ -440,7 +418,7 @@ pub fn observe() -> Result<Observed, Error> {
     });
     n += 1;
     if sys::geteuid() == 0 {
-        let (got, _) = nest_user_namespaces()?;
+        let (got, _) = nest(F::CLONE_NEWUSER, nest_users)?;
         // clone(2): EUSERS from Linux 3.11 to 4.8, ENOSPC since 4.9.
         cases[n] = Some(Case {
             what: "user namespaces nested deeper than 32 levels (EUSERS before Linux 4.9)",
