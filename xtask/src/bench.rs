@@ -198,7 +198,7 @@ fn svg(medians: &Medians) -> String {
         .iter()
         .flat_map(|(g, v)| v.iter().map(move |(n, m)| (format!("{g}: {n}"), *m)))
         .collect();
-    let (label_w, bar_w, row_h) = (430.0, 420.0, 22.0);
+    let (label_w, bar_w, row_h) = (540.0, 400.0, 22.0);
     let height = rows.len() as f64 * row_h + 50.0;
     let max_log = rows
         .iter()
