@@ -144,6 +144,12 @@ pub fn observe_traced<T: Copy>(
                 stop.result,
                 RegisterImage::observed(stop)
             );
+            // In the parent the call returns the child's tid, or -errno; 0 is the child's value only.
+            assert!(
+                matches!(stop.result, Some(r) if r > 0 || (-4095..0).contains(&r)),
+                "{what}: clone returned {:?} in the parent",
+                stop.result
+            );
         }
         None => {
             let number = expected.registers()[0].value;
