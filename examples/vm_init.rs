@@ -49,9 +49,9 @@ fn open_console() {
 /// Debian's 6.1 kernels can leave a file unpacked from the initramfs "open
 /// for writing" (its last close is deferred), so execve says ETXTBSY; such a
 /// program is first copied to /tmp (a copy closed by us is not busy).
-fn run(path: &str, arg: Option<&std::ffi::CStr>) -> String {
+fn run(path: &str, arg: Option<&std::ffi::CStr>) -> Result<WaitStatus, String> {
     let status = spawn_exec(path, arg);
-    if status != "exited with status 126" {
+    if status != Ok(WaitStatus::Exited(EXEC_BUSY)) {
         return status;
     }
     let copy = format!("/tmp/{}", path.rsplit('/').next().unwrap_or("program"));
@@ -62,11 +62,14 @@ fn run(path: &str, arg: Option<&std::ffi::CStr>) -> String {
             let _ = std::fs::remove_file(&copy);
             status
         }
-        Err(e) => format!("could not copy {path}: {e}"),
+        Err(e) => Err(format!("could not copy {path}: {e}")),
     }
 }
 
-fn spawn_exec(path: &str, arg: Option<&std::ffi::CStr>) -> String {
+/// Exit status of a child whose execve said ETXTBSY (127: any other failure).
+const EXEC_BUSY: i32 = 126;
+
+fn spawn_exec(path: &str, arg: Option<&std::ffi::CStr>) -> Result<WaitStatus, String> {
     let cpath = CString::new(path).unwrap();
     let args = [
         cpath.as_ptr(),
@@ -82,15 +85,14 @@ fn spawn_exec(path: &str, arg: Option<&std::ffi::CStr>) -> String {
         let errno = unsafe { sys::execve(&cpath, args.as_ptr(), env.as_ptr()) };
         let _ = sys::write(2, format!("execve {path}: {errno}\n").as_bytes());
         if errno == clonelab::Errno::ETXTBSY {
-            126
+            EXEC_BUSY
         } else {
             127
         }
     });
-    match child.and_then(|mut c| c.wait()) {
-        Ok(status) => status.to_string(),
-        Err(e) => format!("could not run: {e}"),
-    }
+    child
+        .and_then(|mut c| c.wait())
+        .map_err(|e| format!("could not run: {e}"))
 }
 
 /// Reap orphans the tests left behind (they are reparented to PID 1).
@@ -165,10 +167,13 @@ fn main() {
         println!("CLONELAB-BINARY-START {name}");
         let status = run(binary, *arg);
         reap_orphans();
-        if status != WaitStatus::Exited(0).to_string() {
+        if status != Ok(WaitStatus::Exited(0)) {
             failed += 1;
         }
-        println!("CLONELAB-BINARY {name}: {status}");
+        match status {
+            Ok(status) => println!("CLONELAB-BINARY {name}: {status}"),
+            Err(e) => println!("CLONELAB-BINARY {name}: {e}"),
+        }
     }
     println!("CLONELAB-RESULT: binaries {} failed {failed}", runs.len());
     exit_vm(if failed == 0 && runs.len() > 1 { 0 } else { 1 });

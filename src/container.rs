@@ -17,6 +17,7 @@
 //! ```
 
 use clonelab::clone::{clone, clone3, zeroed_args, CloneArgs};
+use clonelab::experiments::into_cgroup::own_cgroup_dir;
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
 use clonelab::{sys, CloneCall, Errno, Error, RegisterImage, WaitStatus};
 use linux_raw_sys::general as k;
@@ -94,13 +95,6 @@ fn cstr(s: &str) -> CString {
     CString::new(s).expect("no NUL in paths")
 }
 
-/// The cgroup v2 mount point, from our mountinfo.
-fn cgroup2_root() -> Option<String> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    let line = info.lines().find(|l| l.contains(" - cgroup2 "))?;
-    Some(line.split(' ').nth(4)?.to_string())
-}
-
 /// A child cgroup with the requested limits, next to our own cgroup.
 struct Cgroup {
     dir: String,
@@ -108,15 +102,8 @@ struct Cgroup {
 
 impl Cgroup {
     fn create(o: &Options) -> Result<Cgroup, String> {
-        let root = cgroup2_root().ok_or("no cgroup v2 hierarchy is mounted")?;
-        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-        let own = own
-            .lines()
-            .find_map(|l| l.strip_prefix("0::"))
-            .unwrap_or("/")
-            .trim_end_matches('/')
-            .to_string();
-        let parent = format!("{root}{own}");
+        let own = own_cgroup_dir().ok_or("no cgroup v2 hierarchy is mounted")?;
+        let parent = String::from_utf8_lossy(own.as_bytes()).into_owned();
         let mut wanted = Vec::new();
         if o.memory.is_some() {
             wanted.push("+memory");

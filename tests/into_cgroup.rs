@@ -36,23 +36,11 @@ fn into_cgroup_with_controllers_for_children_is_ebusy() {
         common::skip("needs root and clone3");
         return;
     }
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let Some(root) = info
-        .lines()
-        .find(|l| l.contains(" - cgroup2 "))
-        .and_then(|l| l.split(' ').nth(4))
-    else {
+    let Some(own) = clonelab::experiments::into_cgroup::own_cgroup_dir() else {
         common::skip("no cgroup v2 hierarchy is mounted");
         return;
     };
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
-    let own = own
-        .lines()
-        .find_map(|l| l.strip_prefix("0::"))
-        .unwrap_or("/")
-        .trim_end_matches('/')
-        .to_string();
-    let parent = format!("{root}{own}");
+    let parent = String::from_utf8_lossy(own.as_bytes()).into_owned();
     // Our cgroup must offer the memory controller to its children first.
     if std::fs::write(format!("{parent}/cgroup.subtree_control"), "+memory").is_err() {
         common::skip("cgroup v2 here has no memory controller to delegate (a v1/v2 hybrid host)");

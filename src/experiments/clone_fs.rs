@@ -15,8 +15,10 @@ use core::fmt;
 
 /// The directory the child changes to.
 pub const CHILD_DIR: &core::ffi::CStr = c"/proc";
-/// The umask the child sets.
+/// The umask the child sets — unless the parent's is already that, then [`OTHER_UMASK`].
 pub const CHILD_UMASK: u32 = 0o027;
+/// The child's umask when the parent's already equals [`CHILD_UMASK`].
+pub const OTHER_UMASK: u32 = 0o077;
 
 /// One run: what the parent's cwd and umask were after the child changed its own.
 #[derive(Clone, Copy, Debug)]
@@ -36,20 +38,22 @@ pub struct Side {
 pub struct Observed {
     /// The CLONE_FS call.
     pub call: CloneCall,
+    /// The umask the child set.
+    pub child_umask: u32,
     /// With CLONE_FS.
     pub with_fs: Side,
     /// Without CLONE_FS (CLONE_VM | SIGCHLD).
     pub without_fs: Side,
 }
 
-fn run(flags: CloneFlags) -> Result<(CloneCall, Side), Error> {
+fn run(flags: CloneFlags, child_umask: u32) -> Result<(CloneCall, Side), Error> {
     let page = SharedPage::new()?;
     let child = run_child(
         FlagsWord::new(flags, ExitSignal::SIGCHLD),
         &page,
         || {
             let ok = sys::chdir(CHILD_DIR).is_ok();
-            sys::umask(CHILD_UMASK);
+            sys::umask(child_umask);
             !ok as i32
         },
         |pid| shares(pid, K::Fs),
@@ -86,21 +90,21 @@ pub fn observe() -> Result<Observed, Error> {
         let _ = sys::chdir(cwd);
         sys::umask(original_umask);
     };
-    let with = run(CloneFlags::CLONE_VM | CloneFlags::CLONE_FS);
+    // The child's umask must differ from ours, or the observation proves nothing.
+    let child_umask = if original_umask == CHILD_UMASK {
+        OTHER_UMASK
+    } else {
+        CHILD_UMASK
+    };
+    let with = run(CloneFlags::CLONE_VM | CloneFlags::CLONE_FS, child_umask);
     restore();
-    let without = run(CloneFlags::CLONE_VM);
+    let without = run(CloneFlags::CLONE_VM, child_umask);
     restore();
     let (call, with_fs) = with?;
     let (_, without_fs) = without?;
-    if original_umask == CHILD_UMASK {
-        // The test would prove nothing; this is the caller's environment, say so.
-        return Err(Error::FlagNotAllowed {
-            flag: "umask 027",
-            why: "the parent's umask already equals the child's",
-        });
-    }
     Ok(Observed {
         call,
+        child_umask,
         with_fs,
         without_fs,
     })
@@ -111,9 +115,9 @@ impl Observed {
     pub fn holds(&self) -> bool {
         let ok = WaitStatus::Exited(0);
         self.with_fs.cwd_followed
-            && self.with_fs.umask == CHILD_UMASK
+            && self.with_fs.umask == self.child_umask
             && !self.without_fs.cwd_followed
-            && self.without_fs.umask != CHILD_UMASK
+            && self.without_fs.umask != self.child_umask
             && self.with_fs.kcmp_fs != Some(false)
             && self.without_fs.kcmp_fs != Some(true)
             && self.with_fs.status == ok
@@ -125,7 +129,8 @@ impl fmt::Display for Observed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "child: chdir(\"/proc\"), umask(027); then in the parent:"
+            "child: chdir(\"/proc\"), umask({:03o}); then in the parent:",
+            self.child_umask
         )?;
         for (name, side) in [
             ("with CLONE_FS   ", &self.with_fs),

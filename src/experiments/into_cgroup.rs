@@ -34,7 +34,7 @@ pub struct Observed {
 }
 
 /// The mount point of the first cgroup2 filesystem in our mountinfo.
-fn cgroup2_mount() -> Option<CPath> {
+pub fn cgroup2_mount() -> Option<CPath> {
     let mut buf = [0u8; 65536];
     let text = sys::read_file(c"/proc/self/mountinfo", &mut buf).ok()?;
     let line = text
@@ -44,6 +44,20 @@ fn cgroup2_mount() -> Option<CPath> {
     let mut out = CPath::empty();
     out.push(point);
     Some(out)
+}
+
+/// The directory of our own cgroup in the cgroup v2 hierarchy: the mount
+/// point plus the path of the `0::` line of /proc/self/cgroup.
+pub fn own_cgroup_dir() -> Option<CPath> {
+    let mut dir = cgroup2_mount()?;
+    let mut buf = [0u8; 4096];
+    let text = sys::read_file(c"/proc/self/cgroup", &mut buf).ok()?;
+    let path = text
+        .split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"0::"))?;
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    dir.push(path);
+    Some(dir)
 }
 
 unsafe extern "C" fn report_cgroup(arg: *mut c_void) -> i32 {

@@ -61,8 +61,6 @@ pub mod sysvsem;
 #[doc = include_str!("../../docs/tids.md")]
 pub mod tids;
 
-pub use crate::sys::Kcmp as KcmpKind;
-
 /// One page of `MAP_SHARED` memory: a fork-like child's writes land here
 /// where the parent can read them, plus a gate the child can wait at.
 pub struct SharedPage {
