@@ -1,50 +1,567 @@
-//! `cargo xtask bench`: run the criterion benches and write `docs/benchmarks.md`
-//! and `docs/benchmarks.svg` from the medians criterion recorded.
+//! `cargo xtask bench [--quick] [--report-only] [--compare FIRST SECOND]`
+//!
+//! Runs `benches/clone.rs`, which measures every set of paths in interleaved
+//! rounds (see its header) and writes one record per path per round. The
+//! records are kept in `target/bench/rounds.tsv` (the run before in
+//! `rounds.prev.tsv`) with the machine's description, and the report is
+//! rendered from them alone: `docs/benchmarks.md` and the growth plot
+//! `docs/benchmarks.svg` (a `--quick` smoke run writes both under
+//! `target/bench/` instead). `--report-only` re-renders from the kept records;
+//! `--compare FIRST SECOND` checks two record files against each other.
+//!
+//! Statistics. A ratio "A vs B" of one set is the median over rounds of
+//! A's time per operation divided by B's in the same round. Its 95 % interval
+//! is a percentile bootstrap: the rounds are resampled with replacement
+//! [`RESAMPLES`] times (fixed seed) and the median taken each time. A ratio
+//! between sets (1 GiB against 0 MiB, THP against 4 KiB pages) divides the two
+//! sets' medians and resamples each set on its own; a slope is a least-squares
+//! fit of the per-size medians against the size, resampled the same way, and
+//! a ratio of two slopes resamples the rounds of both paths together.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// group -> (benchmark -> median in nanoseconds), in run order per group.
-type Medians = BTreeMap<String, Vec<(String, f64)>>;
+/// Bootstrap resamples per interval.
+const RESAMPLES: usize = 1000;
+/// Seed of the bootstrap's generator: the same records give the same intervals.
+const SEED: u64 = 0x5eed_c10e_1ab0_0001;
 
-fn read_medians(dir: &Path, out: &mut Medians) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            if path.ends_with("new") {
-                let bench = std::fs::read_to_string(path.join("benchmark.json")).ok();
-                let estimates = std::fs::read_to_string(path.join("estimates.json")).ok();
-                if let (Some(bench), Some(estimates)) = (bench, estimates) {
-                    let bench: serde_json::Value = serde_json::from_str(&bench).unwrap_or_default();
-                    let estimates: serde_json::Value =
-                        serde_json::from_str(&estimates).unwrap_or_default();
-                    let group = bench["group_id"].as_str().unwrap_or("?").to_string();
-                    let name = bench["function_id"].as_str().unwrap_or("?").to_string();
-                    if let Some(median) = estimates["median"]["point_estimate"].as_f64() {
-                        out.entry(group).or_default().push((name, median));
+/// One path's records in one set: time per operation in each round, in ns.
+struct Series {
+    group: String,
+    name: String,
+    batch: u64,
+    ns: Vec<f64>,
+}
+
+/// The paths measured together in one set of rounds.
+struct Set {
+    name: String,
+    /// Parent size for the growth sets ("64 MiB", "1024 MiB THP").
+    mib: Option<f64>,
+    thp: bool,
+    /// Key/value pairs of its `S` records: rounds, seconds, AnonHugePages_kB, Rss_kB.
+    info: BTreeMap<String, String>,
+    series: Vec<Series>,
+}
+
+impl Set {
+    fn series(&self, name: &str) -> Option<&Series> {
+        self.series.iter().find(|s| s.name == name)
+    }
+
+    fn rounds(&self) -> usize {
+        self.series.first().map_or(0, |s| s.ns.len())
+    }
+}
+
+/// One run's records.
+struct Run {
+    meta: BTreeMap<String, String>,
+    sets: Vec<Set>,
+}
+
+impl Run {
+    fn parse(text: &str) -> Result<Run, String> {
+        let mut run = Run {
+            meta: BTreeMap::new(),
+            sets: Vec::new(),
+        };
+        for (number, line) in text.lines().enumerate() {
+            let f: Vec<&str> = line.split('\t').collect();
+            let bad = || format!("record {}: {line:?}", number + 1);
+            match f.as_slice() {
+                ["M", key, value] => {
+                    run.meta.insert(key.to_string(), value.to_string());
+                }
+                ["B", set, group, name, batch] => {
+                    let batch = batch.parse().map_err(|_| bad())?;
+                    run.set_mut(set).series.push(Series {
+                        group: group.to_string(),
+                        name: name.to_string(),
+                        batch,
+                        ns: Vec::new(),
+                    });
+                }
+                ["R", set, _round, _group, name, ns] => {
+                    let ns = ns.parse().map_err(|_| bad())?;
+                    let set = run.set_mut(set);
+                    let series = set
+                        .series
+                        .iter_mut()
+                        .find(|s| s.name == *name)
+                        .ok_or_else(bad)?;
+                    series.ns.push(ns);
+                }
+                ["S", set, pairs @ ..] => {
+                    let set = run.set_mut(set);
+                    for kv in pairs.chunks(2) {
+                        if let [k, v] = kv {
+                            set.info.insert(k.to_string(), v.to_string());
+                        }
                     }
                 }
-            } else {
-                read_medians(&path, out);
+                [""] => {}
+                _ => return Err(bad()),
             }
+        }
+        if run.sets.is_empty() {
+            return Err("no records".into());
+        }
+        Ok(run)
+    }
+
+    fn set_mut(&mut self, name: &str) -> &mut Set {
+        if let Some(i) = self.sets.iter().position(|s| s.name == name) {
+            return &mut self.sets[i];
+        }
+        let mib = name
+            .strip_suffix(" MiB")
+            .or_else(|| name.strip_suffix(" MiB THP"))
+            .and_then(|n| n.parse().ok());
+        self.sets.push(Set {
+            name: name.to_string(),
+            mib,
+            thp: name.ends_with(" THP"),
+            info: BTreeMap::new(),
+            series: Vec::new(),
+        });
+        self.sets.last_mut().unwrap()
+    }
+
+    fn meta(&self, key: &str) -> &str {
+        self.meta.get(key).map_or("?", String::as_str)
+    }
+
+    /// The growth sets with 4 KiB pages, smallest first: (GiB, set).
+    fn sizes(&self) -> Vec<(f64, &Set)> {
+        self.sets
+            .iter()
+            .filter(|s| !s.thp)
+            .filter_map(|s| Some((s.mib? / 1024.0, s)))
+            .collect()
+    }
+}
+
+/// splitmix64.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+
+    /// n indices drawn with replacement from 0..n.
+    fn draw(&mut self, n: usize) -> Vec<usize> {
+        (0..n).map(|_| self.below(n)).collect()
+    }
+}
+
+/// The median (for an even count, the upper of the two middle values).
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    let mid = v.len() / 2;
+    *v.select_nth_unstable_by(mid, f64::total_cmp).1
+}
+
+fn median_at(v: &[f64], idx: &[usize]) -> f64 {
+    median(&idx.iter().map(|&i| v[i]).collect::<Vec<_>>())
+}
+
+/// A point estimate with its 95 % bootstrap interval.
+#[derive(Clone, Copy)]
+struct Est {
+    mid: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Est {
+    fn contains(&self, x: f64) -> bool {
+        self.lo <= x && x <= self.hi
+    }
+}
+
+/// `point`, and the 2.5th and 97.5th percentiles of `resample` over RESAMPLES draws.
+fn bootstrap(point: f64, mut resample: impl FnMut(&mut Rng) -> f64) -> Est {
+    let mut rng = Rng(SEED);
+    let mut v: Vec<f64> = (0..RESAMPLES).map(|_| resample(&mut rng)).collect();
+    v.sort_by(f64::total_cmp);
+    Est {
+        mid: point,
+        lo: v[RESAMPLES * 25 / 1000],
+        hi: v[RESAMPLES * 975 / 1000 - 1],
+    }
+}
+
+/// Median over rounds of a[round] / b[round].
+fn paired_ratio(a: &Series, b: &Series) -> Est {
+    let r: Vec<f64> = a.ns.iter().zip(&b.ns).map(|(x, y)| x / y).collect();
+    bootstrap(median(&r), |rng| median_at(&r, &rng.draw(r.len())))
+}
+
+/// median(a) / median(b) for two sets measured apart.
+fn unpaired_ratio(a: &[f64], b: &[f64]) -> Est {
+    bootstrap(median(a) / median(b), |rng| {
+        median_at(a, &rng.draw(a.len())) / median_at(b, &rng.draw(b.len()))
+    })
+}
+
+/// Least-squares slope of y against x.
+fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    let (mx, my) = points
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x / n, sy + y / n));
+    let sxy: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = points.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
+    sxy / sxx
+}
+
+/// A path's records at every 4 KiB size: (GiB, ns per round).
+fn growth<'a>(run: &'a Run, path: &str) -> Option<Vec<(f64, &'a [f64])>> {
+    let sizes = run.sizes();
+    let points: Vec<_> = sizes
+        .iter()
+        .filter_map(|(gib, set)| Some((*gib, &set.series(path)?.ns[..])))
+        .collect();
+    (points.len() == sizes.len() && points.len() >= 2).then_some(points)
+}
+
+/// Slope of a path's cost against the parent's size, in ns per GiB.
+fn growth_slope(points: &[(f64, &[f64])]) -> Est {
+    let point = slope(
+        &points
+            .iter()
+            .map(|(x, v)| (*x, median(v)))
+            .collect::<Vec<_>>(),
+    );
+    bootstrap(point, |rng| {
+        slope(
+            &points
+                .iter()
+                .map(|(x, v)| (*x, median_at(v, &rng.draw(v.len()))))
+                .collect::<Vec<_>>(),
+        )
+    })
+}
+
+/// slope(a) / slope(b), resampling the rounds of both paths together.
+fn slope_ratio(a: &[(f64, &[f64])], b: &[(f64, &[f64])]) -> Est {
+    let fit = |p: &[(f64, &[f64])], idx: &[Vec<usize>]| {
+        slope(
+            &p.iter()
+                .zip(idx)
+                .map(|((x, v), i)| (*x, median_at(v, i)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let all: Vec<Vec<usize>> = a.iter().map(|(_, v)| (0..v.len()).collect()).collect();
+    bootstrap(fit(a, &all) / fit(b, &all), |rng| {
+        let idx: Vec<Vec<usize>> = a.iter().map(|(_, v)| rng.draw(v.len())).collect();
+        fit(a, &idx) / fit(b, &idx)
+    })
+}
+
+/// "faster" / "slower" / "within noise" for a ratio clonelab / peer.
+fn word(e: &Est) -> &'static str {
+    if e.hi < 1.0 {
+        "faster"
+    } else if e.lo > 1.0 {
+        "slower"
+    } else {
+        "within noise"
+    }
+}
+
+/// Every ratio the report prints, keyed by a label unique in a run.
+struct Ratio {
+    key: String,
+    set: String,
+    ours: String,
+    peer: String,
+    est: Est,
+    rounds: String,
+}
+
+/// (set, or "*" for every growth set; clonelab path; peer)
+const PAIRS: &[(&str, &str, &str)] = &[
+    ("getppid", "clonelab", "bare asm"),
+    ("getppid", "clonelab", "libc::syscall"),
+    ("getppid", "clonelab", "libc::getppid"),
+    ("getppid", "clonelab", "syscalls"),
+    ("getppid", "clonelab", "sc"),
+    ("getppid", "clonelab", "rustix"),
+    (
+        "0 MiB",
+        "clonelab CLONE_VM|CLONE_VFORK",
+        "libc::clone CLONE_VM|CLONE_VFORK",
+    ),
+    (
+        "0 MiB",
+        "clonelab raw clone CLONE_VM|CLONE_VFORK",
+        "libc::clone CLONE_VM|CLONE_VFORK",
+    ),
+    ("0 MiB", "clonelab CLONE_VM|CLONE_VFORK", "vfork (bare asm)"),
+    ("0 MiB", "clonelab thread", "pthread_create"),
+    ("0 MiB", "clonelab thread", "std::thread"),
+    ("*", "clonelab spawn (clone)", "libc::fork"),
+    ("*", "clonelab spawn (clone3)", "libc::fork"),
+    ("*", "clonelab CLONE_VM|CLONE_VFORK + execve", "posix_spawn"),
+    (
+        "*",
+        "clonelab CLONE_VM|CLONE_VFORK + execve",
+        "std::process::Command",
+    ),
+    (
+        "*",
+        "clonelab CLONE_VM|CLONE_VFORK + execve",
+        "libc::fork + execve",
+    ),
+];
+
+/// Paths compared by their slopes (clonelab, peer).
+const SLOPE_PAIRS: &[(&str, &str)] = &[
+    ("clonelab spawn (clone)", "libc::fork"),
+    ("clonelab spawn (clone3)", "libc::fork"),
+];
+
+const VFORK_EXEC: &str = "clonelab CLONE_VM|CLONE_VFORK + execve";
+
+fn ratios(run: &Run) -> Vec<Ratio> {
+    let mut out = Vec::new();
+    for (which, ours, peer) in PAIRS {
+        for set in &run.sets {
+            let wanted = if *which == "*" {
+                set.mib.is_some()
+            } else {
+                set.name == *which
+            };
+            if let (true, Some(a), Some(b)) = (wanted, set.series(ours), set.series(peer)) {
+                out.push(Ratio {
+                    key: format!("{}: {ours} / {peer}", set.name),
+                    set: set.name.clone(),
+                    ours: ours.to_string(),
+                    peer: peer.to_string(),
+                    est: paired_ratio(a, b),
+                    rounds: set.rounds().to_string(),
+                });
+            }
+        }
+    }
+    for (ours, peer) in SLOPE_PAIRS {
+        if let (Some(a), Some(b)) = (growth(run, ours), growth(run, peer)) {
+            out.push(Ratio {
+                key: format!("slope: {ours} / {peer}"),
+                set: "slope per GiB".into(),
+                ours: ours.to_string(),
+                peer: peer.to_string(),
+                est: slope_ratio(&a, &b),
+                rounds: a
+                    .iter()
+                    .map(|(_, v)| v.len().to_string())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+            });
+        }
+    }
+    // Across sets: the largest 4 KiB size against 0 MiB, and THP against 4 KiB pages.
+    let sizes = run.sizes();
+    let thp = run.sets.iter().find(|s| s.thp);
+    let paths: Vec<&Series> = sizes.last().map_or(Vec::new(), |(_, s)| {
+        s.series.iter().filter(|s| s.group != "getppid").collect()
+    });
+    for series in paths {
+        let name = &series.name;
+        fn at<'a>(set: &'a Set, name: &str) -> Option<&'a [f64]> {
+            set.series(name).map(|s| &s.ns[..])
+        }
+        let (Some((_, first)), Some((_, last))) = (sizes.first(), sizes.last()) else {
+            continue;
+        };
+        if let (Some(big), Some(none)) = (at(last, name), at(first, name)) {
+            out.push(Ratio {
+                key: format!("{} / {}: {name}", last.name, first.name),
+                set: format!("{} / {}", last.name, first.name),
+                ours: name.clone(),
+                peer: name.clone(),
+                est: unpaired_ratio(big, none),
+                rounds: format!("{}, {}", big.len(), none.len()),
+            });
+        }
+        if let (Some(thp), Some(plain)) = (thp.and_then(|t| at(t, name)), at(last, name)) {
+            out.push(Ratio {
+                key: format!("THP / 4 KiB: {name}"),
+                set: format!("{} / {}", thp_name(run), last.name),
+                ours: name.clone(),
+                peer: name.clone(),
+                est: unpaired_ratio(thp, plain),
+                rounds: format!("{}, {}", thp.len(), plain.len()),
+            });
+        }
+    }
+    out
+}
+
+fn thp_name(run: &Run) -> String {
+    run.sets
+        .iter()
+        .find(|s| s.thp)
+        .map_or(String::new(), |s| s.name.clone())
+}
+
+/// What a target asks of an interval.
+enum Want {
+    /// upper bound < x
+    Below(f64),
+    /// upper bound ≤ x
+    AtMost(f64),
+    /// interval within [lo, hi]
+    Band(f64, f64),
+    /// the interval contains x or lies below it (lower bound ≤ x)
+    ContainsOrBelow(f64),
+}
+
+impl Want {
+    fn text(&self) -> String {
+        match self {
+            Want::Below(x) => format!("upper < {x:.2}"),
+            Want::AtMost(x) => format!("upper ≤ {x:.2}"),
+            Want::Band(l, h) => format!("within [{l:.2}, {h:.2}]"),
+            Want::ContainsOrBelow(x) => format!("contains {x:.1} or below"),
+        }
+    }
+
+    /// met: the whole interval satisfies the target; missed: none of it does;
+    /// within noise: the interval straddles the bound.
+    fn verdict(&self, e: &Est) -> &'static str {
+        let (met, missed) = match *self {
+            Want::Below(x) => (e.hi < x, e.lo >= x),
+            Want::AtMost(x) => (e.hi <= x, e.lo > x),
+            Want::Band(l, h) => (l <= e.lo && e.hi <= h, e.hi < l || e.lo > h),
+            Want::ContainsOrBelow(x) => (e.lo <= x, e.lo > x),
+        };
+        if met {
+            "met"
+        } else if missed {
+            "**missed**"
+        } else {
+            "within noise"
         }
     }
 }
 
+/// The issue's targets: (what, ratio key, wanted).
+fn targets(run: &Run) -> Vec<(String, String, Want)> {
+    let mut t = vec![(
+        "raw getppid, clonelab vs the bare asm loop".to_string(),
+        "getppid: clonelab / bare asm".to_string(),
+        Want::Band(0.98, 1.02),
+    )];
+    for peer in ["syscalls", "sc", "rustix", "libc::syscall"] {
+        t.push((
+            format!("raw getppid, clonelab vs {peer}"),
+            format!("getppid: clonelab / {peer}"),
+            Want::AtMost(1.02),
+        ));
+    }
+    for set in run.sets.iter().filter(|s| s.mib.is_some()) {
+        t.push((
+            format!("clonelab vfork+execve vs posix_spawn at {}", set.name),
+            format!("{}: {VFORK_EXEC} / posix_spawn", set.name),
+            Want::Below(1.0),
+        ));
+    }
+    let sizes = run.sizes();
+    if let (Some((_, first)), Some((_, last))) = (sizes.first(), sizes.last()) {
+        t.push((
+            format!(
+                "clonelab vfork+execve: cost at {} vs at {}",
+                last.name, first.name
+            ),
+            format!("{} / {}: {VFORK_EXEC}", last.name, first.name),
+            Want::AtMost(1.2),
+        ));
+    }
+    for (ours, peer) in SLOPE_PAIRS {
+        t.push((
+            format!("slope per GiB, {ours} vs {peer}"),
+            format!("slope: {ours} / {peer}"),
+            Want::Band(0.9, 1.1),
+        ));
+    }
+    for peer in ["pthread_create", "std::thread"] {
+        t.push((
+            format!("thread spawn+join, clonelab vs {peer}"),
+            format!("0 MiB: clonelab thread / {peer}"),
+            Want::Below(1.0),
+        ));
+    }
+    t.push((
+        "CLONE_VM|CLONE_VFORK create+reap, clonelab vs libc::clone".into(),
+        "0 MiB: clonelab CLONE_VM|CLONE_VFORK / libc::clone CLONE_VM|CLONE_VFORK".into(),
+        Want::ContainsOrBelow(1.0),
+    ));
+    t.push((
+        "the same through clonelab's raw `clone` vs libc::clone".into(),
+        "0 MiB: clonelab raw clone CLONE_VM|CLONE_VFORK / libc::clone CLONE_VM|CLONE_VFORK".into(),
+        Want::ContainsOrBelow(1.0),
+    ));
+    t
+}
+
 fn human(ns: f64) -> String {
-    if ns >= 1e6 {
+    let a = ns.abs();
+    if a >= 1e6 {
         format!("{:.2} ms", ns / 1e6)
-    } else if ns >= 1e3 {
+    } else if a >= 1e3 {
         format!("{:.1} µs", ns / 1e3)
     } else {
         format!("{ns:.1} ns")
     }
 }
+
+fn esc(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+fn interval(e: &Est) -> String {
+    format!("[{:.3}, {:.3}]", e.lo, e.hi)
+}
+
+/// Agreement of `second` with `first`: every ratio of the second run inside
+/// the first run's interval, or both within noise (both intervals contain 1).
+fn agreement(first: &Run, second: &Run) -> (usize, usize, Vec<String>) {
+    let before: BTreeMap<String, Est> = ratios(first).into_iter().map(|r| (r.key, r.est)).collect();
+    let (mut total, mut agree, mut rows) = (0, 0, Vec::new());
+    for r in ratios(second) {
+        let Some(b) = before.get(&r.key) else {
+            continue;
+        };
+        total += 1;
+        let ok = b.contains(r.est.mid) || (b.contains(1.0) && r.est.contains(1.0));
+        agree += ok as usize;
+        rows.push(format!(
+            "| {} | {:.3} {} | {:.3} {} | {} |",
+            esc(&r.key),
+            b.mid,
+            interval(b),
+            r.est.mid,
+            interval(&r.est),
+            if ok { "agrees" } else { "**differs**" }
+        ));
+    }
+    (total, agree, rows)
+}
+
+const AGREEMENT_HEADER: &str =
+    "| ratio | first run [95 %] | second run [95 %] | |\n|---|---:|---:|:---:|\n";
 
 fn first_line(cmd: &str, args: &[&str]) -> String {
     Command::new(cmd)
@@ -54,7 +571,8 @@ fn first_line(cmd: &str, args: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-fn machine() -> String {
+/// `M` records describing this machine, appended to the run's records.
+fn machine_records() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -63,291 +581,485 @@ fn machine() -> String {
         .unwrap_or("unknown")
         .trim()
         .to_string();
-    format!(
-        "- CPU: {model}\n- cores: {}\n- kernel: Linux {} ({})\n- rustc: {}\n- date: {}\n",
-        first_line("nproc", &[]),
-        first_line("uname", &["-r"]),
-        first_line("uname", &["-m"]),
-        first_line("rustc", &["--version"]),
-        first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
-    )
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    [
+        ("cpu", model),
+        ("cores", first_line("nproc", &[])),
+        ("kernel", first_line("uname", &["-r"])),
+        ("arch", first_line("uname", &["-m"])),
+        ("rustc", first_line("rustc", &["--version"])),
+        ("date", first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"])),
+        (
+            "loadavg",
+            load.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    ]
+    .iter()
+    .map(|(k, v)| format!("M\t{k}\t{v}\n"))
+    .collect()
 }
 
-struct Target {
-    what: &'static str,
-    ours: (&'static str, &'static str),
-    theirs: (&'static str, &'static str),
-    at_most: f64,
-}
-
-const TARGETS: &[Target] = &[
-    Target {
-        what: "raw getppid vs the bare asm loop",
-        ours: ("getppid", "clonelab"),
-        theirs: ("getppid", "bare asm"),
-        at_most: 1.01,
-    },
-    Target {
-        what: "raw getppid vs libc::syscall",
-        ours: ("getppid", "clonelab"),
-        theirs: ("getppid", "libc::syscall"),
-        at_most: 1.0,
-    },
-    Target {
-        what: "raw getppid vs libc::getppid",
-        ours: ("getppid", "clonelab"),
-        theirs: ("getppid", "libc::getppid"),
-        at_most: 1.0,
-    },
-    Target {
-        what: "raw getppid vs syscalls",
-        ours: ("getppid", "clonelab"),
-        theirs: ("getppid", "syscalls"),
-        at_most: 1.0,
-    },
-    Target {
-        what: "raw getppid vs sc",
-        ours: ("getppid", "clonelab"),
-        theirs: ("getppid", "sc"),
-        at_most: 1.0,
-    },
-    Target {
-        what: "raw getppid vs rustix",
-        ours: ("getppid", "clonelab"),
-        theirs: ("getppid", "rustix"),
-        at_most: 1.0,
-    },
-    Target {
-        what: "CLONE_VM|CLONE_VFORK spawn+reap vs libc::fork+wait",
-        ours: (
-            "create+reap",
-            "clonelab CLONE_VM|CLONE_VFORK (reused stack)",
-        ),
-        theirs: ("create+reap", "libc::fork + waitpid"),
-        at_most: 0.30,
-    },
-    Target {
-        what: "CLONE_VM|CLONE_VFORK spawn+reap vs libc::clone, same flags",
-        ours: (
-            "create+reap",
-            "clonelab CLONE_VM|CLONE_VFORK (reused stack)",
-        ),
-        theirs: (
-            "create+reap",
-            "libc::clone CLONE_VM|CLONE_VFORK (reused stack)",
-        ),
-        at_most: 1.05,
-    },
-    Target {
-        what: "raw clone CLONE_VM|CLONE_VFORK vs libc::clone, same flags",
-        ours: (
-            "create+reap",
-            "clonelab raw clone CLONE_VM|CLONE_VFORK (reused stack)",
-        ),
-        theirs: (
-            "create+reap",
-            "libc::clone CLONE_VM|CLONE_VFORK (reused stack)",
-        ),
-        at_most: 1.05,
-    },
-    Target {
-        what: "thread spawn+join (reused stack) vs std::thread::spawn+join",
-        ours: ("create+reap", "clonelab thread (reused stack)"),
-        theirs: ("create+reap", "std::thread::spawn + join"),
-        at_most: 0.70,
-    },
+/// Colours of the plot's series, in the order of the growth table.
+const COLOURS: &[&str] = &[
+    "#1f77b4", "#2ca02c", "#17becf", "#9467bd", "#d62728", "#ff7f0e", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22",
 ];
 
-const NOTES: &str = "
-## Reading the results
-
-- **getppid.** Every path is one `syscall` instruction plus a few moves; the
-  spread between them (a few ns) is of the order of the run-to-run noise on
-  this machine, so a \"no\" at ±2 % against libc's or rustix's own inline
-  syscall is noise, not a cost. Two runs on this machine ranked the same seven
-  paths differently (rustix 108 ns in one, 125 ns in the next).
-- **create+reap.** On this machine (a 2-vCPU guest under nested
-  virtualisation) making and reaping any task costs 40-60 µs, nearly all of it
-  in the kernel and the hypervisor: the wake-ups cross vCPUs with IPIs. What a
-  library does in user space (a few hundred ns) is lost in that, and
-  back-to-back runs of the same benchmark differ by up to 20 %. A probe run of
-  3,000 raw `clone(CLONE_VM|CLONE_VFORK)` calls, clonelab against libc,
-  measured 41-54 µs against 53-56 µs. So ratios between the CLONE_VM / thread
-  rows are within noise here; the targets that ask for 0.70× of
-  `std::thread` cannot be met by user-space work when 95 % of the time is the
-  kernel's. The fork-like rows are slower (220-240 µs) because they copy the
-  page tables of the whole benchmark process, as `fork` does; clone3 adds the
-  copy-in of `struct clone_args`.
-- **spawn+exec.** The vfork-style path skips copying page tables and the
-  fork-handlers glibc runs, which is why it beats `posix_spawn` (which also
-  uses CLONE_VM|CLONE_VFORK, but through glibc's extra setup) and
-  `std::process::Command` (posix_spawn plus pipe and error plumbing).
-";
-
-/// Which entry of each group the other entries are compared with.
-fn baseline(group: &str) -> &'static str {
-    match group {
-        "getppid" => "bare asm",
-        "create+reap" => "libc::fork + waitpid",
-        _ => "posix_spawn",
-    }
-}
-
-fn svg(medians: &Medians) -> String {
-    let rows: Vec<(String, f64)> = medians
+/// The growth plot: median time per operation (log scale) against the parent's size.
+fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
+    let sizes = run.sizes();
+    let thp = run.sets.iter().find(|s| s.thp);
+    let columns = sizes.len() + thp.is_some() as usize;
+    let (left, top, width, height, legend) = (80.0, 40.0, 520.0, 380.0, 330.0);
+    let values: Vec<f64> = run
+        .sets
         .iter()
-        .flat_map(|(g, v)| v.iter().map(move |(n, m)| (format!("{g}: {n}"), *m)))
+        .filter(|s| s.mib.is_some())
+        .flat_map(|s| s.series.iter().map(|x| median(&x.ns)))
         .collect();
-    let (label_w, bar_w, row_h) = (540.0, 400.0, 22.0);
-    let height = rows.len() as f64 * row_h + 50.0;
-    let max_log = rows
+    let lo = values
         .iter()
-        .map(|(_, m)| m.log10())
-        .fold(0.0, f64::max)
-        .ceil();
+        .cloned()
+        .fold(f64::MAX, f64::min)
+        .log10()
+        .floor();
+    let hi = values.iter().cloned().fold(0.0, f64::max).log10().ceil();
+    let x = |i: usize| left + 30.0 + i as f64 * (width - 60.0) / (columns.max(2) - 1) as f64;
+    let y = |ns: f64| top + height - (ns.log10() - lo) / (hi - lo) * height;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" font-family=\"monospace\" font-size=\"12\">\n",
-        label_w + bar_w + 90.0
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{left}\" y=\"22\" font-size=\"15\">create+reap and spawn+exec: median time per operation vs the parent's touched memory</text>\n",
+        left + width + legend,
+        top + height + 60.0
     );
-    let _ = writeln!(s, "<text x=\"5\" y=\"16\" font-size=\"14\">clonelab benchmarks: median time per operation (log scale, 1 ns .. 10^{max_log} ns)</text>");
-    for (i, (label, median)) in rows.iter().enumerate() {
-        let y = 30.0 + i as f64 * row_h;
-        let w = (median.log10().max(0.0) / max_log) * bar_w;
-        let colour = if label.contains("clonelab") {
-            "#2b6cb0"
+    let _ = writeln!(
+        s,
+        "<rect x=\"{left}\" y=\"{top}\" width=\"{width}\" height=\"{height}\" fill=\"none\" stroke=\"#333\"/>"
+    );
+    for decade in lo as i32..=hi as i32 {
+        let ns = 10f64.powi(decade);
+        let yy = y(ns);
+        let _ = writeln!(
+            s,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#ddd\"/>\
+             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            left + width,
+            left - 6.0,
+            yy + 4.0,
+            human(ns).replace(".0", "").replace(".00", "")
+        );
+    }
+    let labels: Vec<String> = sizes
+        .iter()
+        .map(|(_, set)| set.name.clone())
+        .chain(thp.map(|t| t.name.replace(" MiB THP", " MiB, THP")))
+        .collect();
+    for (i, label) in labels.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{label}</text>",
+            x(i),
+            top + height + 18.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">parent's touched private anonymous memory (one column per size; log-scale time)</text>",
+        left + width / 2.0,
+        top + height + 42.0
+    );
+    for (n, (name, slope)) in rows.iter().enumerate() {
+        let colour = COLOURS[n % COLOURS.len()];
+        let ours = name.starts_with("clonelab");
+        let dash = if ours {
+            ""
         } else {
-            "#a0aec0"
+            " stroke-dasharray=\"6,4\""
         };
+        let points: Vec<(f64, f64)> = sizes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, set))| Some((x(i), y(median(&set.series(name)?.ns)))))
+            .collect();
+        let line: Vec<String> = points
+            .iter()
+            .map(|(a, b)| format!("{a:.1},{b:.1}"))
+            .collect();
         let _ = writeln!(
             s,
-            "<text x=\"5\" y=\"{}\">{}</text>",
-            y + 14.0,
-            label.replace('&', "&amp;").replace('<', "&lt;")
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"{dash}/>",
+            line.join(" ")
         );
+        for (a, b) in &points {
+            let _ = writeln!(
+                s,
+                "<circle cx=\"{a:.1}\" cy=\"{b:.1}\" r=\"3.5\" fill=\"{colour}\"/>"
+            );
+        }
+        if let Some(series) = thp.and_then(|t| t.series(name)) {
+            let _ = writeln!(
+                s,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4.5\" fill=\"white\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+                x(sizes.len()),
+                y(median(&series.ns))
+            );
+        }
+        let ly = top + 10.0 + n as f64 * 34.0;
+        let lx = left + width + 20.0;
         let _ = writeln!(
             s,
-            "<rect x=\"{label_w}\" y=\"{}\" width=\"{w:.1}\" height=\"{}\" fill=\"{colour}\"/>",
-            y + 3.0,
-            row_h - 6.0
+            "<line x1=\"{lx}\" x2=\"{}\" y1=\"{ly}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"2\"{dash}/>\
+             <text x=\"{}\" y=\"{}\">{}</text>",
+            lx + 28.0,
+            lx + 34.0,
+            ly + 4.0,
+            name.replace('&', "&amp;")
         );
-        let _ = writeln!(
-            s,
-            "<text x=\"{}\" y=\"{}\">{}</text>",
-            label_w + w + 5.0,
-            y + 14.0,
-            human(*median)
-        );
+        if let Some(e) = slope {
+            let _ = writeln!(
+                s,
+                "<text x=\"{}\" y=\"{}\" fill=\"#555\">slope {} per GiB</text>",
+                lx + 34.0,
+                ly + 18.0,
+                human(e.mid)
+            );
+        }
     }
     s.push_str("</svg>\n");
     s
 }
 
-/// Run `cargo bench` (unless `report_only`) and write the report from
-/// criterion's results.
-pub fn run(report_only: bool) -> Result<(), String> {
-    if !report_only {
-        let status = Command::new("cargo")
-            .args(["bench", "--package", "clonelab", "--bench", "clone"])
-            .status()
-            .map_err(|e| format!("cargo bench: {e}"))?;
-        if !status.success() {
-            return Err("cargo bench failed".into());
+/// The whole report, from one run's records (and the previous run's, if any).
+fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String) {
+    let all = ratios(run);
+    let find = |key: &str| all.iter().find(|r| r.key == key);
+    let mut md = String::from("# Benchmarks\n\n");
+    md.push_str(concat!(
+        "Measured with `cargo xtask bench` (`benches/clone.rs`, rendered by `xtask/src/bench.rs` from the records ",
+        "of one run). Every ratio below comes from the two paths measured **alternately in one process**: a set of ",
+        "paths is run in rounds, each round runs every path of the set once as a short timed batch, in an order ",
+        "shuffled anew each round, and a ratio is the **median over rounds of the per-round ratio** of the two ",
+        "paths' mean times per operation. Load that drifts over seconds or minutes (other builds on this shared ",
+        "machine) hits both sides of a round alike and cancels. The 95 % intervals are percentile bootstraps over ",
+        "the rounds (1,000 resamples, fixed seed). A ratio below 1 means clonelab is faster; where the interval ",
+        "contains 1.0 the table says *within noise*. A target is *met* when its whole interval satisfies it, ",
+        "*missed* when none of it does, and *within noise* when the interval straddles the bound.\n\n",
+    ));
+    let _ = writeln!(md, "## Machine and run\n");
+    for (label, key) in [
+        ("CPU", "cpu"),
+        ("cores", "cores"),
+        ("kernel", "kernel"),
+        ("arch", "arch"),
+        ("compiler", "rustc"),
+        ("date", "date"),
+        ("load average at the end", "loadavg"),
+        ("transparent huge pages", "thp"),
+        ("mode", "mode"),
+    ] {
+        let _ = writeln!(md, "- {label}: {}", run.meta(key));
+    }
+    let _ = writeln!(
+        md,
+        "- measuring time: {} s; rounds per set: {}",
+        run.meta("seconds"),
+        run.sets
+            .iter()
+            .map(|s| format!("{} {}", s.name, s.rounds()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    // Targets.
+    md.push_str("\n## Targets\n\n| target | ratio | 95 % interval | wanted | verdict |\n|---|---:|---:|---|---|\n");
+    for (what, key, want) in targets(run) {
+        if let Some(r) = find(&key) {
+            let _ = writeln!(
+                md,
+                "| {} | {:.3} | {} | {} | {} |",
+                esc(&what),
+                r.est.mid,
+                interval(&r.est),
+                want.text(),
+                want.verdict(&r.est)
+            );
+        } else {
+            let _ = writeln!(
+                md,
+                "| {} | not measured | | {} | |",
+                esc(&what),
+                want.text()
+            );
         }
     }
-    let mut medians = Medians::new();
-    read_medians(Path::new("target/criterion"), &mut medians);
-    if medians.is_empty() {
-        return Err("no criterion results under target/criterion".into());
-    }
-    let find = |g: &str, n: &str| {
-        medians
-            .get(g)
-            .and_then(|v| v.iter().find(|(name, _)| name == n))
-            .map(|(_, m)| *m)
-    };
 
-    let mut md = String::from("# Benchmarks\n\nMeasured with `cargo xtask bench` (criterion: 1 s warm-up, 3 s of samples per benchmark; medians). Regenerate on your machine to compare; these figures are from the machine below and from one run.\n\n## Machine\n\n");
-    md.push_str(&machine());
-    md.push_str("\n![median time per operation](benchmarks.svg)\n");
-    for (group, rows) in &medians {
-        let base_name = baseline(group);
-        let base = find(group, base_name);
+    // Paired table.
+    md.push_str("\n## Paired comparisons\n\nclonelab's time per operation / the peer's, round by round.\n\n| set | clonelab path | peer | ratio | 95 % interval | | rounds |\n|---|---|---|---:|---:|---|---:|\n");
+    for r in all.iter().filter(|r| r.ours != r.peer) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.3} | {} | {} | {} |",
+            r.set,
+            esc(&r.ours),
+            esc(&r.peer),
+            r.est.mid,
+            interval(&r.est),
+            word(&r.est),
+            r.rounds
+        );
+    }
+
+    // Growth.
+    let sizes = run.sizes();
+    let thp = run.sets.iter().find(|s| s.thp);
+    let names: Vec<String> = sizes.last().map_or(Vec::new(), |(_, s)| {
+        s.series.iter().map(|x| x.name.clone()).collect()
+    });
+    let rows: Vec<(String, Option<Est>)> = names
+        .iter()
+        .map(|n| (n.clone(), growth(run, n).map(|g| growth_slope(&g))))
+        .collect();
+    md.push_str("\n## Process creation as the parent grows\n\n");
+    md.push_str(concat!(
+        "The parent first maps and touches private anonymous memory (one write per page), then every path below ",
+        "runs in interleaved rounds at that size. Median time per operation; the slope is a least-squares fit of ",
+        "those medians against the size, with its 95 % interval. fork copies the parent's page tables and the ",
+        "exit tears the copy down, so its cost grows with the parent; a CLONE_VM child shares them, so vfork, ",
+        "CLONE_VM|CLONE_VFORK and posix_spawn stay flat. (Figure 1 of Baumann et al., \"A fork() in the road\", ",
+        "HotOS 2019, on this machine; the chapter `fork-vfork-thread.md` explains the curve.)\n\n",
+    ));
+    let _ = writeln!(md, "![time per operation vs parent size]({svg_name})\n");
+    md.push_str("| path |");
+    for (_, set) in &sizes {
+        let _ = write!(md, " {} |", set.name);
+    }
+    if let Some(t) = thp {
+        let _ = write!(md, " {} |", t.name);
+    }
+    md.push_str(" slope per GiB [95 %] |\n|---|");
+    md.push_str(&"---:|".repeat(sizes.len() + thp.is_some() as usize + 1));
+    md.push('\n');
+    for (name, slope) in &rows {
+        let bold = if name.starts_with("clonelab") {
+            format!("**{}**", esc(name))
+        } else {
+            esc(name)
+        };
+        let _ = write!(md, "| {bold} |");
+        for set in sizes.iter().map(|(_, s)| *s).chain(thp) {
+            let cell = set
+                .series(name)
+                .map_or(String::new(), |x| human(median(&x.ns)));
+            let _ = write!(md, " {cell} |");
+        }
+        let cell = slope.map_or(String::new(), |e| {
+            format!("{} [{}, {}]", human(e.mid), human(e.lo), human(e.hi))
+        });
+        let _ = writeln!(md, " {cell} |");
+    }
+    md.push_str("\nMemory as measured in each set (`/proc/self/smaps_rollup` after touching):\n\n| set | Rss | AnonHugePages |\n|---|---:|---:|\n");
+    for set in run.sets.iter().filter(|s| s.mib.is_some()) {
+        let kb = |k: &str| {
+            set.info
+                .get(k)
+                .and_then(|v| v.parse::<f64>().ok())
+                .map_or("?".into(), |v| format!("{:.0} MiB", v / 1024.0))
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            set.name,
+            kb("Rss_kB"),
+            kb("AnonHugePages_kB")
+        );
+    }
+    let across: Vec<&Ratio> = all.iter().filter(|r| r.ours == r.peer).collect();
+    if !across.is_empty() {
+        md.push_str("\nThe same path at two sizes (ratio of the two sets' medians, sets resampled separately):\n\n| sets | path | ratio | 95 % interval |\n|---|---|---:|---:|\n");
+        for r in across {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.3} | {} |",
+                r.set,
+                esc(&r.ours),
+                r.est.mid,
+                interval(&r.est)
+            );
+        }
+    }
+    match thp {
+        Some(_) => md.push_str(concat!(
+            "\nWith transparent huge pages (`madvise(MADV_HUGEPAGE)` on a 2 MiB-aligned range) a PMD entry maps ",
+            "2 MiB, and fork copies one entry per 2 MiB (`copy_huge_pmd`) instead of 512 page-table entries: ",
+            "the THP rows show what that does to each path. The 4 KiB rows forbid huge pages (`MADV_NOHUGEPAGE`) ",
+            "whatever the host's setting.\n"
+        )),
+        None if run.meta("mode") == "quick" => {}
+        None => {
+            let _ = writeln!(
+                md,
+                "\nNo transparent-huge-page row: the host's THP mode is `{}`.",
+                run.meta("thp")
+            );
+        }
+    }
+
+    // Absolute times of the sets measured at no extra size.
+    md.push_str("\n## Absolute times\n\nMedian time per operation and the interquartile range over rounds; each round times a batch of operations (batch size chosen once so that a batch lasts about 0.2 ms for getppid, 2 ms for the others, at least one operation).\n");
+    for set in run
+        .sets
+        .iter()
+        .filter(|s| s.mib.is_none() || s.mib == Some(0.0))
+    {
         let _ = write!(
             md,
-            "\n## {group}\n\n| benchmark | median | vs {base_name} |\n|---|---:|---:|\n"
+            "\n**{}** ({} rounds)\n\n| group | path | median | quartiles | batch |\n|---|---|---:|---:|---:|\n",
+            set.name,
+            set.rounds()
         );
-        let mut rows = rows.clone();
-        rows.sort_by(|a, b| a.1.total_cmp(&b.1));
-        for (name, median) in rows {
-            let ratio = base
-                .map(|b| format!("{:.2}×", median / b))
-                .unwrap_or_default();
-            let name = if name.contains("clonelab") {
-                format!("**{name}**")
+        let mut rows: Vec<&Series> = set.series.iter().collect();
+        rows.sort_by(|a, b| {
+            (&a.group, median(&a.ns))
+                .partial_cmp(&(&b.group, median(&b.ns)))
+                .unwrap()
+        });
+        for x in rows {
+            let mut v = x.ns.clone();
+            v.sort_by(f64::total_cmp);
+            let q = |p: usize| v[(v.len() - 1) * p / 4];
+            let name = if x.name.starts_with("clonelab") {
+                format!("**{}**", esc(&x.name))
             } else {
-                name
+                esc(&x.name)
             };
             let _ = writeln!(
                 md,
-                "| {} | {} | {ratio} |",
-                name.replace('|', "\\|"),
-                human(median)
+                "| {} | {name} | {} | {} – {} | {} |",
+                x.group,
+                human(median(&x.ns)),
+                human(q(1)),
+                human(q(3)),
+                x.batch
             );
         }
     }
-    md.push_str("\n## Each clonelab path against each peer\n\nRatio = clonelab's median / the peer's median (below 1: clonelab is faster).\n");
-    for (group, rows) in &medians {
-        let ours: Vec<_> = rows
-            .iter()
-            .filter(|(n, _)| n.contains("clonelab"))
-            .collect();
-        let peers: Vec<_> = rows
-            .iter()
-            .filter(|(n, _)| !n.contains("clonelab"))
-            .collect();
-        if ours.is_empty() || peers.is_empty() {
-            continue;
-        }
-        let _ = write!(md, "\n**{group}**\n\n| clonelab path |");
-        for (peer, _) in &peers {
-            let _ = write!(md, " {} |", peer.replace('|', "\\|"));
-        }
-        md.push_str("\n|---|");
-        md.push_str(&"---:|".repeat(peers.len()));
-        md.push('\n');
-        for (name, m) in &ours {
-            let _ = write!(md, "| {} |", name.replace('|', "\\|"));
-            for (_, p) in &peers {
-                let _ = write!(md, " {:.2} |", m / p);
-            }
+
+    if let Some(prev) = previous {
+        let (total, agree, rows) = agreement(prev, run);
+        let _ = write!(
+            md,
+            "\n## Agreement with the run before\n\nThe run before this one on the same machine ({}, load average {}) against this one: \
+             a ratio agrees when this run's median lies inside the earlier run's interval, or when both intervals contain 1.0. \
+             **{agree} of {total} ratios agree.**\n",
+            prev.meta("date"),
+            prev.meta("loadavg")
+        );
+        let differ: Vec<&String> = rows.iter().filter(|r| r.contains("differs")).collect();
+        if !differ.is_empty() {
             md.push('\n');
+            md.push_str(AGREEMENT_HEADER);
+            for r in differ {
+                md.push_str(r);
+                md.push('\n');
+            }
         }
     }
-    md.push_str("\n## Targets\n\n| target | clonelab | peer | ratio | wanted | met |\n|---|---:|---:|---:|---:|:---:|\n");
-    for t in TARGETS {
-        if let (Some(ours), Some(theirs)) = (find(t.ours.0, t.ours.1), find(t.theirs.0, t.theirs.1))
-        {
-            let ratio = ours / theirs;
-            let met = if ratio <= t.at_most { "yes" } else { "**no**" };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {ratio:.3} | ≤ {:.2} | {met} |",
-                t.what.replace('|', "\\|"),
-                human(ours),
-                human(theirs),
-                t.at_most
-            );
-        }
-    }
-    md.push_str(concat!(
-        "\nWhat is in the timed region: the `create+reap` rows of clonelab's scoped API and of `libc::clone` reuse one stack ",
-        "mapped before timing; the fork-like rows need no stack; `std::thread` and `pthread_create` allocate (and free) ",
-        "their stack inside the timed region, as their APIs give no choice. `spawn+exec` runs a 3-instruction static ELF ",
-        "the bench writes itself. Under QEMU (the VM test runs) each benchmark only runs once as a smoke test: TCG timings mean nothing.\n",
-    ));
     md.push_str(NOTES);
-    std::fs::write("docs/benchmarks.md", md).map_err(|e| e.to_string())?;
-    std::fs::write("docs/benchmarks.svg", svg(&medians)).map_err(|e| e.to_string())?;
-    println!("xtask: wrote docs/benchmarks.md and docs/benchmarks.svg");
+    let svg = svg(run, &rows);
+    (md, svg)
+}
+
+const NOTES: &str = "
+## What is in the timed region
+
+- create+reap: clonelab's scoped children and `libc::clone` reuse one stack mapped before timing; fork-like
+  children need none; `std::thread` and `pthread_create` allocate (and free) their stacks inside the timed
+  region, as their APIs give no choice. `vfork (bare asm)` is the kernel's vfork with the child's whole life
+  in one `asm!` block (libc's `vfork` cannot be called soundly from Rust); on aarch64 it is
+  `clone(CLONE_VM|CLONE_VFORK|SIGCHLD)` on the caller's stack, which is what glibc's vfork is there.
+- spawn+exec: a 3-instruction static ELF the bench writes itself, exec'd and reaped; every exit status is checked.
+- Under `cargo test` and in the VM test runs the bench does a three-round smoke run (`--quick`): TCG timings mean nothing.
+";
+
+fn read_run(path: &Path) -> Result<Run, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Run::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `cargo xtask bench` with its arguments (after `bench`).
+pub fn run(args: &[String]) -> Result<(), String> {
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    if let Some(i) = args.iter().position(|a| a == "--compare") {
+        let (Some(a), Some(b)) = (args.get(i + 1), args.get(i + 2)) else {
+            return Err("usage: cargo xtask bench --compare FIRST.tsv SECOND.tsv".into());
+        };
+        let (first, second) = (read_run(Path::new(a))?, read_run(Path::new(b))?);
+        let (total, agree, rows) = agreement(&first, &second);
+        print!("{AGREEMENT_HEADER}");
+        for r in rows {
+            println!("{r}");
+        }
+        println!("{agree} of {total} ratios of the second run agree with the first");
+        return Ok(());
+    }
+    let quick = has("--quick");
+    let dir = PathBuf::from("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let records = dir.join(if quick {
+        "rounds-quick.tsv"
+    } else {
+        "rounds.tsv"
+    });
+    let previous = dir.join("rounds.prev.tsv");
+    if !has("--report-only") {
+        let fresh = dir.join("rounds.new.tsv");
+        let out = std::fs::canonicalize(&dir)
+            .map_err(|e| e.to_string())?
+            .join("rounds.new.tsv");
+        let mut cmd = Command::new("cargo");
+        cmd.args(["bench", "--package", "clonelab", "--bench", "clone", "--"])
+            .arg("--out")
+            .arg(&out);
+        if quick {
+            cmd.arg("--quick");
+        }
+        let status = cmd.status().map_err(|e| format!("cargo bench: {e}"))?;
+        if !status.success() {
+            return Err("cargo bench failed".into());
+        }
+        let mut text = std::fs::read_to_string(&fresh).map_err(|e| e.to_string())?;
+        text.push_str(&machine_records());
+        if !quick && records.exists() {
+            std::fs::rename(&records, &previous).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&records, text).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&fresh);
+    }
+    let run = read_run(&records)?;
+    let prev = if quick {
+        None
+    } else {
+        read_run(&previous).ok()
+    };
+    let (md, svg) = report(&run, prev.as_ref(), "benchmarks.svg");
+    let out_dir = if quick { dir } else { PathBuf::from("docs") };
+    std::fs::write(out_dir.join("benchmarks.md"), &md).map_err(|e| e.to_string())?;
+    std::fs::write(out_dir.join("benchmarks.svg"), svg).map_err(|e| e.to_string())?;
+    println!(
+        "xtask: wrote {}/benchmarks.md and benchmarks.svg from {}",
+        out_dir.display(),
+        records.display()
+    );
+    // The targets, on the terminal too.
+    if let Some(start) = md.find("## Targets") {
+        let end = md[start..]
+            .find("\n## Paired")
+            .map_or(md.len(), |e| start + e);
+        println!("{}", &md[start..end]);
+    }
     Ok(())
 }

@@ -4,8 +4,9 @@
 //!   inside real kernels under qemu-system for aarch64 and x86_64. One summary
 //!   line per run, then the total: `N passed, N failed, N skipped`.
 //! - `cargo xtask qemu --arch aarch64|x86_64` — one VM run.
-//! - `cargo xtask bench [--report-only]` — run the criterion benches (or reuse the last
-//!   results), write `docs/benchmarks.md` and `.svg`.
+//! - `cargo xtask bench [--quick] [--report-only] [--compare FIRST SECOND]` — run the
+//!   benches in interleaved rounds (or reuse the last records), write `docs/benchmarks.md`
+//!   and `.svg` (a `--quick` smoke run writes under `target/bench/`).
 //! - `cargo xtask soak` — the soak test with 100,000 create/reap cycles per API path (host).
 //! - `cargo xtask qemu-user` — quick aarch64 smoke run under qemu-user
 //!   (it cannot emulate most clone flags; those tests skip with a reason).
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
             Some(arch) => vm::run(arch).map(|t| vec![(format!("{} (VM)", arch.name()), t)]),
             None => Err("usage: cargo xtask qemu --arch aarch64|x86_64".into()),
         },
-        Some("bench") => bench::run(args.iter().any(|a| a == "--report-only")).map(|()| Vec::new()),
+        Some("bench") => bench::run(&args[1..]).map(|()| Vec::new()),
         Some("soak") => tally::run_cargo_test(
             Command::new("cargo")
                 .args([
