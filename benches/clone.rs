@@ -18,10 +18,12 @@
 //! - `getppid`: one syscall round trip (no libc caches getppid) through a
 //!   bare `syscall`/`svc`, clonelab, `libc::syscall`, `libc::getppid`, the
 //!   `syscalls` and `sc` crates, and `rustix`.
-//! - one set per parent size: 0, 16, 64, 256 and 1024 MiB of touched, private,
-//!   anonymous memory, and 1024 MiB in transparent huge pages where the host
-//!   allows them. At 0 MiB every create+reap and spawn+exec path runs; at the
-//!   other sizes the paths of the growth curve.
+//! - two sets per parent size: 0, 16, 64, 256 and 1024 MiB of touched,
+//!   private, anonymous memory, and 1024 MiB in transparent huge pages where
+//!   the host allows them. One set holds the paths whose child copies the
+//!   address space (fork-like), the other the rest. At 0 MiB every
+//!   create+reap and spawn+exec path runs; at the other sizes the paths of the
+//!   growth curve.
 //!
 //! create+reap: make a child that exits at once, and reap it. Stacks are
 //! mapped once, outside the timed batches, wherever the API lets a stack be
@@ -139,13 +141,24 @@ fn waitpid_ok(pid: libc::pid_t) {
     );
 }
 
+/// Where a path stands in the growth curve.
+#[derive(Clone, Copy, PartialEq)]
+enum Growth {
+    /// Measured with no extra memory only.
+    No,
+    /// Measured at every size; the child shares the parent's memory (CLONE_VM, vfork).
+    Shares,
+    /// Measured at every size; the child copies the parent's address space
+    /// (fork-like). These paths get a set of their own at each size (see `main`).
+    Copies,
+}
+
 /// One operation under test.
 struct Path<'a> {
     /// "getppid", "create+reap" or "spawn+exec".
     group: &'static str,
     name: &'static str,
-    /// Whether its cost may grow with the parent's memory: measured at every size.
-    grows: bool,
+    growth: Growth,
     /// Run the operation `n` times.
     run: Box<dyn FnMut(u64) + 'a>,
 }
@@ -154,13 +167,13 @@ struct Path<'a> {
 fn path<'a>(
     group: &'static str,
     name: &'static str,
-    grows: bool,
+    growth: Growth,
     mut op: impl FnMut() + 'a,
 ) -> Path<'a> {
     Path {
         group,
         name,
-        grows,
+        growth,
         run: Box::new(move |n| {
             for _ in 0..n {
                 op()
@@ -172,26 +185,26 @@ fn path<'a>(
 fn getppid_paths() -> Vec<Path<'static>> {
     let g = "getppid";
     vec![
-        path(g, "bare asm", false, || {
+        path(g, "bare asm", Growth::No, || {
             black_box(bare_getppid());
         }),
-        path(g, "clonelab", false, || {
+        path(g, "clonelab", Growth::No, || {
             black_box(sys::getppid());
         }),
         // SAFETY (this and the next three): getppid has no arguments.
-        path(g, "libc::syscall", false, || {
+        path(g, "libc::syscall", Growth::No, || {
             black_box(unsafe { libc::syscall(libc::SYS_getppid) });
         }),
-        path(g, "libc::getppid", false, || {
+        path(g, "libc::getppid", Growth::No, || {
             black_box(unsafe { libc::getppid() });
         }),
-        path(g, "syscalls", false, || {
+        path(g, "syscalls", Growth::No, || {
             let _ = black_box(unsafe { syscalls::syscall0(syscalls::Sysno::getppid) });
         }),
-        path(g, "sc", false, || {
+        path(g, "sc", Growth::No, || {
             black_box(unsafe { sc::syscall!(GETPPID) });
         }),
-        path(g, "rustix", false, || {
+        path(g, "rustix", Growth::No, || {
             black_box(rustix::process::getppid());
         }),
     ]
@@ -281,32 +294,50 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
     let (cr, se) = ("create+reap", "spawn+exec");
     let fork_like = FlagsWord::new(F::EMPTY, SIGCHLD);
     let exited_0 = |status| assert_eq!(status, WaitStatus::Exited(0));
-    let mut paths = vec![path(cr, "clonelab spawn (clone)", true, move || {
-        exited_0(spawn(fork_like, || 0).unwrap().wait().unwrap())
-    })];
+    let mut paths = vec![path(
+        cr,
+        "clonelab spawn (clone)",
+        Growth::Copies,
+        move || exited_0(spawn(fork_like, || 0).unwrap().wait().unwrap()),
+    )];
     if clonelab::clone3_available() {
-        paths.push(path(cr, "clonelab spawn (clone3)", true, move || {
-            exited_0(
-                spawn_via(Syscall::Clone3, fork_like, || 0)
-                    .unwrap()
-                    .wait()
-                    .unwrap(),
-            )
-        }));
+        paths.push(path(
+            cr,
+            "clonelab spawn (clone3)",
+            Growth::Copies,
+            move || {
+                exited_0(
+                    spawn_via(Syscall::Clone3, fork_like, || 0)
+                        .unwrap()
+                        .wait()
+                        .unwrap(),
+                )
+            },
+        ));
     }
-    for (name, flags, signal, grows) in [
+    for (name, flags, signal, growth) in [
         (
             "clonelab CLONE_VM|CLONE_VFORK",
             F::CLONE_VM | F::CLONE_VFORK,
             SIGCHLD,
-            true,
+            Growth::Shares,
         ),
-        ("clonelab CLONE_VM|SIGCHLD", F::CLONE_VM, SIGCHLD, false),
-        ("clonelab thread", THREAD_FLAGS, ExitSignal::NONE, false),
+        (
+            "clonelab CLONE_VM|SIGCHLD",
+            F::CLONE_VM,
+            SIGCHLD,
+            Growth::No,
+        ),
+        (
+            "clonelab thread",
+            THREAD_FLAGS,
+            ExitSignal::NONE,
+            Growth::No,
+        ),
     ] {
         let word = FlagsWord::new(flags, signal);
         let mut stack = Stack::new(64 * 1024).unwrap();
-        paths.push(path(cr, name, grows, move || {
+        paths.push(path(cr, name, growth, move || {
             exited_0(scope(|s| {
                 s.spawn(&mut stack, word, || 0).unwrap().join().unwrap()
             }))
@@ -318,7 +349,7 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
     paths.push(path(
         cr,
         "clonelab raw clone CLONE_VM|CLONE_VFORK",
-        false,
+        Growth::No,
         move || {
             let none = std::ptr::null_mut();
             // SAFETY: the child runs c_child_unsafe on `stack` and exits; the parent is
@@ -338,7 +369,7 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
             assert_eq!(sys::wait4(pid, 0).unwrap(), (pid, 0));
         },
     ));
-    paths.push(path(cr, "libc::fork", true, || {
+    paths.push(path(cr, "libc::fork", Growth::Copies, || {
         // SAFETY: the child only calls _exit.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
@@ -347,14 +378,14 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
         }
         waitpid_ok(pid);
     }));
-    paths.push(path(cr, "vfork (bare asm)", true, || {
+    paths.push(path(cr, "vfork (bare asm)", Growth::Shares, || {
         waitpid_ok(bare_vfork_exit() as libc::pid_t)
     }));
     let mut c_stack = vec![0u8; 64 * 1024];
     paths.push(path(
         cr,
         "libc::clone CLONE_VM|CLONE_VFORK",
-        false,
+        Growth::No,
         move || {
             let top = (c_stack.as_mut_ptr() as usize + c_stack.len()) & !15;
             let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
@@ -365,10 +396,10 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
             waitpid_ok(pid);
         },
     ));
-    paths.push(path(cr, "std::thread", false, || {
+    paths.push(path(cr, "std::thread", Growth::No, || {
         assert_eq!(std::thread::spawn(|| 7).join().unwrap(), 7)
     }));
-    paths.push(path(cr, "pthread_create", false, || {
+    paths.push(path(cr, "pthread_create", Growth::No, || {
         let mut thread: libc::pthread_t = 0;
         // SAFETY: default attributes; the body returns at once; joined below.
         unsafe {
@@ -393,7 +424,7 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
     paths.push(path(
         se,
         "clonelab CLONE_VM|CLONE_VFORK + execve",
-        true,
+        Growth::Shares,
         move || {
             exited_0(scope(|s| {
                 s.spawn(&mut stack, vfork, || {
@@ -407,7 +438,7 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
             }))
         },
     ));
-    paths.push(path(se, "libc::fork + execve", true, move || {
+    paths.push(path(se, "libc::fork + execve", Growth::Copies, move || {
         // SAFETY: the child only calls execve and, if that fails, _exit.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
@@ -419,7 +450,7 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
         }
         waitpid_ok(pid);
     }));
-    paths.push(path(se, "posix_spawn", true, move || {
+    paths.push(path(se, "posix_spawn", Growth::Shares, move || {
         let mut pid = 0;
         // SAFETY: valid path and NULL-terminated argv/envp; pid is reaped below.
         let err = unsafe {
@@ -436,12 +467,17 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
         waitpid_ok(pid);
     }));
     let program_path = &program.path;
-    paths.push(path(se, "std::process::Command", true, move || {
-        assert!(std::process::Command::new(program_path)
-            .status()
-            .unwrap()
-            .success())
-    }));
+    paths.push(path(
+        se,
+        "std::process::Command",
+        Growth::Shares,
+        move || {
+            assert!(std::process::Command::new(program_path)
+                .status()
+                .unwrap()
+                .success())
+        },
+    ));
     paths
 }
 
@@ -646,41 +682,53 @@ fn main() -> std::io::Result<()> {
     )?;
 
     let program = Program::new();
-    // (MiB, transparent huge pages, seconds of rounds)
+    // (MiB, transparent huge pages, seconds of rounds: sharing set, copying set)
     let mut sizes = vec![
-        (0, false, 40),
-        (16, false, 20),
-        (64, false, 25),
-        (256, false, 40),
-        (1024, false, 60),
+        (0, false, 40, 15),
+        (16, false, 12, 15),
+        (64, false, 12, 20),
+        (256, false, 12, 35),
+        (1024, false, 12, 75),
     ];
     if quick {
         sizes.truncate(2);
     } else if thp == "always" || thp == "madvise" {
-        sizes.push((1024, true, 25));
+        sizes.push((1024, true, 10, 15));
     } else {
         println!("no transparent huge pages row: the host's THP mode is {thp}");
     }
-    for (mib, huge, budget) in sizes {
+    for (mib, huge, share_budget, copy_budget) in sizes {
         let ballast = Ballast::new(mib, huge);
-        let set = format!("{mib} MiB{}", if huge { " THP" } else { "" });
-        writeln!(
-            out,
-            "S\t{set}\tAnonHugePages_kB\t{}\tRss_kB\t{}",
+        let memory = format!(
+            "AnonHugePages_kB\t{}\tRss_kB\t{}",
             smaps_kb("AnonHugePages"),
             smaps_kb("Rss")
-        )?;
-        let mut paths = process_paths(&program);
-        if mib > 0 {
-            paths.retain(|p| p.grows);
+        );
+        // Two sets per size. A fork-like child of a big parent leaves work
+        // behind (its page tables torn down, the parent's entries now
+        // write-protected) that slows whatever runs next; in one set with the
+        // paths that share memory, those would pay for it in random rounds.
+        // So the copying paths are compared among themselves, the others
+        // among themselves, at the same size.
+        for copying in [false, true] {
+            let mut set = format!("{mib} MiB{}", if huge { " THP" } else { "" });
+            if copying {
+                set.push_str(" fork");
+            }
+            writeln!(out, "S\t{set}\t{memory}")?;
+            let mut paths = process_paths(&program);
+            paths.retain(|p| {
+                (p.growth == Growth::Copies) == copying && (mib == 0 || p.growth != Growth::No)
+            });
+            let budget = if copying { copy_budget } else { share_budget };
+            measure(
+                &set,
+                &mut paths,
+                &plan(Duration::from_millis(2), budget),
+                &mut rng,
+                &mut *out,
+            )?;
         }
-        measure(
-            &set,
-            &mut paths,
-            &plan(Duration::from_millis(2), budget),
-            &mut rng,
-            &mut *out,
-        )?;
         drop(ballast);
     }
     writeln!(out, "M\tseconds\t{:.0}", started.elapsed().as_secs_f64())?;

@@ -117,14 +117,12 @@ impl Run {
         if let Some(i) = self.sets.iter().position(|s| s.name == name) {
             return &mut self.sets[i];
         }
-        let mib = name
-            .strip_suffix(" MiB")
-            .or_else(|| name.strip_suffix(" MiB THP"))
-            .and_then(|n| n.parse().ok());
+        // "64 MiB", "64 MiB fork", "1024 MiB THP", "1024 MiB THP fork"
+        let mib = name.split_once(" MiB").and_then(|(n, _)| n.parse().ok());
         self.sets.push(Set {
             name: name.to_string(),
             mib,
-            thp: name.ends_with(" THP"),
+            thp: name.contains(" THP"),
             info: BTreeMap::new(),
             series: Vec::new(),
         });
@@ -135,13 +133,59 @@ impl Run {
         self.meta.get(key).map_or("?", String::as_str)
     }
 
-    /// The growth sets with 4 KiB pages, smallest first: (GiB, set).
-    fn sizes(&self) -> Vec<(f64, &Set)> {
-        self.sets
+    /// The parent sizes measured, in MiB, 4 KiB pages, smallest first.
+    fn sizes(&self) -> Vec<f64> {
+        let mut v: Vec<f64> = self
+            .sets
             .iter()
             .filter(|s| !s.thp)
-            .filter_map(|s| Some((s.mib? / 1024.0, s)))
+            .filter_map(|s| s.mib)
+            .collect();
+        v.dedup();
+        v
+    }
+
+    /// The columns of the growth table: every 4 KiB size, then the THP size if measured.
+    fn columns(&self) -> Vec<Column> {
+        let thp = self.sets.iter().find(|s| s.thp).and_then(|s| s.mib);
+        self.sizes()
+            .into_iter()
+            .map(|mib| Column { mib, thp: false })
+            .chain(thp.map(|mib| Column { mib, thp: true }))
             .collect()
+    }
+
+    /// A path's records at one size (in whichever of the size's sets it ran).
+    fn at(&self, col: Column, name: &str) -> Option<&Series> {
+        self.sets
+            .iter()
+            .filter(|s| s.mib == Some(col.mib) && s.thp == col.thp)
+            .find_map(|s| s.series(name))
+    }
+
+    /// The growth paths: every path measured at the largest size, in set order.
+    fn growth_paths(&self) -> Vec<String> {
+        let Some(last) = self.sizes().pop() else {
+            return Vec::new();
+        };
+        self.sets
+            .iter()
+            .filter(|s| s.mib == Some(last) && !s.thp)
+            .flat_map(|s| s.series.iter().map(|x| x.name.clone()))
+            .collect()
+    }
+}
+
+/// One parent size (a column of the growth table).
+#[derive(Clone, Copy)]
+struct Column {
+    mib: f64,
+    thp: bool,
+}
+
+impl Column {
+    fn label(&self) -> String {
+        format!("{} MiB{}", self.mib, if self.thp { " THP" } else { "" })
     }
 }
 
@@ -229,7 +273,10 @@ fn growth<'a>(run: &'a Run, path: &str) -> Option<Vec<(f64, &'a [f64])>> {
     let sizes = run.sizes();
     let points: Vec<_> = sizes
         .iter()
-        .filter_map(|(gib, set)| Some((*gib, &set.series(path)?.ns[..])))
+        .filter_map(|&mib| {
+            let series = run.at(Column { mib, thp: false }, path)?;
+            Some((mib / 1024.0, &series.ns[..]))
+        })
         .collect();
     (points.len() == sizes.len() && points.len() >= 2).then_some(points)
 }
@@ -371,49 +418,39 @@ fn ratios(run: &Run) -> Vec<Ratio> {
             });
         }
     }
-    // Across sets: the largest 4 KiB size against 0 MiB, and THP against 4 KiB pages.
-    let sizes = run.sizes();
-    let thp = run.sets.iter().find(|s| s.thp);
-    let paths: Vec<&Series> = sizes.last().map_or(Vec::new(), |(_, s)| {
-        s.series.iter().filter(|s| s.group != "getppid").collect()
-    });
-    for series in paths {
-        let name = &series.name;
-        fn at<'a>(set: &'a Set, name: &str) -> Option<&'a [f64]> {
-            set.series(name).map(|s| &s.ns[..])
-        }
-        let (Some((_, first)), Some((_, last))) = (sizes.first(), sizes.last()) else {
-            continue;
-        };
-        if let (Some(big), Some(none)) = (at(last, name), at(first, name)) {
+    // Across sets: the largest 4 KiB size against the smallest, and THP against 4 KiB pages.
+    let columns = run.columns();
+    let plain: Vec<&Column> = columns.iter().filter(|c| !c.thp).collect();
+    let (Some(first), Some(last)) = (plain.first(), plain.last()) else {
+        return out;
+    };
+    let thp = columns.iter().find(|c| c.thp);
+    for name in run.growth_paths() {
+        let at = |c: &Column| run.at(*c, &name).map(|s| &s.ns[..]);
+        if let (Some(big), Some(none)) = (at(last), at(first)) {
+            let sets = format!("{} / {}", last.label(), first.label());
             out.push(Ratio {
-                key: format!("{} / {}: {name}", last.name, first.name),
-                set: format!("{} / {}", last.name, first.name),
+                key: format!("{sets}: {name}"),
+                set: sets,
                 ours: name.clone(),
                 peer: name.clone(),
                 est: unpaired_ratio(big, none),
                 rounds: format!("{}, {}", big.len(), none.len()),
             });
         }
-        if let (Some(thp), Some(plain)) = (thp.and_then(|t| at(t, name)), at(last, name)) {
+        if let (Some(huge), Some(small)) = (thp.and_then(at), at(last)) {
+            let sets = format!("{} / {}", thp.unwrap().label(), last.label());
             out.push(Ratio {
-                key: format!("THP / 4 KiB: {name}"),
-                set: format!("{} / {}", thp_name(run), last.name),
+                key: format!("{sets}: {name}"),
+                set: sets,
                 ours: name.clone(),
                 peer: name.clone(),
-                est: unpaired_ratio(thp, plain),
-                rounds: format!("{}, {}", thp.len(), plain.len()),
+                est: unpaired_ratio(huge, small),
+                rounds: format!("{}, {}", huge.len(), small.len()),
             });
         }
     }
     out
-}
-
-fn thp_name(run: &Run) -> String {
-    run.sets
-        .iter()
-        .find(|s| s.thp)
-        .map_or(String::new(), |s| s.name.clone())
 }
 
 /// What a target asks of an interval.
@@ -471,7 +508,7 @@ fn targets(run: &Run) -> Vec<(String, String, Want)> {
             Want::AtMost(1.02),
         ));
     }
-    for set in run.sets.iter().filter(|s| s.mib.is_some()) {
+    for set in run.sets.iter().filter(|s| s.series(VFORK_EXEC).is_some()) {
         t.push((
             format!("clonelab vfork+execve vs posix_spawn at {}", set.name),
             format!("{}: {VFORK_EXEC} / posix_spawn", set.name),
@@ -479,13 +516,22 @@ fn targets(run: &Run) -> Vec<(String, String, Want)> {
         ));
     }
     let sizes = run.sizes();
-    if let (Some((_, first)), Some((_, last))) = (sizes.first(), sizes.last()) {
+    if let (Some(&first), Some(&last)) = (sizes.first(), sizes.last()) {
+        let (first, last) = (
+            Column {
+                mib: first,
+                thp: false,
+            }
+            .label(),
+            Column {
+                mib: last,
+                thp: false,
+            }
+            .label(),
+        );
         t.push((
-            format!(
-                "clonelab vfork+execve: cost at {} vs at {}",
-                last.name, first.name
-            ),
-            format!("{} / {}: {VFORK_EXEC}", last.name, first.name),
+            format!("clonelab vfork+execve: cost at {last} vs at {first}"),
+            format!("{last} / {first}: {VFORK_EXEC}"),
             Want::AtMost(1.2),
         ));
     }
@@ -610,9 +656,8 @@ const COLOURS: &[&str] = &[
 
 /// The growth plot: median time per operation (log scale) against the parent's size.
 fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
-    let sizes = run.sizes();
-    let thp = run.sets.iter().find(|s| s.thp);
-    let columns = sizes.len() + thp.is_some() as usize;
+    let cols = run.columns();
+    let columns = cols.len();
     let (left, top, width, height, legend) = (80.0, 40.0, 520.0, 380.0, 330.0);
     let values: Vec<f64> = run
         .sets
@@ -653,12 +698,8 @@ fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
             human(ns).replace(".0", "").replace(".00", "")
         );
     }
-    let labels: Vec<String> = sizes
-        .iter()
-        .map(|(_, set)| set.name.clone())
-        .chain(thp.map(|t| t.name.replace(" MiB THP", " MiB, THP")))
-        .collect();
-    for (i, label) in labels.iter().enumerate() {
+    for (i, col) in cols.iter().enumerate() {
+        let label = col.label().replace(" MiB THP", " MiB, THP");
         let _ = writeln!(
             s,
             "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{label}</text>",
@@ -680,10 +721,11 @@ fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
         } else {
             " stroke-dasharray=\"6,4\""
         };
-        let points: Vec<(f64, f64)> = sizes
+        let points: Vec<(f64, f64)> = cols
             .iter()
             .enumerate()
-            .filter_map(|(i, (_, set))| Some((x(i), y(median(&set.series(name)?.ns)))))
+            .filter(|(_, c)| !c.thp)
+            .filter_map(|(i, c)| Some((x(i), y(median(&run.at(*c, name)?.ns)))))
             .collect();
         let line: Vec<String> = points
             .iter()
@@ -700,13 +742,15 @@ fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
                 "<circle cx=\"{a:.1}\" cy=\"{b:.1}\" r=\"3.5\" fill=\"{colour}\"/>"
             );
         }
-        if let Some(series) = thp.and_then(|t| t.series(name)) {
-            let _ = writeln!(
-                s,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4.5\" fill=\"white\" stroke=\"{colour}\" stroke-width=\"2\"/>",
-                x(sizes.len()),
-                y(median(&series.ns))
-            );
+        for (i, c) in cols.iter().enumerate().filter(|(_, c)| c.thp) {
+            if let Some(series) = run.at(*c, name) {
+                let _ = writeln!(
+                    s,
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4.5\" fill=\"white\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+                    x(i),
+                    y(median(&series.ns))
+                );
+            }
         }
         let ly = top + 10.0 + n as f64 * 34.0;
         let lx = left + width + 20.0;
@@ -814,19 +858,20 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
     }
 
     // Growth.
-    let sizes = run.sizes();
-    let thp = run.sets.iter().find(|s| s.thp);
-    let names: Vec<String> = sizes.last().map_or(Vec::new(), |(_, s)| {
-        s.series.iter().map(|x| x.name.clone()).collect()
-    });
-    let rows: Vec<(String, Option<Est>)> = names
+    let cols = run.columns();
+    let thp = cols.iter().any(|c| c.thp);
+    let rows: Vec<(String, Option<Est>)> = run
+        .growth_paths()
         .iter()
         .map(|n| (n.clone(), growth(run, n).map(|g| growth_slope(&g))))
         .collect();
     md.push_str("\n## Process creation as the parent grows\n\n");
     md.push_str(concat!(
-        "The parent first maps and touches private anonymous memory (one write per page), then every path below ",
-        "runs in interleaved rounds at that size. Median time per operation; the slope is a least-squares fit of ",
+        "The parent first maps and touches private anonymous memory (one write per page), then the paths below ",
+        "run in interleaved rounds at that size, in two sets: the fork-like paths (their child copies the address ",
+        "space) among themselves, and the others among themselves. (A fork-like child of a big parent leaves work ",
+        "behind that slows whatever runs right after it; mixed into one set, the cheap paths would pay for it in ",
+        "random rounds.) Median time per operation; the slope is a least-squares fit of ",
         "those medians against the size, with its 95 % interval. fork copies the parent's page tables and the ",
         "exit tears the copy down, so its cost grows with the parent; a CLONE_VM child shares them, so vfork, ",
         "CLONE_VM|CLONE_VFORK and posix_spawn stay flat. (Figure 1 of Baumann et al., \"A fork() in the road\", ",
@@ -834,14 +879,11 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
     ));
     let _ = writeln!(md, "![time per operation vs parent size]({svg_name})\n");
     md.push_str("| path |");
-    for (_, set) in &sizes {
-        let _ = write!(md, " {} |", set.name);
-    }
-    if let Some(t) = thp {
-        let _ = write!(md, " {} |", t.name);
+    for c in &cols {
+        let _ = write!(md, " {} |", c.label());
     }
     md.push_str(" slope per GiB [95 %] |\n|---|");
-    md.push_str(&"---:|".repeat(sizes.len() + thp.is_some() as usize + 1));
+    md.push_str(&"---:|".repeat(cols.len() + 1));
     md.push('\n');
     for (name, slope) in &rows {
         let bold = if name.starts_with("clonelab") {
@@ -850,9 +892,9 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
             esc(name)
         };
         let _ = write!(md, "| {bold} |");
-        for set in sizes.iter().map(|(_, s)| *s).chain(thp) {
-            let cell = set
-                .series(name)
+        for c in &cols {
+            let cell = run
+                .at(*c, name)
                 .map_or(String::new(), |x| human(median(&x.ns)));
             let _ = write!(md, " {cell} |");
         }
@@ -862,7 +904,11 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
         let _ = writeln!(md, " {cell} |");
     }
     md.push_str("\nMemory as measured in each set (`/proc/self/smaps_rollup` after touching):\n\n| set | Rss | AnonHugePages |\n|---|---:|---:|\n");
-    for set in run.sets.iter().filter(|s| s.mib.is_some()) {
+    for set in run
+        .sets
+        .iter()
+        .filter(|s| s.mib.is_some() && !s.name.ends_with(" fork"))
+    {
         let kb = |k: &str| {
             set.info
                 .get(k)
@@ -892,14 +938,14 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
         }
     }
     match thp {
-        Some(_) => md.push_str(concat!(
+        true => md.push_str(concat!(
             "\nWith transparent huge pages (`madvise(MADV_HUGEPAGE)` on a 2 MiB-aligned range) a PMD entry maps ",
             "2 MiB, and fork copies one entry per 2 MiB (`copy_huge_pmd`) instead of 512 page-table entries: ",
             "the THP rows show what that does to each path. The 4 KiB rows forbid huge pages (`MADV_NOHUGEPAGE`) ",
             "whatever the host's setting.\n"
         )),
-        None if run.meta("mode") == "quick" => {}
-        None => {
+        false if run.meta("mode") == "quick" => {}
+        false => {
             let _ = writeln!(
                 md,
                 "\nNo transparent-huge-page row: the host's THP mode is `{}`.",
