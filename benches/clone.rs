@@ -42,6 +42,7 @@
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
 use clonelab::{scope, spawn, spawn_via, sys, Stack, WaitStatus, THREAD_FLAGS};
 use linux_raw_sys::general as k;
+use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CString};
 use std::hint::black_box;
 use std::io::Write;
@@ -144,12 +145,13 @@ fn waitpid_ok(pid: libc::pid_t) {
 /// Where a path stands in the growth curve.
 #[derive(Clone, Copy, PartialEq)]
 enum Growth {
-    /// Measured with no extra memory only.
+    /// Measured in this process only, with no extra memory.
     No,
-    /// Measured at every size; the child shares the parent's memory (CLONE_VM, vfork).
+    /// Measured at every parent size; the child shares the parent's memory
+    /// (CLONE_VM, vfork) or replaces it (exec).
     Shares,
-    /// Measured at every size; the child copies the parent's address space
-    /// (fork-like). These paths get a set of their own at each size (see `main`).
+    /// Measured at every parent size; the child copies the parent's address
+    /// space (fork-like). These paths get a set of their own (see `main`).
     Copies,
 }
 
@@ -159,8 +161,10 @@ struct Path<'a> {
     group: &'static str,
     name: &'static str,
     growth: Growth,
-    /// Run the operation `n` times.
-    run: Box<dyn FnMut(u64) + 'a>,
+    /// The parent's size ("64 MiB", "1024 MiB THP"), or "-" for this process as it is.
+    size: String,
+    /// Run the operation `n` times; the time it took.
+    run: Box<dyn FnMut(u64) -> Duration + 'a>,
 }
 
 /// A path whose batch loop is monomorphised around `op` (no call through a pointer per operation).
@@ -174,10 +178,13 @@ fn path<'a>(
         group,
         name,
         growth,
+        size: "-".to_string(),
         run: Box::new(move |n| {
+            let t = Instant::now();
             for _ in 0..n {
                 op()
             }
+            t.elapsed()
         }),
     }
 }
@@ -576,32 +583,114 @@ impl Rng {
     }
 }
 
+/// A forked copy of this process that holds the ballast of one parent size
+/// and runs the growth paths on command: the "parent" of those children.
+/// Commands go down one pipe (path index, operations), the batch's time in
+/// nanoseconds comes back up another. Several helpers live at once, so every
+/// size is measured in the same rounds.
+struct Helper {
+    pid: libc::pid_t,
+    commands: std::fs::File,
+    replies: std::fs::File,
+}
+
+/// Two pipes' ends as Files: (read, write).
+fn pipe() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: two fresh descriptors that nothing else owns.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+impl Helper {
+    /// Fork a helper with `mib` MiB of touched ballast (in huge pages if
+    /// `huge`); returns it and its `/proc/self/smaps_rollup` AnonHugePages and
+    /// Rss in kB after touching. Call before this process starts any thread.
+    fn start(mib: usize, huge: bool, program: &Program) -> (Helper, u64, u64) {
+        use std::io::Read;
+        let (mut command_in, command_out) = pipe();
+        let (reply_in, mut reply_out) = pipe();
+        // SAFETY: this process is single-threaded here (see above); the child
+        // goes on as an ordinary copy of it and leaves only through _exit.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            drop((command_out, reply_in));
+            let ballast = Ballast::new(mib, huge);
+            let mut paths = process_paths(program);
+            paths.retain(|p| p.growth != Growth::No);
+            let memory = [smaps_kb("AnonHugePages"), smaps_kb("Rss")];
+            reply_out.write_all(&memory[0].to_le_bytes()).unwrap();
+            reply_out.write_all(&memory[1].to_le_bytes()).unwrap();
+            let mut command = [0u8; 16];
+            while command_in.read_exact(&mut command).is_ok() {
+                let index = u64::from_le_bytes(command[..8].try_into().unwrap()) as usize;
+                let n = u64::from_le_bytes(command[8..].try_into().unwrap());
+                let took = (paths[index].run)(n).as_nanos() as u64;
+                reply_out.write_all(&took.to_le_bytes()).unwrap();
+            }
+            drop(ballast);
+            // SAFETY: leave without running the parent's exit handlers twice.
+            unsafe { libc::_exit(0) };
+        }
+        drop((command_in, reply_out));
+        let mut helper = Helper {
+            pid,
+            commands: command_out,
+            replies: reply_in,
+        };
+        let (huge_kb, rss_kb) = (helper.reply(), helper.reply());
+        (helper, huge_kb, rss_kb)
+    }
+
+    fn reply(&mut self) -> u64 {
+        use std::io::Read;
+        let mut buf = [0u8; 8];
+        self.replies
+            .read_exact(&mut buf)
+            .expect("a helper died: see its panic above");
+        u64::from_le_bytes(buf)
+    }
+
+    /// Run the helper's path `index` `n` times; the time it took there.
+    fn run(&mut self, index: usize, n: u64) -> Duration {
+        let mut command = [0u8; 16];
+        command[..8].copy_from_slice(&(index as u64).to_le_bytes());
+        command[8..].copy_from_slice(&n.to_le_bytes());
+        self.commands.write_all(&command).unwrap();
+        Duration::from_nanos(self.reply())
+    }
+}
+
+/// End every helper: close all command pipes (each helper also holds copies
+/// of the pipes of those forked before it), then reap them.
+fn finish(helpers: Vec<(String, RefCell<Helper>)>) {
+    let pids: Vec<libc::pid_t> = helpers.iter().map(|(_, h)| h.borrow().pid).collect();
+    drop(helpers);
+    for pid in pids {
+        waitpid_ok(pid);
+    }
+}
+
 /// How long and how finely a set is measured.
 struct Plan {
-    /// Aim for batches this long (at least one operation).
-    batch: Duration,
+    /// Operations per timed batch, the same for every path of the set (so
+    /// that no path is favoured by a different per-batch overhead).
+    batch: u64,
     /// Stop after this long, once `min_rounds` are done, or at `max_rounds`.
     budget: Duration,
     min_rounds: usize,
     max_rounds: usize,
 }
 
-/// Operations per batch so that one lasts about `target`, after a warm-up.
-fn calibrate(p: &mut Path, target: Duration) -> u64 {
-    (p.run)(1); // first-touch costs (stack pages, lazy binding) stay out of the rounds
-    let mut n = 1u64;
-    loop {
-        let t = Instant::now();
-        (p.run)(n);
-        let took = t.elapsed().max(Duration::from_nanos(1));
-        if took >= target / 4 || n >= 1 << 24 {
-            return ((n as f64 * target.as_secs_f64() / took.as_secs_f64()) as u64).max(1);
-        }
-        n *= 2;
-    }
-}
-
-/// Measure one set in interleaved rounds; write `R` lines to `out`, print medians.
+/// Measure one set in interleaved rounds; write `B` and `R` lines to `out`, print medians.
 fn measure(
     set: &str,
     paths: &mut [Path],
@@ -609,9 +698,13 @@ fn measure(
     rng: &mut Rng,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let batches: Vec<u64> = paths.iter_mut().map(|p| calibrate(p, plan.batch)).collect();
-    for (p, n) in paths.iter().zip(&batches) {
-        writeln!(out, "B\t{set}\t{}\t{}\t{n}", p.group, p.name)?;
+    for p in paths.iter_mut() {
+        (p.run)(1); // first-touch costs (stack pages, lazy binding) stay out of the rounds
+        writeln!(
+            out,
+            "B\t{set}\t{}\t{}\t{}\t{}",
+            p.group, p.name, p.size, plan.batch
+        )?;
     }
     let mut order: Vec<usize> = (0..paths.len()).collect();
     let mut per_op: Vec<Vec<f64>> = vec![Vec::new(); paths.len()];
@@ -620,24 +713,30 @@ fn measure(
     while rounds < plan.min_rounds || (rounds < plan.max_rounds && start.elapsed() < plan.budget) {
         rng.shuffle(&mut order);
         for &i in &order {
-            let t = Instant::now();
-            (paths[i].run)(batches[i]);
-            let ns = t.elapsed().as_nanos() as f64 / batches[i] as f64;
+            let ns = (paths[i].run)(plan.batch).as_nanos() as f64 / plan.batch as f64;
             let p = &paths[i];
-            writeln!(out, "R\t{set}\t{rounds}\t{}\t{}\t{ns:.1}", p.group, p.name)?;
+            writeln!(
+                out,
+                "R\t{set}\t{rounds}\t{}\t{}\t{}\t{ns:.1}",
+                p.group, p.name, p.size
+            )?;
             per_op[i].push(ns);
         }
         rounds += 1;
     }
     let seconds = start.elapsed().as_secs_f64();
     writeln!(out, "S\t{set}\trounds\t{rounds}\tseconds\t{seconds:.1}")?;
-    println!("{set}: {rounds} rounds in {seconds:.1} s; median per operation:");
-    for ((p, v), n) in paths.iter().zip(&mut per_op).zip(&batches) {
+    println!(
+        "{set}: {rounds} rounds in {seconds:.1} s, batches of {}; median per operation:",
+        plan.batch
+    );
+    for (p, v) in paths.iter().zip(&mut per_op) {
         v.sort_by(f64::total_cmp);
         println!(
-            "  {:<12} {:<42} {:>12.1} ns   (batches of {n})",
+            "  {:<12} {:<42} {:>12} {:>14.1} ns",
             p.group,
             p.name,
+            p.size,
             v[v.len() / 2]
         );
     }
@@ -659,10 +758,9 @@ fn main() -> std::io::Result<()> {
         )?)),
         None => Box::new(std::io::sink()),
     };
-    let secs = Duration::from_secs;
-    let plan = |batch: Duration, budget: u64| Plan {
-        batch: if quick { batch / 8 } else { batch },
-        budget: if quick { Duration::ZERO } else { secs(budget) },
+    let plan = |batch: u64, budget: u64| Plan {
+        batch: if quick { batch.div_ceil(10) } else { batch },
+        budget: Duration::from_secs(if quick { 0 } else { budget }),
         min_rounds: if quick { 3 } else { 30 },
         max_rounds: if quick { 3 } else { 5000 },
     };
@@ -672,65 +770,80 @@ fn main() -> std::io::Result<()> {
     writeln!(out, "M\tclone3\t{}", clonelab::clone3_available())?;
     let started = Instant::now();
     let mut rng = Rng(0x636c_6f6e_656c_6162); // "clonelab"
-
-    measure(
-        "getppid",
-        &mut getppid_paths(),
-        &plan(Duration::from_micros(200), 12),
-        &mut rng,
-        &mut *out,
-    )?;
-
     let program = Program::new();
-    // (MiB, transparent huge pages, seconds of rounds: sharing set, copying set)
-    let mut sizes = vec![
-        (0, false, 40, 15),
-        (16, false, 12, 15),
-        (64, false, 12, 20),
-        (256, false, 12, 35),
-        (1024, false, 12, 75),
+
+    // The helpers first, while this process has no other thread.
+    let mut sizes: Vec<(usize, bool)> = vec![
+        (0, false),
+        (16, false),
+        (64, false),
+        (256, false),
+        (1024, false),
     ];
     if quick {
         sizes.truncate(2);
     } else if thp == "always" || thp == "madvise" {
-        sizes.push((1024, true, 10, 15));
+        sizes.push((1024, true));
     } else {
-        println!("no transparent huge pages row: the host's THP mode is {thp}");
+        println!("no transparent huge pages column: the host's THP mode is {thp}");
     }
-    for (mib, huge, share_budget, copy_budget) in sizes {
-        let ballast = Ballast::new(mib, huge);
-        let memory = format!(
-            "AnonHugePages_kB\t{}\tRss_kB\t{}",
-            smaps_kb("AnonHugePages"),
-            smaps_kb("Rss")
-        );
-        // Two sets per size. A fork-like child of a big parent leaves work
-        // behind (its page tables torn down, the parent's entries now
-        // write-protected) that slows whatever runs next; in one set with the
-        // paths that share memory, those would pay for it in random rounds.
-        // So the copying paths are compared among themselves, the others
-        // among themselves, at the same size.
-        for copying in [false, true] {
-            let mut set = format!("{mib} MiB{}", if huge { " THP" } else { "" });
-            if copying {
-                set.push_str(" fork");
+    let helpers: Vec<(String, RefCell<Helper>)> = sizes
+        .iter()
+        .map(|&(mib, huge)| {
+            let (helper, huge_kb, rss_kb) = Helper::start(mib, huge, &program);
+            let size = format!("{mib} MiB{}", if huge { " THP" } else { "" });
+            writeln!(
+                out,
+                "H\t{size}\tAnonHugePages_kB\t{huge_kb}\tRss_kB\t{rss_kb}"
+            )
+            .unwrap();
+            (size, RefCell::new(helper))
+        })
+        .collect();
+
+    measure(
+        "getppid",
+        &mut getppid_paths(),
+        &plan(1000, 12),
+        &mut rng,
+        &mut *out,
+    )?;
+
+    // Tasks that do not copy memory, made by this process: threads and CLONE_VM children.
+    let mut tasks = process_paths(&program);
+    tasks.retain(|p| p.growth != Growth::Copies && p.group == "create+reap");
+    measure("tasks", &mut tasks, &plan(20, 30), &mut rng, &mut *out)?;
+    drop(tasks);
+
+    // The growth curve: every path at every size in the same rounds. A
+    // fork-like child of a big parent leaves work behind (its page tables torn
+    // down, the parent's entries write-protected) that slows whatever runs
+    // next; mixed with the cheap paths, those would pay for it in random
+    // rounds. So the fork-like paths form one set and the others another.
+    let names = process_paths(&program);
+    for (set, copies, batch, budget) in [
+        ("growth, shared memory", false, 8, 60),
+        ("growth, copied memory", true, 1, 130),
+    ] {
+        let mut paths = Vec::new();
+        for (size, helper) in &helpers {
+            let growth_paths = names.iter().filter(|p| p.growth != Growth::No);
+            for (index, p) in growth_paths.enumerate() {
+                if (p.growth == Growth::Copies) != copies {
+                    continue;
+                }
+                paths.push(Path {
+                    group: p.group,
+                    name: p.name,
+                    growth: p.growth,
+                    size: size.clone(),
+                    run: Box::new(move |n| helper.borrow_mut().run(index, n)),
+                });
             }
-            writeln!(out, "S\t{set}\t{memory}")?;
-            let mut paths = process_paths(&program);
-            paths.retain(|p| {
-                (p.growth == Growth::Copies) == copying && (mib == 0 || p.growth != Growth::No)
-            });
-            let budget = if copying { copy_budget } else { share_budget };
-            measure(
-                &set,
-                &mut paths,
-                &plan(Duration::from_millis(2), budget),
-                &mut rng,
-                &mut *out,
-            )?;
         }
-        drop(ballast);
+        measure(set, &mut paths, &plan(batch, budget), &mut rng, &mut *out)?;
     }
+    finish(helpers);
     writeln!(out, "M\tseconds\t{:.0}", started.elapsed().as_secs_f64())?;
     out.flush()?;
     println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());

@@ -32,6 +32,8 @@ const SEED: u64 = 0x5eed_c10e_1ab0_0001;
 struct Series {
     group: String,
     name: String,
+    /// The parent size it ran at (growth sets), or None (this process as it is).
+    size: Option<Column>,
     batch: u64,
     ns: Vec<f64>,
 }
@@ -39,17 +41,16 @@ struct Series {
 /// The paths measured together in one set of rounds.
 struct Set {
     name: String,
-    /// Parent size for the growth sets ("64 MiB", "1024 MiB THP").
-    mib: Option<f64>,
-    thp: bool,
-    /// Key/value pairs of its `S` records: rounds, seconds, AnonHugePages_kB, Rss_kB.
+    /// Key/value pairs of its `S` records: rounds, seconds.
     info: BTreeMap<String, String>,
     series: Vec<Series>,
 }
 
 impl Set {
-    fn series(&self, name: &str) -> Option<&Series> {
-        self.series.iter().find(|s| s.name == name)
+    fn series(&self, name: &str, size: Option<Column>) -> Option<&Series> {
+        self.series
+            .iter()
+            .find(|s| s.name == name && s.size == size)
     }
 
     fn rounds(&self) -> usize {
@@ -57,16 +58,48 @@ impl Set {
     }
 }
 
+/// One parent size: a helper process that touched `mib` MiB (in huge pages if `thp`).
+#[derive(Clone, Copy, PartialEq)]
+struct Column {
+    mib: f64,
+    thp: bool,
+}
+
+impl Column {
+    /// "-" is no column; "64 MiB"; "1024 MiB THP".
+    fn parse(text: &str) -> Option<Column> {
+        let (mib, rest) = text.split_once(" MiB")?;
+        Some(Column {
+            mib: mib.parse().ok()?,
+            thp: rest.contains("THP"),
+        })
+    }
+
+    fn label(&self) -> String {
+        format!("{} MiB{}", self.mib, if self.thp { " THP" } else { "" })
+    }
+}
+
 /// One run's records.
 struct Run {
     meta: BTreeMap<String, String>,
+    /// Per parent size, its `H` record's key/value pairs (AnonHugePages_kB, Rss_kB).
+    memory: Vec<(String, BTreeMap<String, String>)>,
     sets: Vec<Set>,
+}
+
+fn pairs(fields: &[&str]) -> BTreeMap<String, String> {
+    fields
+        .chunks(2)
+        .filter_map(|kv| Some((kv.first()?.to_string(), kv.get(1)?.to_string())))
+        .collect()
 }
 
 impl Run {
     fn parse(text: &str) -> Result<Run, String> {
         let mut run = Run {
             meta: BTreeMap::new(),
+            memory: Vec::new(),
             sets: Vec::new(),
         };
         for (number, line) in text.lines().enumerate() {
@@ -76,33 +109,29 @@ impl Run {
                 ["M", key, value] => {
                     run.meta.insert(key.to_string(), value.to_string());
                 }
-                ["B", set, group, name, batch] => {
+                ["H", size, rest @ ..] => run.memory.push((size.to_string(), pairs(rest))),
+                ["B", set, group, name, size, batch] => {
                     let batch = batch.parse().map_err(|_| bad())?;
                     run.set_mut(set).series.push(Series {
                         group: group.to_string(),
                         name: name.to_string(),
+                        size: Column::parse(size),
                         batch,
                         ns: Vec::new(),
                     });
                 }
-                ["R", set, _round, _group, name, ns] => {
+                ["R", set, _round, _group, name, size, ns] => {
                     let ns = ns.parse().map_err(|_| bad())?;
+                    let size = Column::parse(size);
                     let set = run.set_mut(set);
                     let series = set
                         .series
                         .iter_mut()
-                        .find(|s| s.name == *name)
+                        .find(|s| s.name == *name && s.size == size)
                         .ok_or_else(bad)?;
                     series.ns.push(ns);
                 }
-                ["S", set, pairs @ ..] => {
-                    let set = run.set_mut(set);
-                    for kv in pairs.chunks(2) {
-                        if let [k, v] = kv {
-                            set.info.insert(k.to_string(), v.to_string());
-                        }
-                    }
-                }
+                ["S", set, rest @ ..] => run.set_mut(set).info.extend(pairs(rest)),
                 [""] => {}
                 _ => return Err(bad()),
             }
@@ -117,75 +146,61 @@ impl Run {
         if let Some(i) = self.sets.iter().position(|s| s.name == name) {
             return &mut self.sets[i];
         }
-        // "64 MiB", "64 MiB fork", "1024 MiB THP", "1024 MiB THP fork"
-        let mib = name.split_once(" MiB").and_then(|(n, _)| n.parse().ok());
         self.sets.push(Set {
             name: name.to_string(),
-            mib,
-            thp: name.contains(" THP"),
             info: BTreeMap::new(),
             series: Vec::new(),
         });
         self.sets.last_mut().unwrap()
     }
 
+    fn set(&self, name: &str) -> Option<&Set> {
+        self.sets.iter().find(|s| s.name == name)
+    }
+
     fn meta(&self, key: &str) -> &str {
         self.meta.get(key).map_or("?", String::as_str)
     }
 
-    /// The parent sizes measured, in MiB, 4 KiB pages, smallest first.
-    fn sizes(&self) -> Vec<f64> {
-        let mut v: Vec<f64> = self
+    /// The parent sizes measured: 4 KiB pages smallest first, then THP.
+    fn columns(&self) -> Vec<Column> {
+        let mut v: Vec<Column> = Vec::new();
+        for c in self
             .sets
             .iter()
-            .filter(|s| !s.thp)
-            .filter_map(|s| s.mib)
-            .collect();
-        v.dedup();
+            .flat_map(|s| s.series.iter().filter_map(|x| x.size))
+        {
+            if !v.contains(&c) {
+                v.push(c);
+            }
+        }
+        v.sort_by(|a, b| (a.thp, a.mib).partial_cmp(&(b.thp, b.mib)).unwrap());
         v
     }
 
-    /// The columns of the growth table: every 4 KiB size, then the THP size if measured.
-    fn columns(&self) -> Vec<Column> {
-        let thp = self.sets.iter().find(|s| s.thp).and_then(|s| s.mib);
-        self.sizes()
-            .into_iter()
-            .map(|mib| Column { mib, thp: false })
-            .chain(thp.map(|mib| Column { mib, thp: true }))
-            .collect()
+    /// The 4 KiB columns.
+    fn plain(&self) -> Vec<Column> {
+        self.columns().into_iter().filter(|c| !c.thp).collect()
     }
 
-    /// A path's records at one size (in whichever of the size's sets it ran).
-    fn at(&self, col: Column, name: &str) -> Option<&Series> {
+    /// A path's records at one size, with the set they are in.
+    fn at(&self, col: Column, name: &str) -> Option<(&Set, &Series)> {
         self.sets
             .iter()
-            .filter(|s| s.mib == Some(col.mib) && s.thp == col.thp)
-            .find_map(|s| s.series(name))
+            .find_map(|s| Some((s, s.series(name, Some(col))?)))
     }
 
-    /// The growth paths: every path measured at the largest size, in set order.
+    /// The growth paths: every path measured at the largest 4 KiB size, in set order.
     fn growth_paths(&self) -> Vec<String> {
-        let Some(last) = self.sizes().pop() else {
+        let Some(&last) = self.plain().last() else {
             return Vec::new();
         };
         self.sets
             .iter()
-            .filter(|s| s.mib == Some(last) && !s.thp)
-            .flat_map(|s| s.series.iter().map(|x| x.name.clone()))
+            .flat_map(|s| s.series.iter())
+            .filter(|x| x.size == Some(last))
+            .map(|x| x.name.clone())
             .collect()
-    }
-}
-
-/// One parent size (a column of the growth table).
-#[derive(Clone, Copy)]
-struct Column {
-    mib: f64,
-    thp: bool,
-}
-
-impl Column {
-    fn label(&self) -> String {
-        format!("{} MiB{}", self.mib, if self.thp { " THP" } else { "" })
     }
 }
 
@@ -232,10 +247,13 @@ impl Est {
     }
 }
 
-/// `point`, and the 2.5th and 97.5th percentiles of `resample` over RESAMPLES draws.
-fn bootstrap(point: f64, mut resample: impl FnMut(&mut Rng) -> f64) -> Est {
+/// `point`, and the 2.5th and 97.5th percentiles of `resample` over RESAMPLES
+/// draws of round indices (with replacement) from 0..rounds.
+fn bootstrap(point: f64, rounds: usize, mut resample: impl FnMut(&[usize]) -> f64) -> Est {
     let mut rng = Rng(SEED);
-    let mut v: Vec<f64> = (0..RESAMPLES).map(|_| resample(&mut rng)).collect();
+    let mut v: Vec<f64> = (0..RESAMPLES)
+        .map(|_| resample(&rng.draw(rounds)))
+        .collect();
     v.sort_by(f64::total_cmp);
     Est {
         mid: point,
@@ -244,17 +262,10 @@ fn bootstrap(point: f64, mut resample: impl FnMut(&mut Rng) -> f64) -> Est {
     }
 }
 
-/// Median over rounds of a[round] / b[round].
+/// Median over rounds of a[round] / b[round] (two series of one set).
 fn paired_ratio(a: &Series, b: &Series) -> Est {
     let r: Vec<f64> = a.ns.iter().zip(&b.ns).map(|(x, y)| x / y).collect();
-    bootstrap(median(&r), |rng| median_at(&r, &rng.draw(r.len())))
-}
-
-/// median(a) / median(b) for two sets measured apart.
-fn unpaired_ratio(a: &[f64], b: &[f64]) -> Est {
-    bootstrap(median(a) / median(b), |rng| {
-        median_at(a, &rng.draw(a.len())) / median_at(b, &rng.draw(b.len()))
-    })
+    bootstrap(median(&r), r.len(), |idx| median_at(&r, idx))
 }
 
 /// Least-squares slope of y against x.
@@ -268,51 +279,42 @@ fn slope(points: &[(f64, f64)]) -> f64 {
     sxy / sxx
 }
 
-/// A path's records at every 4 KiB size: (GiB, ns per round).
+/// A path's records at every 4 KiB size, all from one set: (GiB, ns per round).
 fn growth<'a>(run: &'a Run, path: &str) -> Option<Vec<(f64, &'a [f64])>> {
-    let sizes = run.sizes();
-    let points: Vec<_> = sizes
+    let plain = run.plain();
+    let found: Vec<(&Set, f64, &[f64])> = plain
         .iter()
-        .filter_map(|&mib| {
-            let series = run.at(Column { mib, thp: false }, path)?;
-            Some((mib / 1024.0, &series.ns[..]))
+        .filter_map(|&c| {
+            let (set, series) = run.at(c, path)?;
+            Some((set, c.mib / 1024.0, &series.ns[..]))
         })
         .collect();
-    (points.len() == sizes.len() && points.len() >= 2).then_some(points)
+    let one_set = found.windows(2).all(|w| w[0].0.name == w[1].0.name);
+    (found.len() == plain.len() && found.len() >= 2 && one_set)
+        .then(|| found.into_iter().map(|(_, x, v)| (x, v)).collect())
+}
+
+/// Slope of the medians against the size, rounds resampled alike at every size.
+fn fit(points: &[(f64, &[f64])], idx: Option<&[usize]>) -> f64 {
+    slope(
+        &points
+            .iter()
+            .map(|(x, v)| (*x, idx.map_or_else(|| median(v), |i| median_at(v, i))))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Slope of a path's cost against the parent's size, in ns per GiB.
 fn growth_slope(points: &[(f64, &[f64])]) -> Est {
-    let point = slope(
-        &points
-            .iter()
-            .map(|(x, v)| (*x, median(v)))
-            .collect::<Vec<_>>(),
-    );
-    bootstrap(point, |rng| {
-        slope(
-            &points
-                .iter()
-                .map(|(x, v)| (*x, median_at(v, &rng.draw(v.len()))))
-                .collect::<Vec<_>>(),
-        )
+    bootstrap(fit(points, None), points[0].1.len(), |idx| {
+        fit(points, Some(idx))
     })
 }
 
-/// slope(a) / slope(b), resampling the rounds of both paths together.
+/// slope(a) / slope(b) for two paths of one set.
 fn slope_ratio(a: &[(f64, &[f64])], b: &[(f64, &[f64])]) -> Est {
-    let fit = |p: &[(f64, &[f64])], idx: &[Vec<usize>]| {
-        slope(
-            &p.iter()
-                .zip(idx)
-                .map(|((x, v), i)| (*x, median_at(v, i)))
-                .collect::<Vec<_>>(),
-        )
-    };
-    let all: Vec<Vec<usize>> = a.iter().map(|(_, v)| (0..v.len()).collect()).collect();
-    bootstrap(fit(a, &all) / fit(b, &all), |rng| {
-        let idx: Vec<Vec<usize>> = a.iter().map(|(_, v)| rng.draw(v.len())).collect();
-        fit(a, &idx) / fit(b, &idx)
+    bootstrap(fit(a, None) / fit(b, None), a[0].1.len(), |idx| {
+        fit(a, Some(idx)) / fit(b, Some(idx))
     })
 }
 
@@ -334,10 +336,10 @@ struct Ratio {
     ours: String,
     peer: String,
     est: Est,
-    rounds: String,
+    rounds: usize,
 }
 
-/// (set, or "*" for every growth set; clonelab path; peer)
+/// (set, or "*" for every parent size; clonelab path; peer)
 const PAIRS: &[(&str, &str, &str)] = &[
     ("getppid", "clonelab", "bare asm"),
     ("getppid", "clonelab", "libc::syscall"),
@@ -346,18 +348,18 @@ const PAIRS: &[(&str, &str, &str)] = &[
     ("getppid", "clonelab", "sc"),
     ("getppid", "clonelab", "rustix"),
     (
-        "0 MiB",
+        "tasks",
         "clonelab CLONE_VM|CLONE_VFORK",
         "libc::clone CLONE_VM|CLONE_VFORK",
     ),
     (
-        "0 MiB",
+        "tasks",
         "clonelab raw clone CLONE_VM|CLONE_VFORK",
         "libc::clone CLONE_VM|CLONE_VFORK",
     ),
-    ("0 MiB", "clonelab CLONE_VM|CLONE_VFORK", "vfork (bare asm)"),
-    ("0 MiB", "clonelab thread", "pthread_create"),
-    ("0 MiB", "clonelab thread", "std::thread"),
+    ("tasks", "clonelab CLONE_VM|CLONE_VFORK", "vfork (bare asm)"),
+    ("tasks", "clonelab thread", "pthread_create"),
+    ("tasks", "clonelab thread", "std::thread"),
     ("*", "clonelab spawn (clone)", "libc::fork"),
     ("*", "clonelab spawn (clone3)", "libc::fork"),
     ("*", "clonelab CLONE_VM|CLONE_VFORK + execve", "posix_spawn"),
@@ -383,71 +385,82 @@ const VFORK_EXEC: &str = "clonelab CLONE_VM|CLONE_VFORK + execve";
 
 fn ratios(run: &Run) -> Vec<Ratio> {
     let mut out = Vec::new();
+    let mut push = |key: String, label: String, set: &Set, ours: &Series, peer: &Series| {
+        out.push(Ratio {
+            key,
+            set: label,
+            ours: ours.name.clone(),
+            peer: peer.name.clone(),
+            est: paired_ratio(ours, peer),
+            rounds: set.rounds(),
+        })
+    };
     for (which, ours, peer) in PAIRS {
-        for set in &run.sets {
-            let wanted = if *which == "*" {
-                set.mib.is_some()
-            } else {
-                set.name == *which
-            };
-            if let (true, Some(a), Some(b)) = (wanted, set.series(ours), set.series(peer)) {
-                out.push(Ratio {
-                    key: format!("{}: {ours} / {peer}", set.name),
-                    set: set.name.clone(),
-                    ours: ours.to_string(),
-                    peer: peer.to_string(),
-                    est: paired_ratio(a, b),
-                    rounds: set.rounds().to_string(),
-                });
+        if *which == "*" {
+            for col in run.columns() {
+                if let (Some((set, a)), Some((_, b))) = (run.at(col, ours), run.at(col, peer)) {
+                    if set.series(peer, Some(col)).is_some() {
+                        push(
+                            format!("{}: {ours} / {peer}", col.label()),
+                            col.label(),
+                            set,
+                            a,
+                            b,
+                        );
+                    }
+                }
+            }
+        } else if let Some(set) = run.set(which) {
+            if let (Some(a), Some(b)) = (set.series(ours, None), set.series(peer, None)) {
+                push(
+                    format!("{which}: {ours} / {peer}"),
+                    which.to_string(),
+                    set,
+                    a,
+                    b,
+                );
+            }
+        }
+    }
+    // One path at two sizes (measured in the same rounds): the largest 4 KiB
+    // size against the smallest, and THP against 4 KiB pages.
+    let columns = run.columns();
+    let plain = run.plain();
+    let thp = columns.iter().find(|c| c.thp);
+    for name in run.growth_paths() {
+        let mut across = |a: Column, b: Column| {
+            if let (Some((set, x)), Some(y)) = (run.at(a, &name), run.at(b, &name)) {
+                if std::ptr::eq(set, y.0) {
+                    out.push(Ratio {
+                        key: format!("{} / {}: {name}", a.label(), b.label()),
+                        set: format!("{} / {}", a.label(), b.label()),
+                        ours: name.clone(),
+                        peer: name.clone(),
+                        est: paired_ratio(x, y.1),
+                        rounds: set.rounds(),
+                    });
+                }
+            }
+        };
+        if let (Some(&first), Some(&last)) = (plain.first(), plain.last()) {
+            across(last, first);
+            if let Some(&t) = thp {
+                across(t, last);
             }
         }
     }
     for (ours, peer) in SLOPE_PAIRS {
         if let (Some(a), Some(b)) = (growth(run, ours), growth(run, peer)) {
-            out.push(Ratio {
-                key: format!("slope: {ours} / {peer}"),
-                set: "slope per GiB".into(),
-                ours: ours.to_string(),
-                peer: peer.to_string(),
-                est: slope_ratio(&a, &b),
-                rounds: a
-                    .iter()
-                    .map(|(_, v)| v.len().to_string())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-            });
-        }
-    }
-    // Across sets: the largest 4 KiB size against the smallest, and THP against 4 KiB pages.
-    let columns = run.columns();
-    let plain: Vec<&Column> = columns.iter().filter(|c| !c.thp).collect();
-    let (Some(first), Some(last)) = (plain.first(), plain.last()) else {
-        return out;
-    };
-    let thp = columns.iter().find(|c| c.thp);
-    for name in run.growth_paths() {
-        let at = |c: &Column| run.at(*c, &name).map(|s| &s.ns[..]);
-        if let (Some(big), Some(none)) = (at(last), at(first)) {
-            let sets = format!("{} / {}", last.label(), first.label());
-            out.push(Ratio {
-                key: format!("{sets}: {name}"),
-                set: sets,
-                ours: name.clone(),
-                peer: name.clone(),
-                est: unpaired_ratio(big, none),
-                rounds: format!("{}, {}", big.len(), none.len()),
-            });
-        }
-        if let (Some(huge), Some(small)) = (thp.and_then(at), at(last)) {
-            let sets = format!("{} / {}", thp.unwrap().label(), last.label());
-            out.push(Ratio {
-                key: format!("{sets}: {name}"),
-                set: sets,
-                ours: name.clone(),
-                peer: name.clone(),
-                est: unpaired_ratio(huge, small),
-                rounds: format!("{}, {}", huge.len(), small.len()),
-            });
+            if a[0].1.len() == b[0].1.len() {
+                out.push(Ratio {
+                    key: format!("slope: {ours} / {peer}"),
+                    set: "slope per GiB".into(),
+                    ours: ours.to_string(),
+                    peer: peer.to_string(),
+                    est: slope_ratio(&a, &b),
+                    rounds: a[0].1.len(),
+                });
+            }
         }
     }
     out
@@ -508,27 +521,16 @@ fn targets(run: &Run) -> Vec<(String, String, Want)> {
             Want::AtMost(1.02),
         ));
     }
-    for set in run.sets.iter().filter(|s| s.series(VFORK_EXEC).is_some()) {
+    for col in run.columns() {
         t.push((
-            format!("clonelab vfork+execve vs posix_spawn at {}", set.name),
-            format!("{}: {VFORK_EXEC} / posix_spawn", set.name),
+            format!("clonelab vfork+execve vs posix_spawn at {}", col.label()),
+            format!("{}: {VFORK_EXEC} / posix_spawn", col.label()),
             Want::Below(1.0),
         ));
     }
-    let sizes = run.sizes();
-    if let (Some(&first), Some(&last)) = (sizes.first(), sizes.last()) {
-        let (first, last) = (
-            Column {
-                mib: first,
-                thp: false,
-            }
-            .label(),
-            Column {
-                mib: last,
-                thp: false,
-            }
-            .label(),
-        );
+    let plain = run.plain();
+    if let (Some(first), Some(last)) = (plain.first(), plain.last()) {
+        let (first, last) = (first.label(), last.label());
         t.push((
             format!("clonelab vfork+execve: cost at {last} vs at {first}"),
             format!("{last} / {first}: {VFORK_EXEC}"),
@@ -545,18 +547,18 @@ fn targets(run: &Run) -> Vec<(String, String, Want)> {
     for peer in ["pthread_create", "std::thread"] {
         t.push((
             format!("thread spawn+join, clonelab vs {peer}"),
-            format!("0 MiB: clonelab thread / {peer}"),
+            format!("tasks: clonelab thread / {peer}"),
             Want::Below(1.0),
         ));
     }
     t.push((
         "CLONE_VM|CLONE_VFORK create+reap, clonelab vs libc::clone".into(),
-        "0 MiB: clonelab CLONE_VM|CLONE_VFORK / libc::clone CLONE_VM|CLONE_VFORK".into(),
+        "tasks: clonelab CLONE_VM|CLONE_VFORK / libc::clone CLONE_VM|CLONE_VFORK".into(),
         Want::ContainsOrBelow(1.0),
     ));
     t.push((
         "the same through clonelab's raw `clone` vs libc::clone".into(),
-        "0 MiB: clonelab raw clone CLONE_VM|CLONE_VFORK / libc::clone CLONE_VM|CLONE_VFORK".into(),
+        "tasks: clonelab raw clone CLONE_VM|CLONE_VFORK / libc::clone CLONE_VM|CLONE_VFORK".into(),
         Want::ContainsOrBelow(1.0),
     ));
     t
@@ -662,8 +664,8 @@ fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
     let values: Vec<f64> = run
         .sets
         .iter()
-        .filter(|s| s.mib.is_some())
-        .flat_map(|s| s.series.iter().map(|x| median(&x.ns)))
+        .flat_map(|s| s.series.iter().filter(|x| x.size.is_some()))
+        .map(|x| median(&x.ns))
         .collect();
     let lo = values
         .iter()
@@ -725,7 +727,7 @@ fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
             .iter()
             .enumerate()
             .filter(|(_, c)| !c.thp)
-            .filter_map(|(i, c)| Some((x(i), y(median(&run.at(*c, name)?.ns)))))
+            .filter_map(|(i, c)| Some((x(i), y(median(&run.at(*c, name)?.1.ns)))))
             .collect();
         let line: Vec<String> = points
             .iter()
@@ -748,7 +750,7 @@ fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
                     s,
                     "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4.5\" fill=\"white\" stroke=\"{colour}\" stroke-width=\"2\"/>",
                     x(i),
-                    y(median(&series.ns))
+                    y(median(&series.1.ns))
                 );
             }
         }
@@ -867,15 +869,17 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
         .collect();
     md.push_str("\n## Process creation as the parent grows\n\n");
     md.push_str(concat!(
-        "The parent first maps and touches private anonymous memory (one write per page), then the paths below ",
-        "run in interleaved rounds at that size, in two sets: the fork-like paths (their child copies the address ",
-        "space) among themselves, and the others among themselves. (A fork-like child of a big parent leaves work ",
-        "behind that slows whatever runs right after it; mixed into one set, the cheap paths would pay for it in ",
-        "random rounds.) Median time per operation; the slope is a least-squares fit of ",
-        "those medians against the size, with its 95 % interval. fork copies the parent's page tables and the ",
-        "exit tears the copy down, so its cost grows with the parent; a CLONE_VM child shares them, so vfork, ",
-        "CLONE_VM|CLONE_VFORK and posix_spawn stay flat. (Figure 1 of Baumann et al., \"A fork() in the road\", ",
-        "HotOS 2019, on this machine; the chapter `fork-vfork-thread.md` explains the curve.)\n\n",
+        "Each parent size is a helper process, forked from the bench, that maps and touches that much private ",
+        "anonymous memory (one write per page) and then makes children on command; all sizes live at once, so ",
+        "every path runs at every size **in the same rounds**, and ratios across sizes are paired like the others. ",
+        "The fork-like paths form one set of rounds and the others another: a fork-like child of a big parent ",
+        "leaves work behind (its copied page tables torn down) that slows whatever runs next, and mixed with the ",
+        "cheap paths it would land on them in random rounds. Median time per operation; the slope is a ",
+        "least-squares fit of those medians against the size, with its 95 % interval. fork copies the parent's ",
+        "page tables and the exit tears the copy down, so its cost grows with the parent; a CLONE_VM child shares ",
+        "them, so vfork, CLONE_VM|CLONE_VFORK and posix_spawn stay flat. (Figure 1 of Baumann et al., ",
+        "\"A fork() in the road\", HotOS 2019, on this machine; the chapter `fork-vfork-thread.md` explains the ",
+        "curve.)\n\n",
     ));
     let _ = writeln!(md, "![time per operation vs parent size]({svg_name})\n");
     md.push_str("| path |");
@@ -895,7 +899,7 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
         for c in &cols {
             let cell = run
                 .at(*c, name)
-                .map_or(String::new(), |x| human(median(&x.ns)));
+                .map_or(String::new(), |x| human(median(&x.1.ns)));
             let _ = write!(md, " {cell} |");
         }
         let cell = slope.map_or(String::new(), |e| {
@@ -903,29 +907,24 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
         });
         let _ = writeln!(md, " {cell} |");
     }
-    md.push_str("\nMemory as measured in each set (`/proc/self/smaps_rollup` after touching):\n\n| set | Rss | AnonHugePages |\n|---|---:|---:|\n");
-    for set in run
-        .sets
-        .iter()
-        .filter(|s| s.mib.is_some() && !s.name.ends_with(" fork"))
-    {
+    md.push_str("\nMemory of each helper process (`/proc/self/smaps_rollup` after touching):\n\n| parent size | Rss | AnonHugePages |\n|---|---:|---:|\n");
+    for (size, info) in &run.memory {
         let kb = |k: &str| {
-            set.info
-                .get(k)
+            info.get(k)
                 .and_then(|v| v.parse::<f64>().ok())
                 .map_or("?".into(), |v| format!("{:.0} MiB", v / 1024.0))
         };
         let _ = writeln!(
             md,
             "| {} | {} | {} |",
-            set.name,
+            size,
             kb("Rss_kB"),
             kb("AnonHugePages_kB")
         );
     }
     let across: Vec<&Ratio> = all.iter().filter(|r| r.ours == r.peer).collect();
     if !across.is_empty() {
-        md.push_str("\nThe same path at two sizes (ratio of the two sets' medians, sets resampled separately):\n\n| sets | path | ratio | 95 % interval |\n|---|---|---:|---:|\n");
+        md.push_str("\nThe same path at two sizes, measured in the same rounds:\n\n| sets | path | ratio | 95 % interval |\n|---|---|---:|---:|\n");
         for r in across {
             let _ = writeln!(
                 md,
@@ -955,11 +954,11 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
     }
 
     // Absolute times of the sets measured at no extra size.
-    md.push_str("\n## Absolute times\n\nMedian time per operation and the interquartile range over rounds; each round times a batch of operations (batch size chosen once so that a batch lasts about 0.2 ms for getppid, 2 ms for the others, at least one operation).\n");
+    md.push_str("\n## Absolute times\n\nMedian time per operation and the interquartile range over rounds, in this process (the growth sets are in the table above). Each round times every path as one batch of the same number of operations.\n");
     for set in run
         .sets
         .iter()
-        .filter(|s| s.mib.is_none() || s.mib == Some(0.0))
+        .filter(|s| s.series.iter().all(|x| x.size.is_none()))
     {
         let _ = write!(
             md,
