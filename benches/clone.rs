@@ -823,7 +823,7 @@ fn main() -> std::io::Result<()> {
     let names = process_paths(&program);
     for (set, copies, batch, budget) in [
         ("growth, shared memory", false, 8, 60),
-        ("growth, copied memory", true, 1, 130),
+        ("growth, copied memory", true, 1, 180),
     ] {
         let mut paths = Vec::new();
         for (size, helper) in &helpers {

@@ -656,6 +656,15 @@ const COLOURS: &[&str] = &[
     "#7f7f7f", "#bcbd22",
 ];
 
+/// "100 µs", "1 ms", "10 ms" for a power of ten in ns.
+fn decade_label(ns: f64) -> String {
+    match ns {
+        x if x >= 1e6 => format!("{} ms", x / 1e6),
+        x if x >= 1e3 => format!("{} µs", x / 1e3),
+        x => format!("{x} ns"),
+    }
+}
+
 /// The growth plot: median time per operation (log scale) against the parent's size.
 fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
     let cols = run.columns();
@@ -667,10 +676,7 @@ fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
         .flat_map(|s| s.series.iter().filter(|x| x.size.is_some()))
         .map(|x| median(&x.ns))
         .collect();
-    let lo = values
-        .iter()
-        .cloned()
-        .fold(f64::MAX, f64::min)
+    let lo = (values.iter().cloned().fold(f64::MAX, f64::min) * 0.8)
         .log10()
         .floor();
     let hi = values.iter().cloned().fold(0.0, f64::max).log10().ceil();
@@ -697,7 +703,7 @@ fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
             left + width,
             left - 6.0,
             yy + 4.0,
-            human(ns).replace(".0", "").replace(".00", "")
+            decade_label(ns)
         );
     }
     for (i, col) in cols.iter().enumerate() {
