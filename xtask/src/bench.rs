@@ -9,14 +9,14 @@
 //! `target/bench/` instead). `--report-only` re-renders from the kept records;
 //! `--compare FIRST SECOND` checks two record files against each other.
 //!
-//! Statistics. A ratio "A vs B" of one set is the median over rounds of
-//! A's time per operation divided by B's in the same round. Its 95 % interval
-//! is a percentile bootstrap: the rounds are resampled with replacement
-//! [`RESAMPLES`] times (fixed seed) and the median taken each time. A ratio
-//! between sets (1 GiB against 0 MiB, THP against 4 KiB pages) divides the two
-//! sets' medians and resamples each set on its own; a slope is a least-squares
-//! fit of the per-size medians against the size, resampled the same way, and
-//! a ratio of two slopes resamples the rounds of both paths together.
+//! Statistics. A ratio "A vs B" is the median over rounds of A's time per
+//! operation divided by B's in the same round; A and B are always two series of
+//! one set (two paths, or one path at two parent sizes). Its 95 % interval is
+//! a percentile bootstrap: the rounds are resampled with replacement
+//! [`RESAMPLES`] times (fixed seed) and the median taken each time. A slope is
+//! a least-squares fit of a path's per-size medians against the size; its
+//! interval, and that of a ratio of two slopes, resample the rounds the same
+//! way (one draw of round indices for every size and both paths).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -1033,6 +1033,8 @@ const NOTES: &str = "
   in one `asm!` block (libc's `vfork` cannot be called soundly from Rust); on aarch64 it is
   `clone(CLONE_VM|CLONE_VFORK|SIGCHLD)` on the caller's stack, which is what glibc's vfork is there.
 - spawn+exec: a 3-instruction static ELF the bench writes itself, exec'd and reaped; every exit status is checked.
+- growth sets: the time of the batch as the helper process measured it; the pipe round trip that starts it is
+  outside the timed region.
 - Under `cargo test` and in the VM test runs the bench does a three-round smoke run (`--quick`): TCG timings mean nothing.
 ";
 
