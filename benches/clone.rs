@@ -18,12 +18,13 @@
 //! - `getppid`: one syscall round trip (no libc caches getppid) through a
 //!   bare `syscall`/`svc`, clonelab, `libc::syscall`, `libc::getppid`, the
 //!   `syscalls` and `sc` crates, and `rustix`.
-//! - two sets per parent size: 0, 16, 64, 256 and 1024 MiB of touched,
-//!   private, anonymous memory, and 1024 MiB in transparent huge pages where
-//!   the host allows them. One set holds the paths whose child copies the
-//!   address space (fork-like), the other the rest. At 0 MiB every
-//!   create+reap and spawn+exec path runs; at the other sizes the paths of the
-//!   growth curve.
+//! - `tasks`: threads and CLONE_VM children made by this process (create+reap).
+//! - the growth curve, in two sets: the paths whose child copies the address
+//!   space (fork-like), and the others. Each parent size (0, 16, 64, 256 and
+//!   1024 MiB of touched, private, anonymous memory, and 1024 MiB in
+//!   transparent huge pages where the host allows them) is a [`Helper`]
+//!   process; all of them live at once, so a set's rounds cover every path at
+//!   every size and the ratios across sizes are paired too.
 //!
 //! create+reap: make a child that exits at once, and reap it. Stacks are
 //! mapped once, outside the timed batches, wherever the API lets a stack be
@@ -37,7 +38,7 @@
 //! - `cargo bench --bench clone -- --out FILE` (what `cargo xtask bench` runs):
 //!   the full run, a few minutes; one line per path per round goes to FILE.
 //! - `--quick`, or no `--bench` argument (`cargo test --benches`, the VM test
-//!   runs): a smoke run of three rounds at 0 and 16 MiB, seconds long.
+//!   runs): a smoke run of three short rounds per set, at 0 and 16 MiB.
 
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
 use clonelab::{scope, spawn, spawn_via, sys, Stack, WaitStatus, THREAD_FLAGS};
