@@ -12,8 +12,9 @@
 //! Statistics. A ratio "A vs B" is the median over rounds of A's time per
 //! operation divided by B's in the same round; A and B are always two series of
 //! one set (two paths, or one path at two parent sizes). Its 95 % interval is
-//! a percentile bootstrap: the rounds are resampled with replacement
-//! [`RESAMPLES`] times (fixed seed) and the median taken each time. A slope is
+//! a percentile bootstrap: the rounds are resampled with replacement, in
+//! blocks of consecutive rounds ([`Rng::draw`]), [`RESAMPLES`] times (fixed
+//! seed), and the median taken each time. A slope is
 //! a least-squares fit of a path's per-size medians against the size; its
 //! interval, and that of a ratio of two slopes, resample the rounds the same
 //! way (one draw of round indices for every size and both paths).
@@ -216,9 +217,19 @@ impl Rng {
         ((z ^ (z >> 31)) % n as u64) as usize
     }
 
-    /// n indices drawn with replacement from 0..n.
+    /// n round indices for one bootstrap resample: a moving-block bootstrap.
+    /// Rounds are a time series (neighbouring rounds share the machine's
+    /// state), so runs of consecutive rounds are drawn whole: blocks of about
+    /// n^(1/3) rounds at random starts, until n indices are drawn.
     fn draw(&mut self, n: usize) -> Vec<usize> {
-        (0..n).map(|_| self.below(n)).collect()
+        let block = ((n as f64).cbrt().round() as usize).clamp(1, n);
+        let mut idx = Vec::with_capacity(n + block);
+        while idx.len() < n {
+            let start = self.below(n - block + 1);
+            idx.extend(start..start + block);
+        }
+        idx.truncate(n);
+        idx
     }
 }
 
@@ -797,7 +808,8 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
         "shuffled anew each round, and a ratio is the **median over rounds of the per-round ratio** of the two ",
         "paths' mean times per operation. Load that drifts over seconds or minutes (other builds on this shared ",
         "machine) hits both sides of a round alike and cancels. The 95 % intervals are percentile bootstraps over ",
-        "the rounds (1,000 resamples, fixed seed). A ratio below 1 means clonelab is faster; where the interval ",
+        "the rounds (1,000 resamples, fixed seed; rounds drawn in blocks of about n^(1/3) consecutive rounds, since ",
+        "neighbouring rounds share the machine's state). A ratio below 1 means clonelab is faster; where the interval ",
         "contains 1.0 the table says *within noise*. A target is *met* when its whole interval satisfies it, ",
         "*missed* when none of it does, and *within noise* when the interval straddles the bound.\n\n",
     ));
