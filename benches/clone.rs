@@ -759,11 +759,20 @@ fn main() -> std::io::Result<()> {
         )?)),
         None => Box::new(std::io::sink()),
     };
+    // --scale F: this process does a share F of a full run (`cargo xtask
+    // bench` runs several such passes).
+    let scale: f64 = match args.iter().position(|a| a == "--scale") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .expect("--scale F"),
+        None => 1.0,
+    };
     let plan = |batch: u64, budget: u64| Plan {
         batch: if quick { batch.div_ceil(10) } else { batch },
-        budget: Duration::from_secs(if quick { 0 } else { budget }),
-        min_rounds: if quick { 3 } else { 30 },
-        max_rounds: if quick { 3 } else { 5000 },
+        budget: Duration::from_secs_f64(if quick { 0.0 } else { budget as f64 * scale }),
+        min_rounds: if quick { 3 } else { 10 },
+        max_rounds: if quick { 3 } else { (5000.0 * scale) as usize },
     };
     let thp = thp_mode();
     writeln!(out, "M\tmode\t{}", if quick { "quick" } else { "full" })?;

@@ -24,6 +24,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Separate bench processes in a full run.
+const PASSES: usize = 4;
+
 /// Bootstrap resamples per interval.
 const RESAMPLES: usize = 1000;
 /// Seed of the bootstrap's generator: the same records give the same intervals.
@@ -45,6 +48,10 @@ struct Set {
     /// Key/value pairs of its `S` records: rounds, seconds.
     info: BTreeMap<String, String>,
     series: Vec<Series>,
+    /// The first round of each pass (a separate bench process) that measured this set.
+    passes: Vec<usize>,
+    /// The pass its last record came from.
+    pass: usize,
 }
 
 impl Set {
@@ -87,6 +94,8 @@ struct Run {
     /// Per parent size, its `H` record's key/value pairs (AnonHugePages_kB, Rss_kB).
     memory: Vec<(String, BTreeMap<String, String>)>,
     sets: Vec<Set>,
+    /// The pass being read (`P` records separate the passes' records).
+    pass: usize,
 }
 
 fn pairs(fields: &[&str]) -> BTreeMap<String, String> {
@@ -102,6 +111,7 @@ impl Run {
             meta: BTreeMap::new(),
             memory: Vec::new(),
             sets: Vec::new(),
+            pass: 0,
         };
         for (number, line) in text.lines().enumerate() {
             let f: Vec<&str> = line.split('\t').collect();
@@ -110,7 +120,16 @@ impl Run {
                 ["M", key, value] => {
                     run.meta.insert(key.to_string(), value.to_string());
                 }
-                ["H", size, rest @ ..] => run.memory.push((size.to_string(), pairs(rest))),
+                ["P", pass] => run.pass = pass.parse().map_err(|_| bad())?,
+                ["H", size, rest @ ..] => {
+                    if !run.memory.iter().any(|(s, _)| s == size) {
+                        run.memory.push((size.to_string(), pairs(rest)));
+                    }
+                }
+                ["B", _, _, name, size, _]
+                    if run.sets.iter().any(|s| {
+                        s.name == f[1] && s.series(name, Column::parse(size)).is_some()
+                    }) => {}
                 ["B", set, group, name, size, batch] => {
                     let batch = batch.parse().map_err(|_| bad())?;
                     run.set_mut(set).series.push(Series {
@@ -124,7 +143,12 @@ impl Run {
                 ["R", set, _round, _group, name, size, ns] => {
                     let ns = ns.parse().map_err(|_| bad())?;
                     let size = Column::parse(size);
+                    let pass = run.pass;
                     let set = run.set_mut(set);
+                    if set.pass != pass {
+                        set.pass = pass;
+                        set.passes.push(set.rounds());
+                    }
                     let series = set
                         .series
                         .iter_mut()
@@ -151,6 +175,8 @@ impl Run {
             name: name.to_string(),
             info: BTreeMap::new(),
             series: Vec::new(),
+            passes: Vec::new(),
+            pass: usize::MAX,
         });
         self.sets.last_mut().unwrap()
     }
@@ -217,18 +243,27 @@ impl Rng {
         ((z ^ (z >> 31)) % n as u64) as usize
     }
 
-    /// n round indices for one bootstrap resample: a moving-block bootstrap.
-    /// Rounds are a time series (neighbouring rounds share the machine's
-    /// state), so runs of consecutive rounds are drawn whole: blocks of about
-    /// n^(1/3) rounds at random starts, until n indices are drawn.
-    fn draw(&mut self, n: usize) -> Vec<usize> {
-        let block = ((n as f64).cbrt().round() as usize).clamp(1, n);
-        let mut idx = Vec::with_capacity(n + block);
-        while idx.len() < n {
-            let start = self.below(n - block + 1);
-            idx.extend(start..start + block);
+    /// Round indices for one bootstrap resample of a set measured in
+    /// `passes` (first rounds of each pass; `n` rounds in all). A two-level
+    /// bootstrap: passes are drawn with replacement (each pass is a separate
+    /// process, with its own address-space layout and its own minutes of the
+    /// machine's load, which shift every ratio of that pass alike), then
+    /// within each drawn pass its rounds, in blocks of about m^(1/3)
+    /// consecutive rounds (neighbouring rounds share the machine's state).
+    fn draw(&mut self, passes: &[usize], n: usize) -> Vec<usize> {
+        let mut idx = Vec::with_capacity(n + 64);
+        for _ in 0..passes.len() {
+            let p = self.below(passes.len());
+            let (start, end) = (passes[p], passes.get(p + 1).copied().unwrap_or(n));
+            let m = end - start;
+            let block = ((m as f64).cbrt().round() as usize).clamp(1, m);
+            let want = idx.len() + m;
+            while idx.len() < want {
+                let first = start + self.below(m - block + 1);
+                idx.extend(first..first + block);
+            }
+            idx.truncate(want);
         }
-        idx.truncate(n);
         idx
     }
 }
@@ -260,10 +295,11 @@ impl Est {
 
 /// `point`, and the 2.5th and 97.5th percentiles of `resample` over RESAMPLES
 /// draws of round indices (with replacement) from 0..rounds.
-fn bootstrap(point: f64, rounds: usize, mut resample: impl FnMut(&[usize]) -> f64) -> Est {
+fn bootstrap(point: f64, set: &Set, mut resample: impl FnMut(&[usize]) -> f64) -> Est {
     let mut rng = Rng(SEED);
+    let (passes, n) = (&set.passes, set.rounds());
     let mut v: Vec<f64> = (0..RESAMPLES)
-        .map(|_| resample(&rng.draw(rounds)))
+        .map(|_| resample(&rng.draw(passes, n)))
         .collect();
     v.sort_by(f64::total_cmp);
     Est {
@@ -274,9 +310,9 @@ fn bootstrap(point: f64, rounds: usize, mut resample: impl FnMut(&[usize]) -> f6
 }
 
 /// Median over rounds of a[round] / b[round] (two series of one set).
-fn paired_ratio(a: &Series, b: &Series) -> Est {
+fn paired_ratio(set: &Set, a: &Series, b: &Series) -> Est {
     let r: Vec<f64> = a.ns.iter().zip(&b.ns).map(|(x, y)| x / y).collect();
-    bootstrap(median(&r), r.len(), |idx| median_at(&r, idx))
+    bootstrap(median(&r), set, |idx| median_at(&r, idx))
 }
 
 /// Least-squares slope of y against x.
@@ -291,7 +327,9 @@ fn slope(points: &[(f64, f64)]) -> f64 {
 }
 
 /// A path's records at every 4 KiB size, all from one set: (GiB, ns per round).
-fn growth<'a>(run: &'a Run, path: &str) -> Option<Vec<(f64, &'a [f64])>> {
+type Points<'a> = (&'a Set, Vec<(f64, &'a [f64])>);
+
+fn growth<'a>(run: &'a Run, path: &str) -> Option<Points<'a>> {
     let plain = run.plain();
     let found: Vec<(&Set, f64, &[f64])> = plain
         .iter()
@@ -302,7 +340,7 @@ fn growth<'a>(run: &'a Run, path: &str) -> Option<Vec<(f64, &'a [f64])>> {
         .collect();
     let one_set = found.windows(2).all(|w| w[0].0.name == w[1].0.name);
     (found.len() == plain.len() && found.len() >= 2 && one_set)
-        .then(|| found.into_iter().map(|(_, x, v)| (x, v)).collect())
+        .then(|| (found[0].0, found.iter().map(|(_, x, v)| (*x, *v)).collect()))
 }
 
 /// Slope of the medians against the size, rounds resampled alike at every size.
@@ -316,15 +354,13 @@ fn fit(points: &[(f64, &[f64])], idx: Option<&[usize]>) -> f64 {
 }
 
 /// Slope of a path's cost against the parent's size, in ns per GiB.
-fn growth_slope(points: &[(f64, &[f64])]) -> Est {
-    bootstrap(fit(points, None), points[0].1.len(), |idx| {
-        fit(points, Some(idx))
-    })
+fn growth_slope((set, points): &Points) -> Est {
+    bootstrap(fit(points, None), set, |idx| fit(points, Some(idx)))
 }
 
 /// slope(a) / slope(b) for two paths of one set.
-fn slope_ratio(a: &[(f64, &[f64])], b: &[(f64, &[f64])]) -> Est {
-    bootstrap(fit(a, None) / fit(b, None), a[0].1.len(), |idx| {
+fn slope_ratio((set, a): &Points, (_, b): &Points) -> Est {
+    bootstrap(fit(a, None) / fit(b, None), set, |idx| {
         fit(a, Some(idx)) / fit(b, Some(idx))
     })
 }
@@ -402,7 +438,7 @@ fn ratios(run: &Run) -> Vec<Ratio> {
             set: label,
             ours: ours.name.clone(),
             peer: peer.name.clone(),
-            est: paired_ratio(ours, peer),
+            est: paired_ratio(set, ours, peer),
             rounds: set.rounds(),
         })
     };
@@ -447,7 +483,7 @@ fn ratios(run: &Run) -> Vec<Ratio> {
                         set: format!("{} / {}", a.label(), b.label()),
                         ours: name.clone(),
                         peer: name.clone(),
-                        est: paired_ratio(x, y.1),
+                        est: paired_ratio(set, x, y.1),
                         rounds: set.rounds(),
                     });
                 }
@@ -462,14 +498,14 @@ fn ratios(run: &Run) -> Vec<Ratio> {
     }
     for (ours, peer) in SLOPE_PAIRS {
         if let (Some(a), Some(b)) = (growth(run, ours), growth(run, peer)) {
-            if a[0].1.len() == b[0].1.len() {
+            if std::ptr::eq(a.0, b.0) {
                 out.push(Ratio {
                     key: format!("slope: {ours} / {peer}"),
                     set: "slope per GiB".into(),
                     ours: ours.to_string(),
                     peer: peer.to_string(),
                     est: slope_ratio(&a, &b),
-                    rounds: a[0].1.len(),
+                    rounds: a.0.rounds(),
                 });
             }
         }
@@ -829,8 +865,9 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
     }
     let _ = writeln!(
         md,
-        "- measuring time: {} s; rounds per set: {}",
-        run.meta("seconds"),
+        "- {} passes (separate bench processes) in {} s; rounds per set: {}",
+        run.meta("passes"),
+        run.meta("total_seconds"),
         run.sets
             .iter()
             .map(|s| format!("{} {}", s.name, s.rounds()))
@@ -1081,23 +1118,39 @@ pub fn run(args: &[String]) -> Result<(), String> {
     });
     let previous = dir.join("rounds.prev.tsv");
     if !has("--report-only") {
+        let started = std::time::Instant::now();
         let fresh = dir.join("rounds.new.tsv");
         let out = std::fs::canonicalize(&dir)
             .map_err(|e| e.to_string())?
             .join("rounds.new.tsv");
-        let mut cmd = Command::new("cargo");
-        cmd.args(["bench", "--package", "clonelab", "--bench", "clone", "--"])
-            .arg("--out")
-            .arg(&out);
-        if quick {
-            cmd.arg("--quick");
+        // The full run measures in PASSES separate processes, each with a share
+        // of the time: what differs from one process to the next (its
+        // address-space layout, its minutes of the machine) then shows in the
+        // intervals instead of shifting a whole run.
+        let passes = if quick { 1 } else { PASSES };
+        let mut text = String::new();
+        for pass in 0..passes {
+            let mut cmd = Command::new("cargo");
+            cmd.args(["bench", "--package", "clonelab", "--bench", "clone", "--"])
+                .arg("--out")
+                .arg(&out)
+                .args(["--scale", &format!("{}", 1.0 / passes as f64)]);
+            if quick {
+                cmd.arg("--quick");
+            }
+            let status = cmd.status().map_err(|e| format!("cargo bench: {e}"))?;
+            if !status.success() {
+                return Err("cargo bench failed".into());
+            }
+            let _ = writeln!(text, "P\t{pass}");
+            text.push_str(&std::fs::read_to_string(&fresh).map_err(|e| e.to_string())?);
         }
-        let status = cmd.status().map_err(|e| format!("cargo bench: {e}"))?;
-        if !status.success() {
-            return Err("cargo bench failed".into());
-        }
-        let mut text = std::fs::read_to_string(&fresh).map_err(|e| e.to_string())?;
         text.push_str(&machine_records());
+        let _ = writeln!(
+            text,
+            "M\tpasses\t{passes}\nM\ttotal_seconds\t{:.0}",
+            started.elapsed().as_secs_f64()
+        );
         if !quick && records.exists() {
             std::fs::rename(&records, &previous).map_err(|e| e.to_string())?;
         }
