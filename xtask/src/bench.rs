@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Separate bench processes in a full run.
-const PASSES: usize = 4;
+const PASSES: usize = 8;
 
 /// Bootstrap resamples per interval.
 const RESAMPLES: usize = 1000;
