@@ -1085,6 +1085,20 @@ const NOTES: &str = "
 - growth sets: the time of the batch as the helper process measured it; the pipe round trip that starts it is
   outside the timed region.
 - Under `cargo test` and in the VM test runs the bench does a three-round smoke run (`--quick`): TCG timings mean nothing.
+
+## What pairing does not cancel
+
+- Load that hits both sides of a round alike cancels; load that hits them *unequally* does not. A fork of a
+  1 GiB parent is bound by memory (hundreds of thousands of page-table entries and page counts), the same
+  fork at 0 MiB by system-call and scheduling costs; compilers running beside the bench slow the first
+  more than the second, so ratios across sizes of the fork-like paths, and the THP ratios, move with the
+  kind of load of the hour, beyond their intervals.
+- Some effects are fixed for the life of a process: the same getppid loops, in one binary, rank
+  differently from one process to the next (the address-space layout changes which branches and cache
+  sets collide). That is why a full run is several passes in separate processes and the intervals
+  resample passes first; with a handful of passes they still undercover such effects.
+- *Agreement with the run before* (when there is one) measures both: how many of this run's ratios fall inside the previous run's
+  intervals.
 ";
 
 fn read_run(path: &Path) -> Result<Run, String> {
