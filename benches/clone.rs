@@ -122,7 +122,15 @@ fn create_and_reap(c: &mut Criterion) {
     ] {
         let word = FlagsWord::new(flags, signal);
         g.bench_function(name, |b| {
-            b.iter(|| scope(|s| s.spawn(&mut stack, word, || 0).unwrap().join().unwrap()))
+            // SAFETY: the child only returns a constant.
+            b.iter(|| {
+                scope(|s| {
+                    unsafe { s.spawn(&mut stack, word, || 0) }
+                        .unwrap()
+                        .join()
+                        .unwrap()
+                })
+            })
         });
     }
     // The same call as libc::clone below, through clonelab's raw API: same flags, same reuse.
@@ -262,14 +270,16 @@ fn spawn_exec(c: &mut Criterion) {
     g.bench_function("clonelab CLONE_VM|CLONE_VFORK + execve", |b| {
         b.iter(|| {
             scope(|s| {
-                s.spawn(&mut stack, vfork, || {
+                let exec = || {
                     // SAFETY: NULL-terminated argv/envp built above.
                     unsafe { sys::execve(&cpath, argv_at as *const _, envp_at as *const _) };
                     127
-                })
-                .unwrap()
-                .join()
-                .unwrap()
+                };
+                // SAFETY: the child makes one raw execve (no TLS).
+                unsafe { s.spawn(&mut stack, vfork, exec) }
+                    .unwrap()
+                    .join()
+                    .unwrap()
             })
         })
     });

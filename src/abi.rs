@@ -328,3 +328,7 @@ impl fmt::Display for ImageDiff<'_> {
         Ok(())
     }
 }
+
+// SAFETY: an Option<Syscall>, a FlagsWord and addresses kept as plain
+// integers (never dereferenced by the parent).
+unsafe impl crate::plain::Plain for CloneCall {}

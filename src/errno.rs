@@ -145,3 +145,6 @@ mod tests {
         assert_eq!(decode(0), Ok(0));
     }
 }
+
+// SAFETY: a u16.
+unsafe impl crate::plain::Plain for Errno {}

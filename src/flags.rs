@@ -559,3 +559,12 @@ mod tests {
         }
     }
 }
+
+// SAFETY: a u64.
+unsafe impl crate::plain::Plain for CloneFlags {}
+// SAFETY: a u8.
+unsafe impl crate::plain::Plain for ExitSignal {}
+// SAFETY: a fieldless enum.
+unsafe impl crate::plain::Plain for Syscall {}
+// SAFETY: CloneFlags and ExitSignal, both Plain.
+unsafe impl crate::plain::Plain for FlagsWord {}

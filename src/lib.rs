@@ -35,6 +35,7 @@ pub mod errno;
 pub mod error;
 pub mod experiments;
 pub mod flags;
+pub mod plain;
 pub mod spawn;
 pub mod stack;
 pub mod sys;
@@ -44,10 +45,12 @@ pub mod wait;
 pub use abi::{CloneCall, RegisterImage};
 pub use clone::{clone, clone3, clone3_available, CloneArgs};
 pub use errno::Errno;
-pub use error::Error;
+pub use error::{Error, Refusal};
 pub use flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+pub use plain::Plain;
 pub use spawn::{
-    scope, spawn, spawn_via, Child, Scope, ScopedChild, PANIC_EXIT_STATUS, THREAD_FLAGS,
+    scope, spawn, spawn_unchecked, spawn_via, Child, Scope, ScopedChild, PANIC_EXIT_STATUS,
+    THREAD_FLAGS,
 };
 pub use stack::Stack;
 pub use sys::Pid;

@@ -20,6 +20,7 @@ use crate::clone::{zeroed_args, CloneArgs};
 use crate::errno::{decode, Errno};
 use crate::error::Error;
 use crate::flags::{ExitSignal, FlagsWord};
+pub use crate::plain::Plain;
 use crate::spawn::spawn;
 use crate::sys::{self, Pid};
 use crate::wait::WaitStatus;
@@ -133,7 +134,7 @@ struct ResultSlot<T> {
     slot: *mut Option<T>,
 }
 
-impl<T: Copy> ResultSlot<T> {
+impl<T: Plain> ResultSlot<T> {
     fn new() -> Result<Self, Error> {
         let page = sys::mmap_anonymous(
             size_of::<Option<T>>(),
@@ -155,9 +156,14 @@ impl<T> Drop for ResultSlot<T> {
 }
 
 /// Run `f` in a traced child and record its clone/clone3 calls. The closure's
-/// result comes back through shared memory, so `T` must be plain data (`Copy`)
-/// whose pointers, if any, point at statics.
-pub fn trace<T: Copy, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
+/// result comes back as bytes through shared memory, so `T` must be
+/// [`Plain`]: a reference into memory the child allocated would dangle here.
+///
+/// ```compile_fail
+/// // A reference into the traced child's heap cannot come back:
+/// let _ = clonelab::trace::trace(|| Vec::leak(vec![1u8; 4]) as &'static [u8]);
+/// ```
+pub fn trace<T: Plain, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
     let slot = ResultSlot::<T>::new()?;
     let slot_ptr = slot.slot as usize;
     let mut child = spawn(

@@ -124,3 +124,6 @@ pub fn wait_pidfd(pidfd: i32, options: u32) -> Result<WaitStatus, Errno> {
         }
     }
 }
+
+// SAFETY: integers and a bool in an enum.
+unsafe impl crate::plain::Plain for WaitStatus {}

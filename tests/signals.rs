@@ -8,9 +8,10 @@
 //! `clone_args.flags = CLONE_CLEAR_SIGHAND = 0x100000000` (bit 32: clone() has
 //! only 32 flag bits), `exit_signal = 17`; rdi/x0 = &clone_args, rsi/x1 = 88.
 //!
-//! Asserted: the CLONE_SIGHAND child's `SIG_IGN` is the parent's disposition
-//! afterwards, the CLONE_VM-only child's is not; a clone3 child sees the
-//! parent's handler unless CLONE_CLEAR_SIGHAND reset it to SIG_DFL.
+//! Asserted: a handler the CLONE_SIGHAND child installs runs in the parent
+//! when the parent signals itself (the parent had SIG_IGN); a CLONE_VM-only
+//! child's handler does not; a clone3 child sees the parent's handler unless
+//! CLONE_CLEAR_SIGHAND reset it to SIG_DFL.
 
 mod common;
 
@@ -29,11 +30,11 @@ fn handlers_are_shared_or_cleared() {
     println!("{o}");
     assert_eq!(
         o.with_sighand, 1,
-        "SIG_IGN set by the child is the parent's too"
+        "the handler the child installed runs in the parent"
     );
     assert_eq!(
         o.without_sighand, 0,
-        "without CLONE_SIGHAND the parent keeps SIG_DFL"
+        "without CLONE_SIGHAND the parent's SIG_IGN stands"
     );
     assert_eq!(o.child_saw.0, o.handler, "a child inherits the handler");
     assert_eq!(o.child_saw.1, 0, "CLONE_CLEAR_SIGHAND resets it to SIG_DFL");

@@ -105,13 +105,19 @@ fn create_and_reap_leaks_nothing() {
         ("thread-like child", THREAD_FLAGS, ExitSignal::NONE),
     ] {
         let vm = FlagsWord::new(flags, signal);
-        let probe = scope(|s| s.spawn(&mut stack, vm, || 0)?.join());
+        // SAFETY (both spawns): the child only returns a constant.
+        let probe = scope(|s| unsafe { s.spawn(&mut stack, vm, || 0) }?.join());
         if common::qemu_user_cannot(&probe, path) {
             continue;
         }
         let (before, started) = (snapshot(), Instant::now());
         for _ in 0..n {
-            let status = scope(|s| s.spawn(&mut stack, vm, || 2).unwrap().join().unwrap());
+            let status = scope(|s| {
+                unsafe { s.spawn(&mut stack, vm, || 2) }
+                    .unwrap()
+                    .join()
+                    .unwrap()
+            });
             assert_eq!(status, WaitStatus::Exited(2));
         }
         check(path, &before, n, started);

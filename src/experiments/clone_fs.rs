@@ -48,16 +48,21 @@ pub struct Observed {
 
 fn run(flags: CloneFlags, child_umask: u32) -> Result<(CloneCall, Side), Error> {
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            let ok = sys::chdir(CHILD_DIR).is_ok();
-            sys::umask(child_umask);
-            !ok as i32
-        },
-        |pid| shares(pid, K::Fs),
-    )?;
+    let child = || {
+        let ok = sys::chdir(CHILD_DIR).is_ok();
+        sys::umask(child_umask);
+        !ok as i32
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |pid| shares(pid, K::Fs),
+        )
+    }?;
     let mut buf = [0u8; 4096];
     let cwd_followed = sys::getcwd(&mut buf)
         .map(|cwd| cwd == CHILD_DIR.to_bytes())
@@ -147,3 +152,10 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Side {}
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

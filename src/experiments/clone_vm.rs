@@ -36,15 +36,20 @@ pub fn observe() -> Result<Observed, Error> {
     let run = |flags: CloneFlags| -> Result<_, Error> {
         let page = SharedPage::new()?;
         let value = AtomicU64::new(0);
-        let child = run_child(
-            FlagsWord::new(flags, ExitSignal::SIGCHLD),
-            &page,
-            || {
-                value.store(WRITTEN, Ordering::SeqCst);
-                0
-            },
-            |pid| shares(pid, K::Vm),
-        )?;
+        let child = || {
+            value.store(WRITTEN, Ordering::SeqCst);
+            0
+        };
+        // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+        // atomics only: no TLS, no allocation, no panics.
+        let child = unsafe {
+            run_child(
+                FlagsWord::new(flags, ExitSignal::SIGCHLD),
+                &page,
+                child,
+                |pid| shares(pid, K::Vm),
+            )
+        }?;
         Ok((child, value.load(Ordering::SeqCst)))
     };
     let (vm, with_vm) = run(CloneFlags::CLONE_VM)?;
@@ -86,3 +91,7 @@ impl fmt::Display for Observed {
         )
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

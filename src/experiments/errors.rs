@@ -20,6 +20,7 @@ use super::{run_child, SharedPage};
 use crate::abi::CloneCall;
 use crate::clone::{clone, clone3, zeroed_args, CloneArgs};
 use crate::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall, RULES};
+use crate::plain::StaticText;
 use crate::stack::Stack;
 use crate::sys;
 use crate::{Errno, Error};
@@ -31,7 +32,7 @@ use linux_raw_sys::general as k;
 #[derive(Clone, Copy, Debug)]
 pub struct Case {
     /// What was tried.
-    pub what: &'static str,
+    pub what: StaticText,
     /// The errno clone(2) documents for it.
     pub expected: Errno,
     /// What the kernel returned (Ok(()) if the call unexpectedly succeeded).
@@ -218,30 +219,35 @@ fn clone3_sized(size: usize, tail: u8) -> Result<(), Errno> {
 /// for the second), try `flags` and report the errno.
 fn unprivileged_attempt(flags: F, nproc_zero: bool) -> Result<Result<(), Errno>, Error> {
     let page = SharedPage::new()?;
-    run_child(
-        FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            if nproc_zero && sys::set_rlimit(k::RLIMIT_NPROC, 0).is_err() {
-                return 1;
-            }
-            if sys::set_uid(65534).is_err() {
-                return 2;
-            }
-            let stack = match Stack::new(super::CHILD_STACK) {
-                Ok(s) => s,
-                Err(_) => return 3,
-            };
-            let (got, _) = attempt(
-                FlagsWord::new(flags, ExitSignal::SIGCHLD),
-                Syscall::Clone,
-                &stack,
-            );
-            page.put(0, got.err().map_or(0, |e| e.raw() as u64));
-            0
-        },
-        |_| (),
-    )?;
+    let child = || {
+        if nproc_zero && sys::set_rlimit(k::RLIMIT_NPROC, 0).is_err() {
+            return 1;
+        }
+        if sys::set_uid(65534).is_err() {
+            return 2;
+        }
+        let stack = match Stack::new(super::CHILD_STACK) {
+            Ok(s) => s,
+            Err(_) => return 3,
+        };
+        let (got, _) = attempt(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            Syscall::Clone,
+            &stack,
+        );
+        page.put(0, got.err().map_or(0, |e| e.raw() as u64));
+        0
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    unsafe {
+        run_child(
+            FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     let errno = page.get(0) as u16;
     Ok(if errno == 0 {
         Ok(())
@@ -378,19 +384,19 @@ pub fn observe() -> Result<Observed, Error> {
             call = made;
         }
         cases[n] = Some(Case {
-            what: rule.text,
+            what: StaticText::new(rule.text),
             expected: rule.errno,
             got,
         });
         n += 1;
     }
     cases[n] = Some(Case {
-        what: "clone3 with size 32, below CLONE_ARGS_SIZE_VER0 (64)",
+        what: StaticText::new("clone3 with size 32, below CLONE_ARGS_SIZE_VER0 (64)"),
         expected: Errno::EINVAL,
         got: clone3_sized(32, 0),
     });
     cases[n + 1] = Some(Case {
-        what: "clone3 with size 4096 and a non-zero byte past the known fields",
+        what: StaticText::new("clone3 with size 4096 and a non-zero byte past the known fields"),
         expected: Errno::E2BIG,
         got: clone3_sized(4096, 1),
     });
@@ -415,7 +421,7 @@ pub fn observe() -> Result<Observed, Error> {
             )
         });
         cases[n] = Some(Case {
-            what: "clone3 set_tid = [our own pid] (a pid in use)",
+            what: StaticText::new("clone3 set_tid = [our own pid] (a pid in use)"),
             expected: Errno::EEXIST,
             got,
         });
@@ -423,7 +429,7 @@ pub fn observe() -> Result<Observed, Error> {
 
         let (got, _) = nest(F::CLONE_NEWPID, nest_deeper)?;
         cases[n] = Some(Case {
-            what: "PID namespaces nested deeper than 32 levels",
+            what: StaticText::new("PID namespaces nested deeper than 32 levels"),
             expected: Errno::ENOSPC,
             got,
         });
@@ -432,7 +438,9 @@ pub fn observe() -> Result<Observed, Error> {
             let (got, _) = nest(F::CLONE_NEWUSER, nest_users)?;
             // clone(2): EUSERS from Linux 3.11 to 4.8, ENOSPC since 4.9.
             cases[n] = Some(Case {
-                what: "user namespaces nested deeper than 32 levels (EUSERS before Linux 4.9)",
+                what: StaticText::new(
+                    "user namespaces nested deeper than 32 levels (EUSERS before Linux 4.9)",
+                ),
                 expected: Errno::ENOSPC,
                 got,
             });
@@ -441,12 +449,12 @@ pub fn observe() -> Result<Observed, Error> {
     }
     if sys::geteuid() == 0 {
         cases[n] = Some(Case {
-            what: "CLONE_NEWNET as uid 65534 (no CAP_SYS_ADMIN)",
+            what: StaticText::new("CLONE_NEWNET as uid 65534 (no CAP_SYS_ADMIN)"),
             expected: Errno::EPERM,
             got: unprivileged_attempt(F::CLONE_NEWNET, false)?,
         });
         cases[n + 1] = Some(Case {
-            what: "fork as uid 65534 with RLIMIT_NPROC = 0",
+            what: StaticText::new("fork as uid 65534 with RLIMIT_NPROC = 0"),
             expected: Errno::EAGAIN,
             got: unprivileged_attempt(F::EMPTY, true)?,
         });
@@ -496,3 +504,10 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Case {}
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

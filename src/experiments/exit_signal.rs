@@ -133,3 +133,10 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Case {}
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -52,20 +52,25 @@ fn part_one(dir_a: &CPath, dir_b: &CPath, share: bool) -> Result<(bool, WaitStat
     };
     sys::chdir(dir_a.as_cstr())?;
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            let created = sys::chdir(dir_b.as_cstr())
-                .and_then(|()| sys::open(c"note", k::O_CREAT | k::O_WRONLY | k::O_CLOEXEC, 0o600));
-            match created {
-                // SAFETY: the child opened fd itself.
-                Ok(fd) => unsafe { sys::close(fd).is_err() as i32 },
-                Err(_) => 1,
-            }
-        },
-        |_| (),
-    )?;
+    let child = || {
+        let created = sys::chdir(dir_b.as_cstr())
+            .and_then(|()| sys::open(c"note", k::O_CREAT | k::O_WRONLY | k::O_CLOEXEC, 0o600));
+        match created {
+            // SAFETY: the child opened fd itself.
+            Ok(fd) => unsafe { sys::close(fd).is_err() as i32 },
+            Err(_) => 1,
+        }
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     let found = match sys::open(c"note", k::O_RDONLY | k::O_CLOEXEC, 0) {
         Ok(fd) => {
             // SAFETY: opened just above.
@@ -87,20 +92,25 @@ fn part_two(share: bool) -> Result<(bool, bool, Option<bool>, WaitStatus, CloneC
     };
     let parent_fd = sys::open(c"/dev/null", k::O_RDONLY | k::O_CLOEXEC, 0)?;
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            match sys::open(c"/proc/self/stat", k::O_RDONLY | k::O_CLOEXEC, 0) {
-                Ok(fd) => page.put(0, fd as u64),
-                Err(_) => return 1,
-            }
-            // SAFETY: closing the parent's /dev/null descriptor is the point of the
-            // experiment; the parent does not use it except to check it.
-            unsafe { sys::close(parent_fd).is_err() as i32 }
-        },
-        |pid| shares(pid, K::Files),
-    )?;
+    let child = || {
+        match sys::open(c"/proc/self/stat", k::O_RDONLY | k::O_CLOEXEC, 0) {
+            Ok(fd) => page.put(0, fd as u64),
+            Err(_) => return 1,
+        }
+        // SAFETY: closing the parent's /dev/null descriptor is the point of the
+        // experiment; the parent does not use it except to check it.
+        unsafe { sys::close(parent_fd).is_err() as i32 }
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |pid| shares(pid, K::Files),
+        )
+    }?;
     let child_fd = page.get(0) as i32;
     let child_fd_open = sys::fd_is_open(child_fd);
     let parent_fd_open = sys::fd_is_open(parent_fd);
@@ -211,3 +221,10 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Side {}
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

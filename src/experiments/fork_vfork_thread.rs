@@ -18,6 +18,7 @@
 use super::{run_child, SharedPage};
 use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::plain::StaticText;
 use crate::spawn::THREAD_FLAGS;
 use crate::sys::{self, Kcmp};
 use crate::{Errno, Error, WaitStatus};
@@ -27,7 +28,7 @@ use core::fmt;
 #[derive(Clone, Copy, Debug)]
 pub struct Shape {
     /// "fork", "vfork", "clone", "thread".
-    pub name: &'static str,
+    pub name: StaticText,
     /// The call.
     pub call: CloneCall,
     /// kcmp says shared: (VM, FILES, FS, SIGHAND); None where kcmp is unavailable.
@@ -56,41 +57,41 @@ const KINDS: [Kcmp; 4] = [Kcmp::Vm, Kcmp::Files, Kcmp::Fs, Kcmp::Sighand];
 fn shape(name: &'static str, flags: CloneFlags, signal: ExitSignal) -> Result<Shape, Error> {
     let page = SharedPage::new()?;
     let parent = sys::getpid();
-    let child = run_child(
-        FlagsWord::new(flags, signal),
-        &page,
-        || {
-            for (i, kind) in KINDS.iter().enumerate() {
-                let answer = match sys::kcmp(parent, sys::gettid(), *kind) {
-                    Ok(0) => 1,
-                    Ok(_) => 2,
-                    Err(_) => 0,
-                };
-                page.put(i, answer);
-            }
-            page.put(4, sys::getpid() as u64);
-            for _ in 0..100 {
-                sys::sched_yield(); // a suspended parent cannot run meanwhile
-            }
-            page.put(5, 1);
-            0
-        },
-        |pid| {
+    let child = || {
+        for (i, kind) in KINDS.iter().enumerate() {
+            let answer = match sys::kcmp(parent, sys::gettid(), *kind) {
+                Ok(0) => 1,
+                Ok(_) => 2,
+                Err(_) => 0,
+            };
+            page.put(i, answer);
+        }
+        page.put(4, sys::getpid() as u64);
+        for _ in 0..100 {
+            sys::sched_yield(); // a suspended parent cannot run meanwhile
+        }
+        page.put(5, 1);
+        0
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(FlagsWord::new(flags, signal), &page, child, |pid| {
             let suspended = page.get(5) == 1;
             // WNOWAIT: look, do not reap (the vfork child has already exited here).
             use linux_raw_sys::general::{__WALL, P_PID, WEXITED, WNOHANG, WNOWAIT};
             let probe = sys::waitid(P_PID, pid as u32, WEXITED | WNOHANG | WNOWAIT | __WALL);
             let waitable = !matches!(probe, Err(Errno::ECHILD));
             (suspended, waitable)
-        },
-    )?;
+        })
+    }?;
     let answer = |i: usize| match page.get(i) {
         1 => Some(true),
         2 => Some(false),
         _ => None,
     };
     Ok(Shape {
-        name,
+        name: StaticText::new(name),
         call: child.call,
         shares: [answer(0), answer(1), answer(2), answer(3)],
         same_thread_group: page.get(4) == parent as u64,
@@ -182,3 +183,10 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Shape {}
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

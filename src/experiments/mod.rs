@@ -176,7 +176,12 @@ pub const CHILD_STACK: usize = 64 * 1024;
 /// CLONE_VM children get a fresh [`Stack`] through [`scope`]; others are
 /// fork-like ([`spawn`]). With CLONE_VFORK the parent cannot run while the
 /// child lives, so there is no gate and `while_alive` runs after it exits.
-pub fn run_child<C, P, R>(
+///
+/// # Safety
+/// With CLONE_VM in `word`, `child` runs without a thread pointer: it must
+/// keep to what [`Scope::spawn`](crate::Scope::spawn) allows (no TLS, no
+/// allocation, no std I/O, no panics).
+pub unsafe fn run_child<C, P, R>(
     word: FlagsWord,
     page: &SharedPage,
     child: C,
@@ -198,7 +203,9 @@ where
     if word.flags.contains(CloneFlags::CLONE_VM) {
         let mut stack = Stack::new(CHILD_STACK)?;
         scope(|s| {
-            let handle = s.spawn(&mut stack, word, body)?;
+            // SAFETY: `body` runs `child`, which the caller vouches for, then
+            // only touches the SharedPage's atomics and raw futex syscalls.
+            let handle = unsafe { s.spawn(&mut stack, word, body) }?;
             let (pid, call) = (handle.pid(), *handle.call());
             page.wait_ready(pid);
             let parent = while_alive(pid);
@@ -521,3 +528,8 @@ fn namespace_entry(
     let _ = write!(out, "{observed}");
     Ok((observed.holds(), observed.call))
 }
+
+// SAFETY: a byte array and a length.
+unsafe impl crate::plain::Plain for TextBuffer {}
+// SAFETY: a byte array and a length.
+unsafe impl crate::plain::Plain for CPath {}

@@ -15,6 +15,7 @@
 use super::{namespace_flags, run_child, SharedPage};
 use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::plain::StaticText;
 use crate::sys;
 use crate::{Error, WaitStatus};
 use core::ffi::CStr;
@@ -29,13 +30,13 @@ pub struct Observed {
     /// The call.
     pub call: CloneCall,
     /// Which namespace (`"uts"`, `"ipc"`, ...).
-    pub kind: &'static str,
+    pub kind: StaticText,
     /// (dev, ino) of the parent's handle.
     pub parent_ns: (u64, u64),
     /// (dev, ino) of the child's handle.
     pub child_ns: (u64, u64),
     /// The particular effect, if the kind has one, and whether it held.
-    pub effect: Option<(&'static str, bool)>,
+    pub effect: Option<(StaticText, bool)>,
     /// Whether CLONE_NEWUSER was added.
     pub in_user_namespace: bool,
     /// How the child ended.
@@ -57,21 +58,26 @@ fn run(
     let flags = namespace_flags(flag);
     let page = SharedPage::new()?;
     let parent_ns = identity(handle);
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            let (dev, ino) = identity(handle);
-            page.put(0, dev);
-            page.put(1, ino);
-            effect_in_child(&page);
-            0
-        },
-        |_| (),
-    )?;
+    let child = || {
+        let (dev, ino) = identity(handle);
+        page.put(0, dev);
+        page.put(1, ino);
+        effect_in_child(&page);
+        0
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     let observed = Observed {
         call: child.call,
-        kind,
+        kind: StaticText::new(kind),
         parent_ns,
         child_ns: (page.get(0), page.get(1)),
         effect: None,
@@ -101,7 +107,7 @@ pub fn uts() -> Result<Observed, Error> {
     let mut after = [0u8; 65];
     let unchanged = sys::hostname(&mut after)? == &before[..before_len];
     o.effect = Some((
-        "child renamed its host; parent's hostname unchanged",
+        StaticText::new("child renamed its host; parent's hostname unchanged"),
         page.get(2) == 1 && unchanged,
     ));
     Ok(o)
@@ -132,7 +138,10 @@ pub fn cgroup() -> Result<Observed, Error> {
             page.put(2, at_root as u64);
         },
     )?;
-    o.effect = Some(("child's /proc/self/cgroup reads 0::/", page.get(2) == 1));
+    o.effect = Some((
+        StaticText::new("child's /proc/self/cgroup reads 0::/"),
+        page.get(2) == 1,
+    ));
     Ok(o)
 }
 
@@ -148,7 +157,7 @@ pub fn time() -> Result<Observed, Error> {
         |_| (),
     )?;
     o.effect = Some((
-        "clone() refuses CLONE_NEWTIME (0x80 is in the signal byte)",
+        StaticText::new("clone() refuses CLONE_NEWTIME (0x80 is in the signal byte)"),
         refused,
     ));
     Ok(o)
@@ -180,3 +189,7 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

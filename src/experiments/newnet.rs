@@ -63,23 +63,28 @@ pub fn observe() -> Result<Observed, Error> {
     let flags = namespace_flags(CloneFlags::CLONE_NEWNET);
     let parent_ns = sys::file_identity(c"/proc/self/ns/net")?;
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            let Ok((dev, ino)) = sys::file_identity(c"/proc/self/ns/net") else {
-                return 1;
-            };
-            page.put(0, dev);
-            page.put(1, ino);
-            let (n, lo) = read_interfaces();
-            page.put(2, n);
-            page.put(3, lo as u64);
-            page.put(4, matches!(sys::interface_is_up(b"lo"), Ok(true)) as u64);
-            0
-        },
-        |_| (),
-    )?;
+    let child = || {
+        let Ok((dev, ino)) = sys::file_identity(c"/proc/self/ns/net") else {
+            return 1;
+        };
+        page.put(0, dev);
+        page.put(1, ino);
+        let (n, lo) = read_interfaces();
+        page.put(2, n);
+        page.put(3, lo as u64);
+        page.put(4, matches!(sys::interface_is_up(b"lo"), Ok(true)) as u64);
+        0
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     Ok(Observed {
         call: child.call,
         parent_ns,
@@ -126,3 +131,7 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

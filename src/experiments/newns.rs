@@ -60,20 +60,25 @@ pub fn observe() -> Result<Observed, Error> {
     let point = CPath::numbered("/tmp/clonelab-newns-", sys::getpid() as u64);
     sys::mkdir(point.as_cstr(), 0o700)?;
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            // SAFETY: this child owns its new mount namespace.
-            let mounted = unsafe {
-                sys::mount(c"none", c"/", None, k::MS_REC | k::MS_PRIVATE)
-                    .and_then(|()| sys::mount(c"clonelab", point.as_cstr(), Some(c"tmpfs"), 0))
-            };
-            page.put(0, mountinfo_lists(&point) as u64);
-            mounted.is_err() as i32
-        },
-        |_| (),
-    )?;
+    let child = || {
+        // SAFETY: this child owns its new mount namespace.
+        let mounted = unsafe {
+            sys::mount(c"none", c"/", None, k::MS_REC | k::MS_PRIVATE)
+                .and_then(|()| sys::mount(c"clonelab", point.as_cstr(), Some(c"tmpfs"), 0))
+        };
+        page.put(0, mountinfo_lists(&point) as u64);
+        mounted.is_err() as i32
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     let parent_sees_mount = mountinfo_lists(&point);
     let _ = sys::rmdir(point.as_cstr());
     Ok(Observed {
@@ -122,3 +127,7 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

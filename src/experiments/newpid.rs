@@ -49,23 +49,28 @@ fn proc_self() -> u64 {
 pub fn observe() -> Result<Observed, Error> {
     let flags = namespace_flags(CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS);
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            page.put(0, sys::getpid() as u64);
-            page.put(1, sys::getppid() as u64);
-            page.put(2, proc_self());
-            // SAFETY: this child owns its new mount namespace.
-            let remounted = unsafe {
-                sys::mount(c"none", c"/", None, k::MS_REC | k::MS_PRIVATE)
-                    .and_then(|()| sys::mount(c"proc", c"/proc", Some(c"proc"), 0))
-            };
-            page.put(3, proc_self());
-            remounted.is_err() as i32
-        },
-        |_| (),
-    )?;
+    let child = || {
+        page.put(0, sys::getpid() as u64);
+        page.put(1, sys::getppid() as u64);
+        page.put(2, proc_self());
+        // SAFETY: this child owns its new mount namespace.
+        let remounted = unsafe {
+            sys::mount(c"none", c"/", None, k::MS_REC | k::MS_PRIVATE)
+                .and_then(|()| sys::mount(c"proc", c"/proc", Some(c"proc"), 0))
+        };
+        page.put(3, proc_self());
+        remounted.is_err() as i32
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     Ok(Observed {
         call: child.call,
         pid_outside: child.pid,
@@ -115,3 +120,7 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

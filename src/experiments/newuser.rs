@@ -60,22 +60,27 @@ fn overflow_uid() -> u64 {
 /// Run the child: uid before, the parent maps it, uid and capabilities after.
 pub fn observe() -> Result<Observed, Error> {
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(CloneFlags::CLONE_NEWUSER, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            page.put(0, sys::getuid() as u64);
-            page.signal_ready(); // phase 1 done: the parent writes the map now
-            page.wait_gate();
-            page.put(1, sys::getuid() as u64);
-            let mut buf = [0u8; 4096];
-            let status = sys::read_file(c"/proc/self/status", &mut buf).unwrap_or(b"");
-            let no_caps = contains(status, b"CapEff:\t0000000000000000");
-            page.put(2, (!no_caps && contains(status, b"CapEff:")) as u64);
-            0
-        },
-        write_uid_map,
-    )?;
+    let child = || {
+        page.put(0, sys::getuid() as u64);
+        page.signal_ready(); // phase 1 done: the parent writes the map now
+        page.wait_gate();
+        page.put(1, sys::getuid() as u64);
+        let mut buf = [0u8; 4096];
+        let status = sys::read_file(c"/proc/self/status", &mut buf).unwrap_or(b"");
+        let no_caps = contains(status, b"CapEff:\t0000000000000000");
+        page.put(2, (!no_caps && contains(status, b"CapEff:")) as u64);
+        0
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            FlagsWord::new(CloneFlags::CLONE_NEWUSER, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            write_uid_map,
+        )
+    }?;
     Ok(Observed {
         call: child.call,
         overflow_uid: overflow_uid(),
@@ -118,3 +123,7 @@ impl fmt::Display for Observed {
         )
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

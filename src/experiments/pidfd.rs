@@ -80,3 +80,7 @@ impl fmt::Display for Observed {
         writeln!(f, "waitid(P_PIDFD, {}): {}", self.pidfd, self.status)
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -101,12 +101,17 @@ fn run(flags: CloneFlags) -> Result<(Side, CloneCall), Error> {
     let id = semget()?;
     let result = (|| {
         let page = SharedPage::new()?;
-        let child = run_child(
-            FlagsWord::new(flags, ExitSignal::SIGCHLD),
-            &page,
-            || semop_undo(id, 1).is_err() as i32,
-            |pid| shares(pid, K::Sysvsem),
-        )?;
+        let child = || semop_undo(id, 1).is_err() as i32;
+        // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+        // atomics only: no TLS, no allocation, no panics.
+        let child = unsafe {
+            run_child(
+                FlagsWord::new(flags, ExitSignal::SIGCHLD),
+                &page,
+                child,
+                |pid| shares(pid, K::Sysvsem),
+            )
+        }?;
         let value_after_exit = semctl(id, ipc::GETVAL)?;
         Ok((
             Side {
@@ -154,3 +159,10 @@ impl fmt::Display for Observed {
         writeln!(f, "  without CLONE_SYSVSEM  {}  (undone at the child's exit)          kcmp(KCMP_SYSVSEM): {}", self.private.value_after_exit, Kcmp(self.private.kcmp))
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Side {}
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

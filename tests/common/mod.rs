@@ -98,7 +98,7 @@ pub fn observed_or_skip<T>(result: Result<T, Error>, what: &str) -> Option<T> {
 /// with every register (and, for clone3, every `clone_args` field) holding
 /// what [`clonelab::RegisterImage::of`] predicts. Prints both images; on a
 /// mismatch fails with a table of expected against observed values.
-pub fn observe_traced<T: Copy>(
+pub fn observe_traced<T: clonelab::Plain>(
     observe: fn() -> Result<T, Error>,
     call_of: fn(&T) -> clonelab::CloneCall,
     what: &str,
