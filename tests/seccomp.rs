@@ -24,7 +24,7 @@ mod common;
 
 use clonelab::experiments::{clone_vm, namespaces, newpid, SharedPage};
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
-use clonelab::{arch, spawn, spawn_via, Errno, Error, WaitStatus};
+use clonelab::{spawn, spawn_via, Errno, Error, WaitStatus};
 use linux_raw_sys::general as k;
 
 /// With clone3 filtered out, the API falls back to clone and experiments pass.
