@@ -407,3 +407,24 @@ fn broken_rule_is_reported_before_the_missing_stack() {
         other => panic!("expected the CLONE_SIGHAND rule, got: {other}"),
     }
 }
+
+/// The trampolines' symbols carry the crate version, so two versions of
+/// clonelab in one program do not collide (the linked test binary has them).
+#[test]
+fn assembly_symbols_carry_the_crate_version() {
+    let exe = std::fs::read("/proc/self/exe").unwrap();
+    let has = |name: &str| {
+        let needle = format!("\0{name}\0");
+        exe.windows(needle.len()).any(|w| w == needle.as_bytes())
+    };
+    let version = format!(
+        "{}_{}_{}",
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH")
+    );
+    for name in ["clone", "clone3", "child_start", "restore_rt"] {
+        assert!(has(&format!("clonelab_{version}_{name}")), "{name}");
+        assert!(!has(&format!("clonelab_{name}")), "unversioned {name}");
+    }
+}
