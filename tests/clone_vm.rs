@@ -8,18 +8,20 @@
 //!   bit 8  CLONE_VM  0x100
 //!   bits 0-7 (signal byte)  0x11 = SIGCHLD (17)
 //! ```
-//! The safe scoped API also sets CLONE_SETTLS (0x80000) with tls = 0, so the
-//! word it passes is `0x80111`: the child must not share the parent thread's TLS.
+//! The scoped API also sets CLONE_SETTLS (0x80000) with tls = 0 — the child
+//! must not share the parent thread's TLS — and CLONE_PARENT_SETTID (0x100000)
+//! and CLONE_CHILD_CLEARTID (0x200000) for its join word, so the word it
+//! passes is `0x380111`.
 //!
 //! Register image of the call:
 //!
 //! | arg        | x86_64 | aarch64 | value                      |
 //! |------------|--------|---------|----------------------------|
 //! | number     | rax    | x8      | 56 (x86_64), 220 (aarch64) |
-//! | flags      | rdi    | x0      | 0x80111                    |
+//! | flags      | rdi    | x0      | 0x380111                   |
 //! | stack      | rsi    | x1      | top of a `Stack`, 16-aligned |
-//! | parent_tid | rdx    | x2      | 0                          |
-//! | child_tid  | r10    | x4      | 0                          |
+//! | parent_tid | rdx    | x2      | &join word                 |
+//! | child_tid  | r10    | x4      | &join word                 |
 //! | tls        | r8     | x3      | 0                          |
 //!
 //! The kernel makes a task that shares the caller's `mm_struct`. The child

@@ -5,11 +5,11 @@
 //! | shape  | word (clone) | x86_64 rdi / aarch64 x0 | stack (rsi / x1) |
 //! |--------|--------------|-------------------------|------------------|
 //! | fork   | 0x11         | SIGCHLD                 | 0                |
-//! | vfork  | 0x84111      | CLONE_VM\|CLONE_VFORK\|CLONE_SETTLS\|SIGCHLD | stack top |
-//! | clone  | 0x80111      | CLONE_VM\|CLONE_SETTLS\|SIGCHLD | stack top |
+//! | vfork  | 0x384111     | CLONE_VM\|CLONE_VFORK\|SETTLS\|PARENT_SETTID\|CHILD_CLEARTID\|SIGCHLD | stack top |
+//! | clone  | 0x380111     | CLONE_VM\|SETTLS\|PARENT_SETTID\|CHILD_CLEARTID\|SIGCHLD | stack top |
 //! | thread | 0x3d0f00     | THREAD_FLAGS\|SETTLS\|PARENT_SETTID\|CHILD_CLEARTID, signal byte 0 | stack top |
 //!
-//! For the thread, rdx / x2 (parent_tid) and r10 / x4 (child_tid) both point
+//! For every scoped shape, rdx / x2 (parent_tid) and r10 / x4 (child_tid) both point
 //! at the join word; r8 / x3 (tls) is 0. Asserted: the kcmp table in the
 //! chapter (memory, fds, fs, handlers), the thread group, that a thread is not
 //! waitable (ECHILD) while the others are, and that a vfork parent was suspended.

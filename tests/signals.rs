@@ -4,7 +4,7 @@
 //! Changes (and restores) the process's SIGUSR2 disposition: alone in its binary.
 //!
 //! Part 1 word: `CLONE_VM | CLONE_SIGHAND | SIGCHLD` = `0x100 | 0x800 | 0x11` =
-//! **`0x911`** (`0x80911` with CLONE_SETTLS); rdi/x0. Part 2: clone3,
+//! **`0x911`** (`0x380911` with the scoped API's SETTLS and tid flags); rdi/x0. Part 2: clone3,
 //! `clone_args.flags = CLONE_CLEAR_SIGHAND = 0x100000000` (bit 32: clone() has
 //! only 32 flag bits), `exit_signal = 17`; rdi/x0 = &clone_args, rsi/x1 = 88.
 //!
