@@ -37,7 +37,7 @@ fn check_stack(word: FlagsWord, syscall: Syscall, top: usize) -> Result<(), Erro
         if word.flags.intersects(NEEDS_STACK) && !rule_broken {
             return Err(Error::MissingStack);
         }
-    } else if top % STACK_ALIGN != 0 {
+    } else if !top.is_multiple_of(STACK_ALIGN) {
         return Err(Error::MisalignedStack { address: top });
     }
     Ok(())

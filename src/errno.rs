@@ -132,6 +132,9 @@ impl fmt::Debug for Errno {
     }
 }
 
+// SAFETY: a u16.
+unsafe impl crate::plain::Plain for Errno {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +148,3 @@ mod tests {
         assert_eq!(decode(0), Ok(0));
     }
 }
-
-// SAFETY: a u16.
-unsafe impl crate::plain::Plain for Errno {}

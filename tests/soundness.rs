@@ -85,23 +85,22 @@ fn clone_files_child_leaves_the_table_as_it_left_it() {
     let file = std::fs::File::open("/dev/null").unwrap();
     let fd = file.as_raw_fd();
     let word = FlagsWord::new(F::CLONE_FILES, SIGCHLD);
+    let reopen = move || {
+        drop(file); // closes `fd` in the shared table
+        match sys::open(c"/dev/zero", k::O_RDONLY, 0) {
+            // SAFETY: `fd` is free (we just closed it) and `zero` is ours.
+            Ok(zero) if zero != fd => unsafe {
+                let moved = sys::dup3(zero, fd, 0).is_ok();
+                let _ = sys::close(zero);
+                (!moved) as i32
+            },
+            Ok(_) => 0,
+            Err(_) => 2,
+        }
+    };
     // SAFETY: the child closes only the File it owns, then puts /dev/zero in
     // the same slot; nothing else in this process owns that descriptor.
-    let child = unsafe {
-        spawn_unchecked(Syscall::Clone, word, move || {
-            drop(file); // closes `fd` in the shared table
-            match sys::open(c"/dev/zero", k::O_RDONLY, 0) {
-                // SAFETY: `fd` is free (we just closed it) and `zero` is ours.
-                Ok(zero) if zero != fd => unsafe {
-                    let moved = sys::dup3(zero, fd, 0).is_ok();
-                    let _ = sys::close(zero);
-                    (!moved) as i32
-                },
-                Ok(_) => 0,
-                Err(_) => 2,
-            }
-        })
-    };
+    let child = unsafe { spawn_unchecked(Syscall::Clone, word, reopen) };
     let mut child = child.unwrap();
     assert_eq!(child.wait().unwrap(), WaitStatus::Exited(0));
     let target = std::fs::read_link(format!("/proc/self/fd/{fd}"));

@@ -92,11 +92,13 @@ fn overflow_hits_guard_page() {
     *canary = 0xC0FFEE;
     let mut stack = Stack::new(STACK).unwrap();
     let word = FlagsWord::new(F::CLONE_VM, ExitSignal::SIGCHLD);
-    // SAFETY: the child only recurses (no TLS); that it overflows `stack` is
-    // the point: the guard page turns it into a SIGSEGV of the child alone,
-    // and it borrows nothing that could be left half-changed.
+    let recurse = || recurse_forever(0) as i32;
     let status = scope(|s| {
-        unsafe { s.spawn(&mut stack, word, || recurse_forever(0) as i32) }.map(|c| c.join())
+        // SAFETY: the child only recurses (no TLS); that it overflows `stack`
+        // is the point: the guard page turns it into a SIGSEGV of the child
+        // alone, and it borrows nothing that could be left half-changed.
+        let child = unsafe { s.spawn(&mut stack, word, recurse) };
+        child.map(|c| c.join())
     });
     if qemu_user_cannot(&status, "CLONE_VM without CLONE_THREAD") {
         return;
