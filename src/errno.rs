@@ -114,6 +114,8 @@ impl Errno {
     }
 }
 
+impl core::error::Error for Errno {}
+
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.name() {
