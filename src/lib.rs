@@ -13,7 +13,7 @@
 //! 3. [`stack`] — a child stack with a guard page.
 //! 4. [`clone()`] and [`clone3()`] — the raw calls, every argument exposed.
 //! 5. [`wait`] — reaping, `__WCLONE`, pidfds.
-//! 6. [`spawn`] — the safe API: fork-like children, scoped `CLONE_VM` children,
+//! 6. [`spawn`](mod@spawn) — fork-like children (safe), scoped `CLONE_VM` children (`unsafe`),
 //!    thread-like children joined through `CLONE_CHILD_CLEARTID`.
 //!
 //! 7. [`trace`] — a ptrace observer that records the registers of every

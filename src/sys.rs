@@ -216,7 +216,7 @@ pub fn sched_yield() {
 /// # Safety
 /// The child of a multi-threaded process may only make async-signal-safe
 /// calls (every lock held by another thread stays locked forever in the
-/// child). Prefer [`crate::spawn`], which runs a closure instead of returning twice.
+/// child). Prefer [`crate::spawn()`], which runs a closure instead of returning twice.
 pub unsafe fn fork() -> Result<Option<Pid>, Errno> {
     // SAFETY: stack = 0 makes the child continue on its copy of our stack, so
     // returning from this function in the child is sound (its memory is private).
