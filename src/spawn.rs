@@ -425,9 +425,11 @@ impl Record {
         } else {
             match wait_pid(self.pid, self.wait_options) {
                 Ok(status) => status,
+                // No such child: it was reaped elsewhere (a wait(-1), or
+                // SIGCHLD ignored), and only a task that has exited is reaped.
+                Err(Errno::ECHILD) => return Err(Errno::ECHILD.into()),
                 Err(e) => {
-                    // ECHILD: reaped elsewhere (a wait(-1), or SIGCHLD ignored),
-                    // so gone. Anything else proves nothing: wait for the word.
+                    // Anything else proves nothing: wait for the tid word.
                     self.wait_until_gone();
                     return Err(e.into());
                 }
@@ -439,6 +441,10 @@ impl Record {
 
     /// Wait until the kernel has cleared the tid word (CLONE_CHILD_CLEARTID).
     /// With futex unavailable (seccomp), poll instead: never return early.
+    /// (The kernel leaves the word alone when the child dies dumping core.
+    /// A thread that does takes the whole process with it; a process child is
+    /// reaped with wait4 and comes here only when wait4 is refused — then the
+    /// join waits for ever rather than return early.)
     fn wait_until_gone(&self) {
         let word = &self.shared.tid;
         loop {
