@@ -10,10 +10,10 @@
 
 mod container;
 
-use clonelab::experiments::{Entry, TextBuffer, ALL};
-use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS, CSIGNAL};
-use clonelab::trace::{trace, Trace};
-use clonelab::CloneCall;
+use clonelab::abi::{self, CCall, FlagBits, ImageLines};
+use clonelab::experiments::{Entry, Made, Outcome, TextBuffer, ALL};
+use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS};
+use clonelab::trace::{trace, CloneStop, Trace};
 use clonelab::{Errno, Error, RegisterImage};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -65,7 +65,7 @@ fn skip_reason(err: &Error) -> Option<String> {
 
 /// Run an experiment under the ptrace observer when possible (not under
 /// qemu-user, which cannot ptrace): its output comes back by value.
-fn run_traced(entry: &Entry) -> (Result<(bool, CloneCall), Error>, TextBuffer, Option<Trace>) {
+fn run_traced(entry: &Entry) -> (Result<Outcome, Error>, TextBuffer, Option<Trace>) {
     if std::env::var_os("CLONELAB_QEMU_USER").is_none() {
         let traced = trace(|| {
             let mut text = TextBuffer::new();
@@ -81,11 +81,136 @@ fn run_traced(entry: &Entry) -> (Result<(bool, CloneCall), Error>, TextBuffer, O
     (result, text, None)
 }
 
+/// Print `text` with every line indented by `indent`.
+fn indented(indent: &str, text: &str) {
+    for line in text.lines() {
+        println!("{indent}{line}");
+    }
+}
+
+/// Print one recorded call: its C call, its flags word split into bits and
+/// the signal byte, the registers observed on this arch (or expected, where
+/// the observer could not see the call), and the image derived for the other
+/// arch. Returns why it contradicts the trace, if it does.
+fn show_call(
+    n: usize,
+    total: usize,
+    made: &Made,
+    stops: &[&CloneStop],
+    used: &mut [bool],
+    traced: bool,
+) -> Option<String> {
+    let call = &made.call;
+    let outcome = match made.errno() {
+        Some(e) => format!("-> {e}"),
+        None => format!("-> child {}", made.result),
+    };
+    println!("   call {n}/{total}: {}  {outcome}", made.label);
+    println!("     C call    {}", CCall(call));
+    let bits = FlagBits(call).to_string();
+    let mut lines = bits.lines();
+    if let Some(first) = lines.next() {
+        println!("     flags     {first}");
+    }
+    for line in lines {
+        println!("              {line}");
+    }
+    let this = abi::this_arch();
+    let expected = RegisterImage::of(call);
+    let mut problem = None;
+    let found = if made.in_child || !traced {
+        None
+    } else {
+        stops
+            .iter()
+            .enumerate()
+            .find(|(i, s)| !used[*i] && expected.matches(&RegisterImage::observed(s)))
+            .map(|(i, s)| {
+                used[i] = true;
+                *s
+            })
+    };
+    match found {
+        Some(stop) => {
+            let image = RegisterImage::observed(stop);
+            println!(
+                "     {} registers, observed by ptrace (returned {}):",
+                this.name,
+                stop.result.map_or("?".into(), |r| r.to_string())
+            );
+            indented(
+                "       ",
+                &ImageLines {
+                    image: &image,
+                    numbers: true,
+                }
+                .to_string(),
+            );
+            if call.syscall == Some(Syscall::Clone3) {
+                let c = image.call();
+                println!(
+                    "       clone_args (read from the tracee): flags {:#x}, exit_signal {}, stack {:#x}+{:#x}, tls {:#x}, pidfd {:#x}, cgroup {}",
+                    c.word.flags.bits(),
+                    c.word.signal.number(),
+                    c.stack,
+                    c.stack_size,
+                    c.tls,
+                    c.pidfd,
+                    c.cgroup
+                );
+            }
+            if stop.result != Some(made.result) {
+                problem = Some(format!(
+                    "call {n} returned {:?} to the tracer but {} to the experiment",
+                    stop.result, made.result
+                ));
+            }
+        }
+        None => {
+            let why = if made.in_child {
+                "made by a child of the experiment, which the observer does not follow"
+            } else if !traced {
+                "no ptrace here"
+            } else {
+                problem = Some(format!("no traced call had the registers of call {n}"));
+                "NO traced call had these registers"
+            };
+            println!("     {} registers, expected ({why}):", this.name);
+            indented(
+                "       ",
+                &ImageLines {
+                    image: &expected,
+                    numbers: true,
+                }
+                .to_string(),
+            );
+        }
+    }
+    let other = abi::other_arch();
+    println!(
+        "     {} registers, derived from the same call (not observed):",
+        other.name
+    );
+    let derived = RegisterImage::on(other, call);
+    indented(
+        "       ",
+        &ImageLines {
+            image: &derived,
+            numbers: true,
+        }
+        .to_string(),
+    );
+    problem
+}
+
 fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
     let (result, observed, trace) = run_traced(entry);
     let mut verdict = match &result {
-        Ok((true, _)) => Verdict::Pass,
-        Ok((false, _)) => Verdict::Fail("the observation contradicts the claim".into()),
+        Ok(o) if o.skipped.is_some() => {
+            Verdict::Skipped(o.skipped.map(|l| l.to_string()).unwrap_or_default())
+        }
+        Ok(o) if o.holds => Verdict::Pass,
+        Ok(_) => Verdict::Fail("the observation contradicts the claim".into()),
         Err(e) => match skip_reason(e) {
             Some(why) => Verdict::Skipped(why),
             None => Verdict::Fail(e.to_string()),
@@ -99,61 +224,41 @@ fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
         ),
         entry.question
     );
-    println!("   C call   {}", entry.c_call);
-    if let Ok((_, call)) = &result {
-        let word = call.word;
-        match word.encode_clone() {
-            Ok(encoded) => println!(
-                "   flags    {encoded:#010x} = {word}   (bits 8+: {:#x} = {}, low byte: {:#04x} = {})",
-                encoded & !CSIGNAL,
-                word.flags,
-                encoded & CSIGNAL,
-                word.signal
-            ),
-            Err(_) => println!("   flags    {word} (clone3 only)"),
+    if let Ok(outcome) = &result {
+        let stops: Vec<&CloneStop> = trace.as_ref().map_or(Vec::new(), |t| t.clones().collect());
+        let mut used = vec![false; stops.len()];
+        let total = outcome.calls.len();
+        let mut problems = Vec::new();
+        for (i, made) in outcome.calls.iter().enumerate() {
+            problems.extend(show_call(
+                i + 1,
+                total,
+                made,
+                &stops,
+                &mut used,
+                trace.is_some(),
+            ));
         }
-        let expected = RegisterImage::of(call);
-        let observed_image = trace.as_ref().and_then(|t| {
-            t.clones()
-                .map(RegisterImage::observed)
-                .find(|image| expected.matches(image))
-        });
-        match (&trace, observed_image) {
-            (Some(_), Some(image)) => {
-                println!(
-                    "   registers ({}), observed by ptrace, as expected:",
-                    clonelab::arch::NAME
-                );
-                for line in image.to_string().lines() {
-                    println!("   {line}");
-                }
+        let unrecorded: Vec<_> = stops
+            .iter()
+            .zip(&used)
+            .filter(|(_, u)| !**u)
+            .map(|(s, _)| *s)
+            .collect();
+        if !unrecorded.is_empty() {
+            println!(
+                "   the observer saw {} call(s) the experiment did not record:",
+                unrecorded.len()
+            );
+            for stop in &unrecorded {
+                println!("     {}", CCall(RegisterImage::observed(stop).call()));
             }
-            (Some(t), None) => {
-                println!("   registers ({}): expected", clonelab::arch::NAME);
-                for line in expected.to_string().lines() {
-                    println!("   {line}");
-                }
-                println!(
-                    "   but no traced call ({} traced) had them",
-                    t.clones().count()
-                );
-                if matches!(verdict, Verdict::Pass) {
-                    verdict = Verdict::Fail("the registers differ from the expected image".into());
-                }
-            }
-            (None, _) => {
-                println!(
-                    "   registers ({}), expected (not observed: no ptrace here):",
-                    clonelab::arch::NAME
-                );
-                for line in expected.to_string().lines() {
-                    println!("   {line}");
-                }
-            }
+            problems.push(format!("{} unrecorded call(s)", unrecorded.len()));
         }
         println!("   observed");
-        for line in observed.as_str().lines() {
-            println!("     {line}");
+        indented("     ", observed.as_str());
+        if let (Some(problem), Verdict::Pass) = (problems.first(), &verdict) {
+            verdict = Verdict::Fail(problem.clone());
         }
     }
     println!("   {}   see {}\n", style.verdict(&verdict), entry.chapter);

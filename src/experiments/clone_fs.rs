@@ -6,8 +6,8 @@
 //! umask change with CLONE_FS and stay put without it. kcmp(KCMP_FS) agrees.
 //! The parent's cwd and umask are restored afterwards.
 
+use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys::{self, Kcmp as K};
 use crate::{Error, WaitStatus};
@@ -36,8 +36,8 @@ pub struct Side {
 /// Both runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_FS call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The umask the child set.
     pub child_umask: u32,
     /// With CLONE_FS.
@@ -46,9 +46,17 @@ pub struct Observed {
     pub without_fs: Side,
 }
 
-fn run(flags: CloneFlags, child_umask: u32) -> Result<(CloneCall, Side), Error> {
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+}
+
+fn run(calls: &mut Calls, label: &str, flags: CloneFlags, child_umask: u32) -> Result<Side, Error> {
     let page = SharedPage::new()?;
     let child = run_child(
+        calls,
+        label,
         FlagsWord::new(flags, ExitSignal::SIGCHLD),
         &page,
         || {
@@ -64,15 +72,12 @@ fn run(flags: CloneFlags, child_umask: u32) -> Result<(CloneCall, Side), Error> 
         .unwrap_or(false);
     let umask = sys::umask(0o022);
     sys::umask(umask);
-    Ok((
-        child.call,
-        Side {
-            cwd_followed,
-            umask,
-            kcmp_fs: child.parent,
-            status: child.status,
-        },
-    ))
+    Ok(Side {
+        cwd_followed,
+        umask,
+        kcmp_fs: child.parent,
+        status: child.status,
+    })
 }
 
 /// Run with and without CLONE_FS, restoring cwd and umask after each.
@@ -96,14 +101,25 @@ pub fn observe() -> Result<Observed, Error> {
     } else {
         CHILD_UMASK
     };
-    let with = run(CloneFlags::CLONE_VM | CloneFlags::CLONE_FS, child_umask);
+    let mut calls = Calls::new();
+    let with = run(
+        &mut calls,
+        "with CLONE_FS: the child chdirs and sets its umask",
+        CloneFlags::CLONE_VM | CloneFlags::CLONE_FS,
+        child_umask,
+    );
     restore();
-    let without = run(CloneFlags::CLONE_VM, child_umask);
+    let without = run(
+        &mut calls,
+        "contrast: CLONE_VM only",
+        CloneFlags::CLONE_VM,
+        child_umask,
+    );
     restore();
-    let (call, with_fs) = with?;
-    let (_, without_fs) = without?;
+    let with_fs = with?;
+    let without_fs = without?;
     Ok(Observed {
-        call,
+        calls,
         child_umask,
         with_fs,
         without_fs,

@@ -5,8 +5,8 @@
 //! child's store lands in its own copy-on-write copy and the parent still reads
 //! 0. kcmp(KCMP_VM) confirms independently: same `mm` with the flag, different without.
 
+use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys::Kcmp as K;
 use crate::{Error, WaitStatus};
@@ -19,8 +19,8 @@ pub const WRITTEN: u64 = 0x5EED;
 /// What the parent saw.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_VM call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The parent's variable after the CLONE_VM child wrote it.
     pub with_vm: u64,
     /// The parent's variable after a fork-like child wrote it.
@@ -31,12 +31,21 @@ pub struct Observed {
     pub status: (WaitStatus, WaitStatus),
 }
 
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+}
+
 /// Run both children.
 pub fn observe() -> Result<Observed, Error> {
-    let run = |flags: CloneFlags| -> Result<_, Error> {
+    let mut calls = Calls::new();
+    let mut run = |label: &str, flags: CloneFlags| -> Result<_, Error> {
         let page = SharedPage::new()?;
         let value = AtomicU64::new(0);
         let child = run_child(
+            &mut calls,
+            label,
             FlagsWord::new(flags, ExitSignal::SIGCHLD),
             &page,
             || {
@@ -47,10 +56,13 @@ pub fn observe() -> Result<Observed, Error> {
         )?;
         Ok((child, value.load(Ordering::SeqCst)))
     };
-    let (vm, with_vm) = run(CloneFlags::CLONE_VM)?;
-    let (fork, without_vm) = run(CloneFlags::EMPTY)?;
+    let (vm, with_vm) = run(
+        "with CLONE_VM: the child writes our variable",
+        CloneFlags::CLONE_VM,
+    )?;
+    let (fork, without_vm) = run("contrast, fork-like: no CLONE_VM", CloneFlags::EMPTY)?;
     Ok(Observed {
-        call: vm.call,
+        calls,
         with_vm,
         without_vm,
         kcmp_vm: (vm.parent, fork.parent),

@@ -5,8 +5,8 @@
 //! namespace (another inode), and the only interface is a loopback `lo` that is
 //! down until someone brings it up. Unprivileged callers get CLONE_NEWUSER added.
 
+use super::Calls;
 use super::{contains, namespace_flags, run_child, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
 use crate::{Error, WaitStatus};
@@ -15,8 +15,8 @@ use core::fmt;
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// (st_dev, st_ino) of /proc/self/ns/net in the parent.
     pub parent_ns: (u64, u64),
     /// The same in the child.
@@ -33,6 +33,12 @@ pub struct Observed {
     pub in_user_namespace: bool,
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
 }
 
 /// Count the interfaces in a /proc/net/dev text (two header lines, then one per interface).
@@ -63,7 +69,10 @@ pub fn observe() -> Result<Observed, Error> {
     let flags = namespace_flags(CloneFlags::CLONE_NEWNET);
     let parent_ns = sys::file_identity(c"/proc/self/ns/net")?;
     let page = SharedPage::new()?;
+    let mut calls = Calls::new();
     let child = run_child(
+        &mut calls,
+        "CLONE_NEWNET",
         FlagsWord::new(flags, ExitSignal::SIGCHLD),
         &page,
         || {
@@ -81,7 +90,7 @@ pub fn observe() -> Result<Observed, Error> {
         |_| (),
     )?;
     Ok(Observed {
-        call: child.call,
+        calls,
         parent_ns,
         child_ns: (page.get(0), page.get(1)),
         child_interfaces: page.get(2),

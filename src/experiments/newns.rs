@@ -7,8 +7,8 @@
 //! The child's `/proc/self/mountinfo` lists it; the parent's does not.
 //! Unprivileged callers get CLONE_NEWUSER added.
 
+use super::Calls;
 use super::{contains, namespace_flags, run_child, CPath, SharedPage, Text};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
 use crate::{Error, WaitStatus};
@@ -18,8 +18,8 @@ use linux_raw_sys::general as k;
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The mount point used.
     pub mount_point: CPath,
     /// Whether the parent's `/` was a shared mount (the reason for MS_PRIVATE).
@@ -32,6 +32,12 @@ pub struct Observed {
     pub in_user_namespace: bool,
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
 }
 
 fn mountinfo_lists(point: &CPath) -> bool {
@@ -60,7 +66,10 @@ pub fn observe() -> Result<Observed, Error> {
     let point = CPath::numbered("/tmp/clonelab-newns-", sys::getpid() as u64);
     sys::mkdir(point.as_cstr(), 0o700)?;
     let page = SharedPage::new()?;
+    let mut calls = Calls::new();
     let child = run_child(
+        &mut calls,
+        "CLONE_NEWNS: the child mounts a tmpfs",
         FlagsWord::new(flags, ExitSignal::SIGCHLD),
         &page,
         || {
@@ -77,7 +86,7 @@ pub fn observe() -> Result<Observed, Error> {
     let parent_sees_mount = mountinfo_lists(&point);
     let _ = sys::rmdir(point.as_cstr());
     Ok(Observed {
-        call: child.call,
+        calls,
         mount_point: point,
         root_was_shared: root_is_shared(),
         child_sees_mount: page.get(0) == 1,

@@ -8,8 +8,8 @@
 //! `/` made private first) keeps that new `/proc` mount away from the parent.
 //! Unprivileged callers get CLONE_NEWUSER added.
 
+use super::Calls;
 use super::{namespace_flags, parse_decimal, run_child, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
 use crate::{Error, WaitStatus};
@@ -19,8 +19,8 @@ use linux_raw_sys::general as k;
 /// What the child and the parent saw.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The child's pid as the parent sees it (clone's return value).
     pub pid_outside: i32,
     /// `getpid()` in the child.
@@ -37,6 +37,12 @@ pub struct Observed {
     pub status: WaitStatus,
 }
 
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+}
+
 fn proc_self() -> u64 {
     let mut buf = [0u8; 32];
     sys::readlink(c"/proc/self", &mut buf)
@@ -49,7 +55,10 @@ fn proc_self() -> u64 {
 pub fn observe() -> Result<Observed, Error> {
     let flags = namespace_flags(CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS);
     let page = SharedPage::new()?;
+    let mut calls = Calls::new();
     let child = run_child(
+        &mut calls,
+        "CLONE_NEWPID (+ CLONE_NEWNS to mount its own /proc)",
         FlagsWord::new(flags, ExitSignal::SIGCHLD),
         &page,
         || {
@@ -67,7 +76,7 @@ pub fn observe() -> Result<Observed, Error> {
         |_| (),
     )?;
     Ok(Observed {
-        call: child.call,
+        calls,
         pid_outside: child.pid,
         getpid_inside: page.get(0),
         getppid_inside: page.get(1),

@@ -8,8 +8,8 @@
 //! `/proc/self/status`) — capabilities over the namespace's own resources,
 //! none over the parent's.
 
+use super::Calls;
 use super::{contains, run_child, CPath, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
 use crate::{Error, WaitStatus};
@@ -19,8 +19,8 @@ use linux_raw_sys::general as k;
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The overflow uid of this system.
     pub overflow_uid: u64,
     /// The child's getuid() before the map was written.
@@ -33,6 +33,12 @@ pub struct Observed {
     pub map_written: bool,
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
 }
 
 fn write_uid_map(pid: i32) -> bool {
@@ -60,7 +66,10 @@ fn overflow_uid() -> u64 {
 /// Run the child: uid before, the parent maps it, uid and capabilities after.
 pub fn observe() -> Result<Observed, Error> {
     let page = SharedPage::new()?;
+    let mut calls = Calls::new();
     let child = run_child(
+        &mut calls,
+        "CLONE_NEWUSER: the parent then writes its uid map",
         FlagsWord::new(CloneFlags::CLONE_NEWUSER, ExitSignal::SIGCHLD),
         &page,
         || {
@@ -77,7 +86,7 @@ pub fn observe() -> Result<Observed, Error> {
         write_uid_map,
     )?;
     Ok(Observed {
-        call: child.call,
+        calls,
         overflow_uid: overflow_uid(),
         uid_before: page.get(0),
         uid_after: page.get(1),

@@ -7,8 +7,8 @@
 //! `pidfd` field. `/proc/self/fdinfo/<fd>` names the pid it refers to, and
 //! `waitid(P_PIDFD, fd, ...)` reaps the child through it.
 
+use super::Calls;
 use super::{contains, parse_decimal, CPath};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::spawn::spawn;
 use crate::sys::{self, Pid};
@@ -21,8 +21,8 @@ pub const CODE: i32 = 7;
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The child's pid.
     pub pid: Pid,
     /// The pidfd.
@@ -33,12 +33,24 @@ pub struct Observed {
     pub status: WaitStatus,
 }
 
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+}
+
 /// Spawn with CLONE_PIDFD, read its fdinfo, wait through it.
 pub fn observe() -> Result<Observed, Error> {
     let mut child = spawn(
         FlagsWord::new(CloneFlags::CLONE_PIDFD, ExitSignal::SIGCHLD),
         || CODE,
     )?;
+    let mut calls = Calls::new();
+    calls.push(
+        "CLONE_PIDFD: the pidfd comes back in parent_tid",
+        *child.call(),
+        child.pid() as i64,
+    );
     let pidfd = child.pidfd().unwrap_or(-1);
     let mut path = CPath::numbered("/proc/self/fdinfo/", pidfd as u64);
     let mut buf = [0u8; 1024];
@@ -49,7 +61,7 @@ pub fn observe() -> Result<Observed, Error> {
         .and_then(|line| parse_decimal(line.strip_prefix(b"Pid:\t").unwrap_or(b"")));
     let status = child.wait()?;
     Ok(Observed {
-        call: *child.call(),
+        calls,
         pid: child.pid(),
         pidfd,
         fdinfo_pid,

@@ -4,9 +4,9 @@
 //! says ECHILD, and its exit signal goes to our parent, who reaps it. The safe
 //! API refuses the flag for that reason; this experiment uses the raw `clone`.
 
+use super::Calls;
 use super::SharedPage;
-use crate::abi::CloneCall;
-use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys::{self, Pid};
 use crate::{Errno, Error};
 use core::ffi::c_void;
@@ -16,14 +16,20 @@ use linux_raw_sys::general as k;
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// Our own parent.
     pub our_parent: Pid,
     /// The child's getppid().
     pub child_parent: Pid,
     /// What our wait on the child said.
     pub our_wait: Result<Pid, Errno>,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
 }
 
 unsafe extern "C" fn report_parent(page: *mut c_void) -> i32 {
@@ -41,21 +47,24 @@ pub fn observe() -> Result<Observed, Error> {
     let word = FlagsWord::new(CloneFlags::CLONE_PARENT, ExitSignal::SIGCHLD);
     // SAFETY: fork-like (no CLONE_VM); `page` is MAP_SHARED and stays mapped
     // until the child has reported.
-    let pid = unsafe {
+    let result = unsafe {
         super::raw_fork_like(
             word,
             report_parent,
             &page as *const SharedPage as *mut c_void,
         )
-    }?;
+    };
+    let mut calls = Calls::new();
+    calls.push(
+        "CLONE_PARENT: the child becomes our parent's",
+        super::raw_fork_like_call(word),
+        super::record::pid_result(&result),
+    );
+    let pid = result?;
     page.wait_ready(pid);
     let our_wait = sys::wait4(pid, k::__WALL).map(|(p, _)| p);
     Ok(Observed {
-        call: CloneCall {
-            syscall: Some(Syscall::Clone),
-            word,
-            ..CloneCall::default()
-        },
+        calls,
         our_parent: sys::getppid(),
         child_parent: page.get(0) as Pid,
         our_wait,

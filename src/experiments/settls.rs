@@ -8,10 +8,10 @@
 //! first word is its own address, as the x86_64 TLS convention wants; the
 //! child reads its thread pointer and reports it.
 
-use crate::abi::CloneCall;
+use super::Calls;
 use crate::arch::thread_pointer;
 use crate::clone::clone;
-use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::stack::Stack;
 use crate::wait::{wait_pid, WaitStatus};
 use crate::Error;
@@ -22,8 +22,8 @@ use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The block passed as `tls`.
     pub block: usize,
     /// The child's thread pointer.
@@ -32,6 +32,12 @@ pub struct Observed {
     pub parent_tp: (usize, usize),
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
 }
 
 #[repr(C, align(64))]
@@ -65,7 +71,7 @@ pub fn observe() -> Result<Observed, Error> {
     let no_tid = core::ptr::null_mut();
     // SAFETY: CLONE_VM with our own Stack; `block` is the child's TLS block and
     // outlives it (reaped below); the child only reads its thread pointer.
-    let pid = unsafe {
+    let result = unsafe {
         clone(
             word,
             stack.top(),
@@ -75,16 +81,17 @@ pub fn observe() -> Result<Observed, Error> {
             report_tp,
             address as *mut c_void,
         )
-    }?;
+    };
+    let mut calls = Calls::new();
+    calls.push(
+        "CLONE_SETTLS: tls = &block",
+        super::record::clone_call(word, stack.top() as usize, 0, 0, address),
+        super::record::pid_result(&result),
+    );
+    let pid = result?;
     let status = wait_pid(pid, 0)?;
     Ok(Observed {
-        call: CloneCall {
-            syscall: Some(Syscall::Clone),
-            word,
-            stack: stack.top() as usize,
-            tls: address,
-            ..CloneCall::default()
-        },
+        calls,
         block: address,
         child_tp: block.seen.load(SeqCst),
         parent_tp: (before, thread_pointer()),

@@ -11,8 +11,8 @@
 //!
 //! The parent's SIGUSR2 disposition is restored afterwards.
 
+use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::spawn::spawn_via;
 use crate::sys::{self, Kcmp as K};
@@ -28,8 +28,8 @@ extern "C" fn never_called(_signal: i32) {}
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_SIGHAND call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// Parent's SIGUSR2 disposition after a CLONE_SIGHAND child set SIG_IGN.
     pub with_sighand: usize,
     /// The same after a CLONE_VM-only child did.
@@ -44,19 +44,35 @@ pub struct Observed {
     pub children_ok: bool,
 }
 
-fn part_one(flags: CloneFlags) -> Result<(usize, Option<bool>, WaitStatus, CloneCall), Error> {
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+}
+
+fn part_one(
+    calls: &mut Calls,
+    label: &str,
+    flags: CloneFlags,
+) -> Result<(usize, Option<bool>, WaitStatus), Error> {
     let page = SharedPage::new()?;
     let child = run_child(
+        calls,
+        label,
         FlagsWord::new(flags, ExitSignal::SIGCHLD),
         &page,
         || sys::signal_handler(k::SIGUSR2, Some(SIG_IGN)).is_err() as i32,
         |pid| shares(pid, K::Sighand),
     )?;
     let now = sys::signal_handler(k::SIGUSR2, Some(SIG_DFL))?;
-    Ok((now, child.parent, child.status, child.call))
+    Ok((now, child.parent, child.status))
 }
 
-fn part_two(flags: CloneFlags) -> Result<(usize, WaitStatus), Error> {
+fn part_two(
+    calls: &mut Calls,
+    label: &str,
+    flags: CloneFlags,
+) -> Result<(usize, WaitStatus), Error> {
     let page = SharedPage::new()?;
     let mut child = spawn_via(
         Syscall::Clone3,
@@ -69,6 +85,7 @@ fn part_two(flags: CloneFlags) -> Result<(usize, WaitStatus), Error> {
             Err(_) => 1,
         },
     )?;
+    calls.push(label, *child.call(), child.pid() as i64);
     let status = child.wait()?;
     Ok((page.get(0) as usize, status))
 }
@@ -78,16 +95,32 @@ pub fn observe() -> Result<Observed, Error> {
     let original = sys::signal_handler(k::SIGUSR2, None)?;
     let result = (|| {
         sys::signal_handler(k::SIGUSR2, Some(SIG_DFL))?;
-        let (with_sighand, kcmp_with, s1, call) =
-            part_one(CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND)?;
-        let (without_sighand, kcmp_without, s2, _) = part_one(CloneFlags::CLONE_VM)?;
+        let mut calls = Calls::new();
+        let (with_sighand, kcmp_with, s1) = part_one(
+            &mut calls,
+            "part 1, CLONE_SIGHAND: the child ignores SIGUSR2",
+            CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND,
+        )?;
+        let (without_sighand, kcmp_without, s2) = part_one(
+            &mut calls,
+            "part 1, contrast: CLONE_VM only",
+            CloneFlags::CLONE_VM,
+        )?;
         let handler = never_called as extern "C" fn(i32) as usize;
         sys::signal_handler(k::SIGUSR2, Some(handler))?;
-        let (kept, s3) = part_two(CloneFlags::EMPTY)?;
-        let (cleared, s4) = part_two(CloneFlags::CLONE_CLEAR_SIGHAND)?;
+        let (kept, s3) = part_two(
+            &mut calls,
+            "part 2, contrast: fork-like, handlers copied",
+            CloneFlags::EMPTY,
+        )?;
+        let (cleared, s4) = part_two(
+            &mut calls,
+            "part 2, CLONE_CLEAR_SIGHAND: handlers reset",
+            CloneFlags::CLONE_CLEAR_SIGHAND,
+        )?;
         let ok = WaitStatus::Exited(0);
         Ok(Observed {
-            call,
+            calls,
             with_sighand,
             without_sighand,
             kcmp: (kcmp_with, kcmp_without),

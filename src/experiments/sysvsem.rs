@@ -12,8 +12,8 @@
 //!
 //! kcmp(KCMP_SYSVSEM) agrees while the child lives.
 
+use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::arch::{syscall3, syscall4};
 use crate::errno::{decode, Errno};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -89,33 +89,38 @@ pub struct Side {
 /// Both runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_SYSVSEM call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// With CLONE_SYSVSEM.
     pub shared: Side,
     /// Without.
     pub private: Side,
 }
 
-fn run(flags: CloneFlags) -> Result<(Side, CloneCall), Error> {
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+}
+
+fn run(calls: &mut Calls, label: &str, flags: CloneFlags) -> Result<Side, Error> {
     let id = semget()?;
     let result = (|| {
         let page = SharedPage::new()?;
         let child = run_child(
+            calls,
+            label,
             FlagsWord::new(flags, ExitSignal::SIGCHLD),
             &page,
             || semop_undo(id, 1).is_err() as i32,
             |pid| shares(pid, K::Sysvsem),
         )?;
         let value_after_exit = semctl(id, ipc::GETVAL)?;
-        Ok((
-            Side {
-                value_after_exit,
-                kcmp: child.parent,
-                status: child.status,
-            },
-            child.call,
-        ))
+        Ok(Side {
+            value_after_exit,
+            kcmp: child.parent,
+            status: child.status,
+        })
     })();
     let _ = semctl(id, ipc::IPC_RMID);
     result
@@ -123,10 +128,15 @@ fn run(flags: CloneFlags) -> Result<(Side, CloneCall), Error> {
 
 /// Run with and without CLONE_SYSVSEM.
 pub fn observe() -> Result<Observed, Error> {
-    let (shared, call) = run(CloneFlags::CLONE_VM | CloneFlags::CLONE_SYSVSEM)?;
-    let (private, _) = run(CloneFlags::CLONE_VM)?;
+    let mut calls = Calls::new();
+    let shared = run(
+        &mut calls,
+        "CLONE_SYSVSEM: the child semops with SEM_UNDO",
+        CloneFlags::CLONE_VM | CloneFlags::CLONE_SYSVSEM,
+    )?;
+    let private = run(&mut calls, "contrast: CLONE_VM only", CloneFlags::CLONE_VM)?;
     Ok(Observed {
-        call,
+        calls,
         shared,
         private,
     })

@@ -10,9 +10,9 @@
 //! - CHILD_CLEARTID: when the child exits, the kernel writes 0 to `ctid` and
 //!   does a futex wake on it. This is how pthread_join works.
 
-use crate::abi::CloneCall;
+use super::Calls;
 use crate::clone::clone;
-use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::stack::Stack;
 use crate::sys::{self, Pid};
 use crate::wait::{wait_pid, WaitStatus};
@@ -24,8 +24,8 @@ use core::sync::atomic::{AtomicI32, Ordering::SeqCst};
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// clone's return value.
     pub pid: Pid,
     /// `ptid` read the moment clone returned.
@@ -38,6 +38,12 @@ pub struct Observed {
     pub child_tid_after_exit: Pid,
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
 }
 
 #[repr(C)]
@@ -74,7 +80,7 @@ pub fn observe() -> Result<Observed, Error> {
     let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
     // SAFETY: CLONE_VM with our own Stack and Words, both alive until the child
     // is reaped below; tls = 0 (the child touches no thread-locals).
-    let pid = unsafe {
+    let result = unsafe {
         clone(
             word,
             stack.top(),
@@ -84,18 +90,24 @@ pub fn observe() -> Result<Observed, Error> {
             child,
             &words as *const Words as *mut c_void,
         )
-    }?;
+    };
+    let mut calls = Calls::new();
+    calls.push(
+        "PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID",
+        super::record::clone_call(
+            word,
+            stack.top() as usize,
+            words.ptid.as_ptr() as usize,
+            words.ctid.as_ptr() as usize,
+            0,
+        ),
+        super::record::pid_result(&result),
+    );
+    let pid = result?;
     let parent_tid_at_return = words.ptid.load(SeqCst);
     let status = wait_pid(pid, 0)?;
     Ok(Observed {
-        call: CloneCall {
-            syscall: Some(Syscall::Clone),
-            word,
-            stack: stack.top() as usize,
-            parent_tid: words.ptid.as_ptr() as usize,
-            child_tid: words.ctid.as_ptr() as usize,
-            ..CloneCall::default()
-        },
+        calls,
         pid,
         parent_tid_at_return,
         child_tid_at_start: words.seen_at_start.load(SeqCst),

@@ -1,0 +1,226 @@
+//! The record of what an experiment did: every clone/clone3 call it made, with
+//! its arguments and result. The tour, the tests and the generated chapter
+//! tables all render from this record; nothing about a call is written beside
+//! the code.
+//!
+//! A record is plain data (fixed-size arrays, no references, no heap), so it
+//! comes back by value from a traced child.
+
+use crate::abi::CloneCall;
+use crate::clone::CloneArgs;
+use crate::errno::Errno;
+use crate::error::Error;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::sys::Pid;
+use core::fmt;
+
+/// A short fixed-size text (up to 160 bytes, cut at a character boundary).
+#[derive(Clone, Copy)]
+pub struct Label {
+    bytes: [u8; 160],
+    len: u8,
+}
+
+impl Label {
+    /// `text`, cut to fit.
+    pub fn new(text: &str) -> Label {
+        let mut label = Label {
+            bytes: [0; 160],
+            len: 0,
+        };
+        let _ = fmt::Write::write_str(&mut label, text);
+        label
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("?")
+    }
+}
+
+impl fmt::Write for Label {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.bytes.len() - self.len as usize;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        let at = self.len as usize;
+        self.bytes[at..at + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take as u8;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One call an experiment made.
+#[derive(Clone, Copy, Debug)]
+pub struct Made {
+    /// Its part in the experiment: "with CLONE_VM", "contrast: without", ...
+    pub label: Label,
+    /// Every argument, as passed.
+    pub call: CloneCall,
+    /// What it returned in the caller: the child's tid, or `-errno`.
+    pub result: i64,
+    /// Made by a child process of the experiment, not by the experiment's own
+    /// process: the ptrace observer (which follows one process) cannot see it.
+    pub in_child: bool,
+}
+
+impl Made {
+    /// The errno, if the call failed.
+    pub fn errno(&self) -> Option<Errno> {
+        (self.result < 0).then(|| Errno::from_raw((-self.result) as u16))
+    }
+}
+
+/// Calls kept per experiment.
+pub const MAX_CALLS: usize = 40;
+
+/// Every call an experiment made, in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Calls {
+    made: [Option<Made>; MAX_CALLS],
+    len: usize,
+}
+
+impl Default for Calls {
+    fn default() -> Self {
+        Calls::new()
+    }
+}
+
+/// The raw result of a call: tid, or -errno (0 if the error is not the kernel's).
+pub fn raw_result<T: Copy + Into<i64>>(result: &Result<T, Error>) -> i64 {
+    match result {
+        Ok(pid) => (*pid).into(),
+        Err(e) => -(e.errno().map_or(0, |e| e.raw() as i64)),
+    }
+}
+
+impl Calls {
+    /// No calls yet.
+    pub const fn new() -> Calls {
+        Calls {
+            made: [None; MAX_CALLS],
+            len: 0,
+        }
+    }
+
+    /// Record a call this process made (`result`: tid or `-errno`).
+    /// Calls past [`MAX_CALLS`] are dropped, which the tour reports as
+    /// traced calls nobody recorded.
+    pub fn push(&mut self, label: &str, call: CloneCall, result: i64) {
+        self.push_made(Made {
+            label: Label::new(label),
+            call,
+            result,
+            in_child: false,
+        });
+    }
+
+    /// Record a call made by a child of the experiment (not traced).
+    pub fn push_in_child(&mut self, label: &str, call: CloneCall, result: i64) {
+        self.push_made(Made {
+            label: Label::new(label),
+            call,
+            result,
+            in_child: true,
+        });
+    }
+
+    fn push_made(&mut self, made: Made) {
+        if self.len < MAX_CALLS {
+            self.made[self.len] = Some(made);
+            self.len += 1;
+        }
+    }
+
+    /// Append every call of `other`, prefixing nothing.
+    pub fn extend(&mut self, other: &Calls) {
+        for made in other.iter() {
+            self.push_made(*made);
+        }
+    }
+
+    /// The calls, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Made> {
+        self.made[..self.len].iter().flatten()
+    }
+
+    /// How many calls.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no call was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The [`CloneCall`] of `clone(word, stack, parent_tid, child_tid, tls)`.
+pub fn clone_call(
+    word: FlagsWord,
+    stack: usize,
+    parent_tid: usize,
+    child_tid: usize,
+    tls: usize,
+) -> CloneCall {
+    CloneCall {
+        syscall: Some(Syscall::Clone),
+        word,
+        stack,
+        parent_tid,
+        child_tid,
+        tls,
+        ..CloneCall::default()
+    }
+}
+
+/// The [`CloneCall`] of `clone3(args, size)`: every field of `args` as passed.
+pub fn clone3_call(args: &CloneArgs, size: usize) -> CloneCall {
+    let signal = ExitSignal::new(args.exit_signal.min(u32::MAX as u64) as u32).unwrap_or_default();
+    CloneCall {
+        syscall: Some(Syscall::Clone3),
+        word: FlagsWord::new(CloneFlags::from_bits_retain(args.flags), signal),
+        stack: args.stack as usize,
+        stack_size: args.stack_size as usize,
+        parent_tid: args.parent_tid as usize,
+        child_tid: args.child_tid as usize,
+        tls: args.tls as usize,
+        pidfd: args.pidfd as usize,
+        args_address: args as *const CloneArgs as usize,
+        args_size: size,
+        cgroup: args.cgroup,
+        set_tid: args.set_tid as usize,
+        set_tid_size: args.set_tid_size as usize,
+    }
+}
+
+/// A pid as a raw result.
+pub fn pid_result(result: &Result<Pid, Error>) -> i64 {
+    raw_result(result)
+}
+
+/// What every experiment's observation offers the tour and the tests.
+pub trait Recorded {
+    /// Every call it made.
+    fn calls(&self) -> &Calls;
+
+    /// Why it could not run here, if it could not (the tour says SKIPPED).
+    fn skipped(&self) -> Option<Label> {
+        None
+    }
+}
