@@ -11,6 +11,7 @@
 mod container;
 
 use clonelab::abi::{self, CCall, FlagBits, ImageLines};
+use clonelab::experiments::record::match_trace;
 use clonelab::experiments::{Entry, Made, Outcome, TextBuffer, ALL};
 use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS};
 use clonelab::trace::{trace, CloneStop, Trace};
@@ -96,8 +97,7 @@ fn show_call(
     n: usize,
     total: usize,
     made: &Made,
-    stops: &[&CloneStop],
-    used: &mut [bool],
+    stop: Option<&CloneStop>,
     traced: bool,
 ) -> Option<String> {
     let call = &made.call;
@@ -118,18 +118,7 @@ fn show_call(
     let this = abi::this_arch();
     let expected = RegisterImage::of(call);
     let mut problem = None;
-    let found = if made.in_child || !traced {
-        None
-    } else {
-        stops
-            .iter()
-            .enumerate()
-            .find(|(i, s)| !used[*i] && expected.matches(&RegisterImage::observed(s)))
-            .map(|(i, s)| {
-                used[i] = true;
-                *s
-            })
-    };
+    let found = stop;
     match found {
         Some(stop) => {
             let image = RegisterImage::observed(stop);
@@ -225,35 +214,23 @@ fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
         entry.question
     );
     if let Ok(outcome) = &result {
-        let stops: Vec<&CloneStop> = trace.as_ref().map_or(Vec::new(), |t| t.clones().collect());
-        let mut used = vec![false; stops.len()];
-        let total = outcome.calls.len();
         let mut problems = Vec::new();
+        let total = outcome.calls.len();
+        let matched = trace.as_ref().map(|t| match_trace(&outcome.calls, t));
+        let stops: Vec<&CloneStop> = trace.as_ref().map_or(Vec::new(), |t| t.clones().collect());
         for (i, made) in outcome.calls.iter().enumerate() {
-            problems.extend(show_call(
-                i + 1,
-                total,
-                made,
-                &stops,
-                &mut used,
-                trace.is_some(),
-            ));
+            let stop = matched.and_then(|m| m.stop_of[i]).map(|j| stops[j]);
+            problems.extend(show_call(i + 1, total, made, stop, trace.is_some()));
         }
-        let unrecorded: Vec<_> = stops
-            .iter()
-            .zip(&used)
-            .filter(|(_, u)| !**u)
-            .map(|(s, _)| *s)
-            .collect();
-        if !unrecorded.is_empty() {
+        if let Some(m) = matched.filter(|m| m.unrecorded_count() > 0) {
             println!(
                 "   the observer saw {} call(s) the experiment did not record:",
-                unrecorded.len()
+                m.unrecorded_count()
             );
-            for stop in &unrecorded {
+            for (stop, _) in stops.iter().zip(m.unrecorded).filter(|(_, u)| *u) {
                 println!("     {}", CCall(RegisterImage::observed(stop).call()));
             }
-            problems.push(format!("{} unrecorded call(s)", unrecorded.len()));
+            problems.push(format!("{} unrecorded call(s)", m.unrecorded_count()));
         }
         println!("   observed");
         indented("     ", observed.as_str());

@@ -20,12 +20,10 @@ use clonelab::experiments::exit_signal::observe;
 fn exit_signal_decides_who_can_wait() {
     let Some(o) = common::observe_traced(
         observe,
-        |o| o.call,
         "a fork-like clone whose exit signal is not SIGCHLD",
     ) else {
         return;
     };
-    println!("{o}");
     let [sigchld, sigurg, none] = &o.cases;
     assert_eq!(
         (sigchld.plain_wait_sees_it, sigchld.wclone_wait_sees_it),

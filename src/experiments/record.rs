@@ -6,12 +6,13 @@
 //! A record is plain data (fixed-size arrays, no references, no heap), so it
 //! comes back by value from a traced child.
 
-use crate::abi::CloneCall;
+use crate::abi::{CloneCall, RegisterImage};
 use crate::clone::CloneArgs;
 use crate::errno::Errno;
 use crate::error::Error;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
 use crate::sys::Pid;
+use crate::trace::{CloneStop, Trace};
 use core::fmt;
 
 /// A short fixed-size text (up to 160 bytes, cut at a character boundary).
@@ -159,6 +160,11 @@ impl Calls {
         self.made[..self.len].iter().flatten()
     }
 
+    /// Call `i` (0-based).
+    pub fn get(&self, i: usize) -> Option<&Made> {
+        self.made.get(i).and_then(Option::as_ref)
+    }
+
     /// How many calls.
     pub fn len(&self) -> usize {
         self.len
@@ -222,5 +228,67 @@ pub trait Recorded {
     /// Why it could not run here, if it could not (the tour says SKIPPED).
     fn skipped(&self) -> Option<Label> {
         None
+    }
+}
+
+/// How the recorded calls line up with what the ptrace observer saw.
+#[derive(Clone, Copy, Debug)]
+pub struct Matched {
+    /// For each recorded call, the index of the traced call with exactly its
+    /// registers (and clone_args); None for calls made in a child, or when
+    /// nothing matched.
+    pub stop_of: [Option<usize>; MAX_CALLS],
+    /// Traced calls no recorded call accounts for.
+    pub unrecorded: [bool; Trace::CAPACITY],
+}
+
+impl Matched {
+    /// Recorded calls of this process that no traced call matched.
+    pub fn unmatched<'a>(&'a self, calls: &'a Calls) -> impl Iterator<Item = (usize, &'a Made)> {
+        calls
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| !m.in_child && self.stop_of[*i].is_none())
+    }
+
+    /// Traced calls that were not recorded.
+    pub fn unrecorded_count(&self) -> usize {
+        self.unrecorded.iter().filter(|u| **u).count()
+    }
+}
+
+/// Pair every recorded call (made by the traced process) with the first
+/// unused traced call that has exactly its register image; what is left on
+/// either side is a call the record and the kernel disagree on.
+pub fn match_trace(calls: &Calls, trace: &Trace) -> Matched {
+    let stops: [Option<&CloneStop>; Trace::CAPACITY] = {
+        let mut all = [None; Trace::CAPACITY];
+        for (slot, stop) in all.iter_mut().zip(trace.clones()) {
+            *slot = Some(stop);
+        }
+        all
+    };
+    let mut used = [false; Trace::CAPACITY];
+    let mut stop_of = [None; MAX_CALLS];
+    for (i, made) in calls.iter().enumerate() {
+        if made.in_child {
+            continue;
+        }
+        let expected = RegisterImage::of(&made.call);
+        let found = stops.iter().enumerate().find(|(j, s)| {
+            !used[*j] && s.is_some_and(|s| expected.matches(&RegisterImage::observed(s)))
+        });
+        if let Some((j, _)) = found {
+            used[j] = true;
+            stop_of[i] = Some(j);
+        }
+    }
+    let mut unrecorded = [false; Trace::CAPACITY];
+    for (j, stop) in stops.iter().enumerate() {
+        unrecorded[j] = stop.is_some() && !used[j];
+    }
+    Matched {
+        stop_of,
+        unrecorded,
     }
 }
