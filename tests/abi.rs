@@ -153,3 +153,22 @@ fn exit_signal_travels_in_flags_or_in_clone_args() {
     );
     assert!(clone3_stop.result.unwrap() > 0);
 }
+
+/// The per-arch table the tour derives the other arch's image from is right
+/// for both arches: numbers agree with the `syscalls` crate's tables, and this
+/// build's row with `clonelab::arch` and linux-raw-sys (each VM run checks its own row).
+#[test]
+fn abi_table_matches_both_arches() {
+    use clonelab::abi::{this_arch, AARCH64, X86_64};
+    assert_eq!(X86_64.nr_clone, syscalls::x86_64::Sysno::clone as u64);
+    assert_eq!(X86_64.nr_clone3, syscalls::x86_64::Sysno::clone3 as u64);
+    assert_eq!(AARCH64.nr_clone, syscalls::aarch64::Sysno::clone as u64);
+    assert_eq!(AARCH64.nr_clone3, syscalls::aarch64::Sysno::clone3 as u64);
+    let row = this_arch();
+    assert_eq!(row.name, clonelab::arch::NAME);
+    assert_eq!(row.nr_register, clonelab::arch::NR_REGISTER);
+    assert_eq!(row.arg_registers[..], clonelab::arch::ARG_REGISTERS[..5]);
+    assert_eq!(row.clone_arg_order, clonelab::arch::CLONE_ARG_ORDER);
+    assert_eq!(row.nr_clone, linux_raw_sys::general::__NR_clone as u64);
+    assert_eq!(row.nr_clone3, linux_raw_sys::general::__NR_clone3 as u64);
+}
