@@ -19,7 +19,7 @@
 
 mod common;
 
-use clonelab::experiments::newns::observe;
+use clonelab::experiments::newns::{observe, propagation};
 use clonelab::WaitStatus;
 
 /// The child's tmpfs is in the child's mountinfo and not in the parent's.
@@ -30,5 +30,25 @@ fn mount_in_child_is_invisible_to_parent() {
     };
     assert!(o.child_sees_mount);
     assert!(!o.parent_sees_mount);
+    assert!(
+        o.same_root,
+        "a mount namespace alone does not change the root"
+    );
     assert_eq!(o.status, WaitStatus::Exited(0));
+}
+
+/// Propagation, in a sandbox: a child's mount under a shared mount reaches the
+/// parent's namespace; not once the child made it private; not when the
+/// child's mount namespace is owned by a new user namespace (its copies of
+/// shared mounts are slaves).
+#[test]
+fn propagation_follows_the_mount_not_the_flag() {
+    let Some(o) = common::observe_traced(propagation, "CLONE_NEWNS in a sandbox") else {
+        return;
+    };
+    if o.skipped.is_some() {
+        return;
+    }
+    assert_eq!(o.mounted, [true; 3], "every child's mount succeeded");
+    assert_eq!(o.seen_by_parent, [Some(true), Some(false), Some(false)]);
 }

@@ -367,7 +367,7 @@ fn nest(
 
 /// Write `0 0 1` to a child's uid_map and gid_map (we are uid 0 with every
 /// capability in our own user namespace, so we may map our 0 to its 0).
-fn map_root(pid: crate::sys::Pid) -> bool {
+pub(super) fn map_root(pid: crate::sys::Pid) -> bool {
     [b"/uid_map".as_slice(), b"/gid_map".as_slice()]
         .iter()
         .all(|file| {

@@ -482,6 +482,7 @@ pub static ALL: &[Entry] = &[
     entry!(files, "files", "Which file state does a child share: paths through CLONE_FS, descriptors through CLONE_FILES?"),
     entry!(newnet, "newnet", "What is in a new network namespace?"),
     entry!(newns, "newns", "Does a mount made in a new mount namespace show in the parent?"),
+    entry!(newns::propagation, "newns-propagation", "newns", "When does a mount made in a child's new mount namespace reach the parent's?"),
     entry!(namespaces::uts, "newuts", "namespaces", "Can a child rename its host without renaming the parent's?"),
     entry!(namespaces::ipc, "newipc", "namespaces", "Does CLONE_NEWIPC give the child another IPC namespace?"),
     entry!(namespaces::cgroup, "newcgroup", "namespaces", "Where in the cgroup tree does a child in a new cgroup namespace think it is?"),

@@ -24,6 +24,18 @@ pub struct Observed {
     pub child_parent: Pid,
     /// What our wait on the child said.
     pub our_wait: Result<Pid, Errno>,
+    /// Our `TracerPid` (from /proc/self/status): 0 when nobody traces us.
+    pub tracer: Pid,
+}
+
+/// `TracerPid` of this process (0: not traced).
+fn tracer_pid() -> Pid {
+    let mut buf = [0u8; 4096];
+    let text = sys::read_file(c"/proc/self/status", &mut buf).unwrap_or(b"");
+    text.split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"TracerPid:\t"))
+        .and_then(super::parse_decimal)
+        .unwrap_or(0) as Pid
 }
 
 impl super::Recorded for Observed {
@@ -68,6 +80,7 @@ pub fn observe() -> Result<Observed, Error> {
         our_parent: sys::getppid(),
         child_parent: page.get(0) as Pid,
         our_wait,
+        tracer: tracer_pid(),
     })
 }
 
@@ -85,6 +98,13 @@ impl fmt::Display for Observed {
             "our parent: {}; the child's parent: {}",
             self.our_parent, self.child_parent
         )?;
+        if self.tracer != 0 && self.tracer == self.our_parent {
+            writeln!(
+                f,
+                "(pid {} is the ptrace observer that runs this experiment: our TracerPid)",
+                self.tracer
+            )?;
+        }
         match self.our_wait {
             Ok(pid) => writeln!(f, "our wait4 on it reaped {pid} (it was our child!)"),
             Err(e) => writeln!(f, "our wait4 on it: {e}: it is our parent's child to reap"),
