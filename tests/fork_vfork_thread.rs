@@ -51,3 +51,45 @@ fn shapes_share_what_their_flags_say() {
     );
     assert!(o.holds());
 }
+
+/// glibc's fork is a clone call: traced, it is `clone` with
+/// `CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD`, no stack, and
+/// child_tid pointing at the calling thread's tid field (glibc's `arch_fork`).
+#[test]
+fn glibc_fork_is_clone_with_child_tid_flags() {
+    use clonelab::{CloneFlags as F, RegisterImage};
+    if common::under_qemu_user() {
+        common::skip("qemu-user cannot ptrace");
+        return;
+    }
+    let (pid, trace) = clonelab::trace::trace(|| {
+        // SAFETY: the child only calls _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: ends the forked child at once.
+            unsafe { libc::_exit(0) };
+        }
+        // SAFETY: reaps the child forked above.
+        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        pid
+    })
+    .unwrap();
+    let stops: Vec<_> = trace.clones().collect();
+    assert_eq!(stops.len(), 1, "one clone call per fork");
+    let image = RegisterImage::observed(stops[0]);
+    let call = image.call();
+    assert_eq!(
+        call.syscall,
+        Some(clonelab::Syscall::Clone),
+        "fork() is clone(), not fork()"
+    );
+    assert_eq!(
+        call.word.flags,
+        F::CLONE_CHILD_SETTID | F::CLONE_CHILD_CLEARTID,
+        "glibc passes CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID"
+    );
+    assert_eq!(call.word.signal, clonelab::ExitSignal::SIGCHLD);
+    assert_eq!(call.stack, 0, "no stack: the child runs on a copy of ours");
+    assert_ne!(call.child_tid, 0, "child_tid: the thread's own tid field");
+    assert_eq!(stops[0].result, Some(pid as i64));
+}

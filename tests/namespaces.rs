@@ -31,6 +31,11 @@ fn check(o: Observed) {
     if let Some((what, held)) = o.effect {
         assert!(held, "{}: {what}", o.kind);
     }
+    assert!(
+        o.same_kernel,
+        "{}: the child reads another boot_id: not the same kernel",
+        o.kind
+    );
     assert_eq!(o.status, WaitStatus::Exited(0));
 }
 

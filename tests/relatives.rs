@@ -21,4 +21,7 @@ fn clone_parent_makes_a_sibling() {
     };
     assert_eq!(o.child_parent, o.our_parent);
     assert_eq!(o.our_wait, Err(Errno::ECHILD));
+    // The parent a process sees is whoever started it: here the observer
+    // (as `sudo` was in the tutorial's `ps` output).
+    assert_eq!(o.our_parent, o.tracer, "our parent is the ptrace observer");
 }

@@ -41,6 +41,9 @@ pub struct Observed {
     pub in_user_namespace: bool,
     /// How the child ended.
     pub status: WaitStatus,
+    /// The child reads the same `/proc/sys/kernel/random/boot_id`: one kernel
+    /// serves both namespaces (a VM would have booted its own).
+    pub same_kernel: bool,
     /// newtime only: the same word through clone() (0x91).
     pub clone_0x91: Option<ByClone>,
 }
@@ -66,6 +69,17 @@ fn identity(kind: &CStr) -> (u64, u64) {
     sys::file_identity(kind).unwrap_or((0, 0))
 }
 
+/// A hash (FNV-1a) of this kernel's boot id; 0 if unreadable.
+fn boot_id() -> u64 {
+    let mut buf = [0u8; 64];
+    match sys::read_file(c"/proc/sys/kernel/random/boot_id", &mut buf) {
+        Ok(text) if !text.is_empty() => text.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+        }),
+        _ => 0,
+    }
+}
+
 /// Clone with `flag` (plus CLONE_NEWUSER when unprivileged); in the child run
 /// `effect_in_child`, which stores 1 in slot 2 when the effect held.
 fn run(
@@ -87,6 +101,7 @@ fn run(
             let (dev, ino) = identity(handle);
             page.put(0, dev);
             page.put(1, ino);
+            page.put(3, boot_id());
             effect_in_child(&page);
             0
         },
@@ -100,6 +115,7 @@ fn run(
         effect: None,
         in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
         status: child.status,
+        same_kernel: boot_id() != 0 && page.get(3) == boot_id(),
         clone_0x91: None,
     };
     Ok((observed, page))
@@ -231,6 +247,7 @@ impl Observed {
         self.child_ns != self.parent_ns
             && self.child_ns != (0, 0)
             && self.effect.is_none_or(|(_, held)| held)
+            && self.same_kernel
             && self.status == WaitStatus::Exited(0)
     }
 }
@@ -241,6 +258,11 @@ impl fmt::Display for Observed {
             f,
             "/proc/self/ns/{} inode: parent {}, child {}",
             self.kind, self.parent_ns.1, self.child_ns.1
+        )?;
+        writeln!(
+            f,
+            "the child's kernel is ours (same boot_id): {}",
+            self.same_kernel
         )?;
         if let Some(c) = self.clone_0x91 {
             writeln!(

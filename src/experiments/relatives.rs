@@ -24,23 +24,41 @@ pub struct Observed {
     pub child_parent: Pid,
     /// What our wait on the child said.
     pub our_wait: Result<Pid, Errno>,
-    /// Our `TracerPid` (from /proc/self/status): 0 when nobody traces us.
+    /// The process tracing us (from /proc/self/status): 0 when nobody does.
     pub tracer: Pid,
-}
-
-/// `TracerPid` of this process (0: not traced).
-fn tracer_pid() -> Pid {
-    let mut buf = [0u8; 4096];
-    let text = sys::read_file(c"/proc/self/status", &mut buf).unwrap_or(b"");
-    text.split(|&b| b == b'\n')
-        .find_map(|l| l.strip_prefix(b"TracerPid:\t"))
-        .and_then(super::parse_decimal)
-        .unwrap_or(0) as Pid
 }
 
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+}
+
+/// The number after `field` in `/proc/<pid>/status` (`pid` 0: self).
+fn status_field(pid: Pid, field: &[u8]) -> Pid {
+    let path = if pid == 0 {
+        let mut p = super::CPath::empty();
+        p.push(b"/proc/self/status");
+        p
+    } else {
+        let mut p = super::CPath::numbered("/proc/", pid as u64);
+        p.push(b"/status");
+        p
+    };
+    let mut buf = [0u8; 4096];
+    let text = sys::read_file(path.as_cstr(), &mut buf).unwrap_or(b"");
+    text.split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(super::parse_decimal)
+        .unwrap_or(0) as Pid
+}
+
+/// The process (thread group) that traces us: the `Tgid` of our `TracerPid`
+/// (which names the tracing thread); 0 when nobody traces us.
+fn tracer_process() -> Pid {
+    match status_field(0, b"TracerPid:\t") {
+        0 => 0,
+        tid => status_field(tid, b"Tgid:\t"),
     }
 }
 
@@ -80,7 +98,7 @@ pub fn observe() -> Result<Observed, Error> {
         our_parent: sys::getppid(),
         child_parent: page.get(0) as Pid,
         our_wait,
-        tracer: tracer_pid(),
+        tracer: tracer_process(),
     })
 }
 
