@@ -24,6 +24,10 @@ fn uid_map_makes_the_child_root_inside() {
     assert!(o.map_written, "the parent could not write uid_map");
     assert_eq!(o.uid_before, o.overflow_uid);
     assert_eq!(o.uid_after, 0);
+    assert!(
+        o.caps_before,
+        "full capabilities inside from creation, before any map"
+    );
     assert!(o.caps_after);
     assert_eq!(o.status, WaitStatus::Exited(0));
 }

@@ -28,5 +28,9 @@ fn child_thread_pointer_is_tls() {
     assert_eq!(o.child_tp, o.block);
     assert_eq!(o.parent_tp.0, o.parent_tp.1);
     assert_ne!(o.parent_tp.0, o.block);
+    assert_eq!(
+        o.child_tp_without, o.parent_tp.0,
+        "without CLONE_SETTLS the child keeps the parent thread's pointer"
+    );
     assert_eq!(o.status, WaitStatus::Exited(0));
 }

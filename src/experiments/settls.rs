@@ -30,6 +30,9 @@ pub struct Observed {
     pub child_tp: usize,
     /// The parent's thread pointer, before and after.
     pub parent_tp: (usize, usize),
+    /// Contrast, CLONE_VM without CLONE_SETTLS: that child's thread pointer
+    /// (the parent thread's).
+    pub child_tp_without: usize,
     /// How the child ended.
     pub status: WaitStatus,
 }
@@ -90,11 +93,39 @@ pub fn observe() -> Result<Observed, Error> {
     );
     let pid = result?;
     let status = wait_pid(pid, 0)?;
+    // The contrast: the same child without CLONE_SETTLS reports into a second block.
+    let other = TlsBlock {
+        self_pointer: 0,
+        seen: AtomicUsize::new(0),
+    };
+    let other_address = &other as *const TlsBlock as usize;
+    let without = FlagsWord::new(CloneFlags::CLONE_VM, ExitSignal::SIGCHLD);
+    // SAFETY: CLONE_VM with our own Stack (the first child is reaped) and
+    // `other`, alive until this child is reaped; the child only reads its
+    // thread pointer (it touches no thread-local through it).
+    let result = unsafe {
+        clone(
+            without,
+            stack.top(),
+            no_tid,
+            no_tid,
+            0,
+            report_tp,
+            other_address as *mut c_void,
+        )
+    };
+    calls.push(
+        "contrast: no CLONE_SETTLS (tls 0 is ignored)",
+        super::record::clone_call(without, stack.top() as usize, 0, 0, 0),
+        super::record::pid_result(&result),
+    );
+    wait_pid(result?, 0)?;
     Ok(Observed {
         calls,
         block: address,
         child_tp: block.seen.load(SeqCst),
         parent_tp: (before, thread_pointer()),
+        child_tp_without: other.seen.load(SeqCst),
         status,
     })
 }
@@ -105,6 +136,7 @@ impl Observed {
         self.child_tp == self.block
             && self.parent_tp.0 == self.parent_tp.1
             && self.parent_tp.0 != self.block
+            && self.child_tp_without == self.parent_tp.0
             && self.status == WaitStatus::Exited(0)
     }
 }
@@ -117,6 +149,11 @@ impl fmt::Display for Observed {
             f,
             "parent's thread pointer: {:#x} before, {:#x} after",
             self.parent_tp.0, self.parent_tp.1
+        )?;
+        writeln!(
+            f,
+            "without CLONE_SETTLS the child's thread pointer is {:#x}: the parent thread's",
+            self.child_tp_without
         )
     }
 }
