@@ -11,7 +11,7 @@
 mod container;
 
 use clonelab::abi::{self, CCall, FlagBits, ImageLines};
-use clonelab::experiments::record::match_trace;
+use clonelab::experiments::record::{match_trace, ChapterCall};
 use clonelab::experiments::{Entry, Made, Outcome, TextBuffer, ALL};
 use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS};
 use clonelab::trace::{trace, CloneStop, Trace};
@@ -268,6 +268,56 @@ fn tour(entries: &[(usize, &Entry)]) -> ExitCode {
     }
 }
 
+/// `clonelab chapter-calls`: run every experiment (traced) and print, for
+/// each, the Markdown the chapters embed between their `calls` markers; an
+/// experiment that fails, or whose record disagrees with the trace, stops it.
+/// `cargo xtask docs` splices the output into `docs/*.md`.
+fn chapter_calls() -> ExitCode {
+    for entry in ALL {
+        let (result, _, trace) = run_traced(entry);
+        let outcome = match result {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("clonelab: {}: {e}", entry.name);
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Some(trace) = &trace {
+            let m = match_trace(&outcome.calls, trace);
+            if m.unmatched(&outcome.calls).next().is_some() || m.unrecorded_count() > 0 {
+                eprintln!(
+                    "clonelab: {}: the record disagrees with the trace",
+                    entry.name
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+        println!("@@@ {} {}", entry.chapter, entry.name);
+        println!("#### `{}`: {}\n", entry.name, entry.question);
+        if let Some(why) = outcome.skipped {
+            println!("_Not run where this was generated: {why}._\n");
+            continue;
+        }
+        if !outcome.holds {
+            eprintln!(
+                "clonelab: {}: the observation contradicts the claim",
+                entry.name
+            );
+            return ExitCode::FAILURE;
+        }
+        for (i, made) in outcome.calls.iter().enumerate() {
+            print!(
+                "{}",
+                ChapterCall {
+                    number: i + 1,
+                    made
+                }
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn explain(text: &str) -> ExitCode {
     let word: FlagsWord = match text.parse() {
         Ok(w) => w,
@@ -353,6 +403,7 @@ fn main() -> ExitCode {
             }
         },
         ["explain", value] => explain(value),
+        ["chapter-calls"] => chapter_calls(),
         ["container", ..] => {
             match container::Options::parse(&args[1..]).and_then(|o| container::run(&o)) {
                 Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

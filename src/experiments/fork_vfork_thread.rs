@@ -144,8 +144,7 @@ fn shape(
             // WNOWAIT: look, do not reap (the vfork child has already exited here).
             use linux_raw_sys::general::{__WALL, P_PID, WEXITED, WNOHANG, WNOWAIT};
             let probe = sys::waitid(P_PID, pid as u32, WEXITED | WNOHANG | WNOWAIT | __WALL);
-            let waitable = !matches!(probe, Err(Errno::ECHILD));
-            waitable
+            !matches!(probe, Err(Errno::ECHILD))
         },
     )?;
     let answer = |i: usize| match page.get(i) {

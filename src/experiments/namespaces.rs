@@ -94,7 +94,12 @@ fn run(
     let mut calls = Calls::new();
     let child = run_child(
         &mut calls,
-        "one CLONE_NEW* flag",
+        match kind {
+            "uts" => "CLONE_NEWUTS: the child sets its hostname",
+            "ipc" => "CLONE_NEWIPC",
+            "cgroup" => "CLONE_NEWCGROUP: the child reads /proc/self/cgroup",
+            _ => "CLONE_NEWTIME through clone3 (clone() cannot carry 0x80 as a flag)",
+        },
         FlagsWord::new(flags, ExitSignal::SIGCHLD),
         &page,
         || {
