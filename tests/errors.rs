@@ -1,17 +1,8 @@
 //! # The kernel's errors, reproduced.
 //!
 //! Chapter: `docs/errors.md`. Experiment: `clonelab::experiments::errors`.
-//!
-//! One call per documented refusal; for example the first,
-//! `clone(CLONE_SIGHAND | SIGCHLD)` = `0x811`: rax/x8 = 56/220, rdi/x0 = 0x811,
-//! rsi/x1 = stack top. Every EINVAL rule of `clonelab::flags::RULES` is tried on
-//! the syscall that enforces it; plus EINVAL (clone3 size 32), E2BIG (clone3
-//! size 4096 with a non-zero tail), EEXIST (set_tid = a live pid), and, as
-//! root, EPERM (CLONE_NEWNET after dropping to uid 65534) and EAGAIN
-//! (RLIMIT_NPROC = 0); ENOSPC for PID and user namespaces nested past 32
-//! levels (each level a child of the one before; EUSERS for user namespaces
-//! was Linux 3.11-4.8 only). Asserted: each errno is the documented one, and the
-//! EINVAL errors carry the rule they broke.
+//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! from its record; `common::observe_traced` checks each against ptrace.
 
 mod common;
 

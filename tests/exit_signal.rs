@@ -1,15 +1,8 @@
 //! # The exit signal byte: SIGCHLD, another signal, or none.
 //!
 //! Chapter: `docs/exit-signal.md`. Experiment: `clonelab::experiments::exit_signal`.
-//!
-//! | child | word (rdi / x0) | signal byte |
-//! |-------|-----------------|-------------|
-//! | SIGCHLD | 0x11 | 0x11 = 17 |
-//! | SIGURG  | 0x17 | 0x17 = 23 |
-//! | none    | 0x00 | 0         |
-//!
-//! All fork-like (rsi / x1 = 0). Asserted: a plain wait sees only the SIGCHLD
-//! child; a `__WCLONE` wait sees only the other two; each exits with its code.
+//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! from its record; `common::observe_traced` checks each against ptrace.
 
 mod common;
 

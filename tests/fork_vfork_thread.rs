@@ -1,18 +1,8 @@
 //! # fork vs vfork vs clone(CLONE_VM) vs a thread, asked of kcmp(2).
 //!
 //! Chapter: `docs/fork-vfork-thread.md`. Experiment: `clonelab::experiments::fork_vfork_thread`.
-//!
-//! | shape  | word (clone) | x86_64 rdi / aarch64 x0 | stack (rsi / x1) |
-//! |--------|--------------|-------------------------|------------------|
-//! | fork   | 0x11         | SIGCHLD                 | 0                |
-//! | vfork  | 0x84111      | CLONE_VM\|CLONE_VFORK\|CLONE_SETTLS\|SIGCHLD | stack top |
-//! | clone  | 0x80111      | CLONE_VM\|CLONE_SETTLS\|SIGCHLD | stack top |
-//! | thread | 0x3d0f00     | THREAD_FLAGS\|SETTLS\|PARENT_SETTID\|CHILD_CLEARTID, signal byte 0 | stack top |
-//!
-//! For the thread, rdx / x2 (parent_tid) and r10 / x4 (child_tid) both point
-//! at the join word; r8 / x3 (tls) is 0. Asserted: the kcmp table in the
-//! chapter (memory, fds, fs, handlers), the thread group, that a thread is not
-//! waitable (ECHILD) while the others are, and that a vfork parent was suspended.
+//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! from its record; `common::observe_traced` checks each against ptrace.
 
 mod common;
 

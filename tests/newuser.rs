@@ -1,14 +1,12 @@
 //! # CLONE_NEWUSER: unmapped, then root inside.
 //!
 //! Chapter: `docs/newuser.md`. Experiment: `clonelab::experiments::newuser`.
-//!
-//! Flags word: `CLONE_NEWUSER | SIGCHLD` = `0x10000000 | 0x11` = **`0x10000011`**.
-//! Fork-like: stack 0. Registers: rax/x8 = 56/220, rdi/x0 = 0x10000011,
-//! rsi/x1 = 0, the rest 0.
+//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: before the parent writes `/proc/<child>/uid_map`, the child's
-//! `getuid()` is the overflow uid; after `0 <euid> 1`, it is 0 and its CapEff
-//! is not empty.
+//! `getuid()` is the overflow uid; after `0 <euid> 1`, it is 0; its CapEff is
+//! the full set before and after the map.
 
 mod common;
 

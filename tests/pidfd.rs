@@ -1,9 +1,8 @@
 //! # CLONE_PIDFD: a descriptor for the child.
 //!
 //! Chapter: `docs/pidfd.md`. Experiment: `clonelab::experiments::pidfd`.
-//!
-//! Word: `CLONE_PIDFD | SIGCHLD` = `0x1000 | 0x11` = **`0x1011`**; for clone()
-//! the pidfd is written through `parent_tid` (rdx on x86_64, x2 on aarch64).
+//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: the pidfd's fdinfo names the child's pid, and `waitid(P_PIDFD)`
 //! returns the child's exit status.

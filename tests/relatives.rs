@@ -1,12 +1,11 @@
 //! # CLONE_PARENT: a sibling, not a child.
 //!
 //! Chapter: `docs/relatives.md`. Experiment: `clonelab::experiments::relatives`.
-//!
-//! Word: `CLONE_PARENT | SIGCHLD` = `0x8000 | 0x11` = **`0x8011`**, through the
-//! raw `clone` (the safe API refuses the flag). rdi/x0 = 0x8011, rsi/x1 = 0.
+//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: the child's `getppid()` is our parent's pid, and our `wait4` on
-//! it fails with ECHILD. Our parent (cargo, or the VM's init) reaps it.
+//! it fails with ECHILD; our parent is the ptrace observer (the test process).
 
 mod common;
 

@@ -2,11 +2,8 @@
 //!
 //! Chapter: `docs/signals.md`. Experiment: `clonelab::experiments::signals`.
 //! Changes (and restores) the process's SIGUSR2 disposition: alone in its binary.
-//!
-//! Part 1 word: `CLONE_VM | CLONE_SIGHAND | SIGCHLD` = `0x100 | 0x800 | 0x11` =
-//! **`0x911`** (`0x80911` with CLONE_SETTLS); rdi/x0. Part 2: clone3,
-//! `clone_args.flags = CLONE_CLEAR_SIGHAND = 0x100000000` (bit 32: clone() has
-//! only 32 flag bits), `exit_signal = 17`; rdi/x0 = &clone_args, rsi/x1 = 88.
+//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: the CLONE_SIGHAND child's `SIG_IGN` is the parent's disposition
 //! afterwards, the CLONE_VM-only child's is not; a clone3 child sees the
