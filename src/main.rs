@@ -15,6 +15,7 @@ use clonelab::experiments::record::{match_trace, ChapterCall};
 use clonelab::experiments::{Entry, Made, Outcome, TextBuffer, ALL};
 use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS};
 use clonelab::trace::{trace, CloneStop, Trace};
+use clonelab::CloneCall;
 use clonelab::{Errno, Error, RegisterImage};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -348,6 +349,38 @@ fn explain(text: &str) -> ExitCode {
     );
     for syscall in [Syscall::Clone, Syscall::Clone3] {
         println!();
+        // The same renderers as the tour and the chapters: a call with this
+        // word and no pointers, on both arches.
+        let needs_stack = word.flags.intersects(
+            CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND | CloneFlags::CLONE_THREAD,
+        );
+        let call = CloneCall {
+            syscall: Some(syscall),
+            word,
+            // Named, not printed: a child sharing our memory needs its own stack.
+            stack: if needs_stack && syscall == Syscall::Clone {
+                16
+            } else {
+                0
+            },
+            ..CloneCall::default()
+        };
+        let encodable = match syscall {
+            Syscall::Clone => word.encode_clone().is_ok(),
+            Syscall::Clone3 => word.encode_clone3().is_ok(),
+        };
+        if encodable {
+            println!("{}", CCall(&call));
+            for arch in abi::ARCHES {
+                let image = RegisterImage::on(arch, &call);
+                let cells: Vec<String> = image
+                    .registers()
+                    .iter()
+                    .map(|r| format!("{}={}", r.name, abi::cell(&call, r)))
+                    .collect();
+                println!("  {:<8} {}", arch.name, cells.join("  "));
+            }
+        }
         match syscall {
             Syscall::Clone => match word.encode_clone() {
                 Ok(v) => println!("clone():  flags register = {v:#x}"),
