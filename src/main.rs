@@ -200,7 +200,12 @@ fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
             Verdict::Skipped(o.skipped.map(|l| l.to_string()).unwrap_or_default())
         }
         Ok(o) if o.holds => Verdict::Pass,
-        Ok(_) => Verdict::Fail("the observation contradicts the claim".into()),
+        Ok(o) => Verdict::Fail(
+            o.checks
+                .iter()
+                .find(|c| !c.holds)
+                .map_or("no observation".into(), |c| format!("not so: {}", c.claim)),
+        ),
         Err(e) => match skip_reason(e) {
             Some(why) => Verdict::Skipped(why),
             None => Verdict::Fail(e.to_string()),
@@ -235,6 +240,8 @@ fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
         }
         println!("   observed");
         indented("     ", observed.as_str());
+        println!("   checks (each claim, and the values it rests on)");
+        indented("     ", &outcome.checks.to_string());
         if let (Some(problem), Verdict::Pass) = (problems.first(), &verdict) {
             verdict = Verdict::Fail(problem.clone());
         }

@@ -6,6 +6,7 @@
 //! umask change with CLONE_FS and stay put without it. kcmp(KCMP_FS) agrees.
 //! The parent's cwd and umask are restored afterwards.
 
+use super::record::Checks;
 use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -49,6 +50,33 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let ok = WaitStatus::Exited(0);
+        let (w, wo) = (&self.with_fs, &self.without_fs);
+        let mut c = Checks::new();
+        c.check(
+            w.cwd_followed && w.umask == self.child_umask,
+            "with CLONE_FS the child's chdir and umask are the parent's",
+            format_args!("cwd followed: {}, umask {:03o}", w.cwd_followed, w.umask),
+        );
+        c.check(
+            !wo.cwd_followed && wo.umask != self.child_umask,
+            "contrast: without it, neither",
+            format_args!("cwd followed: {}, umask {:03o}", wo.cwd_followed, wo.umask),
+        );
+        c.check(
+            w.kcmp_fs != Some(false) && wo.kcmp_fs != Some(true),
+            "kcmp(KCMP_FS) agrees",
+            format_args!("{}, {}", Kcmp(w.kcmp_fs), Kcmp(wo.kcmp_fs)),
+        );
+        c.check(
+            w.status == ok && wo.status == ok,
+            "both children exited 0",
+            format_args!("{:?}, {:?}", w.status, wo.status),
+        );
+        c
     }
 }
 
@@ -124,21 +152,6 @@ pub fn observe() -> Result<Observed, Error> {
         with_fs,
         without_fs,
     })
-}
-
-impl Observed {
-    /// The claim: cwd and umask follow the child with CLONE_FS only.
-    pub fn holds(&self) -> bool {
-        let ok = WaitStatus::Exited(0);
-        self.with_fs.cwd_followed
-            && self.with_fs.umask == self.child_umask
-            && !self.without_fs.cwd_followed
-            && self.without_fs.umask != self.child_umask
-            && self.with_fs.kcmp_fs != Some(false)
-            && self.without_fs.kcmp_fs != Some(true)
-            && self.with_fs.status == ok
-            && self.without_fs.status == ok
-    }
 }
 
 impl fmt::Display for Observed {

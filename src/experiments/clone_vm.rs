@@ -5,6 +5,7 @@
 //! child's store lands in its own copy-on-write copy and the parent still reads
 //! 0. kcmp(KCMP_VM) confirms independently: same `mm` with the flag, different without.
 
+use super::record::Checks;
 use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -34,6 +35,39 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.with_vm == WRITTEN,
+            "the parent reads the CLONE_VM child's store",
+            format_args!(
+                "read {:#x}; kcmp(KCMP_VM): {}",
+                self.with_vm,
+                Kcmp(self.kcmp_vm.0)
+            ),
+        );
+        c.check(
+            self.without_vm == 0,
+            "contrast: a fork-like child's store stays in its copy",
+            format_args!(
+                "read {:#x}; kcmp(KCMP_VM): {}",
+                self.without_vm,
+                Kcmp(self.kcmp_vm.1)
+            ),
+        );
+        c.check(
+            self.kcmp_vm.0 != Some(false) && self.kcmp_vm.1 != Some(true),
+            "kcmp agrees: one mm with the flag, two without",
+            format_args!("{}, {}", Kcmp(self.kcmp_vm.0), Kcmp(self.kcmp_vm.1)),
+        );
+        c.check(
+            self.status == (WaitStatus::Exited(0), WaitStatus::Exited(0)),
+            "both children exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -68,17 +102,6 @@ pub fn observe() -> Result<Observed, Error> {
         kcmp_vm: (vm.parent, fork.parent),
         status: (vm.status, fork.status),
     })
-}
-
-impl Observed {
-    /// The claim: shared with CLONE_VM, private without.
-    pub fn holds(&self) -> bool {
-        self.with_vm == WRITTEN
-            && self.without_vm == 0
-            && self.kcmp_vm.0 != Some(false)
-            && self.kcmp_vm.1 != Some(true)
-            && self.status == (WaitStatus::Exited(0), WaitStatus::Exited(0))
-    }
 }
 
 impl fmt::Display for Observed {

@@ -16,6 +16,7 @@
 //! Calls that must fail are made in a throwaway fork-like child where they
 //! need lost privileges, so the parent keeps its own.
 
+use super::record::Checks;
 use super::Calls;
 use super::{run_child, SharedPage};
 use crate::abi::CloneCall;
@@ -51,6 +52,25 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        let n = self.cases().count();
+        let same = self.cases().filter(|k| k.got == Err(k.expected)).count();
+        c.check(
+            same == n && n > 0,
+            "every refusal comes with the errno clone(2) documents",
+            format_args!("{same} of {n} cases"),
+        );
+        for k in self.cases().filter(|k| k.got != Err(k.expected)) {
+            c.check(
+                false,
+                k.what,
+                format_args!("expected {:?}, got {:?}", k.expected, k.got),
+            );
+        }
+        c
     }
 }
 
@@ -533,11 +553,6 @@ impl Observed {
     /// The cases that were run.
     pub fn cases(&self) -> impl Iterator<Item = &Case> {
         self.cases.iter().flatten()
-    }
-
-    /// The claim: every case failed with the documented errno.
-    pub fn holds(&self) -> bool {
-        self.cases().all(|c| c.got == Err(c.expected))
     }
 }
 

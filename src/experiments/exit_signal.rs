@@ -8,6 +8,7 @@
 //! `__WALL` sees both. SIGURG is used because its default action is to ignore,
 //! so the parent needs no handler.
 
+use super::record::Checks;
 use super::Calls;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys::{self, Pid};
@@ -43,6 +44,41 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let [s, u, n] = &self.cases;
+        let mut c = Checks::new();
+        c.check(
+            s.plain_wait_sees_it && !s.wclone_wait_sees_it,
+            "a SIGCHLD child is seen by a plain wait, not by __WCLONE",
+            format_args!(
+                "plain {}, __WCLONE {}",
+                s.plain_wait_sees_it, s.wclone_wait_sees_it
+            ),
+        );
+        c.check(
+            !u.plain_wait_sees_it && u.wclone_wait_sees_it,
+            "a SIGURG child only by __WCLONE",
+            format_args!(
+                "plain {}, __WCLONE {}",
+                u.plain_wait_sees_it, u.wclone_wait_sees_it
+            ),
+        );
+        c.check(
+            !n.plain_wait_sees_it && n.wclone_wait_sees_it,
+            "a child with no exit signal too: it can still be reaped",
+            format_args!(
+                "plain {}, __WCLONE {}",
+                n.plain_wait_sees_it, n.wclone_wait_sees_it
+            ),
+        );
+        c.check(
+            [s.code, u.code, n.code] == [1, 2, 3],
+            "each was reaped with its own exit code",
+            format_args!("{:?}", [s.code, u.code, n.code]),
+        );
+        c
     }
 }
 
@@ -103,20 +139,6 @@ pub fn observe() -> Result<Observed, Error> {
         calls,
         cases: [sigchld, sigurg, none],
     })
-}
-
-impl Observed {
-    /// The claim: plain wait sees only the SIGCHLD child; __WCLONE sees the others.
-    pub fn holds(&self) -> bool {
-        let [c, u, n] = &self.cases;
-        c.plain_wait_sees_it
-            && !c.wclone_wait_sees_it
-            && !u.plain_wait_sees_it
-            && u.wclone_wait_sees_it
-            && !n.plain_wait_sees_it
-            && n.wclone_wait_sees_it
-            && [c.code, u.code, n.code] == [1, 2, 3]
-    }
 }
 
 impl fmt::Display for Observed {

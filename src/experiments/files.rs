@@ -10,6 +10,7 @@
 //! descriptor the parent had opened. With CLONE_FILES the parent sees the
 //! child's new descriptor open and its own one closed; without, neither.
 
+use super::record::Checks;
 use super::Calls;
 use super::{run_child, shares, CPath, Kcmp, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -47,6 +48,46 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let (s, p) = (&self.shared, &self.private);
+        let mut c = Checks::new();
+        c.check(
+            s.relative_open_found && !p.relative_open_found,
+            "a relative path follows the cwd only with CLONE_FS",
+            format_args!(
+                "found: {} with, {} without",
+                s.relative_open_found, p.relative_open_found
+            ),
+        );
+        c.check(
+            s.child_fd_open_in_parent && !p.child_fd_open_in_parent,
+            "the child's new descriptor is ours only with CLONE_FILES",
+            format_args!(
+                "open here: {} with, {} without",
+                s.child_fd_open_in_parent, p.child_fd_open_in_parent
+            ),
+        );
+        c.check(
+            !s.parent_fd_still_open && p.parent_fd_still_open,
+            "the child's close closes ours only with CLONE_FILES",
+            format_args!(
+                "still open: {} with, {} without",
+                s.parent_fd_still_open, p.parent_fd_still_open
+            ),
+        );
+        c.check(
+            s.kcmp_files != Some(false) && p.kcmp_files != Some(true),
+            "kcmp(KCMP_FILES) agrees",
+            format_args!("{}, {}", Kcmp(s.kcmp_files), Kcmp(p.kcmp_files)),
+        );
+        c.check(
+            s.children_ok && p.children_ok,
+            "every child exited 0",
+            format_args!("{}, {}", s.children_ok, p.children_ok),
+        );
+        c
     }
 }
 
@@ -183,24 +224,6 @@ pub fn observe() -> Result<Observed, Error> {
         shared,
         private,
     })
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        let s = &self.shared;
-        let p = &self.private;
-        s.relative_open_found
-            && s.child_fd_open_in_parent
-            && !s.parent_fd_still_open
-            && s.kcmp_files != Some(false)
-            && !p.relative_open_found
-            && !p.child_fd_open_in_parent
-            && p.parent_fd_still_open
-            && p.kcmp_files != Some(true)
-            && s.children_ok
-            && p.children_ok
-    }
 }
 
 impl fmt::Display for Observed {

@@ -19,6 +19,7 @@
 //! | clone  | CLONE_VM \| SIGCHLD | 0x111 |
 //! | thread | CLONE_VM \| CLONE_FS \| CLONE_FILES \| CLONE_SIGHAND \| CLONE_THREAD \| CLONE_SYSVSEM (+ SETTLS, PARENT_SETTID, CHILD_CLEARTID) | 0x3d0f00 |
 
+use super::record::Checks;
 use super::{run_child, Calls, SharedPage};
 use crate::clone::clone;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -111,6 +112,62 @@ impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
     }
+
+    fn checks(&self) -> Checks {
+        let [fork, vfork, clone, thread] = &self.shapes;
+        let is = |s: &Shape, want: [bool; 4]| {
+            s.shares
+                .iter()
+                .zip(want)
+                .all(|(got, w)| got.is_none_or(|g| g == w))
+        };
+        let mut c = Checks::new();
+        c.check(
+            is(fork, [false; 4])
+                && is(vfork, [true, false, false, false])
+                && is(clone, [true, false, false, false])
+                && is(thread, [true; 4]),
+            "each shape shares what its flags say (kcmp)",
+            format_args!(
+                "fork {:?}, vfork {:?}, clone {:?}, thread {:?}",
+                fork.shares, vfork.shares, clone.shares, thread.shares
+            ),
+        );
+        c.check(
+            thread.same_thread_group && !fork.same_thread_group && !clone.same_thread_group,
+            "only the thread joins our thread group",
+            format_args!(
+                "{} {} {}",
+                fork.same_thread_group, clone.same_thread_group, thread.same_thread_group
+            ),
+        );
+        c.check(
+            fork.waitable && !thread.waitable,
+            "a thread cannot be waited for",
+            format_args!("fork {}, thread {}", fork.waitable, thread.waitable),
+        );
+        c.check(
+            self.vfork_reads == (WRITTEN, WRITTEN),
+            "CLONE_VFORK: clone returns only after the sleeping child wrote",
+            format_args!("read {:#x} at return", self.vfork_reads.0),
+        );
+        c.check(
+            self.clone_vm_reads == (0, WRITTEN),
+            "contrast, CLONE_VM only: clone returns while it sleeps",
+            format_args!(
+                "read {:#x} at return, {:#x} after the wait",
+                self.clone_vm_reads.0, self.clone_vm_reads.1
+            ),
+        );
+        c.check(
+            self.shapes
+                .iter()
+                .all(|s| s.status == WaitStatus::Exited(0)),
+            "every child exited 0",
+            format_args!("{:?}", self.shapes.map(|s| s.status)),
+        );
+        c
+    }
 }
 
 const KINDS: [Kcmp; 4] = [Kcmp::Vm, Kcmp::Files, Kcmp::Fs, Kcmp::Sighand];
@@ -185,34 +242,6 @@ pub fn observe() -> Result<Observed, Error> {
         vfork_reads,
         clone_vm_reads,
     })
-}
-
-impl Observed {
-    /// The claim, shape by shape.
-    pub fn holds(&self) -> bool {
-        let [fork, vfork, clone, thread] = &self.shapes;
-        let is = |s: &Shape, want: [bool; 4]| {
-            s.shares
-                .iter()
-                .zip(want)
-                .all(|(got, w)| got.is_none_or(|g| g == w))
-        };
-        is(fork, [false; 4])
-            && is(vfork, [true, false, false, false])
-            && is(clone, [true, false, false, false])
-            && is(thread, [true; 4])
-            && !fork.same_thread_group
-            && !clone.same_thread_group
-            && thread.same_thread_group
-            && fork.waitable
-            && !thread.waitable
-            && self.vfork_reads == (WRITTEN, WRITTEN)
-            && self.clone_vm_reads == (0, WRITTEN)
-            && self
-                .shapes
-                .iter()
-                .all(|s| s.status == WaitStatus::Exited(0))
-    }
 }
 
 impl fmt::Display for Observed {

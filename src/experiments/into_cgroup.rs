@@ -7,6 +7,7 @@
 //! in the parent's cgroup, which writing `cgroup.procs` afterwards would leave.
 //! Its `/proc/self/cgroup` v2 line names the new cgroup.
 
+use super::record::Checks;
 use super::record::Label;
 use super::Calls;
 use super::{contains, CPath, SharedPage, Text};
@@ -37,6 +38,25 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_in_cgroup,
+            "the child starts in the chosen cgroup",
+            format_args!(
+                "its /proc/self/cgroup reads 0::/{}: {}",
+                Text(self.cgroup.as_bytes()),
+                self.child_in_cgroup
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -135,13 +155,6 @@ pub fn observe() -> Result<Observed, Error> {
     result
 }
 
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.child_in_cgroup && self.status == WaitStatus::Exited(0)
-    }
-}
-
 impl fmt::Display for Observed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -175,6 +188,19 @@ pub struct Busy {
 impl super::Recorded for Busy {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        match self.skipped {
+            Some(why) => c.check(true, "not run", format_args!("{why}")),
+            None => c.check(
+                self.errno == Some(Errno::EBUSY),
+                "clone3 into a cgroup that distributes memory to children: EBUSY",
+                format_args!("{:?}", self.errno),
+            ),
+        };
+        c
     }
     fn skipped(&self) -> Option<Label> {
         self.skipped
@@ -255,13 +281,6 @@ pub fn ebusy() -> Result<Busy, Error> {
     })();
     let _ = sys::rmdir(dir.as_cstr());
     result.map(|()| busy)
-}
-
-impl Busy {
-    /// The claim: the kernel refuses with EBUSY.
-    pub fn holds(&self) -> bool {
-        self.skipped.is_some() || self.errno == Some(Errno::EBUSY)
-    }
 }
 
 impl fmt::Display for Busy {

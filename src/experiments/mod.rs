@@ -450,6 +450,8 @@ pub struct Outcome {
     pub calls: Calls,
     /// Why it could not run here, if so.
     pub skipped: Option<record::Label>,
+    /// Every observation, with the evidence it rests on.
+    pub checks: record::Checks,
 }
 
 macro_rules! entry {
@@ -468,6 +470,7 @@ macro_rules! entry {
                     holds: observed.holds(),
                     calls: *observed.calls(),
                     skipped: observed.skipped(),
+                    checks: observed.checks(),
                 })
             },
         }

@@ -12,6 +12,7 @@
 //! | CLONE_NEWCGROUP (0x2000000) | `cgroup` | the child's `/proc/self/cgroup` v2 path is `/` |
 //! | CLONE_NEWTIME (0x80, clone3 only) | `time` | through clone() the same word, 0x91, is read as exit signal 145: accepted, and no time namespace is made |
 
+use super::record::Checks;
 use super::Calls;
 use super::{namespace_flags, run_child, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -62,6 +63,32 @@ pub struct ByClone {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_ns != self.parent_ns && self.child_ns != (0, 0),
+            "the child's namespace is another",
+            format_args!(
+                "/proc/self/ns/{} inode {} vs {}",
+                self.kind, self.child_ns.1, self.parent_ns.1
+            ),
+        );
+        if let Some((what, held)) = self.effect {
+            c.check(held, what, format_args!("{held}"));
+        }
+        c.check(
+            self.same_kernel,
+            "one kernel serves both namespaces",
+            format_args!("same boot_id: {}", self.same_kernel),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -244,17 +271,6 @@ pub fn time() -> Result<Observed, Error> {
         result.is_ok() && same_ns && reaped == Some(WaitStatus::Exited(0)),
     ));
     Ok(o)
-}
-
-impl Observed {
-    /// The claim: another namespace, and the particular effect held.
-    pub fn holds(&self) -> bool {
-        self.child_ns != self.parent_ns
-            && self.child_ns != (0, 0)
-            && self.effect.is_none_or(|(_, held)| held)
-            && self.same_kernel
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {

@@ -5,6 +5,7 @@
 //! namespace (another inode), and the only interface is a loopback `lo` that is
 //! down until someone brings it up. Unprivileged callers get CLONE_NEWUSER added.
 
+use super::record::Checks;
 use super::Calls;
 use super::{contains, namespace_flags, run_child, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -38,6 +39,29 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_ns != self.parent_ns && self.child_ns != (0, 0),
+            "the child's network namespace is another",
+            format_args!("inode {} vs {}", self.child_ns.1, self.parent_ns.1),
+        );
+        c.check(
+            self.child_interfaces == 1 && self.child_has_lo && !self.child_lo_up,
+            "it holds only lo, down",
+            format_args!(
+                "{} interface(s), lo: {}, up: {} (ours: {})",
+                self.child_interfaces, self.child_has_lo, self.child_lo_up, self.parent_interfaces
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -100,18 +124,6 @@ pub fn observe() -> Result<Observed, Error> {
         in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
         status: child.status,
     })
-}
-
-impl Observed {
-    /// The claim: another namespace, holding only `lo`, down.
-    pub fn holds(&self) -> bool {
-        self.child_ns != self.parent_ns
-            && self.child_ns != (0, 0)
-            && self.child_interfaces == 1
-            && self.child_has_lo
-            && !self.child_lo_up
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {

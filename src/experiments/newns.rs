@@ -7,6 +7,7 @@
 //! The child's `/proc/self/mountinfo` lists it; the parent's does not.
 //! Unprivileged callers get CLONE_NEWUSER added.
 
+use super::record::Checks;
 use super::Calls;
 use super::{contains, namespace_flags, run_child, CPath, SharedPage, Text};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -41,6 +42,29 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_sees_mount && !self.parent_sees_mount,
+            "the child's tmpfs is in its mount table, not the parent's",
+            format_args!(
+                "child: {}, parent: {}",
+                self.child_sees_mount, self.parent_sees_mount
+            ),
+        );
+        c.check(
+            self.same_root,
+            "the root did not change",
+            format_args!("the child's / is ours: {}", self.same_root),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -104,16 +128,6 @@ pub fn observe() -> Result<Observed, Error> {
         in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
         status: child.status,
     })
-}
-
-impl Observed {
-    /// The claim: the child's mount is in its table only.
-    pub fn holds(&self) -> bool {
-        self.child_sees_mount
-            && !self.parent_sees_mount
-            && self.same_root
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -198,6 +212,36 @@ pub struct Propagation {
 impl super::Recorded for Propagation {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        if let Some(why) = self.skipped {
+            c.check(true, "not run", format_args!("{why}"));
+            return c;
+        }
+        let seen = self.seen_by_parent;
+        c.check(
+            self.mounted == [true; 3],
+            "every child's mount succeeded (so \"not seen\" is not a failure)",
+            format_args!("{:?}", self.mounted),
+        );
+        c.check(
+            seen[0] == Some(true),
+            "under a shared mount, the child's mount reaches the parent",
+            format_args!("seen: {:?}", seen[0]),
+        );
+        c.check(
+            seen[1] == Some(false),
+            "not once the child made the mount private",
+            format_args!("seen: {:?}", seen[1]),
+        );
+        c.check(
+            seen[2] == Some(false),
+            "not from a mount namespace owned by a new user namespace",
+            format_args!("seen: {:?}", seen[2]),
+        );
+        c
     }
     fn skipped(&self) -> Option<super::record::Label> {
         self.skipped
@@ -333,16 +377,6 @@ pub fn propagation() -> Result<Propagation, Error> {
         return Err(Error::from(crate::Errno::EIO));
     }
     Ok(o)
-}
-
-impl Propagation {
-    /// The claim: only the first case's mount reaches the parent; every
-    /// child's mount succeeded (so "not seen" is not a failed mount).
-    pub fn holds(&self) -> bool {
-        self.skipped.is_some()
-            || (self.mounted == [true; 3]
-                && self.seen_by_parent == [Some(true), Some(false), Some(false)])
-    }
 }
 
 impl fmt::Display for Propagation {

@@ -8,6 +8,7 @@
 //! `/` made private first) keeps that new `/proc` mount away from the parent.
 //! Unprivileged callers get CLONE_NEWUSER added.
 
+use super::record::Checks;
 use super::Calls;
 use super::{namespace_flags, parse_decimal, run_child, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -40,6 +41,39 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.getpid_inside == 1 && self.getppid_inside == 0,
+            "inside, the child is pid 1 with no parent",
+            format_args!(
+                "getpid {}, getppid {}",
+                self.getpid_inside, self.getppid_inside
+            ),
+        );
+        c.check(
+            self.pid_outside > 1,
+            "outside, clone returned an ordinary pid",
+            format_args!("{}", self.pid_outside),
+        );
+        c.check(
+            self.proc_self_before == self.pid_outside as u64,
+            "the inherited /proc names the outer pid",
+            format_args!("/proc/self -> {}", self.proc_self_before),
+        );
+        c.check(
+            self.proc_self_after == 1,
+            "a procfs mounted inside names pid 1",
+            format_args!("/proc/self -> {}", self.proc_self_after),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -85,19 +119,6 @@ pub fn observe() -> Result<Observed, Error> {
         in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
         status: child.status,
     })
-}
-
-impl Observed {
-    /// The claim: pid 1 inside, 0 for its parent, an ordinary pid outside, and
-    /// /proc showing the outer pid until remounted.
-    pub fn holds(&self) -> bool {
-        self.getpid_inside == 1
-            && self.getppid_inside == 0
-            && self.pid_outside > 1
-            && self.proc_self_before == self.pid_outside as u64
-            && self.proc_self_after == 1
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {

@@ -9,6 +9,7 @@
 //! its creation, before any map — capabilities over the namespace's own
 //! resources, none over the parent's.
 
+use super::record::Checks;
 use super::Calls;
 use super::{run_child, CPath, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -41,6 +42,34 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.uid_before == self.overflow_uid,
+            "unmapped, the child's uid is the overflow uid",
+            format_args!("{} (overflow uid {})", self.uid_before, self.overflow_uid),
+        );
+        c.check(
+            self.caps_before,
+            "it holds every capability inside from creation, before any map",
+            format_args!("full CapEff before the map: {}", self.caps_before),
+        );
+        c.check(
+            self.map_written && self.uid_after == 0 && self.caps_after,
+            "after the parent's map it is uid 0 inside",
+            format_args!(
+                "map written: {}, uid {}, full CapEff: {}",
+                self.map_written, self.uid_after, self.caps_after
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -121,18 +150,6 @@ pub fn observe() -> Result<Observed, Error> {
         map_written: child.parent,
         status: child.status,
     })
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.map_written
-            && self.uid_before == self.overflow_uid
-            && self.uid_after == 0
-            && self.caps_before
-            && self.caps_after
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {

@@ -7,6 +7,7 @@
 //! `pidfd` field. `/proc/self/fdinfo/<fd>` names the pid it refers to, and
 //! `waitid(P_PIDFD, fd, ...)` reaps the child through it.
 
+use super::record::Checks;
 use super::Calls;
 use super::{contains, parse_decimal, CPath};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -36,6 +37,24 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.pidfd >= 0 && self.fdinfo_pid == Some(self.pid as u64),
+            "the pidfd names the child",
+            format_args!(
+                "pidfd {}, its fdinfo Pid {:?}, child {}",
+                self.pidfd, self.fdinfo_pid, self.pid
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(CODE),
+            "waitid(P_PIDFD) reaps it with its exit code",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -67,15 +86,6 @@ pub fn observe() -> Result<Observed, Error> {
         fdinfo_pid,
         status,
     })
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.pidfd >= 0
-            && self.fdinfo_pid == Some(self.pid as u64)
-            && self.status == WaitStatus::Exited(CODE)
-    }
 }
 
 impl fmt::Display for Observed {

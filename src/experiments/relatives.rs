@@ -4,6 +4,7 @@
 //! says ECHILD, and its exit signal goes to our parent, who reaps it. The safe
 //! API refuses the flag for that reason; this experiment uses the raw `clone`.
 
+use super::record::Checks;
 use super::Calls;
 use super::SharedPage;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -31,6 +32,21 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_parent == self.our_parent,
+            "the CLONE_PARENT child is our parent's",
+            format_args!("its parent {}, ours {}", self.child_parent, self.our_parent),
+        );
+        c.check(
+            self.our_wait == Err(Errno::ECHILD),
+            "so we cannot wait for it",
+            format_args!("wait4: {:?}", self.our_wait),
+        );
+        c
     }
 }
 
@@ -100,13 +116,6 @@ pub fn observe() -> Result<Observed, Error> {
         our_wait,
         tracer: tracer_process(),
     })
-}
-
-impl Observed {
-    /// The claim: same parent as ours, and not our child.
-    pub fn holds(&self) -> bool {
-        self.child_parent == self.our_parent && self.our_wait == Err(Errno::ECHILD)
-    }
 }
 
 impl fmt::Display for Observed {

@@ -8,6 +8,7 @@
 //! first word is its own address, as the x86_64 TLS convention wants; the
 //! child reads its thread pointer and reports it.
 
+use super::record::Checks;
 use super::Calls;
 use crate::arch::thread_pointer;
 use crate::clone::clone;
@@ -40,6 +41,34 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_tp == self.block,
+            "with CLONE_SETTLS the child's thread pointer is tls",
+            format_args!("{:#x}, tls {:#x}", self.child_tp, self.block),
+        );
+        c.check(
+            self.child_tp_without == self.parent_tp.0 && self.parent_tp.0 != self.block,
+            "contrast: without it, the parent thread's",
+            format_args!("{:#x}", self.child_tp_without),
+        );
+        c.check(
+            self.parent_tp.0 == self.parent_tp.1,
+            "the parent's own thread pointer did not change",
+            format_args!(
+                "{:#x} before, {:#x} after",
+                self.parent_tp.0, self.parent_tp.1
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -128,17 +157,6 @@ pub fn observe() -> Result<Observed, Error> {
         child_tp_without: other.seen.load(SeqCst),
         status,
     })
-}
-
-impl Observed {
-    /// The claim: the child's thread pointer is the block; the parent's is untouched.
-    pub fn holds(&self) -> bool {
-        self.child_tp == self.block
-            && self.parent_tp.0 == self.parent_tp.1
-            && self.parent_tp.0 != self.block
-            && self.child_tp_without == self.parent_tp.0
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {

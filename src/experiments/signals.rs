@@ -11,6 +11,7 @@
 //!
 //! The parent's SIGUSR2 disposition is restored afterwards.
 
+use super::record::Checks;
 use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -47,6 +48,37 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.with_sighand == SIG_IGN && self.without_sighand == SIG_DFL,
+            "the child's SIG_IGN is ours only with CLONE_SIGHAND",
+            format_args!(
+                "ours after: {:#x} with, {:#x} without",
+                self.with_sighand, self.without_sighand
+            ),
+        );
+        c.check(
+            self.kcmp.0 != Some(false) && self.kcmp.1 != Some(true),
+            "kcmp(KCMP_SIGHAND) agrees",
+            format_args!("{}, {}", Kcmp(self.kcmp.0), Kcmp(self.kcmp.1)),
+        );
+        c.check(
+            self.child_saw == (self.handler, SIG_DFL),
+            "a clone3 child sees our handler, unless CLONE_CLEAR_SIGHAND reset it",
+            format_args!(
+                "saw {:#x} without, {:#x} with",
+                self.child_saw.0, self.child_saw.1
+            ),
+        );
+        c.check(
+            self.children_ok,
+            "every child exited 0",
+            format_args!("{}", self.children_ok),
+        );
+        c
     }
 }
 
@@ -131,18 +163,6 @@ pub fn observe() -> Result<Observed, Error> {
     })();
     sys::signal_handler(k::SIGUSR2, Some(original))?;
     result
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.with_sighand == SIG_IGN
-            && self.without_sighand == SIG_DFL
-            && self.kcmp.0 != Some(false)
-            && self.kcmp.1 != Some(true)
-            && self.child_saw == (self.handler, SIG_DFL)
-            && self.children_ok
-    }
 }
 
 impl fmt::Display for Observed {

@@ -12,6 +12,7 @@
 //!
 //! kcmp(KCMP_SYSVSEM) agrees while the child lives.
 
+use super::record::Checks;
 use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
 use crate::arch::{syscall3, syscall4};
@@ -101,6 +102,32 @@ impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
     }
+
+    fn checks(&self) -> Checks {
+        let (s, p) = (&self.shared, &self.private);
+        let mut c = Checks::new();
+        c.check(
+            s.value_after_exit == 1,
+            "with CLONE_SYSVSEM the child's SEM_UNDO waits for the shared list",
+            format_args!("semaphore {} after the child exited", s.value_after_exit),
+        );
+        c.check(
+            p.value_after_exit == 0,
+            "contrast: without it, the undo is applied at the child's exit",
+            format_args!("semaphore {}", p.value_after_exit),
+        );
+        c.check(
+            s.kcmp != Some(false) && p.kcmp != Some(true),
+            "kcmp(KCMP_SYSVSEM) agrees",
+            format_args!("{}, {}", Kcmp(s.kcmp), Kcmp(p.kcmp)),
+        );
+        c.check(
+            s.status == WaitStatus::Exited(0) && p.status == WaitStatus::Exited(0),
+            "both children exited 0",
+            format_args!("{:?}, {:?}", s.status, p.status),
+        );
+        c
+    }
 }
 
 fn run(calls: &mut Calls, label: &str, flags: CloneFlags) -> Result<Side, Error> {
@@ -140,18 +167,6 @@ pub fn observe() -> Result<Observed, Error> {
         shared,
         private,
     })
-}
-
-impl Observed {
-    /// The claim: the undo is deferred with a shared list, applied without.
-    pub fn holds(&self) -> bool {
-        self.shared.value_after_exit == 1
-            && self.private.value_after_exit == 0
-            && self.shared.kcmp != Some(false)
-            && self.private.kcmp != Some(true)
-            && self.shared.status == WaitStatus::Exited(0)
-            && self.private.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {

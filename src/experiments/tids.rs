@@ -10,6 +10,7 @@
 //! - CHILD_CLEARTID: when the child exits, the kernel writes 0 to `ctid` and
 //!   does a futex wake on it. This is how pthread_join works.
 
+use super::record::Checks;
 use super::Calls;
 use crate::clone::clone;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -43,6 +44,37 @@ pub struct Observed {
 impl super::Recorded for Observed {
     fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.parent_tid_at_return == self.pid,
+            "PARENT_SETTID: ptid holds the tid when clone returns",
+            format_args!(
+                "ptid {}, clone returned {}",
+                self.parent_tid_at_return, self.pid
+            ),
+        );
+        c.check(
+            self.child_tid_at_start == self.child_gettid && self.child_gettid == self.pid,
+            "CHILD_SETTID: ctid holds it at the child's first instruction",
+            format_args!(
+                "ctid {}, gettid {}",
+                self.child_tid_at_start, self.child_gettid
+            ),
+        );
+        c.check(
+            self.child_tid_after_exit == 0,
+            "CHILD_CLEARTID: ctid is 0 after the child exited",
+            format_args!("ctid {}", self.child_tid_after_exit),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
     }
 }
 
@@ -115,17 +147,6 @@ pub fn observe() -> Result<Observed, Error> {
         child_tid_after_exit: words.ctid.load(SeqCst),
         status,
     })
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.parent_tid_at_return == self.pid
-            && self.child_tid_at_start == self.child_gettid
-            && self.child_gettid == self.pid
-            && self.child_tid_after_exit == 0
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {

@@ -182,5 +182,15 @@ pub fn observe_traced<T: Copy + Recorded + std::fmt::Display>(
         0,
         "{what}: the tracer saw calls the experiment did not record"
     );
+    let checks = observed.checks();
+    println!("{checks}");
+    for check in checks.iter() {
+        assert!(
+            check.holds,
+            "{what}: not so: {}: {}",
+            check.claim, check.evidence
+        );
+    }
+    assert!(checks.all_hold(), "{what}: no observation");
     Some(observed)
 }
