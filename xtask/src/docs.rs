@@ -32,7 +32,7 @@ fn splice(text: &str, begin: &str, end: &str, body: &str) -> Option<String> {
 /// The Markdown `clonelab chapter-calls` prints, grouped by chapter file
 /// (entries in tour order).
 fn chapter_calls() -> Result<BTreeMap<String, String>, String> {
-    if unsafe_euid() != 0 {
+    if effective_uid() != 0 {
         return Err(
             "needs root: the records come from running every experiment, namespaces included"
                 .into(),
@@ -74,7 +74,7 @@ fn chapter_calls() -> Result<BTreeMap<String, String>, String> {
 }
 
 /// The effective uid, from /proc (xtask has no libc).
-fn unsafe_euid() -> u32 {
+fn effective_uid() -> u32 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
