@@ -287,7 +287,7 @@ impl fmt::Display for Busy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.skipped, self.errno) {
             (Some(why), _) => writeln!(f, "not run: {why}"),
-            (None, Some(e)) => writeln!(f, "clone3 answered {}: {e}", e.name().unwrap_or("?")),
+            (None, Some(e)) => writeln!(f, "clone3 answered {e}"),
             (None, None) => writeln!(f, "clone3 made a child: no EBUSY"),
         }
     }
