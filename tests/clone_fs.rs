@@ -13,6 +13,7 @@
 //! The tutorial "tests" CLONE_FS by remounting `/` as shared: mount
 //! propagation is a property of mounts and has nothing to do with CLONE_FS.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::clone_fs::observe;
@@ -20,9 +21,7 @@ use clonelab::experiments::clone_fs::observe;
 /// cwd and umask follow the child's changes with CLONE_FS, and only with it.
 #[test]
 fn clone_fs_shares_cwd_and_umask() {
-    let Some(o) = common::observe_traced(observe, "CLONE_VM without CLONE_THREAD") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_VM without CLONE_THREAD");
     assert!(
         o.with_fs.cwd_followed,
         "parent's cwd did not follow the CLONE_FS child's chdir"

@@ -7,6 +7,7 @@
 //! Asserted: the CLONE_VM child's store is the parent's to read; a fork-like
 //! child's store stays in its copy; kcmp(KCMP_VM) says "same" and "different".
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::clone_vm::{observe, WRITTEN};
@@ -15,9 +16,7 @@ use clonelab::WaitStatus;
 /// The parent reads the CLONE_VM child's write; it does not read the fork-like child's.
 #[test]
 fn clone_vm_shares_memory_and_fork_does_not() {
-    let Some(o) = common::observe_traced(observe, "CLONE_VM without CLONE_THREAD") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_VM without CLONE_THREAD");
     let [vm, fork] = [0, 1].map(|i| o.calls.get(i).unwrap().call.word.encode_clone().unwrap());
     assert_eq!(
         (vm & 0xfff, fork),

@@ -10,6 +10,7 @@
 //! descriptor the child opens is open in the parent, and one it closes is
 //! closed in the parent, only with CLONE_FILES; kcmp(KCMP_FILES) agrees.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::files::observe;
@@ -17,9 +18,7 @@ use clonelab::experiments::files::observe;
 /// Paths resolve against the shared cwd; descriptors live in the shared table.
 #[test]
 fn paths_follow_fs_and_descriptors_follow_files() {
-    let Some(o) = common::observe_traced(observe, "CLONE_VM without CLONE_THREAD") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_VM without CLONE_THREAD");
     assert!(o.shared.relative_open_found);
     assert!(!o.private.relative_open_found);
     assert!(o.shared.child_fd_open_in_parent);

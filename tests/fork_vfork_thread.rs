@@ -4,6 +4,7 @@
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::fork_vfork_thread::{observe, WRITTEN};
@@ -11,9 +12,7 @@ use clonelab::experiments::fork_vfork_thread::{observe, WRITTEN};
 /// Each shape shares exactly what its flags say, per the kernel.
 #[test]
 fn shapes_share_what_their_flags_say() {
-    let Some(o) = common::observe_traced(observe, "CLONE_VM without CLONE_THREAD") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_VM without CLONE_THREAD");
     let [fork, vfork, clone, thread] = &o.shapes;
     for (shape, want) in [
         (fork, [false; 4]),

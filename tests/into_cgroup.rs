@@ -6,6 +6,7 @@
 //!
 //! Asserted: the child's `/proc/self/cgroup` reads `0::/clonelab-<pid>`.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::into_cgroup::{ebusy, observe};
@@ -15,9 +16,7 @@ use clonelab::WaitStatus;
 /// The child is in the new cgroup from its first instruction.
 #[test]
 fn child_starts_in_the_chosen_cgroup() {
-    let Some(o) = common::observe_traced(observe, "clone3 with CLONE_INTO_CGROUP") else {
-        return;
-    };
+    let o = observed!(observe, "clone3 with CLONE_INTO_CGROUP");
     assert!(o.child_in_cgroup);
     assert_eq!(o.status, WaitStatus::Exited(0));
 }
@@ -28,9 +27,7 @@ fn child_starts_in_the_chosen_cgroup() {
 /// still become a thread root, and the kernel lets the child in.)
 #[test]
 fn into_cgroup_with_controllers_for_children_is_ebusy() {
-    let Some(o) = common::observe_traced(ebusy, "clone3 with CLONE_INTO_CGROUP") else {
-        return;
-    };
+    let o = observed!(ebusy, "clone3 with CLONE_INTO_CGROUP");
     if o.skipped.is_some() {
         return; // reported by observe_traced
     }

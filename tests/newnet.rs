@@ -10,6 +10,7 @@
 //! `/proc/self/net/dev` lists exactly one interface, `lo`, and SIOCGIFFLAGS
 //! says it is down.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::newnet::observe;
@@ -18,9 +19,7 @@ use clonelab::WaitStatus;
 /// Another namespace: other inode, only `lo`, and `lo` down.
 #[test]
 fn new_network_namespace_has_only_lo_down() {
-    let Some(o) = common::observe_traced(observe, "CLONE_NEWNET") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_NEWNET");
     assert_ne!(o.child_ns, o.parent_ns, "same network namespace inode");
     assert_eq!(o.child_interfaces, 1);
     assert!(o.child_has_lo);

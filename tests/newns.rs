@@ -11,6 +11,7 @@
 //! Propagation, in a sandbox: a child's mount under a shared mount reaches its
 //! parent; not once made private; not from a less privileged mount namespace.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::newns::{observe, propagation};
@@ -19,9 +20,7 @@ use clonelab::WaitStatus;
 /// The child's tmpfs is in the child's mountinfo and not in the parent's.
 #[test]
 fn mount_in_child_is_invisible_to_parent() {
-    let Some(o) = common::observe_traced(observe, "CLONE_NEWNS") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_NEWNS");
     assert!(o.child_sees_mount);
     assert!(!o.parent_sees_mount);
     assert!(
@@ -37,9 +36,7 @@ fn mount_in_child_is_invisible_to_parent() {
 /// shared mounts are slaves).
 #[test]
 fn propagation_follows_the_mount_not_the_flag() {
-    let Some(o) = common::observe_traced(propagation, "CLONE_NEWNS in a sandbox") else {
-        return;
-    };
+    let o = observed!(propagation, "CLONE_NEWNS in a sandbox");
     if o.skipped.is_some() {
         return;
     }

@@ -9,6 +9,7 @@
 //! that *outer* pid (the old procfs belongs to the parent's namespace: that is
 //! what `ps` would list) and names 1 once the child mounts its own procfs.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::newpid::observe;
@@ -17,9 +18,7 @@ use clonelab::WaitStatus;
 /// Inside: pid 1, ppid 0; /proc shows the outer pid until remounted.
 #[test]
 fn child_is_pid_one_and_proc_needs_a_remount() {
-    let Some(o) = common::observe_traced(observe, "CLONE_NEWPID") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_NEWPID");
     assert_eq!(o.getpid_inside, 1);
     assert_eq!(o.getppid_inside, 0);
     assert!(o.pid_outside > 1);

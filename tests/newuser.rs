@@ -8,6 +8,7 @@
 //! `getuid()` is the overflow uid; after `0 <euid> 1`, it is 0; its CapEff is
 //! the full set before and after the map.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::newuser::observe;
@@ -16,9 +17,7 @@ use clonelab::WaitStatus;
 /// Overflow uid before the map, uid 0 with capabilities after.
 #[test]
 fn uid_map_makes_the_child_root_inside() {
-    let Some(o) = common::observe_traced(observe, "CLONE_NEWUSER") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_NEWUSER");
     assert!(o.map_written, "the parent could not write uid_map");
     assert_eq!(o.uid_before, o.overflow_uid);
     assert_eq!(o.uid_after, 0);

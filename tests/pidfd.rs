@@ -7,6 +7,7 @@
 //! Asserted: the pidfd's fdinfo names the child's pid, and `waitid(P_PIDFD)`
 //! returns the child's exit status.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::pidfd::{observe, CODE};
@@ -15,9 +16,7 @@ use clonelab::WaitStatus;
 /// The pidfd names the child and reaps it.
 #[test]
 fn pidfd_names_and_reaps_the_child() {
-    let Some(o) = common::observe_traced(observe, "CLONE_PIDFD") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_PIDFD");
     assert_ne!(
         o.calls.get(0).unwrap().call.parent_tid,
         0,

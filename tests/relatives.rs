@@ -7,6 +7,7 @@
 //! Asserted: the child's `getppid()` is our parent's pid, and our `wait4` on
 //! it fails with ECHILD; our parent is the ptrace observer (the test process).
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::relatives::observe;
@@ -15,9 +16,7 @@ use clonelab::Errno;
 /// The child's parent is our parent; we cannot wait for it.
 #[test]
 fn clone_parent_makes_a_sibling() {
-    let Some(o) = common::observe_traced(observe, "CLONE_PARENT") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_PARENT");
     assert_eq!(o.child_parent, o.our_parent);
     assert_eq!(o.our_wait, Err(Errno::ECHILD));
     // The parent a process sees is whoever started it: here the observer

@@ -9,6 +9,7 @@
 //! afterwards, the CLONE_VM-only child's is not; a clone3 child sees the
 //! parent's handler unless CLONE_CLEAR_SIGHAND reset it to SIG_DFL.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::signals::observe;
@@ -16,10 +17,7 @@ use clonelab::experiments::signals::observe;
 /// Shared table with CLONE_SIGHAND; handlers reset with CLONE_CLEAR_SIGHAND.
 #[test]
 fn handlers_are_shared_or_cleared() {
-    let Some(o) = common::observe_traced(observe, "CLONE_VM without CLONE_THREAD, and clone3")
-    else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_VM without CLONE_THREAD, and clone3");
     assert_eq!(
         o.with_sighand, 1,
         "SIG_IGN set by the child is the parent's too"

@@ -8,6 +8,7 @@
 //! reads 1 with CLONE_SYSVSEM and 0 without; kcmp(KCMP_SYSVSEM) agrees; and
 //! the IPC values clonelab types by hand equal libc's.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::sysvsem::{ipc, observe};
@@ -26,9 +27,7 @@ fn ipc_values_match_libc() {
 /// The undo is deferred with a shared list and applied at the child's exit without.
 #[test]
 fn sysvsem_shares_the_undo_list() {
-    let Some(o) = common::observe_traced(observe, "CLONE_VM without CLONE_THREAD") else {
-        return;
-    };
+    let o = observed!(observe, "CLONE_VM without CLONE_THREAD");
     assert_eq!(
         o.shared.value_after_exit, 1,
         "with CLONE_SYSVSEM the child's undo must wait for us"

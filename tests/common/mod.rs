@@ -95,6 +95,18 @@ pub fn observed_or_skip<T>(result: Result<T, Error>, what: &str) -> Option<T> {
     }
 }
 
+/// `let o = observed!(experiment, "what");`: [`observe_traced`], returning
+/// from the test when the environment made it skip (reported on fd 2).
+#[macro_export]
+macro_rules! observed {
+    ($observe:expr, $what:expr) => {
+        match common::observe_traced($observe, $what) {
+            Some(o) => o,
+            None => return,
+        }
+    };
+}
+
 /// Run an experiment under clonelab's ptrace observer and check its record
 /// against what the kernel saw: every call the experiment made (in its own
 /// process) must be a traced call with every register (and, for clone3,
