@@ -1,17 +1,22 @@
-//! The flag experiments: each one makes a child with one set of clone flags
-//! and *observes* what the flags changed.
+//! The flag experiments: each one makes children with chosen clone flags and
+//! *observes* what the flags changed.
 //!
 //! Every experiment module has the same shape:
 //! - `observe() -> Result<Observed, Error>` runs the experiment and returns
-//!   plain values (what the parent read, which inode it saw, ...);
-//! - `Observed::holds()` states the claim about those values;
-//! - `Observed` prints itself for the tour.
+//!   plain values (what the parent read, which inode it saw, ...) and the
+//!   [`Calls`] record of every clone/clone3 call it made, each with all its
+//!   arguments and its result ([`record`]);
+//! - [`Recorded`] gives the record and the checks: each claim with the values
+//!   it rests on, every claim with a contrast where the flag is missing;
+//! - `Observed` prints the values for the tour.
 //!
-//! Its test (`tests/<name>.rs`) asserts on the values directly; its chapter
-//! (`docs/<name>.md`) explains them; the tour (`clonelab tour`) runs it and
-//! prints the call, the flags word, the register image and the observation.
-//! All of it is `no_std` and uses only clonelab's raw syscalls, so the
-//! children can run it without libc or thread-local storage.
+//! One record serves everything: the tour (`clonelab tour`) renders every
+//! call from it (C call, flag bits, the registers ptrace observed, the other
+//! arch's derived image) and checks it against the trace; the tests
+//! (`tests/<name>.rs`, through `common::observe_traced`) assert the same; the
+//! chapters' call tables (`docs/<name>.md`) are rendered from it by
+//! `cargo xtask docs`. All of it is `no_std` and uses only clonelab's raw
+//! syscalls, so the children can run it without libc or thread-local storage.
 
 use crate::abi::CloneCall;
 use crate::error::Error;
