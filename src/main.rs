@@ -104,6 +104,7 @@ fn show_call(
     let call = &made.call;
     let outcome = match made.errno() {
         Some(e) => format!("-> {e}"),
+        None if made.result == 0 => "-> a child each".to_string(),
         None => format!("-> child {}", made.result),
     };
     println!("   call {n}/{total}: {}  {outcome}", made.label);

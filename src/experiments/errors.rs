@@ -370,8 +370,29 @@ fn nest(
         super::raw_fork_like_call(word),
         first,
     );
+    // The levels in between: the same call, each made by the level above
+    // (the record keeps one entry for them; `depth` is the level the kernel refused).
+    let depth = page.get(1);
+    let mut label = super::record::Label::new("");
+    let _ = fmt::Write::write_fmt(
+        &mut label,
+        format_args!(
+            "levels 2 to {}: the same call, each made by the level above ({} calls)",
+            depth.saturating_sub(1),
+            depth.saturating_sub(2)
+        ),
+    );
+    calls.push_in_child(label.as_str(), super::raw_fork_like_call(word), 0);
+    let mut label = super::record::Label::new("");
+    let _ = fmt::Write::write_fmt(
+        &mut label,
+        format_args!(
+            "level {depth}: past the limit, made by level {}",
+            depth.saturating_sub(1)
+        ),
+    );
     calls.push_in_child(
-        "the level past the limit, made by level 32",
+        label.as_str(),
         super::raw_fork_like_call(word),
         -(errno as i64),
     );

@@ -72,7 +72,8 @@ pub struct Made {
     pub label: Label,
     /// Every argument, as passed.
     pub call: CloneCall,
-    /// What it returned in the caller: the child's tid, or `-errno`.
+    /// What it returned in the caller: the child's tid, or `-errno` (0: an
+    /// entry standing for several calls that each made a child).
     pub result: i64,
     /// Made by a child process of the experiment, not by the experiment's own
     /// process: the ptrace observer (which follows one process) cannot see it.
@@ -391,6 +392,7 @@ impl fmt::Display for ChapterCall<'_> {
         let made = self.made;
         let outcome = match made.errno() {
             Some(e) => e.name().unwrap_or("an error"),
+            None if made.result == 0 => "a child each",
             None => "a child",
         };
         writeln!(
