@@ -282,6 +282,7 @@ fn tour(entries: &[(usize, &Entry)]) -> ExitCode {
 /// experiment that fails, or whose record disagrees with the trace, stops it.
 /// `cargo xtask docs` splices the output into `docs/*.md`.
 fn chapter_calls() -> ExitCode {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     for entry in ALL {
         let (result, _, trace) = run_traced(entry);
         let outcome = match result {
@@ -303,6 +304,12 @@ fn chapter_calls() -> ExitCode {
         }
         println!("@@@ {} {}", entry.chapter, entry.name);
         println!("#### `{}`: {}\n", entry.name, entry.question);
+        println!(
+            "_Recorded on {}, Linux {}, euid {}._\n",
+            clonelab::arch::NAME,
+            release.trim(),
+            clonelab::sys::geteuid()
+        );
         if let Some(why) = outcome.skipped {
             println!("_Not run where this was generated: {why}._\n");
             continue;
