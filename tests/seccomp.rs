@@ -22,7 +22,7 @@
 
 mod common;
 
-use clonelab::experiments::{clone_vm, namespaces, newpid, SharedPage};
+use clonelab::experiments::{clone_vm, namespaces, newpid, Recorded, SharedPage};
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
 use clonelab::{spawn, spawn_via, Errno, Error, WaitStatus};
 use linux_raw_sys::general as k;

@@ -13,8 +13,9 @@
 //!
 //! The parent's SIGUSR2 disposition is restored afterwards.
 
+use super::record::Checks;
+use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::spawn::spawn_via;
 use crate::sys::signal::{self, SigAction};
@@ -38,8 +39,8 @@ extern "C" fn count_delivery(_signal: core::ffi::c_int) {
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_SIGHAND call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// How often the handler a CLONE_SIGHAND child installed ran when the
     /// parent sent itself SIGUSR2.
     pub with_sighand: u32,
@@ -55,7 +56,48 @@ pub struct Observed {
     pub children_ok: bool,
 }
 
-fn part_one(flags: CloneFlags) -> Result<(u32, Option<bool>, WaitStatus, CloneCall), Error> {
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.with_sighand == 1 && self.without_sighand == 0,
+            "the handler the child installed runs in the parent only with CLONE_SIGHAND",
+            format_args!(
+                "it ran in the parent {} time(s) with, {} without",
+                self.with_sighand, self.without_sighand
+            ),
+        );
+        c.check(
+            self.kcmp.0 != Some(false) && self.kcmp.1 != Some(true),
+            "kcmp(KCMP_SIGHAND) agrees",
+            format_args!("{}, {}", Kcmp(self.kcmp.0), Kcmp(self.kcmp.1)),
+        );
+        c.check(
+            self.child_saw == (self.handler, SIG_DFL),
+            "a clone3 child sees our handler, unless CLONE_CLEAR_SIGHAND reset it",
+            format_args!(
+                "saw {:#x} without, {:#x} with",
+                self.child_saw.0, self.child_saw.1
+            ),
+        );
+        c.check(
+            self.children_ok,
+            "every child exited 0",
+            format_args!("{}", self.children_ok),
+        );
+        c
+    }
+}
+
+fn part_one(
+    calls: &mut Calls,
+    label: &str,
+    flags: CloneFlags,
+) -> Result<(u32, Option<bool>, WaitStatus), Error> {
     let page = SharedPage::new()?;
     signal::ignore(k::SIGUSR2)?;
     let before = DELIVERIES.load(Ordering::SeqCst);
@@ -68,6 +110,8 @@ fn part_one(flags: CloneFlags) -> Result<(u32, Option<bool>, WaitStatus, CloneCa
     // atomics only: no TLS, no allocation, no panics.
     let child = unsafe {
         run_child(
+            calls,
+            label,
             FlagsWord::new(flags, ExitSignal::SIGCHLD),
             &page,
             child,
@@ -78,10 +122,14 @@ fn part_one(flags: CloneFlags) -> Result<(u32, Option<bool>, WaitStatus, CloneCa
     signal::raise(k::SIGUSR2)?;
     let ran = DELIVERIES.load(Ordering::SeqCst) - before;
     signal::set_default(k::SIGUSR2)?;
-    Ok((ran, child.parent, child.status, child.call))
+    Ok((ran, child.parent, child.status))
 }
 
-fn part_two(flags: CloneFlags) -> Result<(usize, WaitStatus), Error> {
+fn part_two(
+    calls: &mut Calls,
+    label: &str,
+    flags: CloneFlags,
+) -> Result<(usize, WaitStatus), Error> {
     let page = SharedPage::new()?;
     let mut child = spawn_via(
         Syscall::Clone3,
@@ -94,6 +142,7 @@ fn part_two(flags: CloneFlags) -> Result<(usize, WaitStatus), Error> {
             Err(_) => 1,
         },
     )?;
+    calls.push(label, *child.call(), child.pid() as i64);
     let status = child.wait()?;
     Ok((page.get(0) as usize, status))
 }
@@ -102,18 +151,34 @@ fn part_two(flags: CloneFlags) -> Result<(usize, WaitStatus), Error> {
 pub fn observe() -> Result<Observed, Error> {
     let original = signal::current_action(k::SIGUSR2)?;
     let result = (|| {
-        let (with_sighand, kcmp_with, s1, call) =
-            part_one(CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND)?;
-        let (without_sighand, kcmp_without, s2, _) = part_one(CloneFlags::CLONE_VM)?;
+        let mut calls = Calls::new();
+        let (with_sighand, kcmp_with, s1) = part_one(
+            &mut calls,
+            "part 1, CLONE_SIGHAND: the child installs a SIGUSR2 handler",
+            CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND,
+        )?;
+        let (without_sighand, kcmp_without, s2) = part_one(
+            &mut calls,
+            "part 1, contrast: CLONE_VM only",
+            CloneFlags::CLONE_VM,
+        )?;
         let action = SigAction::handler(count_delivery);
         let handler = action.handler_address();
         // SAFETY: count_delivery only does an atomic add.
         unsafe { signal::sigaction(k::SIGUSR2, &action) }?;
-        let (kept, s3) = part_two(CloneFlags::EMPTY)?;
-        let (cleared, s4) = part_two(CloneFlags::CLONE_CLEAR_SIGHAND)?;
+        let (kept, s3) = part_two(
+            &mut calls,
+            "part 2, contrast: fork-like, handlers copied",
+            CloneFlags::EMPTY,
+        )?;
+        let (cleared, s4) = part_two(
+            &mut calls,
+            "part 2, CLONE_CLEAR_SIGHAND: handlers reset",
+            CloneFlags::CLONE_CLEAR_SIGHAND,
+        )?;
         let ok = WaitStatus::Exited(0);
         Ok(Observed {
-            call,
+            calls,
             with_sighand,
             without_sighand,
             kcmp: (kcmp_with, kcmp_without),
@@ -126,18 +191,6 @@ pub fn observe() -> Result<Observed, Error> {
     // handler (if any) is still there.
     unsafe { signal::sigaction(k::SIGUSR2, &original) }?;
     result
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.with_sighand == 1
-            && self.without_sighand == 0
-            && self.kcmp.0 != Some(false)
-            && self.kcmp.1 != Some(true)
-            && self.child_saw == (self.handler, SIG_DFL)
-            && self.children_ok
-    }
 }
 
 impl fmt::Display for Observed {
@@ -182,6 +235,6 @@ impl fmt::Display for Observed {
     }
 }
 
-// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
-// Errno, CPath, StaticText and arrays, tuples or Options of them).
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
 unsafe impl crate::plain::Plain for Observed {}

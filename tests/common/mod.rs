@@ -6,6 +6,8 @@
 //! `skipped: <test name>: <reason>`; `cargo xtask test` counts these lines.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use clonelab::experiments::record::match_trace;
+pub use clonelab::experiments::Recorded;
 use clonelab::{Errno, Error};
 
 /// Stack size for test children: small, so an overflow test overflows quickly.
@@ -93,16 +95,30 @@ pub fn observed_or_skip<T>(result: Result<T, Error>, what: &str) -> Option<T> {
     }
 }
 
-/// Run an experiment under clonelab's ptrace observer and check the ABI: the
-/// clone call the experiment reports (`call_of`) must be one the tracer saw,
-/// with every register (and, for clone3, every `clone_args` field) holding
-/// what [`clonelab::RegisterImage::of`] predicts. Prints both images; on a
-/// mismatch fails with a table of expected against observed values.
-pub fn observe_traced<T: clonelab::Plain>(
+/// `let o = observed!(experiment, "what");`: [`observe_traced`], returning
+/// from the test when the environment made it skip (reported on fd 2).
+#[macro_export]
+macro_rules! observed {
+    ($observe:expr, $what:expr) => {
+        match common::observe_traced($observe, $what) {
+            Some(o) => o,
+            None => return,
+        }
+    };
+}
+
+/// Run an experiment under clonelab's ptrace observer and check its record
+/// against what the kernel saw: every call the experiment made (in its own
+/// process) must be a traced call with every register (and, for clone3,
+/// every `clone_args` field) holding what [`clonelab::RegisterImage::of`]
+/// predicts and the same result; and every traced call must be in the record.
+/// Prints the record; on a mismatch fails with a table of expected against
+/// observed values. Also checks the observation's claim (`holds`).
+pub fn observe_traced<T: clonelab::Plain + Recorded + std::fmt::Display>(
     observe: fn() -> Result<T, Error>,
-    call_of: fn(&T) -> clonelab::CloneCall,
     what: &str,
 ) -> Option<T> {
+    use clonelab::abi::CCall;
     use clonelab::RegisterImage;
     if under_qemu_user() {
         let observed = observed_or_skip(observe(), what)?;
@@ -112,13 +128,8 @@ pub fn observe_traced<T: clonelab::Plain>(
     let (result, trace) =
         clonelab::trace::trace(observe).unwrap_or_else(|e| panic!("tracing {what}: {e}"));
     let observed = observed_or_skip(result, what)?;
-    let expected = RegisterImage::of(&call_of(&observed));
-    println!(
-        "expected register image ({}):\n{expected}",
-        clonelab::arch::NAME
-    );
+    println!("{observed}");
     let stops: Vec<_> = trace.clones().collect();
-    assert!(!stops.is_empty(), "{what}: the tracer saw no clone call");
     for stop in &stops {
         assert_eq!(
             stop.arch,
@@ -134,33 +145,65 @@ pub fn observe_traced<T: clonelab::Plain>(
             "syscall info and register set disagree on the arguments"
         );
     }
-    match stops
-        .iter()
-        .find(|s| expected.matches(&RegisterImage::observed(s)))
-    {
-        Some(stop) => {
-            println!(
-                "observed by ptrace (returned {:?}):\n{}",
-                stop.result,
-                RegisterImage::observed(stop)
-            );
-            // In the parent the call returns the child's tid, or -errno; 0 is the child's value only.
-            assert!(
-                matches!(stop.result, Some(r) if r > 0 || (-4095..0).contains(&r)),
-                "{what}: clone returned {:?} in the parent",
-                stop.result
-            );
-        }
-        None => {
+    if let Some(why) = observed.skipped() {
+        skip(why.as_str());
+        assert_eq!(
+            trace.clones().count(),
+            observed.calls().len(),
+            "{what}: skipped, yet made calls it did not record"
+        );
+        return Some(observed);
+    }
+    let calls = observed.calls();
+    assert!(!calls.is_empty(), "{what}: the experiment recorded no call");
+    let matched = match_trace(calls, &trace);
+    for (i, made) in calls.iter().enumerate() {
+        println!("call {}: {}  {}", i + 1, made.label, CCall(&made.call));
+        let Some(j) = matched.stop_of[i] else {
+            if made.in_child {
+                continue;
+            }
+            let expected = RegisterImage::of(&made.call);
             let number = expected.registers()[0].value;
             let closest = stops.iter().find(|s| s.nr == number).unwrap_or(&stops[0]);
             panic!(
-                "{what}: no traced clone call has the expected registers ({} calls traced). Closest:\n{}",
+                "{what}: no traced call has the registers of call {} ({} calls traced). Closest:\n{}",
+                i + 1,
                 stops.len(),
                 expected.diff(&RegisterImage::observed(closest))
             );
-        }
+        };
+        let stop = stops[j];
+        assert_eq!(
+            stop.result,
+            Some(made.result),
+            "{what}: call {} returned {:?} to the tracer, {} to the experiment",
+            i + 1,
+            stop.result,
+            made.result
+        );
+        // In the parent the call returns the child's tid, or -errno; 0 is the child's value only.
+        assert!(
+            made.result > 0 || (-4095..0).contains(&made.result),
+            "{what}: clone returned {} in the parent",
+            made.result
+        );
     }
+    assert_eq!(
+        matched.unrecorded_count(),
+        0,
+        "{what}: the tracer saw calls the experiment did not record"
+    );
+    let checks = observed.checks();
+    println!("{checks}");
+    for check in checks.iter() {
+        assert!(
+            check.holds,
+            "{what}: not so: {}: {}",
+            check.claim, check.evidence
+        );
+    }
+    assert!(checks.all_hold(), "{what}: no observation");
     Some(observed)
 }
 

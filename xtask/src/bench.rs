@@ -175,7 +175,7 @@ const NOTES: &str = "
   measured 41-54 µs against 53-56 µs. So ratios between the CLONE_VM / thread
   rows are within noise here; the targets that ask for 0.70× of
   `std::thread` cannot be met by user-space work when 95 % of the time is the
-  kernel's. The fork-like rows are slower (220-240 µs) because they copy the
+  kernel's. The fork-like rows are slower ({FORK_LIKE}) because they copy the
   page tables of the whole benchmark process, as `fork` does; clone3 adds the
   copy-in of `struct clone_args`.
 - **spawn+exec.** The vfork-style path skips copying page tables and the
@@ -345,7 +345,22 @@ pub fn run(report_only: bool) -> Result<(), String> {
         "their stack inside the timed region, as their APIs give no choice. `spawn+exec` runs a 3-instruction static ELF ",
         "the bench writes itself. Under QEMU (the VM test runs) each benchmark only runs once as a smoke test: TCG timings mean nothing.\n",
     ));
-    md.push_str(NOTES);
+    // The figure in the notes is the measured range of the fork-like rows.
+    let fork_like: Vec<f64> = medians
+        .get("create+reap")
+        .into_iter()
+        .flatten()
+        .filter(|(n, _)| n.contains("spawn (clone") || n.contains("fork"))
+        .map(|(_, m)| *m)
+        .collect();
+    let range = match (
+        fork_like.iter().cloned().reduce(f64::min),
+        fork_like.iter().cloned().reduce(f64::max),
+    ) {
+        (Some(lo), Some(hi)) => format!("{}-{}", human(lo), human(hi)),
+        _ => "not measured in this run".to_string(),
+    };
+    md.push_str(&NOTES.replace("{FORK_LIKE}", &range));
     std::fs::write("docs/benchmarks.md", md).map_err(|e| e.to_string())?;
     std::fs::write("docs/benchmarks.svg", svg(&medians)).map_err(|e| e.to_string())?;
     println!("xtask: wrote docs/benchmarks.md and docs/benchmarks.svg");
