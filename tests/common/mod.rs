@@ -163,3 +163,13 @@ pub fn observe_traced<T: Copy>(
     }
     Some(observed)
 }
+
+/// The clonelab binary: cargo's, or /bin/clonelab inside the test VMs.
+pub fn clonelab_binary() -> String {
+    let built = env!("CARGO_BIN_EXE_clonelab");
+    if std::path::Path::new(built).exists() {
+        built.to_string()
+    } else {
+        "/bin/clonelab".to_string()
+    }
+}
