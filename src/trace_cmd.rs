@@ -549,7 +549,9 @@ fn render_text(call: &Call) -> String {
             );
             if let Some(a) = call.stop.clone_args {
                 for (i, (name, value)) in clone_args_fields(&a).into_iter().enumerate() {
-                    if i * 8 < call.args_read {
+                    if i * 8 < call.args_read && name == "exit_signal" {
+                        let _ = writeln!(s, "     {name:<12} {}", Call::signal_text(value));
+                    } else if i * 8 < call.args_read {
                         let _ = writeln!(s, "     {name:<12} {value:#x}");
                     } else {
                         let _ =

@@ -122,6 +122,20 @@ fn subject(mode: &str) -> i32 {
             println!("refused {} errno {}", bad.flags.bits(), errno.unwrap_or(0));
             0
         }
+        #[cfg(target_arch = "x86_64")]
+        "raw-fork" => {
+            // SAFETY: the fork syscall (x86_64 only) in a single-threaded process;
+            // the child only calls _exit.
+            let pid = unsafe { clonelab::arch::syscall0(linux_raw_sys::general::__NR_fork) };
+            if pid == 0 {
+                // SAFETY: _exit is async-signal-safe.
+                unsafe { libc::_exit(0) };
+            }
+            println!("raw-fork {pid}");
+            // SAFETY: waiting for our own child.
+            unsafe { libc::waitpid(pid as i32, std::ptr::null_mut(), 0) };
+            0
+        }
         "threads" => {
             let mut tids = Vec::new();
             for _ in 0..20 {
@@ -503,6 +517,28 @@ fn program_using_ptrace_is_reported_not_hung() {
         .as_str()
         .unwrap()
         .contains("ptrace(PTRACE_SEIZE) -> EPERM"));
+}
+
+/// x86_64's own `fork` syscall (aarch64 has none) is traced as a fork: one
+/// register (the number), no flags passed, the child's pid as result.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn fork_syscall_is_traced_as_fork() {
+    let t = trace_json(&[&subject_path()], "raw-fork", LIMIT);
+    assert_eq!(t.code, Some(0), "stderr: {}", t.stderr);
+    let pid: i64 = t.said("raw-fork")[0].parse().unwrap();
+    let calls = t.calls();
+    assert_eq!(calls.len(), 1, "{:?}", t.records);
+    println!("{}", calls[0]);
+    assert_eq!(calls[0]["syscall"], "fork");
+    assert_eq!(
+        u64_of(&calls[0]["nr"]),
+        linux_raw_sys::general::__NR_fork as u64
+    );
+    assert_eq!(calls[0]["registers"].as_array().unwrap().len(), 1);
+    assert_eq!(calls[0]["registers"][0]["name"], "rax");
+    assert_eq!(calls[0]["result"].as_i64(), Some(pid));
+    assert_eq!(calls[0]["new_task"]["kind"], "process");
 }
 
 /// 1,000 threads: every one of their clone3 calls is traced, with the very
