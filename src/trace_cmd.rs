@@ -565,7 +565,11 @@ fn render_text(call: &Call) -> String {
                 s,
                 "   flags      none passed; the kernel runs {}() as clone with {} and exit signal {}",
                 call.kind.name(),
-                flags,
+                if flags.bits() == 0 {
+                    "no flags".to_string()
+                } else {
+                    flags.to_string()
+                },
                 Call::signal_text(signal)
             );
         }
