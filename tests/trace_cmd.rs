@@ -305,6 +305,19 @@ fn flag(name: &str) -> u64 {
         .bits()
 }
 
+/// Argument `name` (`stack`, `tls`, `child_tid`, ...) of a traced call: from
+/// `clone_args` for clone3, from its register (in this arch's order) for clone.
+fn clone_arg(call: &Value, name: &str) -> u64 {
+    if call["syscall"] == "clone3" {
+        return u64_of(&call["clone_args"][name]);
+    }
+    let i = clonelab::arch::CLONE_ARG_ORDER
+        .iter()
+        .position(|n| *n == name)
+        .unwrap();
+    u64_of(&call["registers"][i + 1]["value"])
+}
+
 const LIMIT: Duration = Duration::from_secs(300);
 
 // ---------------------------------------------------------------- the tests
@@ -344,30 +357,39 @@ fn trace_sees_exactly_the_calls_the_program_made() {
     assert_eq!(u64_of(&calls[0]["exit_signal"]), libc::SIGCHLD as u64);
     assert_eq!(calls[0]["new_task"]["kind"], "process");
     assert_eq!(calls[0]["new_task"]["shares_memory"], false);
-    // 2. the std::thread: clone3 with CLONE_THREAD, its tid, tls and stack.
+    // 2. the std::thread: clone3 (glibc 2.36 on x86_64) or clone (on aarch64)
+    // with CLONE_THREAD, its tid, tls and stack.
     let thread = t.said("thread");
     let (tid, tls, local): (i64, u64, u64) = (
         thread[0].parse().unwrap(),
         thread[2].parse().unwrap(),
         thread[4].parse().unwrap(),
     );
-    assert_eq!(calls[1]["syscall"], "clone3");
     assert_eq!(result(1), tid);
     let flags = u64_of(&calls[1]["flags"]);
     for f in ["CLONE_VM", "CLONE_THREAD", "CLONE_SIGHAND", "CLONE_SETTLS"] {
-        assert_ne!(flags & flag(f), 0, "{f} missing from the thread's clone3");
+        assert_ne!(flags & flag(f), 0, "{f} missing from the thread's call");
     }
-    let args = &calls[1]["clone_args"];
     assert_eq!(
-        u64_of(&args["tls"]),
+        clone_arg(calls[1], "tls"),
         tls,
-        "clone_args.tls is not the thread's thread pointer"
+        "the tls argument is not the thread's thread pointer"
     );
-    let (stack, size) = (u64_of(&args["stack"]), u64_of(&args["stack_size"]));
-    assert!(
-        stack <= local && local < stack + size,
-        "the thread's local {local:#x} is not on the clone_args stack {stack:#x}+{size:#x}"
-    );
+    let stack = clone_arg(calls[1], "stack");
+    if calls[1]["syscall"] == "clone3" {
+        // clone3: the lowest byte and the size.
+        let size = clone_arg(calls[1], "stack_size");
+        assert!(
+            stack <= local && local < stack + size,
+            "the thread's local {local:#x} is not on the clone_args stack {stack:#x}+{size:#x}"
+        );
+    } else {
+        // clone: the first stack pointer; the stack grows down from it.
+        assert!(
+            local < stack && stack - local < 16 << 20,
+            "the thread's local {local:#x} is not below its first sp {stack:#x}"
+        );
+    }
     assert_eq!(calls[1]["new_task"]["kind"], "thread");
     assert_eq!(calls[1]["new_task"]["shares_memory"], true);
     // 3. Command (posix_spawn): CLONE_VM|CLONE_VFORK, the child's pid.
@@ -697,13 +719,8 @@ fn shell_background_job_is_glibc_fork() {
         })
         .collect();
     assert_eq!(forks.len(), 1, "one glibc fork for `&`: {:?}", t.records);
-    // child_tid is x86_64's r10 (register 4) or aarch64's x4 (register 5); tls is 0.
-    let regs = &forks[0]["registers"];
-    assert_ne!(
-        u64_of(&regs[4]["value"]) | u64_of(&regs[5]["value"]),
-        0,
-        "ctid is passed"
-    );
+    assert_ne!(clone_arg(forks[0], "child_tid"), 0, "ctid is passed");
+    assert_eq!(clone_arg(forks[0], "tls"), 0);
 }
 
 /// A Python thread is one clone3 with CLONE_THREAD (glibc's pthread_create).
