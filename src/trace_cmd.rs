@@ -656,6 +656,8 @@ fn render_json(call: &Call) -> String {
         }
         _ => s.push_str(",\"clone_args\":null"),
     }
+    let args: Vec<String> = call.stop.args.iter().map(u64::to_string).collect();
+    let _ = write!(s, ",\"args\":[{}]", args.join(","));
     s.push_str(",\"registers\":[");
     for (i, (name, value, meaning)) in call.register_rows().into_iter().enumerate() {
         let _ = write!(
@@ -1065,9 +1067,11 @@ impl Tracer {
             let entry = unsafe { info.__bindgen_anon_1.entry };
             task.call = None;
             task.ptrace_request = None;
-            if let Some(kind) = Kind::of(entry.nr) {
+            // Only this arch's own ABI: a 32-bit (compat) task numbers its syscalls differently.
+            let native = info.arch == arch::AUDIT_ARCH;
+            if let Some(kind) = Kind::of(entry.nr).filter(|_| native) {
                 task.call = begin_call(tid, kind, &info).ok();
-            } else if entry.nr == k::__NR_ptrace as u64 {
+            } else if native && entry.nr == k::__NR_ptrace as u64 {
                 task.ptrace_request = Some(entry.args[0]);
             }
         } else if info.op == p::PTRACE_SYSCALL_INFO_EXIT as u8 {

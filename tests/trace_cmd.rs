@@ -356,8 +356,13 @@ fn trace_sees_exactly_the_calls_the_program_made() {
             Some(pid),
             "a call from another process: {c}"
         );
-        // The number register holds the syscall number PTRACE_GET_SYSCALL_INFO reported.
-        assert_eq!(u64_of(&c["registers"][0]["value"]), u64_of(&c["nr"]));
+        // The register set (PTRACE_GETREGSET) holds the number and arguments
+        // PTRACE_GET_SYSCALL_INFO reported.
+        let regs = c["registers"].as_array().unwrap();
+        assert_eq!(u64_of(&regs[0]["value"]), u64_of(&c["nr"]));
+        for (i, reg) in regs.iter().enumerate().skip(1) {
+            assert_eq!(u64_of(&reg["value"]), u64_of(&c["args"][i - 1]), "{c}");
+        }
         assert_eq!(c["arch"], clonelab::arch::NAME);
     }
     let result = |i: usize| calls[i]["result"].as_i64().unwrap();
