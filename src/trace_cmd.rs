@@ -11,7 +11,7 @@
 //!                                           kill(getpid(), SIGSTOP)
 //!   wait4(WUNTRACED): stopped
 //!   PTRACE_SEIZE (TRACESYSGOOD, TRACECLONE,
-//!     TRACEFORK, TRACEVFORK, TRACEEXEC, EXITKILL)
+//!     TRACEFORK, TRACEVFORK, TRACEEXEC)
 //!   SIGCONT ─────────────────────────────►  execve(CMD)
 //!   loop: wait4(-1, __WALL | WNOHANG) until nothing is ready, then read the signalfd
 //!     syscall-entry stop of clone/clone3/fork/vfork: registers, clone_args
@@ -887,8 +887,7 @@ fn run(options: &Options) -> Result<i32, String> {
         | p::PTRACE_O_TRACECLONE
         | p::PTRACE_O_TRACEFORK
         | p::PTRACE_O_TRACEVFORK
-        | p::PTRACE_O_TRACEEXEC
-        | p::PTRACE_O_EXITKILL;
+        | p::PTRACE_O_TRACEEXEC;
     if let Err(errno) = ptrace(Request::Seize, root, seize_options as usize) {
         let why = seize_refusal(root, errno);
         let _ = sys::kill(root, k::SIGKILL);
@@ -1115,19 +1114,27 @@ impl Tracer {
 
     /// Let go of every task: PTRACE_INTERRUPT each, then PTRACE_DETACH each at
     /// its next stop (passing on a signal it was about to receive). Tasks born
-    /// meanwhile are detached at their first stop. Returns how many.
+    /// meanwhile are detached at their first stop. A task that reports nothing
+    /// for two seconds (a zombie thread-group leader waiting for its threads)
+    /// is left attached: clonelab's exit detaches it. Returns how many were detached.
     fn detach_all(&mut self) -> usize {
         let mut remaining: HashSet<Pid> = self.tasks.keys().copied().collect();
         for &tid in &remaining {
             let _ = ptrace(Request::Interrupt, tid, 0);
         }
         let mut detached = 0;
+        let mut quiet_since = std::time::Instant::now();
         while !remaining.is_empty() {
-            let (tid, raw) = match sys::wait4(-1, k::__WALL) {
+            let (tid, raw) = match sys::wait4(-1, k::__WALL | k::WNOHANG) {
+                Ok((0, _)) if quiet_since.elapsed().as_secs() >= 2 => break,
+                Ok((0, _)) | Err(Errno::EINTR) => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    continue;
+                }
                 Ok(found) => found,
-                Err(Errno::EINTR) => continue,
                 Err(_) => break,
             };
+            quiet_since = std::time::Instant::now();
             let status = WaitStatus::from_wait4(raw);
             let WaitStatus::Stopped(signal) = status else {
                 remaining.remove(&tid);
