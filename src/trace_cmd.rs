@@ -45,9 +45,36 @@ use std::os::unix::fs::FileExt;
 
 const USAGE: &str = "clonelab trace [--follow] [--json] [--output FILE] -- CMD ARGS...";
 
+/// `clonelab trace --help`: how to read a record (docs/real-programs.md has examples).
+const HELP: &str = "\
+Runs CMD under ptrace, follows every thread and process it creates, and prints
+one record per clone, clone3, fork or vfork (x86_64 only) of the whole tree:
+
+  == pid P tid T: SYSCALL -> RESULT   the caller, the call, the new tid or errno
+     C call     the call as C would make it: the raw syscall and its arguments
+     flags      the flag bits and the exit signal (clone: one word, signal in
+                the low byte; clone3: clone_args.flags and .exit_signal)
+     clone_args clone3 only: every field read from the caller's memory, the
+                size it passed and which struct version that size is
+     registers  the registers at the syscall instruction, in this arch's names
+     result     the new task's tid, or the errno and the clone(2) rule it broke
+     new task   thread or process, memory shared or copied (kcmp), and the
+                namespaces that differ from the caller's (/proc/TID/ns)
+
+  --json         one JSON object per line instead
+  --output FILE  records to FILE instead of stderr (CMD's output is untouched)
+  --follow       also a line for each exec and each task's end
+
+CMD's exit status becomes clonelab's (128 + signal if a signal killed it;
+127: no such command; 125: clonelab failed, e.g. CMD cannot be traced).
+SIGINT, SIGTERM or SIGHUP to clonelab detach it: CMD runs on, untraced.
+See docs/real-programs.md.
+";
+
 /// What `clonelab trace` was asked to do.
 #[derive(Debug, Default)]
 pub struct Options {
+    help: bool,
     follow: bool,
     json: bool,
     output: Option<String>,
@@ -61,6 +88,10 @@ impl Options {
         let mut it = args.iter();
         while let Some(arg) = it.next() {
             match arg.as_str() {
+                "--help" | "-h" => {
+                    o.help = true;
+                    return Ok(o);
+                }
                 "--follow" => o.follow = true,
                 "--json" => o.json = true,
                 "--output" | "-o" => {
@@ -792,6 +823,10 @@ pub fn main(args: &[String]) -> i32 {
             return 2;
         }
     };
+    if options.help {
+        print!("usage: {USAGE}\n\n{HELP}");
+        return 0;
+    }
     match run(&options) {
         Ok(code) => code,
         Err(e) => {
