@@ -229,6 +229,8 @@ struct Call {
 /// A traced task (thread or process) and what it is in the middle of.
 #[derive(Default)]
 struct Task {
+    /// Its process (read from /proc once: a task never changes thread group).
+    tgid: Option<Pid>,
     call: Option<Call>,
     /// A `ptrace()` this task is making, by request.
     ptrace_request: Option<u64>,
@@ -319,7 +321,12 @@ fn read_clone_args(tid: Pid, address: u64, size: u64) -> (Option<CloneArgs>, usi
     (Some(args), want)
 }
 
-fn begin_call(tid: Pid, kind: Kind, info: &p::ptrace_syscall_info) -> Result<Call, Errno> {
+fn begin_call(
+    pid: Pid,
+    tid: Pid,
+    kind: Kind,
+    info: &p::ptrace_syscall_info,
+) -> Result<Call, Errno> {
     // SAFETY: the caller checked op = ENTRY, which selects the `entry` member.
     let entry = unsafe { info.__bindgen_anon_1.entry };
     let regs = registers(tid)?;
@@ -330,7 +337,7 @@ fn begin_call(tid: Pid, kind: Kind, info: &p::ptrace_syscall_info) -> Result<Cal
         (None, 0)
     };
     Ok(Call {
-        pid: proc_status(tid, "Tgid").unwrap_or(tid),
+        pid,
         tid,
         kind,
         stop: CloneStop {
@@ -1104,7 +1111,10 @@ impl Tracer {
             // Only this arch's own ABI: a 32-bit (compat) task numbers its syscalls differently.
             let native = info.arch == arch::AUDIT_ARCH;
             if let Some(kind) = Kind::of(entry.nr).filter(|_| native) {
-                task.call = begin_call(tid, kind, &info).ok();
+                let pid = *task
+                    .tgid
+                    .get_or_insert_with(|| proc_status(tid, "Tgid").unwrap_or(tid));
+                task.call = begin_call(pid, tid, kind, &info).ok();
             } else if native && entry.nr == k::__NR_ptrace as u64 {
                 task.ptrace_request = Some(entry.args[0]);
             }
