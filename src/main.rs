@@ -6,9 +6,11 @@
 //! clonelab run NAME        run one experiment
 //! clonelab explain VALUE   decode a flags word: 0x111, 273 or CLONE_VM|SIGCHLD
 //! clonelab container [--hostname N] [--rootfs DIR] [--bind SRC:DST] [--memory BYTES] [--pids N] [--verbose] -- CMD ARGS...
+//! clonelab trace [--follow] [--json] [--output FILE] -- CMD ARGS...
 //! ```
 
 mod container;
+mod trace_cmd;
 
 use clonelab::abi::{self, CCall, FlagBits, ImageLines};
 use clonelab::experiments::record::{match_trace, ChapterCall};
@@ -461,9 +463,10 @@ fn main() -> ExitCode {
                 }
             }
         }
+        ["trace", ..] => ExitCode::from(trace_cmd::main(&args[1..]).clamp(0, 255) as u8),
         ["container-probe", ..] => ExitCode::from(container::probe(&args[1..]).clamp(0, 255) as u8),
         _ => {
-            eprintln!("usage: clonelab tour | list | run NAME | explain VALUE | container [OPTIONS] -- CMD ARGS...");
+            eprintln!("usage: clonelab tour | list | run NAME | explain VALUE | container [OPTIONS] -- CMD ARGS... | trace [OPTIONS] -- CMD ARGS...");
             ExitCode::from(2)
         }
     }

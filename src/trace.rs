@@ -78,7 +78,10 @@ fn ptrace(request: u32, pid: Pid, addr: usize, data: usize) -> Result<usize, Err
     decode(unsafe { arch::syscall4(k::__NR_ptrace, request as usize, pid as usize, addr, data) })
 }
 
-fn syscall_info(pid: Pid) -> Result<p::ptrace_syscall_info, Errno> {
+/// `PTRACE_GET_SYSCALL_INFO` for a tracee (any tid) in a ptrace stop: the
+/// kind of stop (entry, exit, ...), the arch, and the number and arguments or
+/// the result.
+pub fn syscall_info(pid: Pid) -> Result<p::ptrace_syscall_info, Errno> {
     let mut info = MaybeUninit::<p::ptrace_syscall_info>::zeroed();
     ptrace(
         p::PTRACE_GET_SYSCALL_INFO,
@@ -90,7 +93,9 @@ fn syscall_info(pid: Pid) -> Result<p::ptrace_syscall_info, Errno> {
     Ok(unsafe { info.assume_init() })
 }
 
-fn registers(pid: Pid) -> Result<TraceeRegs, Errno> {
+/// `PTRACE_GETREGSET(NT_PRSTATUS)` for a tracee (any tid) in a ptrace stop:
+/// its general registers as this arch lays them out.
+pub fn registers(pid: Pid) -> Result<TraceeRegs, Errno> {
     // Large enough for x86_64's user_regs_struct (27 words) and aarch64's (34).
     let mut buffer = [0u64; 40];
     let mut iov = k::iovec {

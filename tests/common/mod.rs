@@ -273,3 +273,12 @@ pub fn seccomp_deny(nr: u32, errno: u32) -> Result<(), Errno> {
     }
     Ok(())
 }
+/// The clonelab binary: cargo's, or /bin/clonelab inside the test VMs.
+pub fn clonelab_binary() -> String {
+    let built = env!("CARGO_BIN_EXE_clonelab");
+    if std::path::Path::new(built).exists() {
+        built.to_string()
+    } else {
+        "/bin/clonelab".to_string()
+    }
+}
