@@ -176,13 +176,13 @@ const JOINED_AFTER_THE_CHILD: i32 = 0;
 const RETURNED_EARLY: i32 = 1;
 const SETUP_FAILED: i32 = 3;
 
-/// With futex refused by seccomp, a thread-like child's join still waits for
-/// its tid word to clear: the scope never ends while the child runs.
-#[test]
-fn thread_join_survives_a_refused_futex() {
-    let _serial = serial();
-    let status = in_a_child(|| {
-        if common::seccomp_deny(k::__NR_futex, linux_raw_sys::errno::EPERM).is_err() {
+/// In a child process with syscall `nr` refused (EPERM) by seccomp, start a
+/// scoped child that yields 2,000 times and then sets a flag, and join it.
+/// The child process exits JOINED_AFTER_THE_CHILD if the join returned only
+/// after the flag was set, with the error `expected` (None: success).
+fn join_with_refused(nr: u32, word: FlagsWord, expected: Option<Errno>) -> WaitStatus {
+    in_a_child(move || {
+        if common::seccomp_deny(nr, linux_raw_sys::errno::EPERM).is_err() {
             return SETUP_FAILED;
         }
         let Ok(mut stack) = Stack::new(STACK) else {
@@ -196,15 +196,27 @@ fn thread_join_survives_a_refused_futex() {
             done.store(1, SeqCst);
             0
         };
-        let word = FlagsWord::new(THREAD_FLAGS, ExitSignal::NONE);
         // SAFETY: `slow` makes raw syscalls and an atomic store only.
-        let started = scope(|s| unsafe { s.spawn(&mut stack, word, slow) }.is_ok());
-        match (started, done.load(SeqCst)) {
-            (false, _) => SETUP_FAILED,
-            (true, 1) => JOINED_AFTER_THE_CHILD,
-            (true, _) => RETURNED_EARLY,
+        let joined = scope(|s| unsafe { s.spawn(&mut stack, word, slow) }.map(|c| c.join()));
+        let Ok(joined) = joined else {
+            return SETUP_FAILED;
+        };
+        let as_expected = joined.err().and_then(|e| e.errno()) == expected;
+        if done.load(SeqCst) == 1 && as_expected {
+            JOINED_AFTER_THE_CHILD
+        } else {
+            RETURNED_EARLY
         }
-    });
+    })
+}
+
+/// With futex refused by seccomp, a thread-like child's join still waits for
+/// its tid word to clear: the scope never ends while the child runs.
+#[test]
+fn thread_join_survives_a_refused_futex() {
+    let _serial = serial();
+    let word = FlagsWord::new(THREAD_FLAGS, ExitSignal::NONE);
+    let status = join_with_refused(k::__NR_futex, word, None);
     if status == WaitStatus::Exited(SETUP_FAILED) && common::under_qemu_user() {
         common::skip("qemu-user cannot install seccomp filters or start this child");
         return;
@@ -217,30 +229,8 @@ fn thread_join_survives_a_refused_futex() {
 #[test]
 fn join_survives_a_refused_wait() {
     let _serial = serial();
-    let status = in_a_child(|| {
-        if common::seccomp_deny(k::__NR_wait4, linux_raw_sys::errno::EPERM).is_err() {
-            return SETUP_FAILED;
-        }
-        let Ok(mut stack) = Stack::new(STACK) else {
-            return SETUP_FAILED;
-        };
-        let done = AtomicI32::new(0);
-        let slow = || {
-            for _ in 0..2000 {
-                sys::sched_yield();
-            }
-            done.store(1, SeqCst);
-            0
-        };
-        let word = FlagsWord::new(F::CLONE_VM, ExitSignal::SIGCHLD);
-        // SAFETY: `slow` makes raw syscalls and an atomic store only.
-        let joined = scope(|s| unsafe { s.spawn(&mut stack, word, slow) }.map(|c| c.join()));
-        match (joined, done.load(SeqCst)) {
-            (Ok(Err(e)), 1) if e.errno() == Some(Errno::EPERM) => JOINED_AFTER_THE_CHILD,
-            (Ok(_), _) => RETURNED_EARLY,
-            (Err(_), _) => SETUP_FAILED,
-        }
-    });
+    let word = FlagsWord::new(F::CLONE_VM, ExitSignal::SIGCHLD);
+    let status = join_with_refused(k::__NR_wait4, word, Some(Errno::EPERM));
     if status == WaitStatus::Exited(SETUP_FAILED) && common::under_qemu_user() {
         common::skip("qemu-user cannot run CLONE_VM without CLONE_THREAD");
         return;

@@ -1,6 +1,6 @@
 //! `CLONE_VM | SIGCHLD` (0x111): the child runs in the parent's address space.
 //!
-//! The child stores [`WRITTEN`] into a variable of the parent's; the parent
+//! The child stores [`WRITTEN`](crate::experiments::clone_vm::WRITTEN) into a variable of the parent's; the parent
 //! reads it after the child exits. Without CLONE_VM (fork-like, 0x11) the
 //! child's store lands in its own copy-on-write copy and the parent still reads
 //! 0. kcmp(KCMP_VM) confirms independently: same `mm` with the flag, different without.
