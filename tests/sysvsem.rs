@@ -21,7 +21,7 @@ fn ipc_values_match_libc() {
     assert_eq!(ipc::IPC_CREAT, libc::IPC_CREAT);
     assert_eq!(ipc::IPC_RMID, libc::IPC_RMID);
     assert_eq!(ipc::GETVAL, libc::GETVAL);
-    assert_eq!(ipc::SEM_UNDO as i32, libc::SEM_UNDO as i32);
+    assert_eq!(i32::from(ipc::SEM_UNDO), libc::SEM_UNDO);
 }
 
 /// The undo is deferred with a shared list and applied at the child's exit without.
