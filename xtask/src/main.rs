@@ -16,6 +16,7 @@
 
 mod bench;
 mod docs;
+mod gates;
 mod provision;
 mod tally;
 mod vm;
@@ -99,6 +100,8 @@ fn test() -> Result<Vec<(String, Tally)>, String> {
             host.failures.push(format!("docs --check: {e}"));
         }
     }
+    // Formatting, clippy and rustdoc, warnings denied.
+    gates::run(&mut host);
     let mut runs = vec![("host".to_string(), host)];
     for arch in [Arch::Aarch64, Arch::X86_64] {
         let result =
