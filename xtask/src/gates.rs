@@ -5,16 +5,22 @@
 use crate::tally::Tally;
 use std::process::Command;
 
-/// (name, cargo arguments, an extra environment variable)
-const GATES: &[(&str, &[&str], Option<(&str, &str)>)] = &[
-    (
-        "cargo fmt --check",
-        &["fmt", "--all", "--", "--check"],
-        None,
-    ),
-    (
-        "cargo clippy -D warnings",
-        &[
+/// One gate: what to call it, cargo's arguments, an extra environment variable.
+struct Gate {
+    name: &'static str,
+    args: &'static [&'static str],
+    env: Option<(&'static str, &'static str)>,
+}
+
+const GATES: &[Gate] = &[
+    Gate {
+        name: "cargo fmt --check",
+        args: &["fmt", "--all", "--", "--check"],
+        env: None,
+    },
+    Gate {
+        name: "cargo clippy -D warnings",
+        args: &[
             "clippy",
             "--workspace",
             "--all-targets",
@@ -22,34 +28,34 @@ const GATES: &[(&str, &[&str], Option<(&str, &str)>)] = &[
             "-D",
             "warnings",
         ],
-        None,
-    ),
-    (
-        "cargo doc -D warnings",
-        &["doc", "--no-deps", "--workspace"],
-        Some(("RUSTDOCFLAGS", "-D warnings")),
-    ),
+        env: None,
+    },
+    Gate {
+        name: "cargo doc -D warnings",
+        args: &["doc", "--no-deps", "--workspace"],
+        env: Some(("RUSTDOCFLAGS", "-D warnings")),
+    },
 ];
 
 /// Run every gate; record each in `host`.
 pub fn run(host: &mut Tally) {
-    for Gate { name, args, env } in GATES {
+    for gate in GATES {
         let mut cmd = Command::new("cargo");
-        cmd.args(*args);
-        if let Some((key, value)) = env {
+        cmd.args(gate.args);
+        if let Some((key, value)) = gate.env {
             cmd.env(key, value);
         }
-        eprintln!("xtask: gate: {name}");
+        eprintln!("xtask: gate: {}", gate.name);
         match cmd.status() {
             Ok(status) if status.success() => host.passed += 1,
             Ok(status) => {
                 host.failed += 1;
-                host.failures.push(format!("gate {name}: {status}"));
+                host.failures.push(format!("gate {}: {status}", gate.name));
             }
             Err(e) => {
                 host.failed += 1;
                 host.failures
-                    .push(format!("gate {name}: could not run cargo: {e}"));
+                    .push(format!("gate {}: could not run cargo: {e}", gate.name));
             }
         }
     }
