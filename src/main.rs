@@ -257,9 +257,11 @@ fn tour(entries: &[(usize, &Entry)]) -> ExitCode {
     let style = Style {
         colour: std::io::stdout().is_terminal(),
     };
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     println!(
-        "clonelab tour on {} (pid {}, euid {})\n",
+        "clonelab tour on {}, Linux {} (pid {}, euid {})\n",
         clonelab::arch::NAME,
+        release.trim(),
         clonelab::sys::getpid(),
         clonelab::sys::geteuid()
     );

@@ -204,8 +204,14 @@ pub fn run(check: bool) -> Result<(), String> {
             if blocks.is_empty() {
                 continue;
             }
+            // "clonelab tour on aarch64, Linux 6.1.0-57-arm64 (pid 1, euid 0)"
+            let kernel = log
+                .lines()
+                .find_map(|l| l.split("clonelab tour on ").nth(1))
+                .and_then(|l| l.split(" (").next())
+                .unwrap_or(arch);
             captured.push_str(&format!(
-                "**{arch}** (`target/qemu/{arch}.log`):\n\n```text\n"
+                "**{kernel}** (the tour in a VM, `target/qemu/{arch}.log`):\n\n```text\n"
             ));
             for b in blocks {
                 captured.push_str(b);
