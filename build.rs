@@ -23,7 +23,7 @@ fn main() {
         ));
     }
 
-    for file in ["clone.s", "clone3.s"] {
+    for file in ["clone.s", "clone3.s", "restore.s"] {
         let path = format!("arch/{arch}/{file}");
         if !std::path::Path::new(&path).exists() {
             fail(&format!("missing trampoline {path}"));

@@ -199,17 +199,20 @@ fn getppid_paths() -> Vec<Path<'static>> {
         path(g, "clonelab", Growth::No, || {
             black_box(sys::getppid());
         }),
-        // SAFETY (this and the next three): getppid has no arguments.
         path(g, "libc::syscall", Growth::No, || {
+            // SAFETY: getppid has no arguments.
             black_box(unsafe { libc::syscall(libc::SYS_getppid) });
         }),
         path(g, "libc::getppid", Growth::No, || {
+            // SAFETY: getppid has no arguments.
             black_box(unsafe { libc::getppid() });
         }),
         path(g, "syscalls", Growth::No, || {
+            // SAFETY: getppid has no arguments.
             let _ = black_box(unsafe { syscalls::syscall0(syscalls::Sysno::getppid) });
         }),
         path(g, "sc", Growth::No, || {
+            // SAFETY: getppid has no arguments.
             black_box(unsafe { sc::syscall!(GETPPID) });
         }),
         path(g, "rustix", Growth::No, || {
@@ -347,7 +350,9 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
         let mut stack = Stack::new(64 * 1024).unwrap();
         paths.push(path(cr, name, growth, move || {
             exited_0(scope(|s| {
-                s.spawn(&mut stack, word, || 0).unwrap().join().unwrap()
+                // SAFETY: the child only returns a constant: no TLS.
+                let child = unsafe { s.spawn(&mut stack, word, || 0) };
+                child.unwrap().join().unwrap()
             }))
         }));
     }
@@ -434,15 +439,15 @@ fn process_paths(program: &Program) -> Vec<Path<'_>> {
         "clonelab CLONE_VM|CLONE_VFORK + execve",
         Growth::Shares,
         move || {
+            let exec = || {
+                // SAFETY: NULL-terminated argv/envp that outlive the scope.
+                unsafe { sys::execve(cpath, argv_at as *const _, envp_at as *const _) };
+                127
+            };
             exited_0(scope(|s| {
-                s.spawn(&mut stack, vfork, || {
-                    // SAFETY: NULL-terminated argv/envp that outlive the scope.
-                    unsafe { sys::execve(cpath, argv_at as *const _, envp_at as *const _) };
-                    127
-                })
-                .unwrap()
-                .join()
-                .unwrap()
+                // SAFETY: the child makes one raw execve: no TLS.
+                let child = unsafe { s.spawn(&mut stack, vfork, exec) };
+                child.unwrap().join().unwrap()
             }))
         },
     ));

@@ -17,7 +17,7 @@
 //! it in `clone_args.exit_signal` and the stack as (lowest byte, size).
 
 use crate::arch;
-use crate::flags::{FlagsWord, Syscall};
+use crate::flags::{FlagsWord, Syscall, CSIGNAL};
 use core::fmt;
 use linux_raw_sys::general as k;
 
@@ -42,6 +42,88 @@ pub struct CloneCall {
     pub pidfd: usize,
     /// clone3 only: address of the `clone_args` passed in arg1.
     pub args_address: usize,
+    /// clone3 only: the size passed in arg2 (0: `sizeof(struct clone_args)`).
+    pub args_size: usize,
+    /// clone3 only: `clone_args.cgroup` (a cgroup directory fd for CLONE_INTO_CGROUP).
+    pub cgroup: u64,
+    /// clone3 only: `clone_args.set_tid` (address of the pid array).
+    pub set_tid: usize,
+    /// clone3 only: `clone_args.set_tid_size`.
+    pub set_tid_size: usize,
+}
+
+impl CloneCall {
+    /// The size clone3's arg2 carries: `args_size`, or `sizeof(struct clone_args)`.
+    pub fn clone3_size(&self) -> usize {
+        if self.args_size == 0 {
+            core::mem::size_of::<k::clone_args>()
+        } else {
+            self.args_size
+        }
+    }
+}
+
+/// One architecture's syscall ABI for clone, as a table every build can read:
+/// the tour shows a call's image on *both* arches (the other one derived, not
+/// observed). tests/abi.rs checks both rows against the `syscalls` crate and
+/// this build's row against [`crate::arch`] and linux-raw-sys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArchAbi {
+    /// `x86_64` or `aarch64`.
+    pub name: &'static str,
+    /// The register that carries the syscall number.
+    pub nr_register: &'static str,
+    /// The registers of arguments 1..=5.
+    pub arg_registers: [&'static str; 5],
+    /// The kernel's order of clone's arguments.
+    pub clone_arg_order: [&'static str; 5],
+    /// `__NR_clone`.
+    pub nr_clone: u64,
+    /// `__NR_clone3`.
+    pub nr_clone3: u64,
+}
+
+/// x86_64: `syscall`, number in rax, arguments rdi, rsi, rdx, r10, r8;
+/// clone's order is flags, stack, parent_tid, child_tid, tls.
+pub const X86_64: ArchAbi = ArchAbi {
+    name: "x86_64",
+    nr_register: "rax",
+    arg_registers: ["rdi", "rsi", "rdx", "r10", "r8"],
+    clone_arg_order: ["flags", "stack", "parent_tid", "child_tid", "tls"],
+    nr_clone: 56,
+    nr_clone3: 435,
+};
+
+/// aarch64: `svc #0`, number in x8, arguments x0..x4; clone's order is
+/// flags, stack, parent_tid, tls, child_tid (CONFIG_CLONE_BACKWARDS).
+pub const AARCH64: ArchAbi = ArchAbi {
+    name: "aarch64",
+    nr_register: "x8",
+    arg_registers: ["x0", "x1", "x2", "x3", "x4"],
+    clone_arg_order: ["flags", "stack", "parent_tid", "tls", "child_tid"],
+    nr_clone: 220,
+    nr_clone3: 435,
+};
+
+/// Both arches, in the order the docs list them.
+pub const ARCHES: [&ArchAbi; 2] = [&X86_64, &AARCH64];
+
+/// The row of the arch this build runs on.
+pub fn this_arch() -> &'static ArchAbi {
+    if arch::NAME == AARCH64.name {
+        &AARCH64
+    } else {
+        &X86_64
+    }
+}
+
+/// The row of the other arch (whose image the tour derives).
+pub fn other_arch() -> &'static ArchAbi {
+    if arch::NAME == AARCH64.name {
+        &X86_64
+    } else {
+        &AARCH64
+    }
 }
 
 /// One register: its name, the value it holds at the syscall, and what that value is.
@@ -87,25 +169,36 @@ pub struct RegisterImage {
 impl RegisterImage {
     /// The registers `call` loads on this architecture.
     pub fn of(call: &CloneCall) -> RegisterImage {
+        RegisterImage::on(this_arch(), call)
+    }
+
+    /// The registers `call` loads on `abi`'s architecture (for the other arch:
+    /// derived from the call, not observed).
+    pub fn on(abi: &ArchAbi, call: &CloneCall) -> RegisterImage {
         let syscall = call.syscall.unwrap_or(Syscall::Clone);
         let reg = |i: usize, value: u64, role: Role| Register {
-            name: arch::ARG_REGISTERS[i],
+            name: abi.arg_registers[i],
             value,
             role,
         };
         let number = Register {
-            name: arch::NR_REGISTER,
+            name: abi.nr_register,
             value: match syscall {
-                Syscall::Clone => k::__NR_clone as u64,
-                Syscall::Clone3 => k::__NR_clone3 as u64,
+                Syscall::Clone => abi.nr_clone,
+                Syscall::Clone3 => abi.nr_clone3,
             },
             role: Role::Number(syscall),
         };
         let mut registers = [number; 6];
         let len = match syscall {
             Syscall::Clone => {
-                let flags = call.word.encode_clone().unwrap_or(call.word.flags.bits());
-                for (i, name) in arch::CLONE_ARG_ORDER.iter().enumerate() {
+                // A word clone() cannot carry cleanly (a flag inside the signal
+                // byte) still loads as flags | signal: that is what the kernel reads.
+                let flags = call
+                    .word
+                    .encode_clone()
+                    .unwrap_or(call.word.flags.bits() | call.word.signal.number() as u64);
+                for (i, name) in abi.clone_arg_order.iter().enumerate() {
                     let (value, role) = match *name {
                         "flags" => (flags, Role::Flags(call.word)),
                         "stack" => (call.stack as u64, Role::Stack),
@@ -119,11 +212,7 @@ impl RegisterImage {
             }
             Syscall::Clone3 => {
                 registers[1] = reg(0, call.args_address as u64, Role::ArgsPointer);
-                registers[2] = reg(
-                    1,
-                    core::mem::size_of::<k::clone_args>() as u64,
-                    Role::ArgsSize,
-                );
+                registers[2] = reg(1, call.clone3_size() as u64, Role::ArgsSize);
                 3
             }
         };
@@ -152,7 +241,7 @@ impl RegisterImage {
         };
         match syscall {
             Syscall::Clone => {
-                for (name, value) in arch::CLONE_ARG_ORDER.iter().zip(stop.registers) {
+                for (name, value) in this_arch().clone_arg_order.iter().zip(stop.registers) {
                     match *name {
                         "flags" => call.word = split(value & !0xff, value & 0xff),
                         "stack" => call.stack = value as usize,
@@ -172,7 +261,11 @@ impl RegisterImage {
                     call.pidfd = a.pidfd as usize;
                     call.parent_tid = a.parent_tid as usize;
                     call.child_tid = a.child_tid as usize;
+                    call.cgroup = a.cgroup;
+                    call.set_tid = a.set_tid as usize;
+                    call.set_tid_size = a.set_tid_size as usize;
                 }
+                call.args_size = stop.registers[1] as usize;
             }
         }
         let mut image = RegisterImage::of(&call);
@@ -201,7 +294,12 @@ impl RegisterImage {
                 && e.stack == o.stack
                 && e.stack_size == o.stack_size
                 && e.tls == o.tls
-                && e.pidfd == o.pidfd);
+                && e.pidfd == o.pidfd
+                && e.parent_tid == o.parent_tid
+                && e.child_tid == o.child_tid
+                && e.cgroup == o.cgroup
+                && e.set_tid == o.set_tid
+                && e.set_tid_size == o.set_tid_size);
         same_registers && same_args
     }
 
@@ -211,6 +309,11 @@ impl RegisterImage {
             expected: self,
             observed,
         }
+    }
+
+    /// The call this image loads.
+    pub fn call(&self) -> &CloneCall {
+        &self.call
     }
 
     /// The registers, number first.
@@ -326,5 +429,225 @@ impl fmt::Display for ImageDiff<'_> {
             )?;
         }
         Ok(())
+    }
+}
+
+// SAFETY: an Option<Syscall>, a FlagsWord and addresses kept as plain
+// integers (never dereferenced by the parent).
+unsafe impl crate::plain::Plain for CloneCall {}
+/// The name a C program gives an argument's value: `stack_top`, `&ptid`,
+/// `NULL`, ... Addresses are named, not printed, so the text is the same on
+/// every run (the tour prints the numbers in the register table).
+pub fn symbol(call: &CloneCall, role: Role) -> &'static str {
+    let clone3 = call.syscall == Some(Syscall::Clone3);
+    let pidfd_in_ptid = !clone3
+        && call
+            .word
+            .flags
+            .contains(crate::flags::CloneFlags::CLONE_PIDFD);
+    match role {
+        Role::Stack if call.stack == 0 => "0",
+        Role::Stack if clone3 => "stack",
+        Role::Stack => "stack_top",
+        Role::ParentTid if call.parent_tid == 0 => "NULL",
+        Role::ParentTid if pidfd_in_ptid => "&pidfd",
+        Role::ParentTid if call.parent_tid == call.child_tid => "&tid",
+        Role::ParentTid => "&ptid",
+        Role::ChildTid if call.child_tid == 0 => "NULL",
+        Role::ChildTid if call.child_tid == call.parent_tid => "&tid",
+        Role::ChildTid => "&ctid",
+        Role::Tls if call.tls == 0 => "0",
+        Role::Tls => "tls",
+        Role::ArgsPointer => "&args",
+        Role::ArgsSize => "sizeof",
+        Role::Number(_) | Role::Flags(_) => "",
+    }
+}
+
+/// The C call that makes exactly `call`: `clone(fn, stack_top, FLAGS, arg,
+/// &ptid, tls, &ctid)` (glibc's argument order, every argument shown) or
+/// `clone3(&(struct clone_args){ ... }, size)` with every field that is set.
+pub struct CCall<'a>(pub &'a CloneCall);
+
+impl fmt::Display for CCall<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.0;
+        let s = |role| symbol(c, role);
+        match c.syscall.unwrap_or(Syscall::Clone) {
+            Syscall::Clone => write!(
+                f,
+                "clone(fn, {}, {}, arg, {}, {}, {}){}",
+                s(Role::Stack),
+                c.word,
+                s(Role::ParentTid),
+                s(Role::Tls),
+                s(Role::ChildTid),
+                if c.stack == 0 {
+                    "  /* stack 0: the child runs on a copy of ours (the raw syscall allows it; glibc's wrapper does not) */"
+                } else {
+                    ""
+                }
+            ),
+            Syscall::Clone3 => {
+                write!(f, "clone3(&(struct clone_args){{ .flags = {}", c.word.flags)?;
+                let pidfd = if c.pidfd == 0 {
+                    "NULL"
+                } else if c.pidfd == c.parent_tid || c.pidfd == c.child_tid {
+                    "&tid"
+                } else {
+                    "&pidfd"
+                };
+                if c.pidfd != 0 {
+                    write!(f, ", .pidfd = {pidfd}")?;
+                }
+                if c.child_tid != 0 {
+                    write!(f, ", .child_tid = {}", s(Role::ChildTid))?;
+                }
+                if c.parent_tid != 0 {
+                    write!(f, ", .parent_tid = {}", s(Role::ParentTid))?;
+                }
+                write!(f, ", .exit_signal = {}", c.word.signal)?;
+                if c.stack != 0 || c.stack_size != 0 {
+                    write!(f, ", .stack = stack, .stack_size = {:#x}", c.stack_size)?;
+                }
+                if c.tls != 0 {
+                    f.write_str(", .tls = tls")?;
+                }
+                if c.set_tid != 0 || c.set_tid_size != 0 {
+                    write!(
+                        f,
+                        ", .set_tid = set_tid, .set_tid_size = {}",
+                        c.set_tid_size
+                    )?;
+                }
+                if c.cgroup != 0 {
+                    f.write_str(", .cgroup = cgroup_fd")?;
+                }
+                write!(f, " }}, {})", c.clone3_size())
+            }
+        }
+    }
+}
+
+/// The flags word of `call` split into its bits and the exit signal, one
+/// line each: `0x00000100  CLONE_VM`, ..., `0x11  exit signal: SIGCHLD (17)`.
+pub struct FlagBits<'a>(pub &'a CloneCall);
+
+impl fmt::Display for FlagBits<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = self.0.word;
+        let clone3 = self.0.syscall == Some(Syscall::Clone3);
+        let raw = word.flags.bits() | word.signal.number() as u64;
+        match (clone3, word.encode_clone()) {
+            (false, Ok(encoded)) => writeln!(f, "{encoded:#010x} = {word}")?,
+            (false, Err(_)) => writeln!(
+                f,
+                "{raw:#010x} = {word}: a flag lies in bits 0-7, which clone() reads as the exit signal"
+            )?,
+            (true, _) => writeln!(
+                f,
+                "clone_args.flags = {:#x}, clone_args.exit_signal = {}",
+                word.flags.bits(),
+                word.signal.number()
+            )?,
+        }
+        let mut rest = word.flags.bits();
+        for (name, flag, _) in crate::flags::ALL_FLAGS {
+            if rest & flag.bits() != 0 {
+                let note = if !clone3 && flag.bits() & CSIGNAL != 0 {
+                    "  (inside the signal byte: clone() does not see a flag here)"
+                } else {
+                    ""
+                };
+                writeln!(f, "  {:#010x}  {name}{note}", flag.bits())?;
+                rest &= !flag.bits();
+            }
+        }
+        if rest != 0 {
+            writeln!(f, "  {rest:#010x}  (no CLONE_* name)")?;
+        }
+        let signal = word.signal.number();
+        if clone3 {
+            writeln!(f, "  exit_signal {signal} = {}", word.signal)
+        } else if raw & CSIGNAL != signal as u64 {
+            let byte = raw & CSIGNAL;
+            writeln!(
+                f,
+                "  {byte:#010x}  exit signal byte (bits 0-7) as the kernel reads it: {byte}{}",
+                if byte > crate::flags::MAX_SIGNAL as u64 {
+                    " (not a valid signal: none is sent)"
+                } else {
+                    ""
+                }
+            )
+        } else {
+            writeln!(
+                f,
+                "  {signal:#010x}  exit signal byte (bits 0-7): {}{}",
+                word.signal,
+                if signal == 0 { " (none)" } else { "" }
+            )
+        }
+    }
+}
+
+/// A register image as `register = value (symbol)` lines with numbers when
+/// `numbers` is set (the live tour), or symbols only (the chapters).
+pub struct ImageLines<'a> {
+    /// The image.
+    pub image: &'a RegisterImage,
+    /// Print addresses as numbers too.
+    pub numbers: bool,
+}
+
+impl fmt::Display for ImageLines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let call = &self.image.call;
+        for r in self.image.registers() {
+            let what = cell(call, r);
+            if self.numbers {
+                writeln!(f, "{:<4} {:#018x}  {what}", r.name, r.value)?;
+            } else {
+                writeln!(f, "{:<4} {what}", r.name)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One register's value as the chapters print it: numbers for the syscall
+/// number, flags and sizes; names for addresses.
+pub fn cell(call: &CloneCall, r: &Register) -> CellText {
+    CellText {
+        call: *call,
+        register: *r,
+    }
+}
+
+/// See [`cell`].
+pub struct CellText {
+    call: CloneCall,
+    register: Register,
+}
+
+impl fmt::Display for CellText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.register;
+        match r.role {
+            Role::Number(Syscall::Clone) => write!(f, "{} (clone)", r.value),
+            Role::Number(Syscall::Clone3) => write!(f, "{} (clone3)", r.value),
+            Role::Flags(_) => write!(f, "{:#x} (flags)", r.value),
+            Role::ArgsSize => write!(f, "{} (size)", r.value),
+            role => {
+                let name = match role {
+                    Role::Stack => "stack",
+                    Role::ParentTid => "parent_tid",
+                    Role::ChildTid => "child_tid",
+                    Role::Tls => "tls",
+                    _ => "args",
+                };
+                write!(f, "{} ({name})", symbol(&self.call, role))
+            }
+        }
     }
 }

@@ -26,12 +26,18 @@ const NEEDS_STACK: CloneFlags = CloneFlags::from_bits_retain(
 /// Both ABIs want the stack pointer 16-byte aligned at a call.
 pub const STACK_ALIGN: usize = 16;
 
-fn check_stack(flags: CloneFlags, top: usize) -> Result<(), Error> {
+/// Check the child's initial stack pointer. A missing stack is reported only
+/// when the flags obey clone(2)'s EINVAL rules: when they do not, the kernel
+/// refuses the call before creating anything, and the error names the rule
+/// that was broken (`CLONE_SIGHAND` without `CLONE_VM`, say) rather than a
+/// stack for a `CLONE_VM` nobody asked for.
+fn check_stack(word: FlagsWord, syscall: Syscall, top: usize) -> Result<(), Error> {
     if top == 0 {
-        if flags.intersects(NEEDS_STACK) {
+        let rule_broken = broken_rules(word, syscall).any(|r| r.errno == Errno::EINVAL);
+        if word.flags.intersects(NEEDS_STACK) && !rule_broken {
             return Err(Error::MissingStack);
         }
-    } else if top % STACK_ALIGN != 0 {
+    } else if !top.is_multiple_of(STACK_ALIGN) {
         return Err(Error::MisalignedStack { address: top });
     }
     Ok(())
@@ -73,7 +79,7 @@ pub unsafe fn clone(
     arg: *mut c_void,
 ) -> Result<Pid, Error> {
     let encoded = word.encode_clone()?;
-    check_stack(word.flags, stack as usize)?;
+    check_stack(word, Syscall::Clone, stack as usize)?;
     // SAFETY: the caller upholds the contract above; the trampoline only
     // returns in the parent.
     let raw = unsafe {
@@ -116,7 +122,15 @@ pub unsafe fn clone3(
     if (args.stack == 0) != (args.stack_size == 0) {
         return Err(Error::Clone3StackIncomplete);
     }
-    check_stack(word.flags, (args.stack + args.stack_size) as usize)?;
+    let top = args
+        .stack
+        .checked_add(args.stack_size)
+        .and_then(|top| usize::try_from(top).ok())
+        .ok_or(Error::StackRangeOverflows {
+            stack: args.stack,
+            size: args.stack_size,
+        })?;
+    check_stack(word, Syscall::Clone3, top)?;
     // SAFETY: the caller upholds the contract above.
     let raw = unsafe { arch::clonelab_clone3(args, size, entry, arg) };
     finish(raw, word, Syscall::Clone3)

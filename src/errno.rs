@@ -114,6 +114,8 @@ impl Errno {
     }
 }
 
+impl core::error::Error for Errno {}
+
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.name() {
@@ -131,6 +133,9 @@ impl fmt::Debug for Errno {
         }
     }
 }
+
+// SAFETY: a u16.
+unsafe impl crate::plain::Plain for Errno {}
 
 #[cfg(test)]
 mod tests {

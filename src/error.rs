@@ -33,18 +33,42 @@ pub enum Error {
     /// Bits that name no `CLONE_*` flag.
     UnknownFlags { bits: u64 },
     /// The safe API does not allow this flag here (it would break a guarantee);
-    /// `why` says which and what to use instead.
-    FlagNotAllowed {
-        flag: &'static str,
-        why: &'static str,
-    },
+    /// the [`Refusal`] says which flag, why, and what to use instead.
+    FlagNotAllowed(Refusal),
     /// The closure and bookkeeping do not fit on the child stack.
     ClosureTooLarge { needed: usize, available: usize },
+    /// clone3's `stack + stack_size` lies beyond the end of the address space.
+    StackRangeOverflows { stack: u64, size: u64 },
     /// The kernel refused; `rule` is the clone(2) rule the request broke, if known.
     Kernel {
         errno: Errno,
         rule: Option<&'static Rule>,
     },
+}
+
+/// Which flag the safe API refused, and why. Only clonelab makes these, so
+/// the texts are always its own static strings: an [`Error`] holds no pointer
+/// that could dangle in another process (see [`crate::trace::Plain`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    flag: &'static str,
+    why: &'static str,
+}
+
+impl Refusal {
+    pub(crate) const fn new(flag: &'static str, why: &'static str) -> Refusal {
+        Refusal { flag, why }
+    }
+
+    /// The flag (or combination) refused, e.g. `"CLONE_VM"`.
+    pub const fn flag(&self) -> &'static str {
+        self.flag
+    }
+
+    /// Why, and what to use instead.
+    pub const fn why(&self) -> &'static str {
+        self.why
+    }
 }
 
 impl Error {
@@ -60,6 +84,12 @@ impl Error {
 impl From<Errno> for Error {
     fn from(errno: Errno) -> Error {
         Error::Kernel { errno, rule: None }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        None
     }
 }
 
@@ -93,10 +123,18 @@ impl fmt::Display for Error {
                 "flag bits {bits:#x} are above bit 31: clone() cannot carry them, use clone3"
             ),
             Error::UnknownFlags { bits } => write!(f, "bits {bits:#x} name no CLONE_* flag"),
-            Error::FlagNotAllowed { flag, why } => write!(f, "{flag} is not allowed here: {why}"),
+            Error::FlagNotAllowed(refusal) => write!(
+                f,
+                "{} is not allowed here: {}",
+                refusal.flag, refusal.why
+            ),
             Error::ClosureTooLarge { needed, available } => write!(
                 f,
                 "the child's closure needs {needed} bytes on its stack but only {available} are free"
+            ),
+            Error::StackRangeOverflows { stack, size } => write!(
+                f,
+                "clone3 stack {stack:#x} + stack_size {size:#x} overflows the address space"
             ),
             Error::Kernel { errno, rule: Some(rule) } => {
                 write!(f, "{errno}: {}", rule.text)
@@ -105,3 +143,10 @@ impl fmt::Display for Error {
         }
     }
 }
+
+// SAFETY: integers, Errno, and two kinds of `&'static` data that only this
+// crate creates: the Refusal texts (string literals; its constructor is
+// pub(crate)) and `&'static Rule`, which points into the static RULES table
+// (a Rule cannot be built outside this crate: it has a private field and is
+// neither Clone nor Copy).
+unsafe impl crate::plain::Plain for Error {}

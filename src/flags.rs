@@ -534,6 +534,15 @@ pub fn broken_rules(word: FlagsWord, syscall: Syscall) -> impl Iterator<Item = &
         .filter(move |r| r.syscalls.contains(&syscall) && (r.broken)(word))
 }
 
+// SAFETY: a u64.
+unsafe impl crate::plain::Plain for CloneFlags {}
+// SAFETY: a u8.
+unsafe impl crate::plain::Plain for ExitSignal {}
+// SAFETY: a fieldless enum.
+unsafe impl crate::plain::Plain for Syscall {}
+// SAFETY: CloneFlags and ExitSignal, both Plain.
+unsafe impl crate::plain::Plain for FlagsWord {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@
 //! 3. [`stack`] — a child stack with a guard page.
 //! 4. [`clone()`] and [`clone3()`] — the raw calls, every argument exposed.
 //! 5. [`wait`] — reaping, `__WCLONE`, pidfds.
-//! 6. [`spawn`] — the safe API: fork-like children, scoped `CLONE_VM` children,
+//! 6. [`spawn`](mod@spawn) — fork-like children (safe), scoped `CLONE_VM` children (`unsafe`),
 //!    thread-like children joined through `CLONE_CHILD_CLEARTID`.
 //!
 //! 7. [`trace`] — a ptrace observer that records the registers of every
@@ -35,6 +35,7 @@ pub mod errno;
 pub mod error;
 pub mod experiments;
 pub mod flags;
+pub mod plain;
 pub mod spawn;
 pub mod stack;
 pub mod sys;
@@ -44,10 +45,12 @@ pub mod wait;
 pub use abi::{CloneCall, RegisterImage};
 pub use clone::{clone, clone3, clone3_available, CloneArgs};
 pub use errno::Errno;
-pub use error::Error;
+pub use error::{Error, Refusal};
 pub use flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+pub use plain::Plain;
 pub use spawn::{
-    scope, spawn, spawn_via, Child, Scope, ScopedChild, PANIC_EXIT_STATUS, THREAD_FLAGS,
+    scope, spawn, spawn_unchecked, spawn_via, Child, Scope, ScopedChild, PANIC_EXIT_STATUS,
+    THREAD_FLAGS,
 };
 pub use stack::Stack;
 pub use sys::Pid;

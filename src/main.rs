@@ -6,13 +6,17 @@
 //! clonelab run NAME        run one experiment
 //! clonelab explain VALUE   decode a flags word: 0x111, 273 or CLONE_VM|SIGCHLD
 //! clonelab container [--hostname N] [--rootfs DIR] [--bind SRC:DST] [--memory BYTES] [--pids N] [--verbose] -- CMD ARGS...
+//! clonelab trace [--follow] [--json] [--output FILE] -- CMD ARGS...
 //! ```
 
 mod container;
+mod trace_cmd;
 
-use clonelab::experiments::{Entry, TextBuffer, ALL};
-use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS, CSIGNAL};
-use clonelab::trace::{trace, Trace};
+use clonelab::abi::{self, CCall, FlagBits, ImageLines};
+use clonelab::experiments::record::{match_trace, ChapterCall};
+use clonelab::experiments::{Entry, Made, Outcome, TextBuffer, ALL};
+use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS};
+use clonelab::trace::{trace, CloneStop, Trace};
 use clonelab::CloneCall;
 use clonelab::{Errno, Error, RegisterImage};
 use std::io::IsTerminal;
@@ -65,7 +69,7 @@ fn skip_reason(err: &Error) -> Option<String> {
 
 /// Run an experiment under the ptrace observer when possible (not under
 /// qemu-user, which cannot ptrace): its output comes back by value.
-fn run_traced(entry: &Entry) -> (Result<(bool, CloneCall), Error>, TextBuffer, Option<Trace>) {
+fn run_traced(entry: &Entry) -> (Result<Outcome, Error>, TextBuffer, Option<Trace>) {
     if std::env::var_os("CLONELAB_QEMU_USER").is_none() {
         let traced = trace(|| {
             let mut text = TextBuffer::new();
@@ -81,11 +85,130 @@ fn run_traced(entry: &Entry) -> (Result<(bool, CloneCall), Error>, TextBuffer, O
     (result, text, None)
 }
 
+/// Print `text` with every line indented by `indent`.
+fn indented(indent: &str, text: &str) {
+    for line in text.lines() {
+        println!("{indent}{line}");
+    }
+}
+
+/// Print one recorded call: its C call, its flags word split into bits and
+/// the signal byte, the registers observed on this arch (or expected, where
+/// the observer could not see the call), and the image derived for the other
+/// arch. Returns why it contradicts the trace, if it does.
+fn show_call(
+    n: usize,
+    total: usize,
+    made: &Made,
+    stop: Option<&CloneStop>,
+    traced: bool,
+) -> Option<String> {
+    let call = &made.call;
+    let outcome = match made.errno() {
+        Some(e) => format!("-> {e}"),
+        None if made.result == 0 => "-> a child each".to_string(),
+        None => format!("-> child {}", made.result),
+    };
+    println!("   call {n}/{total}: {}  {outcome}", made.label);
+    println!("     C call    {}", CCall(call));
+    let bits = FlagBits(call).to_string();
+    let mut lines = bits.lines();
+    if let Some(first) = lines.next() {
+        println!("     flags     {first}");
+    }
+    for line in lines {
+        println!("              {line}");
+    }
+    let this = abi::this_arch();
+    let expected = RegisterImage::of(call);
+    let mut problem = None;
+    let found = stop;
+    match found {
+        Some(stop) => {
+            let image = RegisterImage::observed(stop);
+            println!(
+                "     {} registers, observed by ptrace (returned {}):",
+                this.name,
+                stop.result.map_or("?".into(), |r| r.to_string())
+            );
+            indented(
+                "       ",
+                &ImageLines {
+                    image: &image,
+                    numbers: true,
+                }
+                .to_string(),
+            );
+            if call.syscall == Some(Syscall::Clone3) {
+                let c = image.call();
+                println!(
+                    "       clone_args (read from the tracee): flags {:#x}, exit_signal {}, stack {:#x}+{:#x}, tls {:#x}, pidfd {:#x}, cgroup {}",
+                    c.word.flags.bits(),
+                    c.word.signal.number(),
+                    c.stack,
+                    c.stack_size,
+                    c.tls,
+                    c.pidfd,
+                    c.cgroup
+                );
+            }
+            if stop.result != Some(made.result) {
+                problem = Some(format!(
+                    "call {n} returned {:?} to the tracer but {} to the experiment",
+                    stop.result, made.result
+                ));
+            }
+        }
+        None => {
+            let why = if made.in_child {
+                "made by a child of the experiment, which the observer does not follow"
+            } else if !traced {
+                "no ptrace here"
+            } else {
+                problem = Some(format!("no traced call had the registers of call {n}"));
+                "NO traced call had these registers"
+            };
+            println!("     {} registers, expected ({why}):", this.name);
+            indented(
+                "       ",
+                &ImageLines {
+                    image: &expected,
+                    numbers: true,
+                }
+                .to_string(),
+            );
+        }
+    }
+    let other = abi::other_arch();
+    println!(
+        "     {} registers, derived from the same call (not observed):",
+        other.name
+    );
+    let derived = RegisterImage::on(other, call);
+    indented(
+        "       ",
+        &ImageLines {
+            image: &derived,
+            numbers: true,
+        }
+        .to_string(),
+    );
+    problem
+}
+
 fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
     let (result, observed, trace) = run_traced(entry);
     let mut verdict = match &result {
-        Ok((true, _)) => Verdict::Pass,
-        Ok((false, _)) => Verdict::Fail("the observation contradicts the claim".into()),
+        Ok(o) if o.skipped.is_some() => {
+            Verdict::Skipped(o.skipped.map(|l| l.to_string()).unwrap_or_default())
+        }
+        Ok(o) if o.holds => Verdict::Pass,
+        Ok(o) => Verdict::Fail(
+            o.checks
+                .iter()
+                .find(|c| !c.holds)
+                .map_or("no observation".into(), |c| format!("not so: {}", c.claim)),
+        ),
         Err(e) => match skip_reason(e) {
             Some(why) => Verdict::Skipped(why),
             None => Verdict::Fail(e.to_string()),
@@ -99,61 +222,31 @@ fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
         ),
         entry.question
     );
-    println!("   C call   {}", entry.c_call);
-    if let Ok((_, call)) = &result {
-        let word = call.word;
-        match word.encode_clone() {
-            Ok(encoded) => println!(
-                "   flags    {encoded:#010x} = {word}   (bits 8+: {:#x} = {}, low byte: {:#04x} = {})",
-                encoded & !CSIGNAL,
-                word.flags,
-                encoded & CSIGNAL,
-                word.signal
-            ),
-            Err(_) => println!("   flags    {word} (clone3 only)"),
+    if let Ok(outcome) = &result {
+        let mut problems = Vec::new();
+        let total = outcome.calls.len();
+        let matched = trace.as_ref().map(|t| match_trace(&outcome.calls, t));
+        let stops: Vec<&CloneStop> = trace.as_ref().map_or(Vec::new(), |t| t.clones().collect());
+        for (i, made) in outcome.calls.iter().enumerate() {
+            let stop = matched.and_then(|m| m.stop_of[i]).map(|j| stops[j]);
+            problems.extend(show_call(i + 1, total, made, stop, trace.is_some()));
         }
-        let expected = RegisterImage::of(call);
-        let observed_image = trace.as_ref().and_then(|t| {
-            t.clones()
-                .map(RegisterImage::observed)
-                .find(|image| expected.matches(image))
-        });
-        match (&trace, observed_image) {
-            (Some(_), Some(image)) => {
-                println!(
-                    "   registers ({}), observed by ptrace, as expected:",
-                    clonelab::arch::NAME
-                );
-                for line in image.to_string().lines() {
-                    println!("   {line}");
-                }
+        if let Some(m) = matched.filter(|m| m.unrecorded_count() > 0) {
+            println!(
+                "   the observer saw {} call(s) the experiment did not record:",
+                m.unrecorded_count()
+            );
+            for (stop, _) in stops.iter().zip(m.unrecorded).filter(|(_, u)| *u) {
+                println!("     {}", CCall(RegisterImage::observed(stop).call()));
             }
-            (Some(t), None) => {
-                println!("   registers ({}): expected", clonelab::arch::NAME);
-                for line in expected.to_string().lines() {
-                    println!("   {line}");
-                }
-                println!(
-                    "   but no traced call ({} traced) had them",
-                    t.clones().count()
-                );
-                if matches!(verdict, Verdict::Pass) {
-                    verdict = Verdict::Fail("the registers differ from the expected image".into());
-                }
-            }
-            (None, _) => {
-                println!(
-                    "   registers ({}), expected (not observed: no ptrace here):",
-                    clonelab::arch::NAME
-                );
-                for line in expected.to_string().lines() {
-                    println!("   {line}");
-                }
-            }
+            problems.push(format!("{} unrecorded call(s)", m.unrecorded_count()));
         }
         println!("   observed");
-        for line in observed.as_str().lines() {
-            println!("     {line}");
+        indented("     ", observed.as_str());
+        println!("   checks (each claim, and the values it rests on)");
+        indented("     ", &outcome.checks.to_string());
+        if let (Some(problem), Verdict::Pass) = (problems.first(), &verdict) {
+            verdict = Verdict::Fail(problem.clone());
         }
     }
     println!("   {}   see {}\n", style.verdict(&verdict), entry.chapter);
@@ -164,9 +257,11 @@ fn tour(entries: &[(usize, &Entry)]) -> ExitCode {
     let style = Style {
         colour: std::io::stdout().is_terminal(),
     };
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     println!(
-        "clonelab tour on {} (pid {}, euid {})\n",
+        "clonelab tour on {}, Linux {} (pid {}, euid {})\n",
         clonelab::arch::NAME,
+        release.trim(),
         clonelab::sys::getpid(),
         clonelab::sys::geteuid()
     );
@@ -184,6 +279,63 @@ fn tour(entries: &[(usize, &Entry)]) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// `clonelab chapter-calls`: run every experiment (traced) and print, for
+/// each, the Markdown the chapters embed between their `calls` markers; an
+/// experiment that fails, or whose record disagrees with the trace, stops it.
+/// `cargo xtask docs` splices the output into `docs/*.md`.
+fn chapter_calls() -> ExitCode {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    for entry in ALL {
+        let (result, _, trace) = run_traced(entry);
+        let outcome = match result {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("clonelab: {}: {e}", entry.name);
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Some(trace) = &trace {
+            let m = match_trace(&outcome.calls, trace);
+            if m.unmatched(&outcome.calls).next().is_some() || m.unrecorded_count() > 0 {
+                eprintln!(
+                    "clonelab: {}: the record disagrees with the trace",
+                    entry.name
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+        println!("@@@ {} {}", entry.chapter, entry.name);
+        println!("#### `{}`: {}\n", entry.name, entry.question);
+        println!(
+            "_Recorded on {}, Linux {}, euid {}._\n",
+            clonelab::arch::NAME,
+            release.trim(),
+            clonelab::sys::geteuid()
+        );
+        if let Some(why) = outcome.skipped {
+            println!("_Not run where this was generated: {why}._\n");
+            continue;
+        }
+        if !outcome.holds {
+            eprintln!(
+                "clonelab: {}: the observation contradicts the claim",
+                entry.name
+            );
+            return ExitCode::FAILURE;
+        }
+        for (i, made) in outcome.calls.iter().enumerate() {
+            print!(
+                "{}",
+                ChapterCall {
+                    number: i + 1,
+                    made
+                }
+            );
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn explain(text: &str) -> ExitCode {
@@ -216,6 +368,38 @@ fn explain(text: &str) -> ExitCode {
     );
     for syscall in [Syscall::Clone, Syscall::Clone3] {
         println!();
+        // The same renderers as the tour and the chapters: a call with this
+        // word and no pointers, on both arches.
+        let needs_stack = word.flags.intersects(
+            CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND | CloneFlags::CLONE_THREAD,
+        );
+        let call = CloneCall {
+            syscall: Some(syscall),
+            word,
+            // Named, not printed: a child sharing our memory needs its own stack.
+            stack: if needs_stack && syscall == Syscall::Clone {
+                16
+            } else {
+                0
+            },
+            ..CloneCall::default()
+        };
+        let encodable = match syscall {
+            Syscall::Clone => word.encode_clone().is_ok(),
+            Syscall::Clone3 => word.encode_clone3().is_ok(),
+        };
+        if encodable {
+            println!("{}", CCall(&call));
+            for arch in abi::ARCHES {
+                let image = RegisterImage::on(arch, &call);
+                let cells: Vec<String> = image
+                    .registers()
+                    .iter()
+                    .map(|r| format!("{}={}", r.name, abi::cell(&call, r)))
+                    .collect();
+                println!("  {:<8} {}", arch.name, cells.join("  "));
+            }
+        }
         match syscall {
             Syscall::Clone => match word.encode_clone() {
                 Ok(v) => println!("clone():  flags register = {v:#x}"),
@@ -271,6 +455,7 @@ fn main() -> ExitCode {
             }
         },
         ["explain", value] => explain(value),
+        ["chapter-calls"] => chapter_calls(),
         ["container", ..] => {
             match container::Options::parse(&args[1..]).and_then(|o| container::run(&o)) {
                 Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
@@ -280,9 +465,10 @@ fn main() -> ExitCode {
                 }
             }
         }
+        ["trace", ..] => ExitCode::from(trace_cmd::main(&args[1..]).clamp(0, 255) as u8),
         ["container-probe", ..] => ExitCode::from(container::probe(&args[1..]).clamp(0, 255) as u8),
         _ => {
-            eprintln!("usage: clonelab tour | list | run NAME | explain VALUE | container [OPTIONS] -- CMD ARGS...");
+            eprintln!("usage: clonelab tour | list | run NAME | explain VALUE | container [OPTIONS] -- CMD ARGS... | trace [OPTIONS] -- CMD ARGS...");
             ExitCode::from(2)
         }
     }

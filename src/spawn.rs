@@ -4,30 +4,48 @@
 //!
 //! | function | shares memory? | stack | how it is reaped |
 //! |----------|----------------|-------|------------------|
-//! | [`spawn`] | no (fork-like) | the child's copy of ours | [`Child::wait`]: `wait4` or `waitid(P_PIDFD)` |
-//! | [`Scope::spawn`] | yes (`CLONE_VM`) | a [`Stack`] borrowed for the scope | joined before [`scope`] returns |
+//! | [`spawn`] (safe) | no (fork-like) | the child's copy of ours | [`Child::wait`]: `wait4` or `waitid(P_PIDFD)` |
+//! | [`Scope::spawn`] (`unsafe`) | yes (`CLONE_VM`) | a [`Stack`] borrowed for the scope | joined before [`scope`] returns |
 //! | [`Scope::spawn`] with [`THREAD_FLAGS`] | yes, same thread group | a borrowed [`Stack`] | `CLONE_CHILD_CLEARTID` + futex |
+//!
+//! **Ownership across the clone.** A fork-like child gets a copy of everything,
+//! the closure included. The closure runs, and its captures are dropped, in
+//! the child only; the parent's copy of the closure is forgotten once the
+//! clone succeeds (and dropped if it fails). So a captured `BufWriter`
+//! flushes once and a captured `File` is closed once — by the child. The
+//! parent's copy of the captured bytes is simply not used again: heap blocks
+//! they own stay allocated in the parent, and descriptors they own stay open
+//! in the parent's table (the kernel duplicated the table at the clone); close
+//! those yourself in the parent if you need to.
 //!
 //! **Panics.** A child's closure that panics never unwinds into the parent's
 //! frames (they are not on its stack): a guard in the child's first Rust frame
 //! ends it with `SYS_exit(`[`PANIC_EXIT_STATUS`]`)`, so the parent sees
-//! `Exited(101)` — Rust's own exit status for a panicking program.
+//! `Exited(101)` — Rust's own exit status for a panicking program. This needs
+//! unwinding (`panic = "unwind"`) and a working thread pointer (fork-like
+//! children have one); under `panic = "abort"` the child dies of SIGABRT.
+//! Like any code in a child of a multi-threaded parent, the panic machinery
+//! must not find a lock (the panic hook's, stderr's) that another thread held
+//! at the clone: it would wait forever.
 //!
-//! **Thread pointer.** A `CLONE_VM` child from [`Scope::spawn`] starts with its
-//! thread pointer (x86_64 `fs`, aarch64 `tpidr_el0`) set to 0 via
-//! `CLONE_SETTLS`. Otherwise it would share the *parent thread's* thread-local
-//! storage — std's, libc's `errno`, the panic counter — and race with it. With 0,
-//! any thread-local access in the child faults (SIGSEGV) instead: loud, not
-//! silently wrong. Such a child should stick to clonelab's raw syscalls and
-//! atomics, which need no TLS; a panic in it ends as SIGSEGV, not status 101,
-//! because the panic machinery itself uses TLS.
+//! **Memory-sharing children are `unsafe` to start.** A `CLONE_VM` child from
+//! [`Scope::spawn`] starts with its thread pointer (x86_64 `fs`, aarch64
+//! `tpidr_el0`) set to 0 via `CLONE_SETTLS`: sharing the parent thread's
+//! thread-local storage (std's, libc's `errno` and malloc caches, the panic
+//! counter) would race with it. With 0, any thread-local access faults. No
+//! type can promise that a closure never allocates, prints or panics (all of
+//! which use TLS), so the caller must: see the `# Safety` section of
+//! [`Scope::spawn`]. What the types do promise is enforced: the stack and
+//! every borrow outlive the child, and [`scope`] never returns before every
+//! child has provably left the shared memory.
 
 use crate::abi::CloneCall;
 use crate::clone::{clone, clone3, zeroed_args, CloneArgs, STACK_ALIGN};
 use crate::errno::Errno;
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 use crate::flags::{CloneFlags, FlagsWord, Syscall};
 use crate::stack::Stack;
+use crate::sys::signal::{self, SigSet};
 use crate::sys::{self, Pid};
 use crate::wait::{options_for, wait_pid, wait_pidfd, WaitStatus};
 use core::cell::Cell;
@@ -35,7 +53,9 @@ use core::ffi::{c_int, c_void};
 use core::marker::PhantomData;
 use core::mem::{self, align_of, size_of, ManuallyDrop};
 use core::ptr;
+use core::ptr::addr_of;
 use core::sync::atomic::{AtomicI32, Ordering};
+use linux_raw_sys::general as k;
 
 /// Exit status of a child whose closure panicked (and unwinding was enabled).
 pub const PANIC_EXIT_STATUS: i32 = 101;
@@ -59,7 +79,11 @@ impl Drop for ExitOnUnwind<'_> {
         if let Some(code) = self.0 {
             code.store(PANIC_EXIT_STATUS, Ordering::Release);
         }
-        sys::exit(PANIC_EXIT_STATUS);
+        // SAFETY: this guard lives in the child's entry function, the outermost
+        // Rust frame of the child. Every frame above it belongs to the child
+        // alone (its own copy of memory, or its own Stack) and is being
+        // unwound already; ending the thread abandons nothing anyone else uses.
+        unsafe { sys::exit(PANIC_EXIT_STATUS) }
     }
 }
 
@@ -71,7 +95,7 @@ fn refuse(
     why: &'static str,
 ) -> Result<(), Error> {
     if flags.intersects(flag) {
-        Err(Error::FlagNotAllowed { flag: name, why })
+        Err(Error::FlagNotAllowed(Refusal::new(name, why)))
     } else {
         Ok(())
     }
@@ -112,6 +136,15 @@ fn refuse_managed(flags: CloneFlags) -> Result<(), Error> {
         "CLONE_INTO_CGROUP",
         "it needs a cgroup fd in clone_args; use clonelab::clone3",
     )
+}
+
+/// Flags that make a child share our memory: fork-like spawning refuses them.
+fn refuse_shared_memory(flags: CloneFlags) -> Result<(), Error> {
+    const WHY: &str =
+        "a fork-like child must not share our memory: use clonelab::scope with a Stack";
+    refuse(flags, CloneFlags::CLONE_VM, "CLONE_VM", WHY)?;
+    refuse(flags, CloneFlags::CLONE_SIGHAND, "CLONE_SIGHAND", WHY)?;
+    refuse(flags, CloneFlags::CLONE_THREAD, "CLONE_THREAD", WHY)
 }
 
 // ---------------------------------------------------------------- fork-like
@@ -195,12 +228,27 @@ unsafe extern "C" fn fork_entry<F: FnOnce() -> i32>(arg: *mut c_void) -> c_int {
 ///
 /// Uses clone() unless the flags exist only in clone3 (CLONE_NEWTIME,
 /// CLONE_CLEAR_SIGHAND). The child runs on its copy of our stack, so no
-/// [`Stack`] is needed. Refused: CLONE_VM and what needs it (use [`scope`]),
-/// and the flags the API manages itself.
+/// [`Stack`] is needed. `f` and what it captures are dropped in the child
+/// only (see the module docs).
+///
+/// Refused: CLONE_VM and what needs it (use [`scope`]); the flags the API
+/// manages itself; and CLONE_FILES: with one descriptor table but two copies
+/// of memory, the child's copy of an owner elsewhere in the program (a
+/// `File` in a static, say) could close a descriptor the parent still owns.
+/// [`spawn_unchecked`] allows it. Allowed and worth knowing: CLONE_FS (a
+/// `chdir`, `chroot` or `umask` in the child is the parent's too) and
+/// CLONE_SYSVSEM (one `SEM_UNDO` list, undone when the last sharer exits).
 ///
 /// In a multi-threaded parent, `f` must not take a lock another thread may have
 /// held at the moment of the clone (the allocator's, stdout's): in the child
 /// it stays locked forever. Raw syscalls and plain memory are fine.
+///
+/// ```
+/// use clonelab::{spawn, CloneFlags, ExitSignal, FlagsWord, WaitStatus};
+/// let word = FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD);
+/// let mut child = spawn(word, || 7).unwrap();
+/// assert_eq!(child.wait().unwrap(), WaitStatus::Exited(7));
+/// ```
 pub fn spawn<F: FnOnce() -> i32>(word: FlagsWord, f: F) -> Result<Child, Error> {
     let needs_clone3 = word
         .flags
@@ -224,15 +272,33 @@ pub fn spawn_via<F: FnOnce() -> i32>(
     word: FlagsWord,
     f: F,
 ) -> Result<Child, Error> {
-    let why_vm = "a fork-like child must not share our memory: use clonelab::scope with a Stack";
-    refuse(word.flags, CloneFlags::CLONE_VM, "CLONE_VM", why_vm)?;
     refuse(
         word.flags,
-        CloneFlags::CLONE_SIGHAND,
-        "CLONE_SIGHAND",
-        why_vm,
+        CloneFlags::CLONE_FILES,
+        "CLONE_FILES",
+        "a child with its own copy of memory must not share our descriptor table: it could \
+         close a descriptor an owner in this process still holds; see clonelab::spawn_unchecked",
     )?;
-    refuse(word.flags, CloneFlags::CLONE_THREAD, "CLONE_THREAD", why_vm)?;
+    // SAFETY: CLONE_FILES is refused above, which is all spawn_unchecked asks.
+    unsafe { spawn_unchecked(syscall, word, f) }
+}
+
+/// [`spawn_via`] that also allows CLONE_FILES.
+///
+/// # Safety
+/// With CLONE_FILES the child shares this process's descriptor table while
+/// holding its own copy of memory. `f` must not close, replace (`dup2`) or
+/// otherwise end a descriptor that an owner in this process (a `File`, an
+/// `OwnedFd`, anything reachable from `f` or from statics) still holds. What
+/// `f` itself owns it may close: the parent's copy of `f` is never dropped
+/// after a successful clone, so each descriptor the closure owns is closed
+/// once.
+pub unsafe fn spawn_unchecked<F: FnOnce() -> i32>(
+    syscall: Syscall,
+    word: FlagsWord,
+    f: F,
+) -> Result<Child, Error> {
+    refuse_shared_memory(word.flags)?;
     refuse_managed(word.flags)?;
 
     let mut f = ManuallyDrop::new(f);
@@ -294,9 +360,17 @@ pub fn spawn_via<F: FnOnce() -> i32>(
             }
         }
     };
-    // SAFETY: this (the parent's) copy of `f` was never called; the child had its own.
-    unsafe { ManuallyDrop::drop(&mut f) };
-    let (pid, call) = result?;
+    let (pid, call) = match result {
+        Ok(created) => created,
+        Err(e) => {
+            // SAFETY: no child exists, so this is the only copy of `f`, and it
+            // was never called.
+            unsafe { ManuallyDrop::drop(&mut f) };
+            return Err(e);
+        }
+    };
+    // A child exists: it owns `f` now and drops it there. Our copy stays in
+    // its ManuallyDrop and is never dropped.
     Ok(Child {
         call,
         pid,
@@ -308,17 +382,27 @@ pub fn spawn_via<F: FnOnce() -> i32>(
 
 // ---------------------------------------------------------------- scoped (CLONE_VM)
 
+/// What a scoped child and its parent both touch. The child is given a
+/// pointer to this part only, and everything in it is either atomic or
+/// written before the clone and only read afterwards.
+struct ChildShared {
+    /// The child's tid: written by the kernel before the child runs
+    /// (CLONE_PARENT_SETTID) and set to 0, with a futex wake, when the child
+    /// leaves our address space (CLONE_CHILD_CLEARTID: the kernel does it in
+    /// `mm_release`, as the exiting or exec-ing child detaches from the mm).
+    tid: AtomicI32,
+    /// The closure's return value, stored by the child before it exits.
+    code: AtomicI32,
+    /// Where the closure was moved; read once by the child.
+    closure: *mut u8,
+}
+
 /// Bookkeeping for one scoped child. It lives at the top of the child's own
 /// [`Stack`] (no allocator needed), which the scope borrows until every child
-/// is joined.
+/// is joined. Only the parent uses the fields after `shared`, and only through
+/// a pointer the child never sees.
 struct Record {
-    /// tid, written by the kernel (CLONE_PARENT_SETTID) and zeroed at the
-    /// child's exit (CLONE_CHILD_CLEARTID) for thread-like children.
-    tid: AtomicI32,
-    /// The closure's return value, stored by a thread-like child before exit.
-    code: AtomicI32,
-    /// Where the closure was moved.
-    closure: *mut u8,
+    shared: ChildShared,
     pid: Pid,
     thread: bool,
     wait_options: u32,
@@ -327,41 +411,66 @@ struct Record {
 }
 
 impl Record {
-    /// Block until the child is gone; idempotent.
+    /// Block until the child is gone; idempotent. Never returns while the
+    /// child may still use our memory: if the kernel's answer cannot prove
+    /// that (a wait refused by seccomp, say), it waits for the tid word.
     fn join(&self) -> Result<WaitStatus, Error> {
         if let Some(status) = self.status.get() {
             return Ok(status);
         }
         let status = if self.thread {
-            loop {
-                let tid = self.tid.load(Ordering::Acquire);
-                if tid == 0 {
-                    break;
-                }
-                match sys::futex_wait(&self.tid, tid) {
-                    Ok(()) | Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
-                    Err(e) => return Err(e.into()),
+            // A thread cannot be waited for; its return value is the full i32.
+            self.wait_until_gone();
+            WaitStatus::Exited(self.shared.code.load(Ordering::Acquire))
+        } else {
+            match wait_pid(self.pid, self.wait_options) {
+                Ok(status) => status,
+                // No such child: it was reaped elsewhere (a wait(-1), or
+                // SIGCHLD ignored), and only a task that has exited is reaped.
+                Err(Errno::ECHILD) => return Err(Errno::ECHILD.into()),
+                Err(e) => {
+                    // Anything else proves nothing: wait for the tid word.
+                    self.wait_until_gone();
+                    return Err(e.into());
                 }
             }
-            WaitStatus::Exited(self.code.load(Ordering::Acquire))
-        } else {
-            wait_pid(self.pid, self.wait_options)?
         };
         self.status.set(Some(status));
         Ok(status)
+    }
+
+    /// Wait until the kernel has cleared the tid word (CLONE_CHILD_CLEARTID).
+    /// With futex unavailable (seccomp), poll instead: never return early.
+    /// (The kernel leaves the word alone when the child dies dumping core.
+    /// A thread that does takes the whole process with it; a process child is
+    /// reaped with wait4 and comes here only when wait4 is refused — then the
+    /// join waits for ever rather than return early.)
+    fn wait_until_gone(&self) {
+        let word = &self.shared.tid;
+        loop {
+            let tid = word.load(Ordering::Acquire);
+            if tid == 0 {
+                return;
+            }
+            match sys::futex_wait(word, tid) {
+                Ok(()) | Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
+                Err(_) => sys::sched_yield(),
+            }
+        }
     }
 }
 
 /// The child side of [`Scope::spawn`].
 unsafe extern "C" fn scoped_entry<F: FnOnce() -> i32>(arg: *mut c_void) -> c_int {
-    // SAFETY: arg is the Record the parent wrote at the top of our stack; it
-    // stays valid until we are joined.
-    let record = unsafe { &*(arg as *const Record) };
-    let guard = ExitOnUnwind(Some(&record.code));
-    // SAFETY: the parent moved the closure to record.closure and never touches it again.
-    let f = unsafe { ptr::read(record.closure as *mut F) };
+    // SAFETY: arg points at the ChildShared the parent wrote at the top of our
+    // stack; it stays valid until we are joined, and we only read `closure`
+    // and use the atomics.
+    let shared = unsafe { &*(arg as *const ChildShared) };
+    let guard = ExitOnUnwind(Some(&shared.code));
+    // SAFETY: the parent moved the closure to `closure` and never touches it again.
+    let f = unsafe { ptr::read(shared.closure as *mut F) };
     let code = f();
-    record.code.store(code, Ordering::Release);
+    shared.code.store(code, Ordering::Release);
     mem::forget(guard);
     code
 }
@@ -394,15 +503,18 @@ impl ScopedChild<'_> {
     }
 
     /// Wait for the child. Thread-like children (CLONE_THREAD) are joined
-    /// through CLONE_CHILD_CLEARTID + futex and report `Exited(value their
-    /// closure returned)`; others are reaped with `wait4`.
+    /// through CLONE_CHILD_CLEARTID + futex and report `Exited(the full i32
+    /// their closure returned)`; others are reaped with `wait4`, which keeps
+    /// only the low 8 bits of the status. An error means the kernel would not
+    /// say how the child ended; it has ended all the same.
     pub fn join(self) -> Result<WaitStatus, Error> {
         self.record.join()
     }
 }
 
-/// Run `f` with a [`Scope`]; every child spawned in it has ended when `scope` returns
-/// (also when `f` panics: the join runs during unwinding).
+/// Run `f` with a [`Scope`]; every child spawned in it has left the shared
+/// memory when `scope` returns (also when `f` panics: the join runs during
+/// unwinding).
 pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
@@ -415,8 +527,8 @@ where
                 // SAFETY: every Record in the list lives on a Stack borrowed for 'scope,
                 // which has not ended yet.
                 let record = unsafe { &*next };
-                // Nothing useful can be done with an error here (ECHILD would
-                // mean someone else reaped it); the child is gone either way.
+                // join returns only once the child is gone; an Err only says
+                // the kernel would not tell us its status.
                 let _ = record.join();
                 next = record.next.get();
             }
@@ -440,14 +552,32 @@ const MIN_CHILD_FRAMES: usize = 8 * 1024;
 impl<'scope, 'env> Scope<'scope, 'env> {
     /// Start a child that runs `f` on `stack`, sharing what `word.flags` says.
     ///
-    /// Meant for `CLONE_VM` children (with [`THREAD_FLAGS`] for a thread-like
-    /// one); `f` may borrow anything that outlives the scope. The child's
-    /// bookkeeping and `f` itself are moved to the top of `stack`, and the
-    /// child starts just below them.
+    /// For `CLONE_VM` children (required; with [`THREAD_FLAGS`] for a
+    /// thread-like one); `f` may borrow anything that outlives the scope. The
+    /// child's bookkeeping and `f` itself are moved to the top of `stack`, and
+    /// the child starts just below them. The API adds `CLONE_SETTLS` (tls = 0),
+    /// `CLONE_PARENT_SETTID` and `CLONE_CHILD_CLEARTID` (its tid word, which
+    /// the join waits on). The child starts with every signal blocked, so no
+    /// handler ever runs on it; the parent's mask is restored after the clone.
     ///
-    /// Refused: the flags the API manages itself (SETTLS, *_SETTID,
-    /// CHILD_CLEARTID), CLONE_PARENT, and clone3-only flags.
-    pub fn spawn<F>(
+    /// Refused: calls without CLONE_VM (use [`spawn`]), the flags the API
+    /// manages itself (SETTLS, *_SETTID, CHILD_CLEARTID), CLONE_PARENT,
+    /// clone3-only flags, and CLONE_NEWPID with CLONE_SIGHAND.
+    ///
+    /// # Safety
+    /// The child runs with no thread pointer. `f` must not touch thread-local
+    /// storage: no allocation through an allocator that uses it (glibc's
+    /// malloc does), no `std` I/O, no `thread_local!`, no libc calls (errno),
+    /// and no panics (the panic machinery uses TLS; so do index and overflow
+    /// checks, which panic). Atomics, plain memory and clonelab's raw syscalls
+    /// are fine. `f` must also fit in `stack`.
+    ///
+    /// What happens otherwise: the access faults and the child dies of
+    /// SIGSEGV. With CLONE_THREAD that signal ends the whole process. Without
+    /// it only the child dies — but whatever it was changing in memory it
+    /// borrowed is left half-changed for the parent to find, which is
+    /// undefined behaviour waiting to happen.
+    pub unsafe fn spawn<F>(
         &'scope self,
         stack: &'scope mut Stack,
         word: FlagsWord,
@@ -457,22 +587,29 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         F: FnOnce() -> i32 + Send + 'scope,
     {
         refuse_managed(word.flags)?;
+        if !word.flags.contains(CloneFlags::CLONE_VM) {
+            return Err(Error::FlagNotAllowed(Refusal::new(
+                "a scoped child without CLONE_VM",
+                "a scoped child runs on a borrowed Stack in our memory; for a fork-like \
+                 child use clonelab::spawn",
+            )));
+        }
         if word
             .flags
             .contains(CloneFlags::CLONE_SIGHAND | CloneFlags::CLONE_NEWPID)
         {
-            return Err(Error::FlagNotAllowed {
-                flag: "CLONE_NEWPID with CLONE_SIGHAND",
-                why: "when the child, PID 1 of its namespace, exits, the kernel sets SIGCHLD to SIG_IGN \
-                      in its signal handler table, which CLONE_SIGHAND shares with this process: every \
-                      later child would be reaped behind our back",
-            });
+            return Err(Error::FlagNotAllowed(Refusal::new(
+                "CLONE_NEWPID with CLONE_SIGHAND",
+                "when the child, PID 1 of its namespace, exits, the kernel sets SIGCHLD to SIG_IGN \
+                 in its signal handler table, which CLONE_SIGHAND shares with this process: every \
+                 later child would be reaped behind our back",
+            )));
         }
         let thread = word.flags.contains(CloneFlags::CLONE_THREAD);
-        let mut flags = word.flags | CloneFlags::CLONE_SETTLS;
-        if thread {
-            flags |= CloneFlags::CLONE_PARENT_SETTID | CloneFlags::CLONE_CHILD_CLEARTID;
-        }
+        let flags = word.flags
+            | CloneFlags::CLONE_SETTLS
+            | CloneFlags::CLONE_PARENT_SETTID
+            | CloneFlags::CLONE_CHILD_CLEARTID;
         let word = FlagsWord::new(flags, word.signal);
         word.encode_clone()?;
 
@@ -488,16 +625,19 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 available: stack.size(),
             });
         }
+        let record = record_at as *mut Record;
         // SAFETY: both addresses lie inside `stack`, which we borrow exclusively
         // for 'scope, are aligned for their types, and do not overlap.
-        let record = unsafe {
+        unsafe {
             ptr::write(closure_at as *mut F, f);
             ptr::write(
-                record_at as *mut Record,
+                record,
                 Record {
-                    tid: AtomicI32::new(0),
-                    code: AtomicI32::new(0),
-                    closure: closure_at as *mut u8,
+                    shared: ChildShared {
+                        tid: AtomicI32::new(0),
+                        code: AtomicI32::new(0),
+                        closure: closure_at as *mut u8,
+                    },
                     pid: 0,
                     thread,
                     wait_options: options_for(word.signal),
@@ -505,17 +645,22 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                     next: Cell::new(ptr::null()),
                 },
             );
-            &mut *(record_at as *mut Record)
-        };
-        let tid_ptr = if thread {
-            record.tid.as_ptr()
-        } else {
-            ptr::null_mut()
-        };
+        }
+        // The child gets a pointer to `shared` only, derived from the raw
+        // pointer: no reference to the whole Record exists while it runs.
+        // SAFETY: record points at the Record written above.
+        let shared = unsafe { addr_of!((*record).shared) };
+        // SAFETY: as above; `tid` is an AtomicI32, so the kernel's writes race
+        // with nothing non-atomic.
+        let tid_ptr = unsafe { (*shared).tid.as_ptr() };
 
+        // Block every signal across the clone: the child inherits the full mask
+        // and keeps it, so no handler ever runs on a thread without TLS.
+        let parent_mask = signal::sigprocmask(k::SIG_SETMASK, Some(SigSet::FULL))?;
         // SAFETY: the stack, the closure and the Record outlive the child: the
-        // scope joins it before 'scope ends. tls = 0 gives the child no TLS
-        // (see the module docs). tid_ptr points into the Record.
+        // scope joins it (waiting for the tid word to clear) before 'scope ends.
+        // tls = 0 gives the child no TLS; the caller upholds what that demands.
+        // tid_ptr points into the Record.
         let result = unsafe {
             clone(
                 word,
@@ -524,9 +669,11 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 tid_ptr,
                 0,
                 scoped_entry::<F>,
-                record_at as *mut c_void,
+                shared as *mut c_void,
             )
         };
+        // Cannot fail: the mask came from the kernel a moment ago.
+        let _ = signal::sigprocmask(k::SIG_SETMASK, Some(parent_mask));
         let pid = match result {
             Ok(pid) => pid,
             Err(e) => {
@@ -535,8 +682,12 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 return Err(e);
             }
         };
-        record.pid = pid;
-        let record: &'scope Record = record;
+        // SAFETY: `pid` is a parent-only field the child never reads; the write
+        // goes through the raw pointer, disjoint from `shared`.
+        unsafe { (*record).pid = pid };
+        // SAFETY: from here on the Record is only read (its Cells aside, which
+        // only the parent touches); it lives as long as the borrowed stack.
+        let record: &'scope Record = unsafe { &*record };
         record.next.set(self.children.get());
         self.children.set(record);
         let call = CloneCall {

@@ -12,6 +12,8 @@ use crate::errno::{decode, Errno};
 use core::ffi::c_int;
 use linux_raw_sys::general as k;
 
+pub mod signal;
+
 /// A process or thread id as the kernel hands it out.
 pub type Pid = i32;
 
@@ -34,8 +36,16 @@ pub fn gettid() -> Pid {
 }
 
 /// `exit(status)`: end the calling *thread* (not the thread group).
-pub fn exit(status: i32) -> ! {
-    // SAFETY: exit ends the calling thread; nothing runs after it.
+///
+/// # Safety
+/// Like `pthread_exit`, this abandons every frame of the calling thread
+/// without running destructors. Whatever those frames lent out must no longer
+/// be needed: a `std::thread::scope` or [`crate::scope`] above would end while
+/// its borrows are still in use elsewhere, locks held by the frames stay
+/// held, and values they own are never dropped. Sound where there are no
+/// such frames: in a child's outermost frame, or a thread that owns nothing.
+pub unsafe fn exit(status: i32) -> ! {
+    // SAFETY: exit ends the calling thread; the caller vouches for its frames.
     unsafe { syscall1_noreturn(k::__NR_exit, status as usize) }
 }
 
@@ -206,7 +216,7 @@ pub fn sched_yield() {
 /// # Safety
 /// The child of a multi-threaded process may only make async-signal-safe
 /// calls (every lock held by another thread stays locked forever in the
-/// child). Prefer [`crate::spawn`], which runs a closure instead of returning twice.
+/// child). Prefer [`crate::spawn()`], which runs a closure instead of returning twice.
 pub unsafe fn fork() -> Result<Option<Pid>, Errno> {
     // SAFETY: stack = 0 makes the child continue on its copy of our stack, so
     // returning from this function in the child is sound (its memory is private).
@@ -449,38 +459,6 @@ pub enum Kcmp {
     Sysvsem = 6,
 }
 
-/// `rt_sigaction(sig, new, old)`: returns the old handler (`SIG_DFL` = 0, `SIG_IGN` = 1).
-/// With `new = None` it only reads.
-pub fn signal_handler(signal: u32, new: Option<usize>) -> Result<usize, Errno> {
-    // SAFETY: kernel_sigaction is plain old data.
-    let mut old: k::kernel_sigaction = unsafe { core::mem::zeroed() };
-    // SAFETY: as above.
-    let mut act: k::kernel_sigaction = unsafe { core::mem::zeroed() };
-    let act_ptr = match new {
-        Some(handler) => {
-            // SAFETY: the handler field is an Option<fn>; this writes its bit pattern
-            // (SIG_DFL = 0, SIG_IGN = 1, or a real function) as the kernel sees it.
-            unsafe {
-                core::ptr::write(&mut act.sa_handler_kernel as *mut _ as *mut usize, handler)
-            };
-            &act as *const k::kernel_sigaction as usize
-        }
-        None => 0,
-    };
-    // SAFETY: act/old are valid; sigsetsize is the kernel's sigset size (8 bytes).
-    decode(unsafe {
-        syscall4(
-            k::__NR_rt_sigaction,
-            signal as usize,
-            act_ptr,
-            &mut old as *mut k::kernel_sigaction as usize,
-            core::mem::size_of::<k::kernel_sigset_t>(),
-        )
-    })?;
-    // SAFETY: reading back the handler's bit pattern.
-    Ok(unsafe { core::ptr::read(&old.sa_handler_kernel as *const _ as *const usize) })
-}
-
 /// `mkdirat(AT_FDCWD, path, mode)`; EEXIST is success.
 pub fn mkdir(path: &core::ffi::CStr, mode: u32) -> Result<(), Errno> {
     // SAFETY: path is a C string.
@@ -647,22 +625,12 @@ pub fn pipe(flags: u32) -> Result<(c_int, c_int), Errno> {
 
 /// A set of signals, as the kernel's 64-bit `sigset_t`.
 pub fn signal_set(signals: &[u32]) -> u64 {
-    signals.iter().fold(0, |set, &s| set | 1 << (s - 1))
+    signal::SigSet::of(signals).bits()
 }
 
 /// `rt_sigprocmask(how, set, NULL)` for the calling thread.
 pub fn sigprocmask(how: u32, set: u64) -> Result<(), Errno> {
-    // SAFETY: set is a valid 8-byte sigset; old = NULL.
-    decode(unsafe {
-        syscall4(
-            k::__NR_rt_sigprocmask,
-            how as usize,
-            &set as *const u64 as usize,
-            0,
-            8,
-        )
-    })
-    .map(drop)
+    signal::sigprocmask(how, Some(signal::SigSet::from_bits(set))).map(drop)
 }
 
 /// `signalfd4(-1, set, O_CLOEXEC)`: a descriptor from which the (blocked)

@@ -20,6 +20,7 @@ use crate::clone::{zeroed_args, CloneArgs};
 use crate::errno::{decode, Errno};
 use crate::error::Error;
 use crate::flags::{ExitSignal, FlagsWord};
+pub use crate::plain::Plain;
 use crate::spawn::spawn;
 use crate::sys::{self, Pid};
 use crate::wait::WaitStatus;
@@ -77,7 +78,10 @@ fn ptrace(request: u32, pid: Pid, addr: usize, data: usize) -> Result<usize, Err
     decode(unsafe { arch::syscall4(k::__NR_ptrace, request as usize, pid as usize, addr, data) })
 }
 
-fn syscall_info(pid: Pid) -> Result<p::ptrace_syscall_info, Errno> {
+/// `PTRACE_GET_SYSCALL_INFO` for a tracee (any tid) in a ptrace stop: the
+/// kind of stop (entry, exit, ...), the arch, and the number and arguments or
+/// the result.
+pub fn syscall_info(pid: Pid) -> Result<p::ptrace_syscall_info, Errno> {
     let mut info = MaybeUninit::<p::ptrace_syscall_info>::zeroed();
     ptrace(
         p::PTRACE_GET_SYSCALL_INFO,
@@ -89,7 +93,9 @@ fn syscall_info(pid: Pid) -> Result<p::ptrace_syscall_info, Errno> {
     Ok(unsafe { info.assume_init() })
 }
 
-fn registers(pid: Pid) -> Result<TraceeRegs, Errno> {
+/// `PTRACE_GETREGSET(NT_PRSTATUS)` for a tracee (any tid) in a ptrace stop:
+/// its general registers as this arch lays them out.
+pub fn registers(pid: Pid) -> Result<TraceeRegs, Errno> {
     // Large enough for x86_64's user_regs_struct (27 words) and aarch64's (34).
     let mut buffer = [0u64; 40];
     let mut iov = k::iovec {
@@ -133,7 +139,7 @@ struct ResultSlot<T> {
     slot: *mut Option<T>,
 }
 
-impl<T: Copy> ResultSlot<T> {
+impl<T: Plain> ResultSlot<T> {
     fn new() -> Result<Self, Error> {
         let page = sys::mmap_anonymous(
             size_of::<Option<T>>(),
@@ -155,9 +161,14 @@ impl<T> Drop for ResultSlot<T> {
 }
 
 /// Run `f` in a traced child and record its clone/clone3 calls. The closure's
-/// result comes back through shared memory, so `T` must be plain data (`Copy`)
-/// whose pointers, if any, point at statics.
-pub fn trace<T: Copy, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
+/// result comes back as bytes through shared memory, so `T` must be
+/// [`Plain`]: a reference into memory the child allocated would dangle here.
+///
+/// ```compile_fail
+/// // A reference into the traced child's heap cannot come back:
+/// let _ = clonelab::trace::trace(|| Vec::leak(vec![1u8; 4]) as &'static [u8]);
+/// ```
+pub fn trace<T: Plain, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
     let slot = ResultSlot::<T>::new()?;
     let slot_ptr = slot.slot as usize;
     let mut child = spawn(

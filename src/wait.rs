@@ -4,7 +4,7 @@
 //! `wait4(pid, .., 0)` sees only children that signal SIGCHLD at exit;
 //! `__WCLONE` sees only the others (any other signal, or none); `__WALL` sees
 //! both. Threads (`CLONE_THREAD`) are never waitable: join them through
-//! `CLONE_CHILD_CLEARTID` and a futex instead (see [`crate::spawn`]).
+//! `CLONE_CHILD_CLEARTID` and a futex instead (see [`crate::spawn`](mod@crate::spawn)).
 
 use crate::errno::Errno;
 use crate::flags::ExitSignal;
@@ -124,3 +124,6 @@ pub fn wait_pidfd(pidfd: i32, options: u32) -> Result<WaitStatus, Errno> {
         }
     }
 }
+
+// SAFETY: integers and a bool in an enum.
+unsafe impl crate::plain::Plain for WaitStatus {}

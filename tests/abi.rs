@@ -153,3 +153,95 @@ fn exit_signal_travels_in_flags_or_in_clone_args() {
     );
     assert!(clone3_stop.result.unwrap() > 0);
 }
+
+/// The per-arch table the tour derives the other arch's image from is right
+/// for both arches: numbers agree with the `syscalls` crate's tables, and this
+/// build's row with `clonelab::arch` and linux-raw-sys (each VM run checks its own row).
+#[test]
+fn abi_table_matches_both_arches() {
+    use clonelab::abi::{this_arch, AARCH64, X86_64};
+    assert_eq!(X86_64.nr_clone, syscalls::x86_64::Sysno::clone as u64);
+    assert_eq!(X86_64.nr_clone3, syscalls::x86_64::Sysno::clone3 as u64);
+    assert_eq!(AARCH64.nr_clone, syscalls::aarch64::Sysno::clone as u64);
+    assert_eq!(AARCH64.nr_clone3, syscalls::aarch64::Sysno::clone3 as u64);
+    let row = this_arch();
+    assert_eq!(row.name, clonelab::arch::NAME);
+    assert_eq!(row.nr_register, clonelab::arch::NR_REGISTER);
+    assert_eq!(row.arg_registers[..], clonelab::arch::ARG_REGISTERS[..5]);
+    assert_eq!(row.clone_arg_order, clonelab::arch::CLONE_ARG_ORDER);
+    assert_eq!(row.nr_clone, linux_raw_sys::general::__NR_clone as u64);
+    assert_eq!(row.nr_clone3, linux_raw_sys::general::__NR_clone3 as u64);
+}
+
+unsafe extern "C" fn note_sp(arg: *mut c_void) -> i32 {
+    let local = 0u8;
+    // SAFETY: arg is the parent's AtomicUsize, shared through CLONE_VM and
+    // alive until the parent has reaped this child.
+    let seen = unsafe { &*(arg as *const std::sync::atomic::AtomicUsize) };
+    seen.store(
+        std::ptr::addr_of!(local) as usize,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    0
+}
+
+/// Both calls take a stack: clone its top (one register), clone3 its lowest
+/// byte and its size (two `clone_args` fields); either way the child runs inside it.
+#[test]
+fn clone_takes_the_stack_top_and_clone3_the_base_and_size() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if common::under_qemu_user() {
+        common::skip("qemu-user cannot ptrace");
+        return;
+    }
+    let stack = Stack::new(common::STACK).unwrap();
+    let (range, top) = (stack.bottom() as usize..stack.top() as usize, stack.top());
+    let word = FlagsWord::new(F::CLONE_VM, ExitSignal::SIGCHLD);
+    let (seen, trace) = trace(|| {
+        let seen = [AtomicUsize::new(0), AtomicUsize::new(0)];
+        let arg = |i: usize| &seen[i] as *const AtomicUsize as *mut c_void;
+        let no_tid = std::ptr::null_mut();
+        // SAFETY: CLONE_VM with our own Stack and `seen`, alive until the child is reaped.
+        let pid = unsafe { clone(word, top, no_tid, no_tid, 0, note_sp, arg(0)) }.unwrap();
+        sys::wait4(pid, 0).unwrap();
+        let (flags, exit_signal) = word.encode_clone3().unwrap();
+        let mut args = clonelab::CloneArgs {
+            flags,
+            exit_signal,
+            stack: stack.bottom() as u64,
+            stack_size: stack.size() as u64,
+            ..clonelab::clone::zeroed_args()
+        };
+        // SAFETY: as above.
+        let pid = unsafe {
+            clonelab::clone3(&mut args, size_of::<clonelab::CloneArgs>(), note_sp, arg(1))
+        }
+        .unwrap();
+        sys::wait4(pid, 0).unwrap();
+        [
+            seen[0].load(Ordering::SeqCst),
+            seen[1].load(Ordering::SeqCst),
+        ]
+    })
+    .unwrap();
+    let stops: Vec<_> = trace.clones().collect();
+    assert_eq!(stops.len(), 2);
+    assert_eq!(
+        stops[0].registers[1], top as u64,
+        "clone: arg2 = the stack's top"
+    );
+    let args = stops[1]
+        .clone_args
+        .expect("clone_args read from the tracee");
+    assert_eq!(
+        (args.stack, args.stack_size),
+        (stack.bottom() as u64, stack.size() as u64),
+        "clone3: the lowest byte and the size"
+    );
+    for (i, sp) in seen.iter().enumerate() {
+        assert!(
+            range.contains(sp),
+            "child {i} ran at {sp:#x}, outside {range:x?}"
+        );
+    }
+}

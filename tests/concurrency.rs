@@ -31,12 +31,15 @@ fn sixty_four_threads_add_exactly() {
         let children: Vec<_> = stacks
             .iter_mut()
             .map(|stack| {
-                s.spawn(stack, word, || {
-                    for _ in 0..ADDS {
-                        total.fetch_add(1, SeqCst);
-                    }
-                    0
-                })
+                // SAFETY: atomic adds only.
+                unsafe {
+                    s.spawn(stack, word, || {
+                        for _ in 0..ADDS {
+                            total.fetch_add(1, SeqCst);
+                        }
+                        0
+                    })
+                }
             })
             .collect::<Result<_, _>>()?;
         children

@@ -29,7 +29,9 @@ fn panic_in_clone_vm_child_is_sigsegv() {
     let canary = AtomicI32::new(7);
     let mut stack = Stack::new(STACK).unwrap();
     let word = FlagsWord::new(F::CLONE_VM, SIGCHLD);
-    let result = scope(|s| s.spawn(&mut stack, word, || panic!("child panics"))?.join());
+    // SAFETY: not upheld on purpose: the child panics, touching TLS. It
+    // borrows nothing, so its SIGSEGV leaves nothing half-changed behind.
+    let result = scope(|s| unsafe { s.spawn(&mut stack, word, || panic!("child panics")) }?.join());
     let Some(status) = observed_or_skip(result, "CLONE_VM without CLONE_THREAD") else {
         return;
     };
@@ -90,7 +92,7 @@ fn vfork_exec(path: &str) -> Result<(WaitStatus, i32, i32), clonelab::Error> {
     let mut stack = Stack::new(STACK).unwrap();
     let word = FlagsWord::new(F::CLONE_VM | F::CLONE_VFORK, SIGCHLD);
     scope(|s| {
-        let child = s.spawn(&mut stack, word, || {
+        let body = || {
             marker.store(1, SeqCst);
             if let Ok(null) = sys::open(c"/dev/null", linux_raw_sys::general::O_WRONLY, 0) {
                 // SAFETY: the child has its own descriptor table (no CLONE_FILES).
@@ -103,7 +105,9 @@ fn vfork_exec(path: &str) -> Result<(WaitStatus, i32, i32), clonelab::Error> {
             let e = unsafe { sys::execve(&program, argv_at as *const _, envp_at as *const _) };
             errno.store(e.raw(), SeqCst);
             127
-        })?;
+        };
+        // SAFETY: `body` makes raw syscalls and atomic stores only.
+        let child = unsafe { s.spawn(&mut stack, word, body) }?;
         let seen = marker.load(SeqCst);
         Ok((child.join()?, errno.load(SeqCst), seen))
     })
@@ -162,13 +166,16 @@ fn dropped_scoped_child_is_joined() {
     let mut stack = Stack::new(STACK).unwrap();
     let word = FlagsWord::new(F::CLONE_VM, SIGCHLD);
     let pid = scope(|s| {
-        let child = s.spawn(&mut stack, word, || {
-            for _ in 0..1000 {
-                sys::sched_yield();
-            }
-            done.store(1, SeqCst);
-            0
-        });
+        // SAFETY: raw sched_yield and an atomic store only.
+        let child = unsafe {
+            s.spawn(&mut stack, word, || {
+                for _ in 0..1000 {
+                    sys::sched_yield();
+                }
+                done.store(1, SeqCst);
+                0
+            })
+        };
         child.map(|c| c.pid()) // the handle is dropped here
     });
     let Some(pid) = observed_or_skip(pid, "CLONE_VM without CLONE_THREAD") else {

@@ -103,9 +103,10 @@ fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
         let waited = clonelab::wait::wait_pid(pid, k::__WALL);
         let autoreaped = waited == Err(Errno::ECHILD);
         assert_eq!(autoreaped, word.signal.is_sigchld(), "{word}: {waited:?}");
-        let was = sys::signal_handler(k::SIGCHLD, Some(0)).unwrap();
+        let was = sys::signal::set_default(k::SIGCHLD).unwrap();
         assert_eq!(
-            was, 1,
+            was.disposition(),
+            sys::signal::Disposition::Ignore,
             "{word}: expected the kernel to have set our SIGCHLD to SIG_IGN"
         );
     } else if word.flags.contains(F::CLONE_THREAD) {

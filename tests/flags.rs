@@ -2,7 +2,7 @@
 //!
 //! clone() packs flags and the exit signal into one register: flags from bit 8
 //! up, the signal in bits 0-7 (`CSIGNAL = 0xff`). clone3() keeps them in two
-//! fields. These tests pin the encodings the seed tutorial uses, the strace-style
+//! fields. These tests pin the encodings a student tutorial on clone() uses, the strace-style
 //! display, the parser, and the refusals.
 
 use clonelab::flags::{broken_rules, CloneFlags as F, ExitSignal, FlagsWord, Syscall, CSIGNAL};
@@ -12,9 +12,9 @@ fn word(s: &str) -> FlagsWord {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
-/// The seed's flags words encode to the values a C compiler gives them.
+/// The tutorial's flags words encode to the values a C compiler gives them.
 #[test]
-fn seed_words_encode_exactly() {
+fn tutorial_words_encode_exactly() {
     let table = [
         ("CLONE_VM|SIGCHLD", 0x111u64),
         ("CLONE_VM|CLONE_FS|SIGCHLD", 0x311),

@@ -22,74 +22,10 @@
 
 mod common;
 
-use clonelab::experiments::{clone_vm, namespaces, newpid, SharedPage};
+use clonelab::experiments::{clone_vm, namespaces, newpid, Recorded, SharedPage};
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
-use clonelab::{arch, spawn, spawn_via, Errno, Error, WaitStatus};
+use clonelab::{spawn, spawn_via, Errno, Error, WaitStatus};
 use linux_raw_sys::general as k;
-use linux_raw_sys::prctl::PR_SET_NO_NEW_PRIVS;
-use linux_raw_sys::ptrace::{
-    seccomp_data, sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET,
-    BPF_W, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_SET_MODE_FILTER,
-};
-
-fn statement(code: u32, k: u32) -> sock_filter {
-    sock_filter {
-        code: code as u16,
-        jt: 0,
-        jf: 0,
-        k,
-    }
-}
-
-fn jump(code: u32, k: u32, jt: u8, jf: u8) -> sock_filter {
-    sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    }
-}
-
-/// Make clone3 fail with ENOSYS for this process and its future children.
-fn block_clone3() -> Result<(), Errno> {
-    let arch_at = std::mem::offset_of!(seccomp_data, arch) as u32;
-    let nr_at = std::mem::offset_of!(seccomp_data, nr) as u32;
-    let mut program = [
-        statement(BPF_LD | BPF_W | BPF_ABS, arch_at),
-        jump(BPF_JMP | BPF_JEQ | BPF_K, arch::AUDIT_ARCH, 1, 0),
-        statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        statement(BPF_LD | BPF_W | BPF_ABS, nr_at),
-        jump(BPF_JMP | BPF_JEQ | BPF_K, k::__NR_clone3, 0, 1),
-        statement(
-            BPF_RET | BPF_K,
-            SECCOMP_RET_ERRNO | linux_raw_sys::errno::ENOSYS,
-        ),
-        statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    ];
-    let fprog = sock_fprog {
-        len: program.len() as u16,
-        filter: program.as_mut_ptr(),
-    };
-    // SAFETY: PR_SET_NO_NEW_PRIVS takes integers; seccomp reads `fprog` and the
-    // program it points at, both alive for the call.
-    unsafe {
-        clonelab::errno::decode(arch::syscall5(
-            k::__NR_prctl,
-            PR_SET_NO_NEW_PRIVS as usize,
-            1,
-            0,
-            0,
-            0,
-        ))?;
-        clonelab::errno::decode(arch::syscall3(
-            k::__NR_seccomp,
-            SECCOMP_SET_MODE_FILTER as usize,
-            0,
-            &fprog as *const sock_fprog as usize,
-        ))?;
-    }
-    Ok(())
-}
 
 /// With clone3 filtered out, the API falls back to clone and experiments pass.
 #[test]
@@ -100,7 +36,7 @@ fn clone3_blocked_falls_back_to_clone() {
     }
     let page = SharedPage::new().unwrap();
     let mut sandbox = spawn(FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD), || {
-        if block_clone3().is_err() {
+        if common::seccomp_deny(k::__NR_clone3, linux_raw_sys::errno::ENOSYS).is_err() {
             return 10;
         }
         page.put(0, clonelab::clone3_available() as u64);

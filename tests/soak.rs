@@ -105,15 +105,28 @@ fn create_and_reap_leaks_nothing() {
         ("thread-like child", THREAD_FLAGS, ExitSignal::NONE),
     ] {
         let vm = FlagsWord::new(flags, signal);
-        let probe = scope(|s| s.spawn(&mut stack, vm, || 0)?.join());
+        let probe = join_constant(&mut stack, vm, 0);
         if common::qemu_user_cannot(&probe, path) {
             continue;
         }
         let (before, started) = (snapshot(), Instant::now());
         for _ in 0..n {
-            let status = scope(|s| s.spawn(&mut stack, vm, || 2).unwrap().join().unwrap());
+            let status = join_constant(&mut stack, vm, 2).unwrap();
             assert_eq!(status, WaitStatus::Exited(2));
         }
         check(path, &before, n, started);
     }
+}
+
+/// Start a scoped child on `stack` that returns `value`, and join it.
+fn join_constant(
+    stack: &mut Stack,
+    word: FlagsWord,
+    value: i32,
+) -> Result<WaitStatus, clonelab::Error> {
+    scope(|s| {
+        // SAFETY: the child only returns a constant.
+        let child = unsafe { s.spawn(stack, word, move || value) }?;
+        child.join()
+    })
 }

@@ -15,7 +15,9 @@ use std::hint::black_box;
 #[test]
 fn sizes_round_up_and_top_is_aligned() {
     let page = clonelab::stack::page_size();
-    assert_eq!(page as i64, unsafe { libc::sysconf(libc::_SC_PAGESIZE) });
+    // SAFETY: sysconf takes an integer and reads no memory of ours.
+    let libc_page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    assert_eq!(page as i64, libc_page);
     let stack = Stack::new(Stack::MIN_SIZE + 1).unwrap();
     assert_eq!(stack.size(), (Stack::MIN_SIZE + 1).div_ceil(page) * page);
     assert_eq!(stack.top() as usize % 16, 0);
@@ -92,9 +94,13 @@ fn overflow_hits_guard_page() {
     *canary = 0xC0FFEE;
     let mut stack = Stack::new(STACK).unwrap();
     let word = FlagsWord::new(F::CLONE_VM, ExitSignal::SIGCHLD);
+    let recurse = || recurse_forever(0) as i32;
     let status = scope(|s| {
-        s.spawn(&mut stack, word, || recurse_forever(0) as i32)
-            .map(|c| c.join())
+        // SAFETY: the child only recurses (no TLS); that it overflows `stack`
+        // is the point: the guard page turns it into a SIGSEGV of the child
+        // alone, and it borrows nothing that could be left half-changed.
+        let child = unsafe { s.spawn(&mut stack, word, recurse) };
+        child.map(|c| c.join())
     });
     if qemu_user_cannot(&status, "CLONE_VM without CLONE_THREAD") {
         return;

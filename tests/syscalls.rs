@@ -15,7 +15,9 @@ fn process_ids_match_std() {
     assert_eq!(sys::getpid() as u32, std::process::id());
     assert_eq!(sys::getppid() as u32, std::os::unix::process::parent_id());
     // gettid differs from getpid in a test thread, equals it in no other way
-    assert_eq!(sys::gettid(), unsafe { libc::gettid() });
+    // SAFETY: gettid takes no arguments.
+    let libc_tid = unsafe { libc::gettid() };
+    assert_eq!(sys::gettid(), libc_tid);
 }
 
 /// close(-1) fails with EBADF, decoded from -9 and printed with its meaning.
@@ -33,11 +35,15 @@ fn errno_is_decoded_with_name_and_text() {
 #[test]
 fn write_reaches_a_pipe() {
     let mut fds = [0; 2];
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: fds has room for the two descriptors pipe writes.
+    let piped = unsafe { libc::pipe(fds.as_mut_ptr()) };
+    assert_eq!(piped, 0);
     assert_eq!(sys::write(fds[1], b"clone"), Ok(5));
     let mut buf = [0u8; 8];
+    // SAFETY: buf is writable for its length.
     let n = unsafe { libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len()) };
     assert_eq!(&buf[..n as usize], b"clone");
+    // SAFETY: both descriptors came from the pipe above and are ours.
     unsafe {
         sys::close(fds[0]).unwrap();
         sys::close(fds[1]).unwrap()

@@ -1,7 +1,7 @@
 // clonelab_clone: the clone(2) trampoline for aarch64.
 //
 // C signature (AAPCS64):
-//   long clonelab_clone(unsigned long flags, void *stack, int *parent_tid, int *child_tid,
+//   long clone(unsigned long flags, void *stack, int *parent_tid, int *child_tid,
 //                       unsigned long tls, int (*entry)(void *), void *arg);
 //                       x0                 x1           x2               x3
 //                       x4                 x5                        x6
@@ -25,27 +25,33 @@
 // `svc` preserves every register but x0, and the child gets a copy of them all, so entry and
 // arg ride in x5 and x6 and never touch the child stack. Works with stack = 0 (fork-like) too.
 
+// Symbol names: `{clone}` and `{child_start}` are substituted by the Rust side with names that
+// carry the crate's version (clonelab_<major>_<minor>_<patch>_clone, ...), so two versions of
+// clonelab linked into one program do not collide.
+
     .text                           // code section
-    .globl  clonelab_clone          // visible to the Rust side
-    .hidden clonelab_clone          // but not exported from the final binary
-    .type   clonelab_clone, %function // an ELF function symbol
+    .globl  {clone}                 // visible to the Rust side
+    .hidden {clone}                 // but not exported from the final binary
+    .type   {clone}, %function      // an ELF function symbol
     .p2align 4                      // align the entry to 16 bytes
-clonelab_clone:                     // entry point
+{clone}:                            // entry point
+    .cfi_startproc                  // unwind info for the parent's path: nothing is pushed, x30 = return
     mov     x9, x3                  // x9 = child_tid, parked
     mov     x3, x4                  // x3 = tls: aarch64 clone takes tls 4th
     mov     x4, x9                  // x4 = child_tid: and child_tid 5th
     mov     x8, #{SYS_clone}        // x8 = __NR_clone
     svc     #0                      // x0 flags, x1 stack, x2 parent_tid, x3 tls, x4 child_tid
-    cbz     x0, clonelab_child_start // x0 = 0: we are the child
+    cbz     x0, {child_start}       // x0 = 0: we are the child
     ret                             // parent: return tid or -errno in x0
-    .size   clonelab_clone, . - clonelab_clone // symbol size, for debuggers and profilers
+    .cfi_endproc                    // end of the parent path's unwind info
+    .size   {clone}, . - {clone}    // symbol size, for debuggers and profilers
 
 // The child's first frame, shared with clone3.s. Expects entry in x5 and arg in x6.
-    .globl  clonelab_child_start    // visible to the Rust side
-    .hidden clonelab_child_start    // but not exported from the final binary
-    .type   clonelab_child_start, %function // an ELF function symbol
+    .globl  {child_start}           // visible to clone3.s
+    .hidden {child_start}           // but not exported from the final binary
+    .type   {child_start}, %function // an ELF function symbol
     .p2align 4                      // align the entry to 16 bytes
-clonelab_child_start:               // the child starts here
+{child_start}:                      // the child starts here
     .cfi_startproc                  // begin unwind info for the child's first frame
     .cfi_personality 0x1b, {personality} // a panic unwinding up to here stops here: see child_personality
     .cfi_undefined x30              // DWARF unwinders: no caller above this frame
@@ -59,4 +65,4 @@ clonelab_child_start:               // the child starts here
     svc     #0                      // x0 = exit status = entry's return value; the child ends here
     udf     #0                      // unreachable: trap if it ever returns
     .cfi_endproc                    // end unwind info
-    .size   clonelab_child_start, . - clonelab_child_start // symbol size, for debuggers and profilers
+    .size   {child_start}, . - {child_start} // symbol size, for debuggers and profilers

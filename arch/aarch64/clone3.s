@@ -1,7 +1,7 @@
 // clonelab_clone3: the clone3(2) trampoline for aarch64.
 //
 // C signature (AAPCS64):
-//   long clonelab_clone3(struct clone_args *args, size_t size, int (*entry)(void *), void *arg);
+//   long clone3(struct clone_args *args, size_t size, int (*entry)(void *), void *arg);
 //                        x0                       x1           x2                     x3
 //
 // Kernel: clone3(args, size) in x0, x1, number in x8. args->stack is the LOWEST byte of the
@@ -18,18 +18,21 @@
 //     x1  = size (stale)               +------------------------+ <- args->stack (lowest byte)
 //     tpidr_el0 = parent's unless CLONE_SETTLS  [ guard page, PROT_NONE ]
 //
-// The child then continues in clonelab_child_start (clone.s), like a clone child.
+// The child then continues in the shared child start code (clone.s), like a clone child.
+// `{clone3}` and `{child_start}` are version-unique names substituted by the Rust side.
 
     .text                           // code section
-    .globl  clonelab_clone3         // visible to the Rust side
-    .hidden clonelab_clone3         // but not exported from the final binary
-    .type   clonelab_clone3, %function // an ELF function symbol
+    .globl  {clone3}                // visible to the Rust side
+    .hidden {clone3}                // but not exported from the final binary
+    .type   {clone3}, %function     // an ELF function symbol
     .p2align 4                      // align the entry to 16 bytes
-clonelab_clone3:                    // entry point
-    mov     x5, x2                  // x5 = entry, where clonelab_child_start expects it
+{clone3}:                           // entry point
+    .cfi_startproc                  // unwind info for the parent's path: nothing is pushed, x30 = return
+    mov     x5, x2                  // x5 = entry, where the child start code expects it
     mov     x6, x3                  // x6 = arg
     mov     x8, #{SYS_clone3}       // x8 = __NR_clone3
     svc     #0                      // x0 = &clone_args, x1 = sizeof(clone_args)
-    cbz     x0, clonelab_child_start // x0 = 0: we are the child
+    cbz     x0, {child_start}       // x0 = 0: we are the child
     ret                             // parent: return tid or -errno in x0
-    .size   clonelab_clone3, . - clonelab_clone3 // symbol size, for debuggers and profilers
+    .cfi_endproc                    // end of the parent path's unwind info
+    .size   {clone3}, . - {clone3}  // symbol size, for debuggers and profilers

@@ -1,7 +1,7 @@
 # clonelab_clone3: the clone3(2) trampoline for x86_64 (Intel syntax).
 #
 # C signature (System V):
-#   long clonelab_clone3(struct clone_args *args, size_t size, int (*entry)(void *), void *arg);
+#   long clone3(struct clone_args *args, size_t size, int (*entry)(void *), void *arg);
 #                        rdi                      rsi          rdx                    rcx
 #
 # Kernel: clone3(args, size) in rdi, rsi. Everything else is in `struct clone_args`:
@@ -18,21 +18,29 @@
 #     rdi = args, rsi = size (stale)   +------------------------+ <- args->stack (lowest byte)
 #     fs  = parent's unless CLONE_SETTLS    [ guard page, PROT_NONE ]
 #
-# The child then continues in clonelab_child_start (clone.s), like a clone child.
+# The child then continues in the shared child start code (clone.s), like a clone child.
+
+# `{clone3}` and `{child_start}` are version-unique names substituted by the Rust side (see clone.s).
 
     .text                           # code section
-    .globl  clonelab_clone3         # visible to the Rust side
-    .hidden clonelab_clone3         # but not exported from the final binary
-    .type   clonelab_clone3, @function # an ELF function symbol
+    .globl  {clone3}                # visible to the Rust side
+    .hidden {clone3}                # but not exported from the final binary
+    .type   {clone3}, @function     # an ELF function symbol
     .p2align 4                      # align the entry to 16 bytes
-clonelab_clone3:                    # entry point
+{clone3}:                           # entry point
+    .cfi_startproc                  # unwind info for the parent's path
     push    rbx                     # save callee-saved rbx: we borrow it to carry `arg`
+    .cfi_adjust_cfa_offset 8        # unwind info: the CFA is now 8 bytes further from rsp
+    .cfi_rel_offset rbx, 0          # unwind info: the caller's rbx is saved at [rsp]
     mov     rbx, rcx                # rbx = arg (rcx itself is clobbered by `syscall`)
-    mov     r9, rdx                 # r9 = entry, where clonelab_child_start expects it
+    mov     r9, rdx                 # r9 = entry, where the child start code expects it
     mov     eax, {SYS_clone3}       # rax = __NR_clone3
     syscall                         # rdi = &clone_args, rsi = sizeof(clone_args)
     test    rax, rax                # rax = 0 in the child, tid or -errno in the parent
-    jz      clonelab_child_start    # child: call entry(arg), then exit
+    jz      {child_start}           # child: call entry(arg), then exit
     pop     rbx                     # parent: restore rbx
+    .cfi_adjust_cfa_offset -8       # unwind info: back to the entry's CFA
+    .cfi_restore rbx                # unwind info: rbx holds the caller's value again
     ret                             # parent: return tid or -errno
-    .size   clonelab_clone3, . - clonelab_clone3 # symbol size, for debuggers and profilers
+    .cfi_endproc                    # end of the parent path's unwind info
+    .size   {clone3}, . - {clone3}  # symbol size, for debuggers and profilers

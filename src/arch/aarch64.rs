@@ -11,7 +11,7 @@
 //! `x0 = 0` and `sp = the new stack`.
 
 use core::arch::{asm, global_asm};
-use linux_raw_sys::general::{__NR_clone, __NR_clone3, __NR_exit};
+use linux_raw_sys::general::{__NR_clone, __NR_clone3, __NR_exit, __NR_rt_sigreturn};
 
 /// Name of this architecture as the docs and the tour print it.
 pub const NAME: &str = "aarch64";
@@ -231,14 +231,24 @@ pub fn syscall_registers(regs: &TraceeRegs) -> (u64, [u64; 6]) {
 }
 
 // The trampolines live in real assembly files; the syscall numbers are
-// substituted from linux-raw-sys so no number is typed by hand.
+// substituted from linux-raw-sys so no number is typed by hand, and the symbol
+// names through `sym` operands, so they carry the crate's version.
 global_asm!(
     include_str!("../../arch/aarch64/clone.s"),
     SYS_clone = const __NR_clone,
     SYS_exit = const __NR_exit,
     personality = sym super::child_personality,
+    clone = sym super::clonelab_clone,
+    child_start = sym super::clonelab_child_start,
 );
 global_asm!(
     include_str!("../../arch/aarch64/clone3.s"),
     SYS_clone3 = const __NR_clone3,
+    clone3 = sym super::clonelab_clone3,
+    child_start = sym super::clonelab_child_start,
+);
+global_asm!(
+    include_str!("../../arch/aarch64/restore.s"),
+    SYS_rt_sigreturn = const __NR_rt_sigreturn,
+    restore = sym super::clonelab_restore_rt,
 );

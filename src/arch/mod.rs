@@ -22,9 +22,27 @@ use core::ffi::{c_int, c_void};
 /// becomes the child's exit status (passed to `SYS_exit`, never `exit_group`).
 pub type ChildEntry = unsafe extern "C" fn(arg: *mut c_void) -> c_int;
 
+/// A symbol name that carries the crate's version, so that two versions of
+/// clonelab linked into one program each keep their own trampolines.
+macro_rules! versioned_symbol {
+    ($name:literal) => {
+        concat!(
+            "clonelab_",
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            "_",
+            env!("CARGO_PKG_VERSION_MINOR"),
+            "_",
+            env!("CARGO_PKG_VERSION_PATCH"),
+            "_",
+            $name
+        )
+    };
+}
+
 extern "C" {
     /// `arch/<arch>/clone.s`: issue `clone`, then in the child call `entry(arg)`
     /// on `stack` and exit with its result. Returns the child's tid or `-errno`.
+    #[link_name = versioned_symbol!("clone")]
     pub fn clonelab_clone(
         flags: usize,
         stack: *mut u8,
@@ -37,25 +55,45 @@ extern "C" {
 
     /// `arch/<arch>/clone3.s`: issue `clone3(args, size)`, then in the child
     /// call `entry(arg)` and exit with its result. Returns the tid or `-errno`.
+    #[link_name = versioned_symbol!("clone3")]
     pub fn clonelab_clone3(
         args: *mut linux_raw_sys::general::clone_args,
         size: usize,
         entry: ChildEntry,
         arg: *mut c_void,
     ) -> isize;
+
+    /// `arch/<arch>/clone.s`: the child's first frame (never called from Rust;
+    /// declared so the assembly can name it through a `sym` operand).
+    #[link_name = versioned_symbol!("child_start")]
+    fn clonelab_child_start();
+
+    /// `arch/<arch>/restore.s`: the signal restorer (`rt_sigreturn`) that
+    /// every handler installed through [`crate::sys::signal`] returns to.
+    #[link_name = versioned_symbol!("restore_rt")]
+    pub fn clonelab_restore_rt();
 }
 
-/// The unwinder's personality routine for `clonelab_child_start`, the
-/// outermost frame of every child (named by `.cfi_personality` in `clone.s`).
+/// The unwinder's personality routine for the child's first frame (the
+/// trampoline's child start code, which names it with `.cfi_personality`).
 ///
 /// A Rust panic first searches for a frame that will catch it (phase 1) and
 /// aborts with "failed to initiate panic" if none exists — and a child has no
 /// `catch_unwind` above its entry, nor can a `no_std` crate write one. This
 /// routine claims to be that frame, so the panic proceeds to phase 2, where the
-/// cleanups run innermost first: the child entry's guard among them ends the
-/// child with `SYS_exit(PANIC_EXIT_STATUS)`. Should unwinding ever reach this
-/// frame itself, the child exits here with the same status. The parent's
-/// frames are never visited: they are not on the child's stack.
+/// cleanups run innermost first.
+///
+/// What then ends the child with `SYS_exit(PANIC_EXIT_STATUS)` is not this
+/// frame: it is the drop guard that the child's Rust entry function
+/// (`spawn`'s `fork_entry`, `Scope::spawn`'s `scoped_entry`) holds, dropped
+/// in phase 2. Unwinding never gets past that entry function: it is
+/// `extern "C"`, and since Rust 1.81 an unwind that reaches the boundary of an
+/// `extern "C"` function aborts the process (here: the child) instead. So the
+/// phase-2 branch below is a last resort that correct code never reaches.
+///
+/// With `panic = "abort"` none of this runs: the panic calls `abort()`, which
+/// ends the child with SIGABRT (a fork-like child is its own process, so only
+/// it ends; a child that shares the thread group takes the process with it).
 ///
 /// The numbers are the Itanium C++ ABI's (`_Unwind_Action`, `_Unwind_Reason_Code`),
 /// which Linux uses on both x86_64 and aarch64.
@@ -71,5 +109,7 @@ unsafe extern "C" fn child_personality(
     if actions & UA_SEARCH_PHASE != 0 {
         return URC_HANDLER_FOUND;
     }
-    crate::sys::exit(crate::spawn::PANIC_EXIT_STATUS)
+    // SAFETY: we are on the child's own stack in its outermost frame: nothing
+    // above us can be abandoned, and exit ends only this child.
+    unsafe { crate::sys::exit(crate::spawn::PANIC_EXIT_STATUS) }
 }

@@ -10,7 +10,7 @@
 //! with a copy of all of them (except `rax = 0` and `rsp = the new stack`).
 
 use core::arch::{asm, global_asm};
-use linux_raw_sys::general::{__NR_clone, __NR_clone3, __NR_exit};
+use linux_raw_sys::general::{__NR_clone, __NR_clone3, __NR_exit, __NR_rt_sigreturn};
 
 /// Name of this architecture as the docs and the tour print it.
 pub const NAME: &str = "x86_64";
@@ -20,7 +20,10 @@ pub const NR_REGISTER: &str = "rax";
 pub const ARG_REGISTERS: [&str; 6] = ["rdi", "rsi", "rdx", "r10", "r8", "r9"];
 /// Register in which the result comes back.
 pub const RET_REGISTER: &str = "rax";
-/// The kernel's order of `clone`'s arguments on this arch (CONFIG_CLONE_BACKWARDS2 is not set here).
+/// The kernel's order of `clone`'s arguments on this arch: the generic one.
+/// x86_64 sets none of CONFIG_CLONE_BACKWARDS (tls before child_tid: aarch64,
+/// i386, arm), CONFIG_CLONE_BACKWARDS2 (stack first: s390) or
+/// CONFIG_CLONE_BACKWARDS3 (an extra stack-size argument: microblaze).
 pub const CLONE_ARG_ORDER: [&str; 5] = ["flags", "stack", "parent_tid", "child_tid", "tls"];
 
 /// Syscall with no arguments.
@@ -242,14 +245,24 @@ pub fn syscall_registers(regs: &TraceeRegs) -> (u64, [u64; 6]) {
 }
 
 // The trampolines live in real assembly files; the syscall numbers are
-// substituted from linux-raw-sys so no number is typed by hand.
+// substituted from linux-raw-sys so no number is typed by hand, and the symbol
+// names through `sym` operands, so they carry the crate's version.
 global_asm!(
     include_str!("../../arch/x86_64/clone.s"),
     SYS_clone = const __NR_clone,
     SYS_exit = const __NR_exit,
     personality = sym super::child_personality,
+    clone = sym super::clonelab_clone,
+    child_start = sym super::clonelab_child_start,
 );
 global_asm!(
     include_str!("../../arch/x86_64/clone3.s"),
     SYS_clone3 = const __NR_clone3,
+    clone3 = sym super::clonelab_clone3,
+    child_start = sym super::clonelab_child_start,
+);
+global_asm!(
+    include_str!("../../arch/x86_64/restore.s"),
+    SYS_rt_sigreturn = const __NR_rt_sigreturn,
+    restore = sym super::clonelab_restore_rt,
 );

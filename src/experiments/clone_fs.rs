@@ -6,8 +6,9 @@
 //! umask change with CLONE_FS and stay put without it. kcmp(KCMP_FS) agrees.
 //! The parent's cwd and umask are restored afterwards.
 
+use super::record::Checks;
+use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys::{self, Kcmp as K};
 use crate::{Error, WaitStatus};
@@ -36,8 +37,8 @@ pub struct Side {
 /// Both runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_FS call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The umask the child set.
     pub child_umask: u32,
     /// With CLONE_FS.
@@ -46,33 +47,70 @@ pub struct Observed {
     pub without_fs: Side,
 }
 
-fn run(flags: CloneFlags, child_umask: u32) -> Result<(CloneCall, Side), Error> {
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let ok = WaitStatus::Exited(0);
+        let (w, wo) = (&self.with_fs, &self.without_fs);
+        let mut c = Checks::new();
+        c.check(
+            w.cwd_followed && w.umask == self.child_umask,
+            "with CLONE_FS the child's chdir and umask are the parent's",
+            format_args!("cwd followed: {}, umask {:03o}", w.cwd_followed, w.umask),
+        );
+        c.check(
+            !wo.cwd_followed && wo.umask != self.child_umask,
+            "contrast: without it, neither",
+            format_args!("cwd followed: {}, umask {:03o}", wo.cwd_followed, wo.umask),
+        );
+        c.check(
+            w.kcmp_fs != Some(false) && wo.kcmp_fs != Some(true),
+            "kcmp(KCMP_FS) agrees",
+            format_args!("{}, {}", Kcmp(w.kcmp_fs), Kcmp(wo.kcmp_fs)),
+        );
+        c.check(
+            w.status == ok && wo.status == ok,
+            "both children exited 0",
+            format_args!("{:?}, {:?}", w.status, wo.status),
+        );
+        c
+    }
+}
+
+fn run(calls: &mut Calls, label: &str, flags: CloneFlags, child_umask: u32) -> Result<Side, Error> {
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            let ok = sys::chdir(CHILD_DIR).is_ok();
-            sys::umask(child_umask);
-            !ok as i32
-        },
-        |pid| shares(pid, K::Fs),
-    )?;
+    let child = || {
+        let ok = sys::chdir(CHILD_DIR).is_ok();
+        sys::umask(child_umask);
+        !ok as i32
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            calls,
+            label,
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |pid| shares(pid, K::Fs),
+        )
+    }?;
     let mut buf = [0u8; 4096];
     let cwd_followed = sys::getcwd(&mut buf)
         .map(|cwd| cwd == CHILD_DIR.to_bytes())
         .unwrap_or(false);
     let umask = sys::umask(0o022);
     sys::umask(umask);
-    Ok((
-        child.call,
-        Side {
-            cwd_followed,
-            umask,
-            kcmp_fs: child.parent,
-            status: child.status,
-        },
-    ))
+    Ok(Side {
+        cwd_followed,
+        umask,
+        kcmp_fs: child.parent,
+        status: child.status,
+    })
 }
 
 /// Run with and without CLONE_FS, restoring cwd and umask after each.
@@ -96,33 +134,29 @@ pub fn observe() -> Result<Observed, Error> {
     } else {
         CHILD_UMASK
     };
-    let with = run(CloneFlags::CLONE_VM | CloneFlags::CLONE_FS, child_umask);
+    let mut calls = Calls::new();
+    let with = run(
+        &mut calls,
+        "with CLONE_FS: the child chdirs and sets its umask",
+        CloneFlags::CLONE_VM | CloneFlags::CLONE_FS,
+        child_umask,
+    );
     restore();
-    let without = run(CloneFlags::CLONE_VM, child_umask);
+    let without = run(
+        &mut calls,
+        "contrast: CLONE_VM only",
+        CloneFlags::CLONE_VM,
+        child_umask,
+    );
     restore();
-    let (call, with_fs) = with?;
-    let (_, without_fs) = without?;
+    let with_fs = with?;
+    let without_fs = without?;
     Ok(Observed {
-        call,
+        calls,
         child_umask,
         with_fs,
         without_fs,
     })
-}
-
-impl Observed {
-    /// The claim: cwd and umask follow the child with CLONE_FS only.
-    pub fn holds(&self) -> bool {
-        let ok = WaitStatus::Exited(0);
-        self.with_fs.cwd_followed
-            && self.with_fs.umask == self.child_umask
-            && !self.without_fs.cwd_followed
-            && self.without_fs.umask != self.child_umask
-            && self.with_fs.kcmp_fs != Some(false)
-            && self.without_fs.kcmp_fs != Some(true)
-            && self.with_fs.status == ok
-            && self.without_fs.status == ok
-    }
 }
 
 impl fmt::Display for Observed {
@@ -147,3 +181,10 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Side {}
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -1,12 +1,13 @@
 //! `CLONE_VM | SIGCHLD` (0x111): the child runs in the parent's address space.
 //!
-//! The child stores [`WRITTEN`] into a variable of the parent's; the parent
+//! The child stores [`WRITTEN`](crate::experiments::clone_vm::WRITTEN) into a variable of the parent's; the parent
 //! reads it after the child exits. Without CLONE_VM (fork-like, 0x11) the
 //! child's store lands in its own copy-on-write copy and the parent still reads
 //! 0. kcmp(KCMP_VM) confirms independently: same `mm` with the flag, different without.
 
+use super::record::Checks;
+use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys::Kcmp as K;
 use crate::{Error, WaitStatus};
@@ -19,8 +20,8 @@ pub const WRITTEN: u64 = 0x5EED;
 /// What the parent saw.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_VM call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The parent's variable after the CLONE_VM child wrote it.
     pub with_vm: u64,
     /// The parent's variable after a fork-like child wrote it.
@@ -31,42 +32,81 @@ pub struct Observed {
     pub status: (WaitStatus, WaitStatus),
 }
 
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.with_vm == WRITTEN,
+            "the parent reads the CLONE_VM child's store",
+            format_args!(
+                "read {:#x}; kcmp(KCMP_VM): {}",
+                self.with_vm,
+                Kcmp(self.kcmp_vm.0)
+            ),
+        );
+        c.check(
+            self.without_vm == 0,
+            "contrast: a fork-like child's store stays in its copy",
+            format_args!(
+                "read {:#x}; kcmp(KCMP_VM): {}",
+                self.without_vm,
+                Kcmp(self.kcmp_vm.1)
+            ),
+        );
+        c.check(
+            self.kcmp_vm.0 != Some(false) && self.kcmp_vm.1 != Some(true),
+            "kcmp agrees: one mm with the flag, two without",
+            format_args!("{}, {}", Kcmp(self.kcmp_vm.0), Kcmp(self.kcmp_vm.1)),
+        );
+        c.check(
+            self.status == (WaitStatus::Exited(0), WaitStatus::Exited(0)),
+            "both children exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
+    }
+}
+
 /// Run both children.
 pub fn observe() -> Result<Observed, Error> {
-    let run = |flags: CloneFlags| -> Result<_, Error> {
+    let mut calls = Calls::new();
+    let mut run = |label: &str, flags: CloneFlags| -> Result<_, Error> {
         let page = SharedPage::new()?;
         let value = AtomicU64::new(0);
-        let child = run_child(
-            FlagsWord::new(flags, ExitSignal::SIGCHLD),
-            &page,
-            || {
-                value.store(WRITTEN, Ordering::SeqCst);
-                0
-            },
-            |pid| shares(pid, K::Vm),
-        )?;
+        let child = || {
+            value.store(WRITTEN, Ordering::SeqCst);
+            0
+        };
+        // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+        // atomics only: no TLS, no allocation, no panics.
+        let child = unsafe {
+            run_child(
+                &mut calls,
+                label,
+                FlagsWord::new(flags, ExitSignal::SIGCHLD),
+                &page,
+                child,
+                |pid| shares(pid, K::Vm),
+            )
+        }?;
         Ok((child, value.load(Ordering::SeqCst)))
     };
-    let (vm, with_vm) = run(CloneFlags::CLONE_VM)?;
-    let (fork, without_vm) = run(CloneFlags::EMPTY)?;
+    let (vm, with_vm) = run(
+        "with CLONE_VM: the child writes our variable",
+        CloneFlags::CLONE_VM,
+    )?;
+    let (fork, without_vm) = run("contrast, fork-like: no CLONE_VM", CloneFlags::EMPTY)?;
     Ok(Observed {
-        call: vm.call,
+        calls,
         with_vm,
         without_vm,
         kcmp_vm: (vm.parent, fork.parent),
         status: (vm.status, fork.status),
     })
-}
-
-impl Observed {
-    /// The claim: shared with CLONE_VM, private without.
-    pub fn holds(&self) -> bool {
-        self.with_vm == WRITTEN
-            && self.without_vm == 0
-            && self.kcmp_vm.0 != Some(false)
-            && self.kcmp_vm.1 != Some(true)
-            && self.status == (WaitStatus::Exited(0), WaitStatus::Exited(0))
-    }
 }
 
 impl fmt::Display for Observed {
@@ -86,3 +126,7 @@ impl fmt::Display for Observed {
         )
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

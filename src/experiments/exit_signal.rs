@@ -8,8 +8,9 @@
 //! `__WALL` sees both. SIGURG is used because its default action is to ignore,
 //! so the parent needs no handler.
 
-use crate::abi::CloneCall;
-use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use super::record::Checks;
+use super::Calls;
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys::{self, Pid};
 use crate::Error;
 use core::ffi::c_void;
@@ -34,10 +35,51 @@ pub struct Case {
 /// All three.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The SIGURG call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// SIGCHLD, SIGURG, none.
     pub cases: [Case; 3],
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let [s, u, n] = &self.cases;
+        let mut c = Checks::new();
+        c.check(
+            s.plain_wait_sees_it && !s.wclone_wait_sees_it,
+            "a SIGCHLD child is seen by a plain wait, not by __WCLONE",
+            format_args!(
+                "plain {}, __WCLONE {}",
+                s.plain_wait_sees_it, s.wclone_wait_sees_it
+            ),
+        );
+        c.check(
+            !u.plain_wait_sees_it && u.wclone_wait_sees_it,
+            "a SIGURG child only by __WCLONE",
+            format_args!(
+                "plain {}, __WCLONE {}",
+                u.plain_wait_sees_it, u.wclone_wait_sees_it
+            ),
+        );
+        c.check(
+            !n.plain_wait_sees_it && n.wclone_wait_sees_it,
+            "a child with no exit signal too: it can still be reaped",
+            format_args!(
+                "plain {}, __WCLONE {}",
+                n.plain_wait_sees_it, n.wclone_wait_sees_it
+            ),
+        );
+        c.check(
+            [s.code, u.code, n.code] == [1, 2, 3],
+            "each was reaped with its own exit code",
+            format_args!("{:?}", [s.code, u.code, n.code]),
+        );
+        c
+    }
 }
 
 unsafe extern "C" fn exit_with(code: *mut c_void) -> i32 {
@@ -55,10 +97,16 @@ fn sees(pid: Pid, options: u32) -> bool {
     .is_ok()
 }
 
-fn case(signal: ExitSignal, code: i32) -> Result<(Case, CloneCall), Error> {
+fn case(calls: &mut Calls, label: &str, signal: ExitSignal, code: i32) -> Result<Case, Error> {
     let word = FlagsWord::new(CloneFlags::EMPTY, signal);
     // SAFETY: fork-like (no CLONE_VM); the argument is a plain number.
-    let pid = unsafe { super::raw_fork_like(word, exit_with, code as usize as *mut c_void) }?;
+    let result = unsafe { super::raw_fork_like(word, exit_with, code as usize as *mut c_void) };
+    calls.push(
+        label,
+        super::raw_fork_like_call(word),
+        super::record::pid_result(&result),
+    );
+    let pid = result?;
     // Wait until it has exited, without reaping it.
     sys::waitid(k::P_PID, pid as u32, k::WEXITED | k::WNOWAIT | k::__WALL)?;
     let plain_wait_sees_it = sees(pid, 0);
@@ -67,46 +115,30 @@ fn case(signal: ExitSignal, code: i32) -> Result<(Case, CloneCall), Error> {
         crate::WaitStatus::Exited(code) => code,
         _ => -1,
     };
-    let call = CloneCall {
-        syscall: Some(Syscall::Clone),
-        word,
-        ..CloneCall::default()
-    };
-    Ok((
-        Case {
-            signal,
-            word: word.encode_clone()?,
-            plain_wait_sees_it,
-            wclone_wait_sees_it,
-            code,
-        },
-        call,
-    ))
+    Ok(Case {
+        signal,
+        word: word.encode_clone()?,
+        plain_wait_sees_it,
+        wclone_wait_sees_it,
+        code,
+    })
 }
 
 /// Run the three children.
 pub fn observe() -> Result<Observed, Error> {
-    let (sigchld, _) = case(ExitSignal::SIGCHLD, 1)?;
-    let (sigurg, call) = case(ExitSignal::new(k::SIGURG)?, 2)?;
-    let (none, _) = case(ExitSignal::NONE, 3)?;
+    let mut calls = Calls::new();
+    let sigchld = case(&mut calls, "exit signal SIGCHLD", ExitSignal::SIGCHLD, 1)?;
+    let sigurg = case(
+        &mut calls,
+        "exit signal SIGURG",
+        ExitSignal::new(k::SIGURG)?,
+        2,
+    )?;
+    let none = case(&mut calls, "exit signal 0: none", ExitSignal::NONE, 3)?;
     Ok(Observed {
-        call,
+        calls,
         cases: [sigchld, sigurg, none],
     })
-}
-
-impl Observed {
-    /// The claim: plain wait sees only the SIGCHLD child; __WCLONE sees the others.
-    pub fn holds(&self) -> bool {
-        let [c, u, n] = &self.cases;
-        c.plain_wait_sees_it
-            && !c.wclone_wait_sees_it
-            && !u.plain_wait_sees_it
-            && u.wclone_wait_sees_it
-            && !n.plain_wait_sees_it
-            && n.wclone_wait_sees_it
-            && [c.code, u.code, n.code] == [1, 2, 3]
-    }
 }
 
 impl fmt::Display for Observed {
@@ -133,3 +165,10 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Case {}
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -10,8 +10,9 @@
 //! descriptor the parent had opened. With CLONE_FILES the parent sees the
 //! child's new descriptor open and its own one closed; without, neither.
 
+use super::record::Checks;
+use super::Calls;
 use super::{run_child, shares, CPath, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys::{self, Kcmp as K};
 use crate::{Error, WaitStatus};
@@ -36,15 +37,66 @@ pub struct Side {
 /// With and without the flags.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_FILES call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// With CLONE_FS (part 1) and CLONE_FILES (part 2).
     pub shared: Side,
     /// With neither.
     pub private: Side,
 }
 
-fn part_one(dir_a: &CPath, dir_b: &CPath, share: bool) -> Result<(bool, WaitStatus), Error> {
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let (s, p) = (&self.shared, &self.private);
+        let mut c = Checks::new();
+        c.check(
+            s.relative_open_found && !p.relative_open_found,
+            "a relative path follows the cwd only with CLONE_FS",
+            format_args!(
+                "found: {} with, {} without",
+                s.relative_open_found, p.relative_open_found
+            ),
+        );
+        c.check(
+            s.child_fd_open_in_parent && !p.child_fd_open_in_parent,
+            "the child's new descriptor is ours only with CLONE_FILES",
+            format_args!(
+                "open here: {} with, {} without",
+                s.child_fd_open_in_parent, p.child_fd_open_in_parent
+            ),
+        );
+        c.check(
+            !s.parent_fd_still_open && p.parent_fd_still_open,
+            "the child's close closes ours only with CLONE_FILES",
+            format_args!(
+                "still open: {} with, {} without",
+                s.parent_fd_still_open, p.parent_fd_still_open
+            ),
+        );
+        c.check(
+            s.kcmp_files != Some(false) && p.kcmp_files != Some(true),
+            "kcmp(KCMP_FILES) agrees",
+            format_args!("{}, {}", Kcmp(s.kcmp_files), Kcmp(p.kcmp_files)),
+        );
+        c.check(
+            s.children_ok && p.children_ok,
+            "every child exited 0",
+            format_args!("{}, {}", s.children_ok, p.children_ok),
+        );
+        c
+    }
+}
+
+fn part_one(
+    calls: &mut Calls,
+    dir_a: &CPath,
+    dir_b: &CPath,
+    share: bool,
+) -> Result<(bool, WaitStatus), Error> {
     let flags = if share {
         CloneFlags::CLONE_VM | CloneFlags::CLONE_FS
     } else {
@@ -52,20 +104,32 @@ fn part_one(dir_a: &CPath, dir_b: &CPath, share: bool) -> Result<(bool, WaitStat
     };
     sys::chdir(dir_a.as_cstr())?;
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            let created = sys::chdir(dir_b.as_cstr())
-                .and_then(|()| sys::open(c"note", k::O_CREAT | k::O_WRONLY | k::O_CLOEXEC, 0o600));
-            match created {
-                // SAFETY: the child opened fd itself.
-                Ok(fd) => unsafe { sys::close(fd).is_err() as i32 },
-                Err(_) => 1,
-            }
-        },
-        |_| (),
-    )?;
+    let label = if share {
+        "part 1, CLONE_FS: the child chdirs and creates note"
+    } else {
+        "part 1, contrast: no CLONE_FS"
+    };
+    let child = || {
+        let created = sys::chdir(dir_b.as_cstr())
+            .and_then(|()| sys::open(c"note", k::O_CREAT | k::O_WRONLY | k::O_CLOEXEC, 0o600));
+        match created {
+            // SAFETY: the child opened fd itself.
+            Ok(fd) => unsafe { sys::close(fd).is_err() as i32 },
+            Err(_) => 1,
+        }
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            calls,
+            label,
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     let found = match sys::open(c"note", k::O_RDONLY | k::O_CLOEXEC, 0) {
         Ok(fd) => {
             // SAFETY: opened just above.
@@ -79,7 +143,10 @@ fn part_one(dir_a: &CPath, dir_b: &CPath, share: bool) -> Result<(bool, WaitStat
     Ok((found, child.status))
 }
 
-fn part_two(share: bool) -> Result<(bool, bool, Option<bool>, WaitStatus, CloneCall), Error> {
+fn part_two(
+    calls: &mut Calls,
+    share: bool,
+) -> Result<(bool, bool, Option<bool>, WaitStatus), Error> {
     let flags = if share {
         CloneFlags::CLONE_VM | CloneFlags::CLONE_FILES
     } else {
@@ -87,20 +154,32 @@ fn part_two(share: bool) -> Result<(bool, bool, Option<bool>, WaitStatus, CloneC
     };
     let parent_fd = sys::open(c"/dev/null", k::O_RDONLY | k::O_CLOEXEC, 0)?;
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            match sys::open(c"/proc/self/stat", k::O_RDONLY | k::O_CLOEXEC, 0) {
-                Ok(fd) => page.put(0, fd as u64),
-                Err(_) => return 1,
-            }
-            // SAFETY: closing the parent's /dev/null descriptor is the point of the
-            // experiment; the parent does not use it except to check it.
-            unsafe { sys::close(parent_fd).is_err() as i32 }
-        },
-        |pid| shares(pid, K::Files),
-    )?;
+    let label = if share {
+        "part 2, CLONE_FILES: the child opens one fd, closes ours"
+    } else {
+        "part 2, contrast: no CLONE_FILES"
+    };
+    let child = || {
+        match sys::open(c"/proc/self/stat", k::O_RDONLY | k::O_CLOEXEC, 0) {
+            Ok(fd) => page.put(0, fd as u64),
+            Err(_) => return 1,
+        }
+        // SAFETY: closing the parent's /dev/null descriptor is the point of the
+        // experiment; the parent does not use it except to check it.
+        unsafe { sys::close(parent_fd).is_err() as i32 }
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            calls,
+            label,
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |pid| shares(pid, K::Files),
+        )
+    }?;
     let child_fd = page.get(0) as i32;
     let child_fd_open = sys::fd_is_open(child_fd);
     let parent_fd_open = sys::fd_is_open(parent_fd);
@@ -113,13 +192,7 @@ fn part_two(share: bool) -> Result<(bool, bool, Option<bool>, WaitStatus, CloneC
             let _ = sys::close(parent_fd);
         }
     }
-    Ok((
-        child_fd_open,
-        parent_fd_open,
-        child.parent,
-        child.status,
-        child.call,
-    ))
+    Ok((child_fd_open, parent_fd_open, child.parent, child.status))
 }
 
 /// Run both parts with and without sharing; the parent's cwd is restored.
@@ -134,10 +207,11 @@ pub fn observe() -> Result<Observed, Error> {
     sys::mkdir(dir_a.as_cstr(), 0o700)?;
     sys::mkdir(dir_b.as_cstr(), 0o700)?;
 
-    let side = |share: bool| -> Result<(Side, CloneCall), Error> {
-        let (relative_open_found, s1) = part_one(&dir_a, &dir_b, share)?;
-        let (child_fd_open_in_parent, parent_fd_still_open, kcmp_files, s2, call) =
-            part_two(share)?;
+    let mut calls = Calls::new();
+    let mut side = |share: bool| -> Result<Side, Error> {
+        let (relative_open_found, s1) = part_one(&mut calls, &dir_a, &dir_b, share)?;
+        let (child_fd_open_in_parent, parent_fd_still_open, kcmp_files, s2) =
+            part_two(&mut calls, share)?;
         let ok = WaitStatus::Exited(0);
         let side = Side {
             relative_open_found,
@@ -146,38 +220,20 @@ pub fn observe() -> Result<Observed, Error> {
             kcmp_files,
             children_ok: s1 == ok && s2 == ok,
         };
-        Ok((side, call))
+        Ok(side)
     };
     let shared = side(true);
     let private = side(false);
     let _ = sys::chdir(core::ffi::CStr::from_bytes_until_nul(&cwd).unwrap_or(c"/"));
     let _ = sys::rmdir(dir_a.as_cstr());
     let _ = sys::rmdir(dir_b.as_cstr());
-    let (shared, call) = shared?;
-    let (private, _) = private?;
+    let shared = shared?;
+    let private = private?;
     Ok(Observed {
-        call,
+        calls,
         shared,
         private,
     })
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        let s = &self.shared;
-        let p = &self.private;
-        s.relative_open_found
-            && s.child_fd_open_in_parent
-            && !s.parent_fd_still_open
-            && s.kcmp_files != Some(false)
-            && !p.relative_open_found
-            && !p.child_fd_open_in_parent
-            && p.parent_fd_still_open
-            && p.kcmp_files != Some(true)
-            && s.children_ok
-            && p.children_ok
-    }
 }
 
 impl fmt::Display for Observed {
@@ -211,3 +267,10 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Side {}
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -7,10 +7,12 @@
 //! in the parent's cgroup, which writing `cgroup.procs` afterwards would leave.
 //! Its `/proc/self/cgroup` v2 line names the new cgroup.
 
+use super::record::Checks;
+use super::record::Label;
+use super::Calls;
 use super::{contains, CPath, SharedPage, Text};
-use crate::abi::CloneCall;
 use crate::clone::{clone3, zeroed_args, CloneArgs};
-use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
 use crate::wait::{wait_pid, WaitStatus};
 use crate::{Errno, Error};
@@ -21,8 +23,8 @@ use linux_raw_sys::general as k;
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// Where the cgroup v2 hierarchy is mounted.
     pub hierarchy: CPath,
     /// The cgroup created for the child, relative to the hierarchy.
@@ -31,6 +33,31 @@ pub struct Observed {
     pub child_in_cgroup: bool,
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_in_cgroup,
+            "the child starts in the chosen cgroup",
+            format_args!(
+                "its /proc/self/cgroup reads 0::/{}: {}",
+                Text(self.cgroup.as_bytes()),
+                self.child_in_cgroup
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
+    }
 }
 
 /// The mount point of the first cgroup2 filesystem in our mountinfo.
@@ -96,26 +123,28 @@ pub fn observe() -> Result<Observed, Error> {
             ..zeroed_args()
         };
         let pair = (name, &page);
+        let size = core::mem::size_of::<CloneArgs>();
+        let call = super::record::clone3_call(&args, size);
         // SAFETY: fork-like; the child reads its copy of `pair` and writes the shared page.
         let pid = unsafe {
             clone3(
                 &mut args,
-                core::mem::size_of::<CloneArgs>(),
+                size,
                 report_cgroup,
                 &pair as *const _ as *mut c_void,
             )
         };
+        let mut calls = Calls::new();
+        calls.push(
+            "CLONE_INTO_CGROUP: cgroup = a new, empty cgroup",
+            call,
+            super::record::pid_result(&pid),
+        );
         // SAFETY: fd was opened above.
         let _ = unsafe { sys::close(fd) };
         let status = wait_pid(pid?, 0)?;
-        let call = CloneCall {
-            syscall: Some(Syscall::Clone3),
-            word,
-            args_address: &args as *const CloneArgs as usize,
-            ..CloneCall::default()
-        };
         Ok(Observed {
-            call,
+            calls,
             hierarchy,
             cgroup: name,
             child_in_cgroup: page.get(0) == 1,
@@ -124,13 +153,6 @@ pub fn observe() -> Result<Observed, Error> {
     })();
     let _ = sys::rmdir(dir.as_cstr());
     result
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.child_in_cgroup && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -149,3 +171,131 @@ impl fmt::Display for Observed {
         )
     }
 }
+
+/// The EBUSY case: clone3 CLONE_INTO_CGROUP into a cgroup that has a domain
+/// controller (memory) enabled for its children — cgroup v2's "no internal
+/// processes" rule. A threaded controller such as pids does not count.
+#[derive(Clone, Copy, Debug)]
+pub struct Busy {
+    /// Every clone/clone3 call made (none when skipped).
+    pub calls: Calls,
+    /// Why the case could not run here (no memory controller to delegate).
+    pub skipped: Option<Label>,
+    /// The errno of the clone3 call (None: it made a child, which was reaped).
+    pub errno: Option<Errno>,
+}
+
+impl super::Recorded for Busy {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        match self.skipped {
+            Some(why) => c.check(true, "not run", format_args!("{why}")),
+            None => c.check(
+                self.errno == Some(Errno::EBUSY),
+                "clone3 into a cgroup that distributes memory to children: EBUSY",
+                format_args!("{:?}", self.errno),
+            ),
+        };
+        c
+    }
+    fn skipped(&self) -> Option<Label> {
+        self.skipped
+    }
+}
+
+fn write_to(dir: &CPath, file: &[u8], text: &[u8]) -> Result<(), Errno> {
+    let mut path = *dir;
+    path.push(file);
+    let fd = sys::open(path.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0)?;
+    let written = sys::write(fd, text);
+    // SAFETY: opened just above.
+    let _ = unsafe { sys::close(fd) };
+    written.map(|_| ())
+}
+
+unsafe extern "C" fn exit_at_once(_: *mut c_void) -> i32 {
+    0
+}
+
+/// Try CLONE_INTO_CGROUP into a cgroup with `+memory` in its subtree_control.
+/// Skipped (with the reason) where our cgroup cannot delegate the memory
+/// controller: a host whose memory controller is bound to cgroup v1.
+pub fn ebusy() -> Result<Busy, Error> {
+    let mut busy = Busy {
+        calls: Calls::new(),
+        skipped: None,
+        errno: None,
+    };
+    let Some(own) = own_cgroup_dir() else {
+        busy.skipped = Some(Label::new("no cgroup v2 hierarchy is mounted"));
+        return Ok(busy);
+    };
+    if write_to(&own, b"/cgroup.subtree_control", b"+memory").is_err() {
+        busy.skipped = Some(Label::new(
+            "our cgroup cannot delegate the memory controller (bound to cgroup v1 here)",
+        ));
+        return Ok(busy);
+    }
+    let mut dir = own;
+    dir.push(b"/")
+        .push(CPath::numbered("clonelab-busy-", sys::getpid() as u64).as_bytes());
+    sys::mkdir(dir.as_cstr(), 0o755)?;
+    let result = (|| {
+        write_to(&dir, b"/cgroup.subtree_control", b"+memory")?;
+        let fd = sys::open(
+            dir.as_cstr(),
+            k::O_RDONLY | k::O_DIRECTORY | k::O_CLOEXEC,
+            0,
+        )?;
+        let (flags, exit_signal) =
+            FlagsWord::new(CloneFlags::CLONE_INTO_CGROUP, ExitSignal::SIGCHLD).encode_clone3()?;
+        let mut args = CloneArgs {
+            flags,
+            exit_signal,
+            cgroup: fd as u64,
+            ..zeroed_args()
+        };
+        let size = core::mem::size_of::<CloneArgs>();
+        let call = super::record::clone3_call(&args, size);
+        // SAFETY: fork-like; a child, if made, exits at once and is reaped below.
+        let made = unsafe { clone3(&mut args, size, exit_at_once, core::ptr::null_mut()) };
+        // SAFETY: fd was opened above.
+        let _ = unsafe { sys::close(fd) };
+        busy.calls.push(
+            "CLONE_INTO_CGROUP into a cgroup with +memory for its children",
+            call,
+            super::record::pid_result(&made),
+        );
+        busy.errno = match made {
+            Ok(pid) => {
+                let _ = wait_pid(pid, 0);
+                None
+            }
+            Err(e) => e.errno(),
+        };
+        Ok::<(), Error>(())
+    })();
+    let _ = sys::rmdir(dir.as_cstr());
+    result.map(|()| busy)
+}
+
+impl fmt::Display for Busy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.skipped, self.errno) {
+            (Some(why), _) => writeln!(f, "not run: {why}"),
+            (None, Some(e)) => writeln!(f, "clone3 answered {e}"),
+            (None, None) => writeln!(f, "clone3 made a child: no EBUSY"),
+        }
+    }
+}
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Busy {}

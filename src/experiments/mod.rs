@@ -1,17 +1,22 @@
-//! The flag experiments: each one makes a child with one set of clone flags
-//! and *observes* what the flags changed.
+//! The flag experiments: each one makes children with chosen clone flags and
+//! *observes* what the flags changed.
 //!
 //! Every experiment module has the same shape:
 //! - `observe() -> Result<Observed, Error>` runs the experiment and returns
-//!   plain values (what the parent read, which inode it saw, ...);
-//! - `Observed::holds()` states the claim about those values;
-//! - `Observed` prints itself for the tour.
+//!   plain values (what the parent read, which inode it saw, ...) and the
+//!   [`Calls`] record of every clone/clone3 call it made, each with all its
+//!   arguments and its result ([`record`]);
+//! - [`Recorded`] gives the record and the checks: each claim with the values
+//!   it rests on, every claim with a contrast where the flag is missing;
+//! - `Observed` prints the values for the tour.
 //!
-//! Its test (`tests/<name>.rs`) asserts on the values directly; its chapter
-//! (`docs/<name>.md`) explains them; the tour (`clonelab tour`) runs it and
-//! prints the call, the flags word, the register image and the observation.
-//! All of it is `no_std` and uses only clonelab's raw syscalls, so the
-//! children can run it without libc or thread-local storage.
+//! One record serves everything: the tour (`clonelab tour`) renders every
+//! call from it (C call, flag bits, the registers ptrace observed, the other
+//! arch's derived image) and checks it against the trace; the tests
+//! (`tests/<name>.rs`, through `common::observe_traced`) assert the same; the
+//! chapters' call tables (`docs/<name>.md`) are rendered from it by
+//! `cargo xtask docs`. All of it is `no_std` and uses only clonelab's raw
+//! syscalls, so the children can run it without libc or thread-local storage.
 
 use crate::abi::CloneCall;
 use crate::error::Error;
@@ -23,6 +28,7 @@ use crate::wait::WaitStatus;
 use core::fmt;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use linux_raw_sys::general as k;
+pub use record::{Calls, Made, Recorded};
 
 #[doc = include_str!("../../docs/clone-fs.md")]
 pub mod clone_fs;
@@ -50,6 +56,7 @@ pub mod newpid;
 pub mod newuser;
 #[doc = include_str!("../../docs/pidfd.md")]
 pub mod pidfd;
+pub mod record;
 #[doc = include_str!("../../docs/relatives.md")]
 pub mod relatives;
 #[doc = include_str!("../../docs/settls.md")]
@@ -176,7 +183,14 @@ pub const CHILD_STACK: usize = 64 * 1024;
 /// CLONE_VM children get a fresh [`Stack`] through [`scope`]; others are
 /// fork-like ([`spawn`]). With CLONE_VFORK the parent cannot run while the
 /// child lives, so there is no gate and `while_alive` runs after it exits.
-pub fn run_child<C, P, R>(
+///
+/// # Safety
+/// With CLONE_VM in `word`, `child` runs without a thread pointer: it must
+/// keep to what [`Scope::spawn`](crate::Scope::spawn) allows (no TLS, no
+/// allocation, no std I/O, no panics).
+pub unsafe fn run_child<C, P, R>(
+    calls: &mut Calls,
+    label: &str,
     word: FlagsWord,
     page: &SharedPage,
     child: C,
@@ -198,8 +212,11 @@ where
     if word.flags.contains(CloneFlags::CLONE_VM) {
         let mut stack = Stack::new(CHILD_STACK)?;
         scope(|s| {
-            let handle = s.spawn(&mut stack, word, body)?;
+            // SAFETY: `body` runs `child`, which the caller vouches for, then
+            // only touches the SharedPage's atomics and raw futex syscalls.
+            let handle = unsafe { s.spawn(&mut stack, word, body) }?;
             let (pid, call) = (handle.pid(), *handle.call());
+            calls.push(label, call, pid as i64);
             page.wait_ready(pid);
             let parent = while_alive(pid);
             page.open_gate();
@@ -213,6 +230,7 @@ where
     } else {
         let mut handle = spawn(word, body)?;
         let (pid, call) = (handle.pid(), *handle.call());
+        calls.push(label, call, pid as i64);
         page.wait_ready(pid);
         let parent = while_alive(pid);
         page.open_gate();
@@ -239,6 +257,11 @@ pub unsafe fn raw_fork_like(
     let (no_stack, no_tid) = (core::ptr::null_mut(), core::ptr::null_mut());
     // SAFETY: per the contract: no shared memory, so stack 0 is sound.
     unsafe { crate::clone::clone(word, no_stack, no_tid, no_tid, 0, entry, arg) }
+}
+
+/// The call [`raw_fork_like`] makes: `clone(word, 0, NULL, NULL, 0)`.
+pub fn raw_fork_like_call(word: FlagsWord) -> CloneCall {
+    record::clone_call(word, 0, 0, 0, 0)
 }
 
 /// Whether this process may create namespaces by itself (effective uid 0).
@@ -418,30 +441,49 @@ impl fmt::Write for TextBuffer {
 }
 
 /// A tour entry: everything the tour needs to run and present one experiment.
+/// What it prints about calls is rendered from the [`Calls`] the run returns.
 pub struct Entry {
     /// Short name, used by `clonelab run NAME` and as the test/chapter file name.
     pub name: &'static str,
     /// The question the experiment answers.
     pub question: &'static str,
-    /// The C call a tutorial would write.
-    pub c_call: &'static str,
     /// The docs chapter.
     pub chapter: &'static str,
-    /// Run it: write the observation to `out`, return (claim holds, the call made).
-    pub run: fn(out: &mut dyn fmt::Write) -> Result<(bool, CloneCall), Error>,
+    /// Run it: write the observation to `out`, return what happened.
+    pub run: fn(out: &mut dyn fmt::Write) -> Result<Outcome, Error>,
+}
+
+/// What one run of an experiment produced (plain data).
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome {
+    /// The claim held.
+    pub holds: bool,
+    /// Every call made.
+    pub calls: Calls,
+    /// Why it could not run here, if so.
+    pub skipped: Option<record::Label>,
+    /// Every observation, with the evidence it rests on.
+    pub checks: record::Checks,
 }
 
 macro_rules! entry {
-    ($module:ident, $name:literal, $question:literal, $c_call:literal) => {
+    ($module:ident, $name:literal, $question:literal) => {
+        entry!($module::observe, $name, $name, $question)
+    };
+    ($observe:path, $name:literal, $chapter:literal, $question:literal) => {
         Entry {
             name: $name,
             question: $question,
-            c_call: $c_call,
-            chapter: concat!("docs/", $name, ".md"),
+            chapter: concat!("docs/", $chapter, ".md"),
             run: |out| {
-                let observed = $module::observe()?;
+                let observed = $observe()?;
                 let _ = write!(out, "{observed}");
-                Ok((observed.holds(), observed.call))
+                Ok(Outcome {
+                    holds: observed.holds(),
+                    calls: *observed.calls(),
+                    skipped: observed.skipped(),
+                    checks: observed.checks(),
+                })
             },
         }
     };
@@ -449,75 +491,34 @@ macro_rules! entry {
 
 /// Every experiment, in tour order.
 pub static ALL: &[Entry] = &[
-    entry!(clone_vm, "clone-vm", "Does the parent see what a CLONE_VM child writes?",
-        "clone(child_fn, stack_top, CLONE_VM | SIGCHLD, &value)"),
-    entry!(clone_fs, "clone-fs", "What does CLONE_FS share? (cwd, root and umask - not mounts)",
-        "clone(child_fn, stack_top, CLONE_VM | CLONE_FS | SIGCHLD, NULL)"),
-    entry!(newpid, "newpid", "Who is the child in a new PID namespace, and what does /proc say?",
-        "clone(child_fn, stack_top, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, NULL)"),
-    entry!(files, "files", "Which file state does a child share: paths through CLONE_FS, descriptors through CLONE_FILES?",
-        "clone(child_fn, stack_top, CLONE_VM | CLONE_FS | CLONE_FILES | SIGCHLD, NULL)"),
-    entry!(newnet, "newnet", "What is in a new network namespace?",
-        "clone(child_fn, stack_top, CLONE_NEWNET | SIGCHLD, NULL)"),
-    entry!(newns, "newns", "Does a mount made in a new mount namespace show in the parent?",
-        "clone(child_fn, stack_top, CLONE_NEWNS | SIGCHLD, NULL)"),
-    Entry {
-        name: "newuts",
-        question: "Can a child rename its host without renaming the parent's?",
-        c_call: "clone(child_fn, stack_top, CLONE_NEWUTS | SIGCHLD, NULL)",
-        chapter: "docs/namespaces.md",
-        run: |out| namespace_entry(namespaces::uts, out),
-    },
-    Entry {
-        name: "newipc",
-        question: "Does CLONE_NEWIPC give the child another IPC namespace?",
-        c_call: "clone(child_fn, stack_top, CLONE_NEWIPC | SIGCHLD, NULL)",
-        chapter: "docs/namespaces.md",
-        run: |out| namespace_entry(namespaces::ipc, out),
-    },
-    Entry {
-        name: "newcgroup",
-        question: "Where in the cgroup tree does a child in a new cgroup namespace think it is?",
-        c_call: "clone(child_fn, stack_top, CLONE_NEWCGROUP | SIGCHLD, NULL)",
-        chapter: "docs/namespaces.md",
-        run: |out| namespace_entry(namespaces::cgroup, out),
-    },
-    Entry {
-        name: "newtime",
-        question: "How is CLONE_NEWTIME (0x80) passed, when 0x80 is inside clone()'s signal byte?",
-        c_call: "clone3(&(struct clone_args){ .flags = CLONE_NEWTIME, .exit_signal = SIGCHLD }, 88)",
-        chapter: "docs/namespaces.md",
-        run: |out| namespace_entry(namespaces::time, out),
-    },
-    entry!(newuser, "newuser", "What is a child in a new user namespace before and after its uid map is written?",
-        "clone(child_fn, stack_top, CLONE_NEWUSER | SIGCHLD, NULL)"),
-    entry!(signals, "signals", "Who shares signal handlers (CLONE_SIGHAND), and what does CLONE_CLEAR_SIGHAND reset?",
-        "clone(child_fn, stack_top, CLONE_VM | CLONE_SIGHAND | SIGCHLD, NULL)"),
-    entry!(relatives, "relatives", "Whose child is a CLONE_PARENT child?",
-        "clone(child_fn, stack_top, CLONE_PARENT | SIGCHLD, NULL)"),
-    entry!(tids, "tids", "When and where do PARENT_SETTID, CHILD_SETTID and CHILD_CLEARTID write?",
-        "clone(child_fn, stack_top, CLONE_VM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, NULL, &ptid, 0, &ctid)"),
-    entry!(exit_signal, "exit-signal", "What does the exit signal byte decide: SIGCHLD, another signal, or none?",
-        "clone(child_fn, stack_top, SIGURG, NULL)"),
-    entry!(pidfd, "pidfd", "What does CLONE_PIDFD hand back?",
-        "clone(child_fn, stack_top, CLONE_PIDFD | SIGCHLD, NULL, &pidfd)"),
-    entry!(settls, "settls", "What does CLONE_SETTLS set, and where does the tls argument go?",
-        "clone(child_fn, stack_top, CLONE_VM | CLONE_SETTLS | SIGCHLD, NULL, NULL, &tls_block, NULL)"),
-    entry!(sysvsem, "sysvsem", "What does CLONE_SYSVSEM share, and when are SEM_UNDO adjustments undone?",
-        "clone(child_fn, stack_top, CLONE_VM | CLONE_SYSVSEM | SIGCHLD, NULL)"),
-    entry!(into_cgroup, "into-cgroup", "Can a child be born inside a chosen cgroup?",
-        "clone3(&(struct clone_args){ .flags = CLONE_INTO_CGROUP, .cgroup = fd, .exit_signal = SIGCHLD }, 88)"),
-    entry!(errors, "errors", "Does the kernel refuse what clone(2) says it refuses, with the errno it says?",
-        "clone(child_fn, stack_top, CLONE_SIGHAND | SIGCHLD, NULL)  /* and 16 more */"),
-    entry!(fork_vfork_thread, "fork-vfork-thread", "What do fork, vfork, clone(CLONE_VM) and a thread share, per the kernel?",
-        "clone(child_fn, stack_top, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM, NULL)"),
+    entry!(clone_vm, "clone-vm", "Does the parent see what a CLONE_VM child writes?"),
+    entry!(clone_fs, "clone-fs", "What does CLONE_FS share? (cwd, root and umask - not mounts)"),
+    entry!(newpid, "newpid", "Who is the child in a new PID namespace, and what does /proc say?"),
+    entry!(files, "files", "Which file state does a child share: paths through CLONE_FS, descriptors through CLONE_FILES?"),
+    entry!(newnet, "newnet", "What is in a new network namespace?"),
+    entry!(newns, "newns", "Does a mount made in a new mount namespace show in the parent?"),
+    entry!(newns::propagation, "newns-propagation", "newns", "When does a mount made in a child's new mount namespace reach the parent's?"),
+    entry!(namespaces::uts, "newuts", "namespaces", "Can a child rename its host without renaming the parent's?"),
+    entry!(namespaces::ipc, "newipc", "namespaces", "Does CLONE_NEWIPC give the child another IPC namespace?"),
+    entry!(namespaces::cgroup, "newcgroup", "namespaces", "Where in the cgroup tree does a child in a new cgroup namespace think it is?"),
+    entry!(namespaces::time, "newtime", "namespaces", "How is CLONE_NEWTIME (0x80) passed, when 0x80 is inside clone()'s signal byte?"),
+    entry!(newuser, "newuser", "What is a child in a new user namespace before and after its uid map is written?"),
+    entry!(signals, "signals", "Who shares signal handlers (CLONE_SIGHAND), and what does CLONE_CLEAR_SIGHAND reset?"),
+    entry!(relatives, "relatives", "Whose child is a CLONE_PARENT child?"),
+    entry!(tids, "tids", "When and where do PARENT_SETTID, CHILD_SETTID and CHILD_CLEARTID write?"),
+    entry!(exit_signal, "exit-signal", "What does the exit signal byte decide: SIGCHLD, another signal, or none?"),
+    entry!(pidfd, "pidfd", "What does CLONE_PIDFD hand back?"),
+    entry!(settls, "settls", "What does CLONE_SETTLS set, and where does the tls argument go?"),
+    entry!(sysvsem, "sysvsem", "What does CLONE_SYSVSEM share, and when are SEM_UNDO adjustments undone?"),
+    entry!(into_cgroup, "into-cgroup", "Can a child be born inside a chosen cgroup?"),
+    entry!(into_cgroup::ebusy, "into-cgroup-ebusy", "into-cgroup", "When does the kernel refuse CLONE_INTO_CGROUP with EBUSY?"),
+    entry!(errors, "errors", "Does the kernel refuse what clone(2) says it refuses, with the errno it says?"),
+    entry!(fork_vfork_thread, "fork-vfork-thread", "What do fork, vfork, clone(CLONE_VM) and a thread share, per the kernel?"),
 ];
 
-fn namespace_entry(
-    experiment: fn() -> Result<namespaces::Observed, Error>,
-    out: &mut dyn fmt::Write,
-) -> Result<(bool, CloneCall), Error> {
-    let observed = experiment()?;
-    let _ = write!(out, "{observed}");
-    Ok((observed.holds(), observed.call))
-}
+// SAFETY: a byte array and a length.
+unsafe impl crate::plain::Plain for TextBuffer {}
+// SAFETY: a byte array and a length.
+unsafe impl crate::plain::Plain for CPath {}
+// SAFETY: a bool, Calls, an Option<Label> and Checks, all Plain.
+unsafe impl crate::plain::Plain for Outcome {}

@@ -10,15 +10,18 @@
 //! | CLONE_NEWUTS (0x4000000) | `uts` | the child's `sethostname` leaves the parent's hostname alone |
 //! | CLONE_NEWIPC (0x8000000) | `ipc` | — (identity only) |
 //! | CLONE_NEWCGROUP (0x2000000) | `cgroup` | the child's `/proc/self/cgroup` v2 path is `/` |
-//! | CLONE_NEWTIME (0x80, clone3 only) | `time` | clone() refuses the flag: it lies in the signal byte |
+//! | CLONE_NEWTIME (0x80, clone3 only) | `time` | through clone() the same word, 0x91, is read as exit signal 145: accepted, and no time namespace is made |
 
+use super::record::Checks;
+use super::Calls;
 use super::{namespace_flags, run_child, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::plain::StaticText;
 use crate::sys;
 use crate::{Error, WaitStatus};
-use core::ffi::CStr;
+use core::ffi::{c_void, CStr};
 use core::fmt;
+use linux_raw_sys::general as k;
 
 /// The hostname the UTS child sets.
 pub const CHILD_HOSTNAME: &[u8] = b"clonelab-uts";
@@ -26,24 +29,83 @@ pub const CHILD_HOSTNAME: &[u8] = b"clonelab-uts";
 /// What one namespace experiment saw.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// Which namespace (`"uts"`, `"ipc"`, ...).
-    pub kind: &'static str,
+    pub kind: StaticText,
     /// (dev, ino) of the parent's handle.
     pub parent_ns: (u64, u64),
     /// (dev, ino) of the child's handle.
     pub child_ns: (u64, u64),
     /// The particular effect, if the kind has one, and whether it held.
-    pub effect: Option<(&'static str, bool)>,
+    pub effect: Option<(StaticText, bool)>,
     /// Whether CLONE_NEWUSER was added.
     pub in_user_namespace: bool,
     /// How the child ended.
     pub status: WaitStatus,
+    /// The child reads the same `/proc/sys/kernel/random/boot_id`: one kernel
+    /// serves both namespaces (a VM would have booted its own).
+    pub same_kernel: bool,
+    /// newtime only: the same word through clone() (0x91).
+    pub clone_0x91: Option<ByClone>,
+}
+
+/// What `clone(CLONE_NEWTIME | SIGCHLD)` = `clone(0x91)` did.
+#[derive(Clone, Copy, Debug)]
+pub struct ByClone {
+    /// The kernel made a child (no EINVAL).
+    pub accepted: bool,
+    /// The child's /proc/self/ns/time is ours: no time namespace was made.
+    pub child_in_our_time_ns: bool,
+    /// How it ended, reaped with __WALL.
+    pub status: Option<WaitStatus>,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_ns != self.parent_ns && self.child_ns != (0, 0),
+            "the child's namespace is another",
+            format_args!(
+                "/proc/self/ns/{} inode {} vs {}",
+                self.kind, self.child_ns.1, self.parent_ns.1
+            ),
+        );
+        if let Some((what, held)) = self.effect {
+            c.check(held, what.as_str(), format_args!("{held}"));
+        }
+        c.check(
+            self.same_kernel,
+            "one kernel serves both namespaces",
+            format_args!("same boot_id: {}", self.same_kernel),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
+    }
 }
 
 fn identity(kind: &CStr) -> (u64, u64) {
     sys::file_identity(kind).unwrap_or((0, 0))
+}
+
+/// A hash (FNV-1a) of this kernel's boot id; 0 if unreadable.
+fn boot_id() -> u64 {
+    let mut buf = [0u8; 64];
+    match sys::read_file(c"/proc/sys/kernel/random/boot_id", &mut buf) {
+        Ok(text) if !text.is_empty() => text.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+        }),
+        _ => 0,
+    }
 }
 
 /// Clone with `flag` (plus CLONE_NEWUSER when unprivileged); in the child run
@@ -57,26 +119,42 @@ fn run(
     let flags = namespace_flags(flag);
     let page = SharedPage::new()?;
     let parent_ns = identity(handle);
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            let (dev, ino) = identity(handle);
-            page.put(0, dev);
-            page.put(1, ino);
-            effect_in_child(&page);
-            0
-        },
-        |_| (),
-    )?;
+    let mut calls = Calls::new();
+    let child = || {
+        let (dev, ino) = identity(handle);
+        page.put(0, dev);
+        page.put(1, ino);
+        page.put(3, boot_id());
+        effect_in_child(&page);
+        0
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            &mut calls,
+            match kind {
+                "uts" => "CLONE_NEWUTS: the child sets its hostname",
+                "ipc" => "CLONE_NEWIPC",
+                "cgroup" => "CLONE_NEWCGROUP: the child reads /proc/self/cgroup",
+                _ => "CLONE_NEWTIME through clone3 (clone() cannot carry 0x80 as a flag)",
+            },
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     let observed = Observed {
-        call: child.call,
-        kind,
+        calls,
+        kind: StaticText::new(kind),
         parent_ns,
         child_ns: (page.get(0), page.get(1)),
         effect: None,
         in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
         status: child.status,
+        same_kernel: boot_id() != 0 && page.get(3) == boot_id(),
+        clone_0x91: None,
     };
     Ok((observed, page))
 }
@@ -101,7 +179,7 @@ pub fn uts() -> Result<Observed, Error> {
     let mut after = [0u8; 65];
     let unchanged = sys::hostname(&mut after)? == &before[..before_len];
     o.effect = Some((
-        "child renamed its host; parent's hostname unchanged",
+        StaticText::new("child renamed its host; parent's hostname unchanged"),
         page.get(2) == 1 && unchanged,
     ));
     Ok(o)
@@ -132,36 +210,76 @@ pub fn cgroup() -> Result<Observed, Error> {
             page.put(2, at_root as u64);
         },
     )?;
-    o.effect = Some(("child's /proc/self/cgroup reads 0::/", page.get(2) == 1));
+    o.effect = Some((
+        StaticText::new("child's /proc/self/cgroup reads 0::/"),
+        page.get(2) == 1,
+    ));
     Ok(o)
 }
 
-/// CLONE_NEWTIME through clone3 (fork-like spawn picks clone3 for it).
+unsafe extern "C" fn report_time_ns(arg: *mut c_void) -> i32 {
+    // SAFETY: arg is the parent's SharedPage (MAP_SHARED); this fork-like child
+    // uses its own copy of the handle, and the parent reaps it before dropping the page.
+    let page = unsafe { &*(arg as *const SharedPage) };
+    let (dev, ino) = identity(c"/proc/self/ns/time");
+    page.put(0, dev);
+    page.put(1, ino);
+    0
+}
+
+/// CLONE_NEWTIME through clone3 (fork-like spawn picks clone3 for it); then
+/// the same word through clone(): `CLONE_NEWTIME | SIGCHLD` is 0x91, all of
+/// it inside the byte clone() reads as the exit signal. The kernel accepts it
+/// (signal 145, which is never sent) and makes no time namespace.
 pub fn time() -> Result<Observed, Error> {
-    let refused = FlagsWord::new(CloneFlags::CLONE_NEWTIME, ExitSignal::SIGCHLD)
-        .encode_clone()
-        .is_err();
     let (mut o, _) = run(
         "time",
         c"/proc/self/ns/time",
         CloneFlags::CLONE_NEWTIME,
         |_| (),
     )?;
+    let word = FlagsWord::new(CloneFlags::CLONE_NEWTIME, ExitSignal::SIGCHLD);
+    let raw_word = (k::CLONE_NEWTIME | k::SIGCHLD) as usize;
+    let page = SharedPage::new()?;
+    // SAFETY: fork-like (the word has no CLONE_VM: stack 0 gives the child a
+    // copy of ours); no tid pointers; the child only writes the shared page,
+    // which lives until the child is reaped below.
+    let raw = unsafe {
+        crate::arch::clonelab_clone(
+            raw_word,
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            0,
+            report_time_ns,
+            &page as *const SharedPage as *mut c_void,
+        )
+    };
+    let result = crate::errno::decode(raw as usize).map(|tid| tid as sys::Pid);
+    o.calls.push(
+        "the same word through clone(): 0x91",
+        super::raw_fork_like_call(word),
+        match result {
+            Ok(pid) => pid as i64,
+            Err(e) => -(e.raw() as i64),
+        },
+    );
+    // Exit signal 145 is not SIGCHLD: only __WALL (or __WCLONE) waits for it.
+    let reaped = match result {
+        Ok(pid) => crate::wait::wait_pid(pid, k::__WALL).ok(),
+        Err(_) => None,
+    };
+    let same_ns = (page.get(0), page.get(1)) == o.parent_ns;
+    o.clone_0x91 = Some(ByClone {
+        accepted: result.is_ok(),
+        child_in_our_time_ns: same_ns && page.get(1) != 0,
+        status: reaped,
+    });
     o.effect = Some((
-        "clone() refuses CLONE_NEWTIME (0x80 is in the signal byte)",
-        refused,
+        StaticText::new("clone(0x91) accepted; its child stays in our time namespace"),
+        result.is_ok() && same_ns && reaped == Some(WaitStatus::Exited(0)),
     ));
     Ok(o)
-}
-
-impl Observed {
-    /// The claim: another namespace, and the particular effect held.
-    pub fn holds(&self) -> bool {
-        self.child_ns != self.parent_ns
-            && self.child_ns != (0, 0)
-            && self.effect.is_none_or(|(_, held)| held)
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -171,6 +289,24 @@ impl fmt::Display for Observed {
             "/proc/self/ns/{} inode: parent {}, child {}",
             self.kind, self.parent_ns.1, self.child_ns.1
         )?;
+        writeln!(
+            f,
+            "the child's kernel is ours (same boot_id): {}",
+            self.same_kernel
+        )?;
+        if let Some(c) = self.clone_0x91 {
+            writeln!(
+                f,
+                "clone(0x91): {}; the child's time namespace is {}; reaped with __WALL: {:?}",
+                if c.accepted { "accepted" } else { "refused" },
+                if c.child_in_our_time_ns {
+                    "ours (none was made)"
+                } else {
+                    "not ours"
+                },
+                c.status
+            )?;
+        }
         if let Some((what, held)) = self.effect {
             writeln!(f, "{what}: {held}")?;
         }
@@ -180,3 +316,10 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for ByClone {}

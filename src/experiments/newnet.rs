@@ -5,8 +5,9 @@
 //! namespace (another inode), and the only interface is a loopback `lo` that is
 //! down until someone brings it up. Unprivileged callers get CLONE_NEWUSER added.
 
+use super::record::Checks;
+use super::Calls;
 use super::{contains, namespace_flags, run_child, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
 use crate::{Error, WaitStatus};
@@ -15,8 +16,8 @@ use core::fmt;
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// (st_dev, st_ino) of /proc/self/ns/net in the parent.
     pub parent_ns: (u64, u64),
     /// The same in the child.
@@ -33,6 +34,35 @@ pub struct Observed {
     pub in_user_namespace: bool,
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_ns != self.parent_ns && self.child_ns != (0, 0),
+            "the child's network namespace is another",
+            format_args!("inode {} vs {}", self.child_ns.1, self.parent_ns.1),
+        );
+        c.check(
+            self.child_interfaces == 1 && self.child_has_lo && !self.child_lo_up,
+            "it holds only lo, down",
+            format_args!(
+                "{} interface(s), lo: {}, up: {} (ours: {})",
+                self.child_interfaces, self.child_has_lo, self.child_lo_up, self.parent_interfaces
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
+    }
 }
 
 /// Count the interfaces in a /proc/net/dev text (two header lines, then one per interface).
@@ -63,25 +93,33 @@ pub fn observe() -> Result<Observed, Error> {
     let flags = namespace_flags(CloneFlags::CLONE_NEWNET);
     let parent_ns = sys::file_identity(c"/proc/self/ns/net")?;
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            let Ok((dev, ino)) = sys::file_identity(c"/proc/self/ns/net") else {
-                return 1;
-            };
-            page.put(0, dev);
-            page.put(1, ino);
-            let (n, lo) = read_interfaces();
-            page.put(2, n);
-            page.put(3, lo as u64);
-            page.put(4, matches!(sys::interface_is_up(b"lo"), Ok(true)) as u64);
-            0
-        },
-        |_| (),
-    )?;
+    let mut calls = Calls::new();
+    let child = || {
+        let Ok((dev, ino)) = sys::file_identity(c"/proc/self/ns/net") else {
+            return 1;
+        };
+        page.put(0, dev);
+        page.put(1, ino);
+        let (n, lo) = read_interfaces();
+        page.put(2, n);
+        page.put(3, lo as u64);
+        page.put(4, matches!(sys::interface_is_up(b"lo"), Ok(true)) as u64);
+        0
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            &mut calls,
+            "CLONE_NEWNET",
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     Ok(Observed {
-        call: child.call,
+        calls,
         parent_ns,
         child_ns: (page.get(0), page.get(1)),
         child_interfaces: page.get(2),
@@ -91,18 +129,6 @@ pub fn observe() -> Result<Observed, Error> {
         in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
         status: child.status,
     })
-}
-
-impl Observed {
-    /// The claim: another namespace, holding only `lo`, down.
-    pub fn holds(&self) -> bool {
-        self.child_ns != self.parent_ns
-            && self.child_ns != (0, 0)
-            && self.child_interfaces == 1
-            && self.child_has_lo
-            && !self.child_lo_up
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -126,3 +152,7 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -8,8 +8,9 @@
 //! `/` made private first) keeps that new `/proc` mount away from the parent.
 //! Unprivileged callers get CLONE_NEWUSER added.
 
+use super::record::Checks;
+use super::Calls;
 use super::{namespace_flags, parse_decimal, run_child, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
 use crate::{Error, WaitStatus};
@@ -19,8 +20,8 @@ use linux_raw_sys::general as k;
 /// What the child and the parent saw.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The child's pid as the parent sees it (clone's return value).
     pub pid_outside: i32,
     /// `getpid()` in the child.
@@ -37,6 +38,45 @@ pub struct Observed {
     pub status: WaitStatus,
 }
 
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.getpid_inside == 1 && self.getppid_inside == 0,
+            "inside, the child is pid 1 with no parent",
+            format_args!(
+                "getpid {}, getppid {}",
+                self.getpid_inside, self.getppid_inside
+            ),
+        );
+        c.check(
+            self.pid_outside > 1,
+            "outside, clone returned an ordinary pid",
+            format_args!("{}", self.pid_outside),
+        );
+        c.check(
+            self.proc_self_before == self.pid_outside as u64,
+            "the inherited /proc names the outer pid",
+            format_args!("/proc/self -> {}", self.proc_self_before),
+        );
+        c.check(
+            self.proc_self_after == 1,
+            "a procfs mounted inside names pid 1",
+            format_args!("/proc/self -> {}", self.proc_self_after),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
+    }
+}
+
 fn proc_self() -> u64 {
     let mut buf = [0u8; 32];
     sys::readlink(c"/proc/self", &mut buf)
@@ -49,25 +89,33 @@ fn proc_self() -> u64 {
 pub fn observe() -> Result<Observed, Error> {
     let flags = namespace_flags(CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS);
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            page.put(0, sys::getpid() as u64);
-            page.put(1, sys::getppid() as u64);
-            page.put(2, proc_self());
-            // SAFETY: this child owns its new mount namespace.
-            let remounted = unsafe {
-                sys::mount(c"none", c"/", None, k::MS_REC | k::MS_PRIVATE)
-                    .and_then(|()| sys::mount(c"proc", c"/proc", Some(c"proc"), 0))
-            };
-            page.put(3, proc_self());
-            remounted.is_err() as i32
-        },
-        |_| (),
-    )?;
+    let mut calls = Calls::new();
+    let child = || {
+        page.put(0, sys::getpid() as u64);
+        page.put(1, sys::getppid() as u64);
+        page.put(2, proc_self());
+        // SAFETY: this child owns its new mount namespace.
+        let remounted = unsafe {
+            sys::mount(c"none", c"/", None, k::MS_REC | k::MS_PRIVATE)
+                .and_then(|()| sys::mount(c"proc", c"/proc", Some(c"proc"), 0))
+        };
+        page.put(3, proc_self());
+        remounted.is_err() as i32
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            &mut calls,
+            "CLONE_NEWPID (+ CLONE_NEWNS to mount its own /proc)",
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |_| (),
+        )
+    }?;
     Ok(Observed {
-        call: child.call,
+        calls,
         pid_outside: child.pid,
         getpid_inside: page.get(0),
         getppid_inside: page.get(1),
@@ -76,19 +124,6 @@ pub fn observe() -> Result<Observed, Error> {
         in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
         status: child.status,
     })
-}
-
-impl Observed {
-    /// The claim: pid 1 inside, 0 for its parent, an ordinary pid outside, and
-    /// /proc showing the outer pid until remounted.
-    pub fn holds(&self) -> bool {
-        self.getpid_inside == 1
-            && self.getppid_inside == 0
-            && self.pid_outside > 1
-            && self.proc_self_before == self.pid_outside as u64
-            && self.proc_self_after == 1
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -115,3 +150,7 @@ impl fmt::Display for Observed {
         Ok(())
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -3,13 +3,15 @@
 //!
 //! The child starts unmapped: `getuid()` returns the overflow uid (65534,
 //! `/proc/sys/kernel/overflowuid`). The parent writes `0 <its euid> 1` to
-//! `/proc/<child>/uid_map`; from then on the child is uid 0 *inside*, and as
-//! the namespace's owner it holds every capability there (`CapEff` in
-//! `/proc/self/status`) — capabilities over the namespace's own resources,
-//! none over the parent's.
+//! `/proc/<child>/uid_map`; from then on the child is uid 0 *inside*. The
+//! capabilities do not come from the map: as the namespace's first process
+//! the child holds the full set there (`CapEff` in `/proc/self/status`) from
+//! its creation, before any map — capabilities over the namespace's own
+//! resources, none over the parent's.
 
-use super::{contains, run_child, CPath, SharedPage};
-use crate::abi::CloneCall;
+use super::record::Checks;
+use super::Calls;
+use super::{run_child, CPath, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
 use crate::{Error, WaitStatus};
@@ -19,20 +21,56 @@ use linux_raw_sys::general as k;
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The overflow uid of this system.
     pub overflow_uid: u64,
     /// The child's getuid() before the map was written.
     pub uid_before: u64,
     /// The child's getuid() after.
     pub uid_after: u64,
-    /// The child's CapEff is not zero after the map.
+    /// The child's CapEff is the full set before the map was written.
+    pub caps_before: bool,
+    /// The child's CapEff is the full set after the map.
     pub caps_after: bool,
     /// The parent could write the map.
     pub map_written: bool,
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.uid_before == self.overflow_uid,
+            "unmapped, the child's uid is the overflow uid",
+            format_args!("{} (overflow uid {})", self.uid_before, self.overflow_uid),
+        );
+        c.check(
+            self.caps_before,
+            "it holds every capability inside from creation, before any map",
+            format_args!("full CapEff before the map: {}", self.caps_before),
+        );
+        c.check(
+            self.map_written && self.uid_after == 0 && self.caps_after,
+            "after the parent's map it is uid 0 inside",
+            format_args!(
+                "map written: {}, uid {}, full CapEff: {}",
+                self.map_written, self.uid_after, self.caps_after
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
+    }
 }
 
 fn write_uid_map(pid: i32) -> bool {
@@ -57,45 +95,66 @@ fn overflow_uid() -> u64 {
         .unwrap_or(65534)
 }
 
+/// Whether this process's `CapEff` holds every capability the kernel knows
+/// (`/proc/sys/kernel/cap_last_cap` + 1 bits).
+fn full_caps() -> bool {
+    let mut buf = [0u8; 16];
+    let last = sys::read_file(c"/proc/sys/kernel/cap_last_cap", &mut buf)
+        .ok()
+        .and_then(super::parse_decimal)
+        .unwrap_or(40);
+    let want = if last >= 63 {
+        u64::MAX
+    } else {
+        (1u64 << (last + 1)) - 1
+    };
+    let mut buf = [0u8; 4096];
+    let status = sys::read_file(c"/proc/self/status", &mut buf).unwrap_or(b"");
+    let Some(line) = status
+        .split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"CapEff:\t"))
+    else {
+        return false;
+    };
+    let hex = core::str::from_utf8(line).unwrap_or("");
+    u64::from_str_radix(hex.trim(), 16) == Ok(want)
+}
+
 /// Run the child: uid before, the parent maps it, uid and capabilities after.
 pub fn observe() -> Result<Observed, Error> {
     let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(CloneFlags::CLONE_NEWUSER, ExitSignal::SIGCHLD),
-        &page,
-        || {
-            page.put(0, sys::getuid() as u64);
-            page.signal_ready(); // phase 1 done: the parent writes the map now
-            page.wait_gate();
-            page.put(1, sys::getuid() as u64);
-            let mut buf = [0u8; 4096];
-            let status = sys::read_file(c"/proc/self/status", &mut buf).unwrap_or(b"");
-            let no_caps = contains(status, b"CapEff:\t0000000000000000");
-            page.put(2, (!no_caps && contains(status, b"CapEff:")) as u64);
-            0
-        },
-        write_uid_map,
-    )?;
+    let mut calls = Calls::new();
+    let child = || {
+        page.put(0, sys::getuid() as u64);
+        page.put(3, full_caps() as u64);
+        page.signal_ready(); // phase 1 done: the parent writes the map now
+        page.wait_gate();
+        page.put(1, sys::getuid() as u64);
+        page.put(2, full_caps() as u64);
+        0
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            &mut calls,
+            "CLONE_NEWUSER: the parent then writes its uid map",
+            FlagsWord::new(CloneFlags::CLONE_NEWUSER, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            write_uid_map,
+        )
+    }?;
     Ok(Observed {
-        call: child.call,
+        calls,
         overflow_uid: overflow_uid(),
         uid_before: page.get(0),
         uid_after: page.get(1),
+        caps_before: page.get(3) == 1,
         caps_after: page.get(2) == 1,
         map_written: child.parent,
         status: child.status,
     })
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.map_written
-            && self.uid_before == self.overflow_uid
-            && self.uid_after == 0
-            && self.caps_after
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -113,8 +172,13 @@ impl fmt::Display for Observed {
         )?;
         writeln!(
             f,
-            "child's uid after: {}; full capabilities inside: {}",
-            self.uid_after, self.caps_after
-        )
+            "child's full capability set inside: {} before the map, {} after",
+            self.caps_before, self.caps_after
+        )?;
+        writeln!(f, "child's uid after: {}", self.uid_after)
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -7,8 +7,9 @@
 //! `pidfd` field. `/proc/self/fdinfo/<fd>` names the pid it refers to, and
 //! `waitid(P_PIDFD, fd, ...)` reaps the child through it.
 
+use super::record::Checks;
+use super::Calls;
 use super::{contains, parse_decimal, CPath};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::spawn::spawn;
 use crate::sys::{self, Pid};
@@ -21,8 +22,8 @@ pub const CODE: i32 = 7;
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The child's pid.
     pub pid: Pid,
     /// The pidfd.
@@ -33,12 +34,42 @@ pub struct Observed {
     pub status: WaitStatus,
 }
 
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.pidfd >= 0 && self.fdinfo_pid == Some(self.pid as u64),
+            "the pidfd names the child",
+            format_args!(
+                "pidfd {}, its fdinfo Pid {:?}, child {}",
+                self.pidfd, self.fdinfo_pid, self.pid
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(CODE),
+            "waitid(P_PIDFD) reaps it with its exit code",
+            format_args!("{:?}", self.status),
+        );
+        c
+    }
+}
+
 /// Spawn with CLONE_PIDFD, read its fdinfo, wait through it.
 pub fn observe() -> Result<Observed, Error> {
     let mut child = spawn(
         FlagsWord::new(CloneFlags::CLONE_PIDFD, ExitSignal::SIGCHLD),
         || CODE,
     )?;
+    let mut calls = Calls::new();
+    calls.push(
+        "CLONE_PIDFD: the pidfd comes back in parent_tid",
+        *child.call(),
+        child.pid() as i64,
+    );
     let pidfd = child.pidfd().unwrap_or(-1);
     let mut path = CPath::numbered("/proc/self/fdinfo/", pidfd as u64);
     let mut buf = [0u8; 1024];
@@ -49,21 +80,12 @@ pub fn observe() -> Result<Observed, Error> {
         .and_then(|line| parse_decimal(line.strip_prefix(b"Pid:\t").unwrap_or(b"")));
     let status = child.wait()?;
     Ok(Observed {
-        call: *child.call(),
+        calls,
         pid: child.pid(),
         pidfd,
         fdinfo_pid,
         status,
     })
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.pidfd >= 0
-            && self.fdinfo_pid == Some(self.pid as u64)
-            && self.status == WaitStatus::Exited(CODE)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -80,3 +102,7 @@ impl fmt::Display for Observed {
         writeln!(f, "waitid(P_PIDFD, {}): {}", self.pidfd, self.status)
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -8,10 +8,11 @@
 //! first word is its own address, as the x86_64 TLS convention wants; the
 //! child reads its thread pointer and reports it.
 
-use crate::abi::CloneCall;
+use super::record::Checks;
+use super::Calls;
 use crate::arch::thread_pointer;
 use crate::clone::clone;
-use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::stack::Stack;
 use crate::wait::{wait_pid, WaitStatus};
 use crate::Error;
@@ -22,16 +23,53 @@ use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// The block passed as `tls`.
     pub block: usize,
     /// The child's thread pointer.
     pub child_tp: usize,
     /// The parent's thread pointer, before and after.
     pub parent_tp: (usize, usize),
+    /// Contrast, CLONE_VM without CLONE_SETTLS: that child's thread pointer
+    /// (the parent thread's).
+    pub child_tp_without: usize,
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.child_tp == self.block,
+            "with CLONE_SETTLS the child's thread pointer is tls",
+            format_args!("{:#x}, tls {:#x}", self.child_tp, self.block),
+        );
+        c.check(
+            self.child_tp_without == self.parent_tp.0 && self.parent_tp.0 != self.block,
+            "contrast: without it, the parent thread's",
+            format_args!("{:#x}", self.child_tp_without),
+        );
+        c.check(
+            self.parent_tp.0 == self.parent_tp.1,
+            "the parent's own thread pointer did not change",
+            format_args!(
+                "{:#x} before, {:#x} after",
+                self.parent_tp.0, self.parent_tp.1
+            ),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
+    }
 }
 
 #[repr(C, align(64))]
@@ -65,7 +103,7 @@ pub fn observe() -> Result<Observed, Error> {
     let no_tid = core::ptr::null_mut();
     // SAFETY: CLONE_VM with our own Stack; `block` is the child's TLS block and
     // outlives it (reaped below); the child only reads its thread pointer.
-    let pid = unsafe {
+    let result = unsafe {
         clone(
             word,
             stack.top(),
@@ -75,31 +113,50 @@ pub fn observe() -> Result<Observed, Error> {
             report_tp,
             address as *mut c_void,
         )
-    }?;
+    };
+    let mut calls = Calls::new();
+    calls.push(
+        "CLONE_SETTLS: tls = &block",
+        super::record::clone_call(word, stack.top() as usize, 0, 0, address),
+        super::record::pid_result(&result),
+    );
+    let pid = result?;
     let status = wait_pid(pid, 0)?;
+    // The contrast: the same child without CLONE_SETTLS reports into a second block.
+    let other = TlsBlock {
+        self_pointer: 0,
+        seen: AtomicUsize::new(0),
+    };
+    let other_address = &other as *const TlsBlock as usize;
+    let without = FlagsWord::new(CloneFlags::CLONE_VM, ExitSignal::SIGCHLD);
+    // SAFETY: CLONE_VM with our own Stack (the first child is reaped) and
+    // `other`, alive until this child is reaped; the child only reads its
+    // thread pointer (it touches no thread-local through it).
+    let result = unsafe {
+        clone(
+            without,
+            stack.top(),
+            no_tid,
+            no_tid,
+            0,
+            report_tp,
+            other_address as *mut c_void,
+        )
+    };
+    calls.push(
+        "contrast: no CLONE_SETTLS (tls 0 is ignored)",
+        super::record::clone_call(without, stack.top() as usize, 0, 0, 0),
+        super::record::pid_result(&result),
+    );
+    wait_pid(result?, 0)?;
     Ok(Observed {
-        call: CloneCall {
-            syscall: Some(Syscall::Clone),
-            word,
-            stack: stack.top() as usize,
-            tls: address,
-            ..CloneCall::default()
-        },
+        calls,
         block: address,
         child_tp: block.seen.load(SeqCst),
         parent_tp: (before, thread_pointer()),
+        child_tp_without: other.seen.load(SeqCst),
         status,
     })
-}
-
-impl Observed {
-    /// The claim: the child's thread pointer is the block; the parent's is untouched.
-    pub fn holds(&self) -> bool {
-        self.child_tp == self.block
-            && self.parent_tp.0 == self.parent_tp.1
-            && self.parent_tp.0 != self.block
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -110,6 +167,15 @@ impl fmt::Display for Observed {
             f,
             "parent's thread pointer: {:#x} before, {:#x} after",
             self.parent_tp.0, self.parent_tp.1
+        )?;
+        writeln!(
+            f,
+            "without CLONE_SETTLS the child's thread pointer is {:#x}: the parent thread's",
+            self.child_tp_without
         )
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -1,8 +1,10 @@
 //! Signal handlers across clone: shared with CLONE_SIGHAND, reset with CLONE_CLEAR_SIGHAND.
 //!
-//! Part 1, `CLONE_VM | CLONE_SIGHAND | SIGCHLD` (0x911): the child sets SIGUSR2
-//! to SIG_IGN; with CLONE_SIGHAND the parent's own disposition is SIG_IGN
-//! afterwards (one shared handler table); with `CLONE_VM` alone it stays SIG_DFL.
+//! Part 1, `CLONE_VM | CLONE_SIGHAND | SIGCHLD` (0x911): the parent ignores
+//! SIGUSR2; the child installs a handler for it (which counts deliveries);
+//! then the parent sends SIGUSR2 to itself. With CLONE_SIGHAND the *child's*
+//! handler runs in the *parent* (one shared handler table); with `CLONE_VM`
+//! alone the parent's table still says SIG_IGN and nothing runs.
 //! CLONE_SIGHAND requires CLONE_VM: a handler is an address in *some* address space.
 //!
 //! Part 2, clone3 with `CLONE_CLEAR_SIGHAND` (bit 32): the parent installs a
@@ -11,29 +13,39 @@
 //!
 //! The parent's SIGUSR2 disposition is restored afterwards.
 
+use super::record::Checks;
+use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::spawn::spawn_via;
-use crate::sys::{self, Kcmp as K};
+use crate::sys::signal::{self, SigAction};
+use crate::sys::Kcmp as K;
 use crate::{Error, Syscall, WaitStatus};
 use core::fmt;
+use core::sync::atomic::{AtomicU32, Ordering};
 use linux_raw_sys::general as k;
 
 const SIG_DFL: usize = 0;
 const SIG_IGN: usize = 1;
 
-extern "C" fn never_called(_signal: i32) {}
+/// How many times [`count_delivery`] has run.
+static DELIVERIES: AtomicU32 = AtomicU32::new(0);
+
+/// The SIGUSR2 handler: one atomic add, which is async-signal-safe.
+extern "C" fn count_delivery(_signal: core::ffi::c_int) {
+    DELIVERIES.fetch_add(1, Ordering::SeqCst);
+}
 
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_SIGHAND call.
-    pub call: CloneCall,
-    /// Parent's SIGUSR2 disposition after a CLONE_SIGHAND child set SIG_IGN.
-    pub with_sighand: usize,
-    /// The same after a CLONE_VM-only child did.
-    pub without_sighand: usize,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
+    /// How often the handler a CLONE_SIGHAND child installed ran when the
+    /// parent sent itself SIGUSR2.
+    pub with_sighand: u32,
+    /// The same for a CLONE_VM-only child's handler.
+    pub without_sighand: u32,
     /// kcmp(KCMP_SIGHAND) for the two children.
     pub kcmp: (Option<bool>, Option<bool>),
     /// The handler the parent installed for part 2.
@@ -44,50 +56,129 @@ pub struct Observed {
     pub children_ok: bool,
 }
 
-fn part_one(flags: CloneFlags) -> Result<(usize, Option<bool>, WaitStatus, CloneCall), Error> {
-    let page = SharedPage::new()?;
-    let child = run_child(
-        FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        &page,
-        || sys::signal_handler(k::SIGUSR2, Some(SIG_IGN)).is_err() as i32,
-        |pid| shares(pid, K::Sighand),
-    )?;
-    let now = sys::signal_handler(k::SIGUSR2, Some(SIG_DFL))?;
-    Ok((now, child.parent, child.status, child.call))
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.with_sighand == 1 && self.without_sighand == 0,
+            "the handler the child installed runs in the parent only with CLONE_SIGHAND",
+            format_args!(
+                "it ran in the parent {} time(s) with, {} without",
+                self.with_sighand, self.without_sighand
+            ),
+        );
+        c.check(
+            self.kcmp.0 != Some(false) && self.kcmp.1 != Some(true),
+            "kcmp(KCMP_SIGHAND) agrees",
+            format_args!("{}, {}", Kcmp(self.kcmp.0), Kcmp(self.kcmp.1)),
+        );
+        c.check(
+            self.child_saw == (self.handler, SIG_DFL),
+            "a clone3 child sees our handler, unless CLONE_CLEAR_SIGHAND reset it",
+            format_args!(
+                "saw {:#x} without, {:#x} with",
+                self.child_saw.0, self.child_saw.1
+            ),
+        );
+        c.check(
+            self.children_ok,
+            "every child exited 0",
+            format_args!("{}", self.children_ok),
+        );
+        c
+    }
 }
 
-fn part_two(flags: CloneFlags) -> Result<(usize, WaitStatus), Error> {
+fn part_one(
+    calls: &mut Calls,
+    label: &str,
+    flags: CloneFlags,
+) -> Result<(u32, Option<bool>, WaitStatus), Error> {
+    let page = SharedPage::new()?;
+    signal::ignore(k::SIGUSR2)?;
+    let before = DELIVERIES.load(Ordering::SeqCst);
+    let child = || {
+        let action = SigAction::handler(count_delivery);
+        // SAFETY: count_delivery only does an atomic add.
+        unsafe { signal::sigaction(k::SIGUSR2, &action) }.is_err() as i32
+    };
+    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+    // atomics only: no TLS, no allocation, no panics.
+    let child = unsafe {
+        run_child(
+            calls,
+            label,
+            FlagsWord::new(flags, ExitSignal::SIGCHLD),
+            &page,
+            child,
+            |pid| shares(pid, K::Sighand),
+        )
+    }?;
+    // To this thread: if our table has the handler, it runs before tgkill returns.
+    signal::raise(k::SIGUSR2)?;
+    let ran = DELIVERIES.load(Ordering::SeqCst) - before;
+    signal::set_default(k::SIGUSR2)?;
+    Ok((ran, child.parent, child.status))
+}
+
+fn part_two(
+    calls: &mut Calls,
+    label: &str,
+    flags: CloneFlags,
+) -> Result<(usize, WaitStatus), Error> {
     let page = SharedPage::new()?;
     let mut child = spawn_via(
         Syscall::Clone3,
         FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        || match sys::signal_handler(k::SIGUSR2, None) {
-            Ok(h) => {
-                page.put(0, h as u64);
+        || match signal::current_action(k::SIGUSR2) {
+            Ok(action) => {
+                page.put(0, action.handler_address() as u64);
                 0
             }
             Err(_) => 1,
         },
     )?;
+    calls.push(label, *child.call(), child.pid() as i64);
     let status = child.wait()?;
     Ok((page.get(0) as usize, status))
 }
 
 /// Run both parts, restoring SIGUSR2 afterwards.
 pub fn observe() -> Result<Observed, Error> {
-    let original = sys::signal_handler(k::SIGUSR2, None)?;
+    let original = signal::current_action(k::SIGUSR2)?;
     let result = (|| {
-        sys::signal_handler(k::SIGUSR2, Some(SIG_DFL))?;
-        let (with_sighand, kcmp_with, s1, call) =
-            part_one(CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND)?;
-        let (without_sighand, kcmp_without, s2, _) = part_one(CloneFlags::CLONE_VM)?;
-        let handler = never_called as extern "C" fn(i32) as usize;
-        sys::signal_handler(k::SIGUSR2, Some(handler))?;
-        let (kept, s3) = part_two(CloneFlags::EMPTY)?;
-        let (cleared, s4) = part_two(CloneFlags::CLONE_CLEAR_SIGHAND)?;
+        let mut calls = Calls::new();
+        let (with_sighand, kcmp_with, s1) = part_one(
+            &mut calls,
+            "part 1, CLONE_SIGHAND: the child installs a SIGUSR2 handler",
+            CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND,
+        )?;
+        let (without_sighand, kcmp_without, s2) = part_one(
+            &mut calls,
+            "part 1, contrast: CLONE_VM only",
+            CloneFlags::CLONE_VM,
+        )?;
+        let action = SigAction::handler(count_delivery);
+        let handler = action.handler_address();
+        // SAFETY: count_delivery only does an atomic add.
+        unsafe { signal::sigaction(k::SIGUSR2, &action) }?;
+        let (kept, s3) = part_two(
+            &mut calls,
+            "part 2, contrast: fork-like, handlers copied",
+            CloneFlags::EMPTY,
+        )?;
+        let (cleared, s4) = part_two(
+            &mut calls,
+            "part 2, CLONE_CLEAR_SIGHAND: handlers reset",
+            CloneFlags::CLONE_CLEAR_SIGHAND,
+        )?;
         let ok = WaitStatus::Exited(0);
         Ok(Observed {
-            call,
+            calls,
             with_sighand,
             without_sighand,
             kcmp: (kcmp_with, kcmp_without),
@@ -96,20 +187,10 @@ pub fn observe() -> Result<Observed, Error> {
             children_ok: [s1, s2, s3, s4].iter().all(|s| *s == ok),
         })
     })();
-    sys::signal_handler(k::SIGUSR2, Some(original))?;
+    // SAFETY: `original` was this process's own action a moment ago, and its
+    // handler (if any) is still there.
+    unsafe { signal::sigaction(k::SIGUSR2, &original) }?;
     result
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.with_sighand == SIG_IGN
-            && self.without_sighand == SIG_DFL
-            && self.kcmp.0 != Some(false)
-            && self.kcmp.1 != Some(true)
-            && self.child_saw == (self.handler, SIG_DFL)
-            && self.children_ok
-    }
 }
 
 impl fmt::Display for Observed {
@@ -121,18 +202,18 @@ impl fmt::Display for Observed {
         };
         writeln!(
             f,
-            "child sets SIGUSR2 to SIG_IGN; the parent's SIGUSR2 is then:"
+            "parent ignores SIGUSR2; the child installs a handler; the parent sends itself SIGUSR2:"
         )?;
         writeln!(
             f,
-            "  with CLONE_SIGHAND     {:<8} kcmp(KCMP_SIGHAND): {}",
-            name(self.with_sighand),
+            "  with CLONE_SIGHAND     the child's handler ran in the parent {} time(s)   kcmp(KCMP_SIGHAND): {}",
+            self.with_sighand,
             Kcmp(self.kcmp.0)
         )?;
         writeln!(
             f,
-            "  without CLONE_SIGHAND  {:<8} kcmp(KCMP_SIGHAND): {}",
-            name(self.without_sighand),
+            "  without CLONE_SIGHAND  the child's handler ran in the parent {} time(s)   kcmp(KCMP_SIGHAND): {}",
+            self.without_sighand,
             Kcmp(self.kcmp.1)
         )?;
         writeln!(
@@ -153,3 +234,7 @@ impl fmt::Display for Observed {
         )
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

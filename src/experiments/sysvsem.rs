@@ -12,8 +12,9 @@
 //!
 //! kcmp(KCMP_SYSVSEM) agrees while the child lives.
 
+use super::record::Checks;
+use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
-use crate::abi::CloneCall;
 use crate::arch::{syscall3, syscall4};
 use crate::errno::{decode, Errno};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -89,33 +90,69 @@ pub struct Side {
 /// Both runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The CLONE_SYSVSEM call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// With CLONE_SYSVSEM.
     pub shared: Side,
     /// Without.
     pub private: Side,
 }
 
-fn run(flags: CloneFlags) -> Result<(Side, CloneCall), Error> {
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let (s, p) = (&self.shared, &self.private);
+        let mut c = Checks::new();
+        c.check(
+            s.value_after_exit == 1,
+            "with CLONE_SYSVSEM the child's SEM_UNDO waits for the shared list",
+            format_args!("semaphore {} after the child exited", s.value_after_exit),
+        );
+        c.check(
+            p.value_after_exit == 0,
+            "contrast: without it, the undo is applied at the child's exit",
+            format_args!("semaphore {}", p.value_after_exit),
+        );
+        c.check(
+            s.kcmp != Some(false) && p.kcmp != Some(true),
+            "kcmp(KCMP_SYSVSEM) agrees",
+            format_args!("{}, {}", Kcmp(s.kcmp), Kcmp(p.kcmp)),
+        );
+        c.check(
+            s.status == WaitStatus::Exited(0) && p.status == WaitStatus::Exited(0),
+            "both children exited 0",
+            format_args!("{:?}, {:?}", s.status, p.status),
+        );
+        c
+    }
+}
+
+fn run(calls: &mut Calls, label: &str, flags: CloneFlags) -> Result<Side, Error> {
     let id = semget()?;
     let result = (|| {
         let page = SharedPage::new()?;
-        let child = run_child(
-            FlagsWord::new(flags, ExitSignal::SIGCHLD),
-            &page,
-            || semop_undo(id, 1).is_err() as i32,
-            |pid| shares(pid, K::Sysvsem),
-        )?;
+        let child = || semop_undo(id, 1).is_err() as i32;
+        // SAFETY: `child` makes raw syscalls and touches a SharedPage and
+        // atomics only: no TLS, no allocation, no panics.
+        let child = unsafe {
+            run_child(
+                calls,
+                label,
+                FlagsWord::new(flags, ExitSignal::SIGCHLD),
+                &page,
+                child,
+                |pid| shares(pid, K::Sysvsem),
+            )
+        }?;
         let value_after_exit = semctl(id, ipc::GETVAL)?;
-        Ok((
-            Side {
-                value_after_exit,
-                kcmp: child.parent,
-                status: child.status,
-            },
-            child.call,
-        ))
+        Ok(Side {
+            value_after_exit,
+            kcmp: child.parent,
+            status: child.status,
+        })
     })();
     let _ = semctl(id, ipc::IPC_RMID);
     result
@@ -123,25 +160,18 @@ fn run(flags: CloneFlags) -> Result<(Side, CloneCall), Error> {
 
 /// Run with and without CLONE_SYSVSEM.
 pub fn observe() -> Result<Observed, Error> {
-    let (shared, call) = run(CloneFlags::CLONE_VM | CloneFlags::CLONE_SYSVSEM)?;
-    let (private, _) = run(CloneFlags::CLONE_VM)?;
+    let mut calls = Calls::new();
+    let shared = run(
+        &mut calls,
+        "CLONE_SYSVSEM: the child semops with SEM_UNDO",
+        CloneFlags::CLONE_VM | CloneFlags::CLONE_SYSVSEM,
+    )?;
+    let private = run(&mut calls, "contrast: CLONE_VM only", CloneFlags::CLONE_VM)?;
     Ok(Observed {
-        call,
+        calls,
         shared,
         private,
     })
-}
-
-impl Observed {
-    /// The claim: the undo is deferred with a shared list, applied without.
-    pub fn holds(&self) -> bool {
-        self.shared.value_after_exit == 1
-            && self.private.value_after_exit == 0
-            && self.shared.kcmp != Some(false)
-            && self.private.kcmp != Some(true)
-            && self.shared.status == WaitStatus::Exited(0)
-            && self.private.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -154,3 +184,10 @@ impl fmt::Display for Observed {
         writeln!(f, "  without CLONE_SYSVSEM  {}  (undone at the child's exit)          kcmp(KCMP_SYSVSEM): {}", self.private.value_after_exit, Kcmp(self.private.kcmp))
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Side {}
+// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
+// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

@@ -10,9 +10,10 @@
 //! - CHILD_CLEARTID: when the child exits, the kernel writes 0 to `ctid` and
 //!   does a futex wake on it. This is how pthread_join works.
 
-use crate::abi::CloneCall;
+use super::record::Checks;
+use super::Calls;
 use crate::clone::clone;
-use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::stack::Stack;
 use crate::sys::{self, Pid};
 use crate::wait::{wait_pid, WaitStatus};
@@ -24,8 +25,8 @@ use core::sync::atomic::{AtomicI32, Ordering::SeqCst};
 /// What was seen.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed {
-    /// The call.
-    pub call: CloneCall,
+    /// Every clone/clone3 call the experiment made, in order.
+    pub calls: Calls,
     /// clone's return value.
     pub pid: Pid,
     /// `ptid` read the moment clone returned.
@@ -38,6 +39,43 @@ pub struct Observed {
     pub child_tid_after_exit: Pid,
     /// How the child ended.
     pub status: WaitStatus,
+}
+
+impl super::Recorded for Observed {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    fn checks(&self) -> Checks {
+        let mut c = Checks::new();
+        c.check(
+            self.parent_tid_at_return == self.pid,
+            "PARENT_SETTID: ptid holds the tid when clone returns",
+            format_args!(
+                "ptid {}, clone returned {}",
+                self.parent_tid_at_return, self.pid
+            ),
+        );
+        c.check(
+            self.child_tid_at_start == self.child_gettid && self.child_gettid == self.pid,
+            "CHILD_SETTID: ctid holds it at the child's first instruction",
+            format_args!(
+                "ctid {}, gettid {}",
+                self.child_tid_at_start, self.child_gettid
+            ),
+        );
+        c.check(
+            self.child_tid_after_exit == 0,
+            "CHILD_CLEARTID: ctid is 0 after the child exited",
+            format_args!("ctid {}", self.child_tid_after_exit),
+        );
+        c.check(
+            self.status == WaitStatus::Exited(0),
+            "the child exited 0",
+            format_args!("{:?}", self.status),
+        );
+        c
+    }
 }
 
 #[repr(C)]
@@ -74,7 +112,7 @@ pub fn observe() -> Result<Observed, Error> {
     let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
     // SAFETY: CLONE_VM with our own Stack and Words, both alive until the child
     // is reaped below; tls = 0 (the child touches no thread-locals).
-    let pid = unsafe {
+    let result = unsafe {
         clone(
             word,
             stack.top(),
@@ -84,18 +122,24 @@ pub fn observe() -> Result<Observed, Error> {
             child,
             &words as *const Words as *mut c_void,
         )
-    }?;
+    };
+    let mut calls = Calls::new();
+    calls.push(
+        "PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID",
+        super::record::clone_call(
+            word,
+            stack.top() as usize,
+            words.ptid.as_ptr() as usize,
+            words.ctid.as_ptr() as usize,
+            0,
+        ),
+        super::record::pid_result(&result),
+    );
+    let pid = result?;
     let parent_tid_at_return = words.ptid.load(SeqCst);
     let status = wait_pid(pid, 0)?;
     Ok(Observed {
-        call: CloneCall {
-            syscall: Some(Syscall::Clone),
-            word,
-            stack: stack.top() as usize,
-            parent_tid: words.ptid.as_ptr() as usize,
-            child_tid: words.ctid.as_ptr() as usize,
-            ..CloneCall::default()
-        },
+        calls,
         pid,
         parent_tid_at_return,
         child_tid_at_start: words.seen_at_start.load(SeqCst),
@@ -103,17 +147,6 @@ pub fn observe() -> Result<Observed, Error> {
         child_tid_after_exit: words.ctid.load(SeqCst),
         status,
     })
-}
-
-impl Observed {
-    /// The claim.
-    pub fn holds(&self) -> bool {
-        self.parent_tid_at_return == self.pid
-            && self.child_tid_at_start == self.child_gettid
-            && self.child_gettid == self.pid
-            && self.child_tid_after_exit == 0
-            && self.status == WaitStatus::Exited(0)
-    }
 }
 
 impl fmt::Display for Observed {
@@ -135,3 +168,7 @@ impl fmt::Display for Observed {
         )
     }
 }
+
+// SAFETY: every field is Plain (integers, bools, CloneCall, WaitStatus,
+// Errno, CPath, StaticText and arrays, tuples or Options of them).
+unsafe impl crate::plain::Plain for Observed {}

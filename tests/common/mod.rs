@@ -6,6 +6,8 @@
 //! `skipped: <test name>: <reason>`; `cargo xtask test` counts these lines.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use clonelab::experiments::record::match_trace;
+pub use clonelab::experiments::Recorded;
 use clonelab::{Errno, Error};
 
 /// Stack size for test children: small, so an overflow test overflows quickly.
@@ -93,16 +95,30 @@ pub fn observed_or_skip<T>(result: Result<T, Error>, what: &str) -> Option<T> {
     }
 }
 
-/// Run an experiment under clonelab's ptrace observer and check the ABI: the
-/// clone call the experiment reports (`call_of`) must be one the tracer saw,
-/// with every register (and, for clone3, every `clone_args` field) holding
-/// what [`clonelab::RegisterImage::of`] predicts. Prints both images; on a
-/// mismatch fails with a table of expected against observed values.
-pub fn observe_traced<T: Copy>(
+/// `let o = observed!(experiment, "what");`: [`observe_traced`], returning
+/// from the test when the environment made it skip (reported on fd 2).
+#[macro_export]
+macro_rules! observed {
+    ($observe:expr, $what:expr) => {
+        match common::observe_traced($observe, $what) {
+            Some(o) => o,
+            None => return,
+        }
+    };
+}
+
+/// Run an experiment under clonelab's ptrace observer and check its record
+/// against what the kernel saw: every call the experiment made (in its own
+/// process) must be a traced call with every register (and, for clone3,
+/// every `clone_args` field) holding what [`clonelab::RegisterImage::of`]
+/// predicts and the same result; and every traced call must be in the record.
+/// Prints the record; on a mismatch fails with a table of expected against
+/// observed values. Also checks the observation's claim (`holds`).
+pub fn observe_traced<T: clonelab::Plain + Recorded + std::fmt::Display>(
     observe: fn() -> Result<T, Error>,
-    call_of: fn(&T) -> clonelab::CloneCall,
     what: &str,
 ) -> Option<T> {
+    use clonelab::abi::CCall;
     use clonelab::RegisterImage;
     if under_qemu_user() {
         let observed = observed_or_skip(observe(), what)?;
@@ -112,13 +128,8 @@ pub fn observe_traced<T: Copy>(
     let (result, trace) =
         clonelab::trace::trace(observe).unwrap_or_else(|e| panic!("tracing {what}: {e}"));
     let observed = observed_or_skip(result, what)?;
-    let expected = RegisterImage::of(&call_of(&observed));
-    println!(
-        "expected register image ({}):\n{expected}",
-        clonelab::arch::NAME
-    );
+    println!("{observed}");
     let stops: Vec<_> = trace.clones().collect();
-    assert!(!stops.is_empty(), "{what}: the tracer saw no clone call");
     for stop in &stops {
         assert_eq!(
             stop.arch,
@@ -134,32 +145,140 @@ pub fn observe_traced<T: Copy>(
             "syscall info and register set disagree on the arguments"
         );
     }
-    match stops
-        .iter()
-        .find(|s| expected.matches(&RegisterImage::observed(s)))
-    {
-        Some(stop) => {
-            println!(
-                "observed by ptrace (returned {:?}):\n{}",
-                stop.result,
-                RegisterImage::observed(stop)
-            );
-            // In the parent the call returns the child's tid, or -errno; 0 is the child's value only.
-            assert!(
-                matches!(stop.result, Some(r) if r > 0 || (-4095..0).contains(&r)),
-                "{what}: clone returned {:?} in the parent",
-                stop.result
-            );
-        }
-        None => {
+    if let Some(why) = observed.skipped() {
+        skip(why.as_str());
+        assert_eq!(
+            trace.clones().count(),
+            observed.calls().len(),
+            "{what}: skipped, yet made calls it did not record"
+        );
+        return Some(observed);
+    }
+    let calls = observed.calls();
+    assert!(!calls.is_empty(), "{what}: the experiment recorded no call");
+    let matched = match_trace(calls, &trace);
+    for (i, made) in calls.iter().enumerate() {
+        println!("call {}: {}  {}", i + 1, made.label, CCall(&made.call));
+        let Some(j) = matched.stop_of[i] else {
+            if made.in_child {
+                continue;
+            }
+            let expected = RegisterImage::of(&made.call);
             let number = expected.registers()[0].value;
             let closest = stops.iter().find(|s| s.nr == number).unwrap_or(&stops[0]);
             panic!(
-                "{what}: no traced clone call has the expected registers ({} calls traced). Closest:\n{}",
+                "{what}: no traced call has the registers of call {} ({} calls traced). Closest:\n{}",
+                i + 1,
                 stops.len(),
                 expected.diff(&RegisterImage::observed(closest))
             );
-        }
+        };
+        let stop = stops[j];
+        assert_eq!(
+            stop.result,
+            Some(made.result),
+            "{what}: call {} returned {:?} to the tracer, {} to the experiment",
+            i + 1,
+            stop.result,
+            made.result
+        );
+        // In the parent the call returns the child's tid, or -errno; 0 is the child's value only.
+        assert!(
+            made.result > 0 || (-4095..0).contains(&made.result),
+            "{what}: clone returned {} in the parent",
+            made.result
+        );
     }
+    assert_eq!(
+        matched.unrecorded_count(),
+        0,
+        "{what}: the tracer saw calls the experiment did not record"
+    );
+    let checks = observed.checks();
+    println!("{checks}");
+    for check in checks.iter() {
+        assert!(
+            check.holds,
+            "{what}: not so: {}: {}",
+            check.claim, check.evidence
+        );
+    }
+    assert!(checks.all_hold(), "{what}: no observation");
     Some(observed)
+}
+
+// ---------------------------------------------------------------- seccomp
+
+use clonelab::arch;
+use linux_raw_sys::general as k;
+use linux_raw_sys::prctl::PR_SET_NO_NEW_PRIVS;
+use linux_raw_sys::ptrace::{
+    seccomp_data, sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET,
+    BPF_W, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_SET_MODE_FILTER,
+};
+
+fn statement(code: u32, k: u32) -> sock_filter {
+    sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+fn jump(code: u32, k: u32, jt: u8, jf: u8) -> sock_filter {
+    sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    }
+}
+
+/// Make syscall `nr` fail with `errno` for this process and its future
+/// children (a seccomp filter, after PR_SET_NO_NEW_PRIVS). Call it in a child.
+pub fn seccomp_deny(nr: u32, errno: u32) -> Result<(), Errno> {
+    let arch_at = std::mem::offset_of!(seccomp_data, arch) as u32;
+    let nr_at = std::mem::offset_of!(seccomp_data, nr) as u32;
+    let mut program = [
+        statement(BPF_LD | BPF_W | BPF_ABS, arch_at),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, arch::AUDIT_ARCH, 1, 0),
+        statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        statement(BPF_LD | BPF_W | BPF_ABS, nr_at),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
+        statement(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | errno),
+        statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    ];
+    let fprog = sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_mut_ptr(),
+    };
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes integers; seccomp reads `fprog` and the
+    // program it points at, both alive for the call.
+    unsafe {
+        clonelab::errno::decode(arch::syscall5(
+            k::__NR_prctl,
+            PR_SET_NO_NEW_PRIVS as usize,
+            1,
+            0,
+            0,
+            0,
+        ))?;
+        clonelab::errno::decode(arch::syscall3(
+            k::__NR_seccomp,
+            SECCOMP_SET_MODE_FILTER as usize,
+            0,
+            &fprog as *const sock_fprog as usize,
+        ))?;
+    }
+    Ok(())
+}
+/// The clonelab binary: cargo's, or /bin/clonelab inside the test VMs.
+pub fn clonelab_binary() -> String {
+    let built = env!("CARGO_BIN_EXE_clonelab");
+    if std::path::Path::new(built).exists() {
+        built.to_string()
+    } else {
+        "/bin/clonelab".to_string()
+    }
 }

@@ -7,12 +7,17 @@
 //! - `cargo xtask bench [--quick] [--report-only] [--compare FIRST SECOND]` — run the
 //!   benches in interleaved rounds (or reuse the last records), write `docs/benchmarks.md`
 //!   and `.svg` (a `--quick` smoke run writes under `target/bench/`).
+//! - `cargo xtask docs [--check]` — render the chapters' generated sections
+//!   (call tables from a host run, VM captures from `target/qemu/<arch>.log`);
+//!   `--check` fails when a call table is stale (`cargo xtask test` runs it).
 //! - `cargo xtask soak` — the soak test with 100,000 create/reap cycles per API path (host).
 //! - `cargo xtask qemu-user` — quick aarch64 smoke run under qemu-user
 //!   (it cannot emulate most clone flags; those tests skip with a reason).
 //! - `cargo xtask provision` — install the toolchain, QEMU and kernels (Debian, as root).
 
 mod bench;
+mod docs;
+mod gates;
 mod provision;
 mod tally;
 mod vm;
@@ -34,6 +39,7 @@ fn main() -> ExitCode {
             None => Err("usage: cargo xtask qemu --arch aarch64|x86_64".into()),
         },
         Some("bench") => bench::run(&args[1..]).map(|()| Vec::new()),
+        Some("docs") => docs::run(args.iter().any(|a| a == "--check")).map(|()| Vec::new()),
         Some("soak") => tally::run_cargo_test(
             Command::new("cargo")
                 .args([
@@ -57,7 +63,7 @@ fn main() -> ExitCode {
             .map(|_| Vec::new()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | qemu --arch aarch64|x86_64 | qemu-user | soak | bench | provision>"
+                "usage: cargo xtask <test | qemu --arch aarch64|x86_64 | qemu-user | soak | bench | docs [--check] | provision>"
             );
             return ExitCode::from(2);
         }
@@ -81,7 +87,22 @@ fn main() -> ExitCode {
 
 /// Host tests, then both VMs. A VM that cannot even start is a failure, not a skip.
 fn test() -> Result<Vec<(String, Tally)>, String> {
-    let host = tally::run_cargo_test(Command::new("cargo").args(["test", "--workspace"]), "host")?;
+    let mut host =
+        tally::run_cargo_test(Command::new("cargo").args(["test", "--workspace"]), "host")?;
+    // The chapters' generated call tables must match what the experiments do.
+    match docs::run(true) {
+        Ok(()) => host.passed += 1,
+        Err(e) if e.starts_with("needs root") => {
+            host.skipped += 1;
+            host.skips.push(format!("docs --check: {e}"));
+        }
+        Err(e) => {
+            host.failed += 1;
+            host.failures.push(format!("docs --check: {e}"));
+        }
+    }
+    // Formatting, clippy and rustdoc, warnings denied.
+    gates::run(&mut host);
     let mut runs = vec![("host".to_string(), host)];
     for arch in [Arch::Aarch64, Arch::X86_64] {
         let result =

@@ -1,0 +1,358 @@
+//! Signals: sets and masks, dispositions and handlers, and sending.
+//!
+//! Part of the syscall layer; it uses only the arch seam and `errno`. Every
+//! function is one syscall (`rt_sigaction`, `rt_sigprocmask`, `tgkill`,
+//! `pidfd_send_signal`).
+//!
+//! **Why installing a handler is `unsafe`.** A handler runs in the middle of
+//! whatever the thread was doing — inside `malloc`, holding a lock, halfway
+//! through updating a data structure. Only async-signal-safe work is sound
+//! there (atomics, raw syscalls such as those in [`crate::sys`]), and no type
+//! can say that of a function. So [`sigaction`] is `unsafe`; restoring the
+//! default disposition or ignoring a signal ([`set_default`], [`ignore`]) runs
+//! no code of ours and is safe.
+//!
+//! **The restorer.** A handler returns to `sa_restorer`, a two-instruction
+//! trampoline that issues `rt_sigreturn` (`arch/<arch>/restore.s`). x86_64
+//! needs it: the 64-bit kernel refuses to deliver to a handler without
+//! `SA_RESTORER` and forces a SIGSEGV instead. aarch64 would fall back to
+//! the vDSO's `__kernel_rt_sigreturn`; clonelab passes its own on both arches.
+
+use crate::arch::{self, syscall3, syscall4};
+use crate::errno::{decode, Errno};
+use crate::sys::Pid;
+use core::ffi::{c_int, c_void};
+use core::mem::{size_of, MaybeUninit};
+use core::ptr::addr_of_mut;
+use linux_raw_sys::general as k;
+
+/// A set of signals 1..=64: the kernel's 64-bit `sigset_t` (bit `n - 1` is signal `n`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigSet(u64);
+
+impl SigSet {
+    /// No signal.
+    pub const EMPTY: SigSet = SigSet(0);
+    /// Every signal (the kernel never blocks SIGKILL and SIGSTOP, whatever the set says).
+    pub const FULL: SigSet = SigSet(u64::MAX);
+
+    /// The set of `signals` (numbers outside 1..=64 are left out).
+    pub fn of(signals: &[u32]) -> SigSet {
+        signals.iter().fold(SigSet::EMPTY, |set, &s| set.with(s))
+    }
+
+    /// This set plus `signal` (unchanged if it is outside 1..=64).
+    pub const fn with(self, signal: u32) -> SigSet {
+        if signal >= 1 && signal <= 64 {
+            SigSet(self.0 | 1 << (signal - 1))
+        } else {
+            self
+        }
+    }
+
+    /// Whether `signal` is in the set.
+    pub const fn contains(self, signal: u32) -> bool {
+        signal >= 1 && signal <= 64 && self.0 & (1 << (signal - 1)) != 0
+    }
+
+    /// The raw bits, as `rt_sigprocmask` and `signalfd4` take them.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// The set with these raw bits.
+    pub const fn from_bits(bits: u64) -> SigSet {
+        SigSet(bits)
+    }
+}
+
+/// `rt_sigprocmask(how, set, &old)` for the calling thread; returns the old mask.
+/// `how` is `SIG_BLOCK`, `SIG_UNBLOCK` or `SIG_SETMASK`; `None` only reads.
+pub fn sigprocmask(how: u32, set: Option<SigSet>) -> Result<SigSet, Errno> {
+    let mut old = 0u64;
+    let new = set.map(SigSet::bits);
+    let new_ptr = new.as_ref().map_or(0, |bits| bits as *const u64 as usize);
+    // SAFETY: new_ptr is null or an 8-byte sigset; old is writable; the size
+    // is the kernel's sigset size (8 bytes on both arches).
+    decode(unsafe {
+        syscall4(
+            k::__NR_rt_sigprocmask,
+            how as usize,
+            new_ptr,
+            &mut old as *mut u64 as usize,
+            size_of::<u64>(),
+        )
+    })?;
+    Ok(SigSet(old))
+}
+
+/// A handler that receives the signal number.
+pub type Handler = extern "C" fn(signal: c_int);
+/// A handler that also receives the `siginfo` (who sent it, why) and the
+/// interrupted context (`ucontext_t`) — installed with `SA_SIGINFO`.
+pub type InfoHandler = extern "C" fn(signal: c_int, info: *mut k::siginfo_t, context: *mut c_void);
+
+/// Flags of a [`SigAction`] that a caller may choose. `SA_SIGINFO` and
+/// `SA_RESTORER` are not among them: the constructor of the action sets them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SaFlags(u32);
+
+impl SaFlags {
+    /// No flag.
+    pub const EMPTY: SaFlags = SaFlags(0);
+    /// Restart interruptible syscalls after the handler instead of failing with EINTR.
+    pub const RESTART: SaFlags = SaFlags(k::SA_RESTART);
+    /// Do not block the signal while its handler runs.
+    pub const NODEFER: SaFlags = SaFlags(k::SA_NODEFER);
+    /// Reset to the default disposition on delivery (a one-shot handler).
+    pub const RESETHAND: SaFlags = SaFlags(k::SA_RESETHAND);
+    /// Run the handler on the alternate signal stack, if one is set.
+    pub const ONSTACK: SaFlags = SaFlags(k::SA_ONSTACK);
+    /// SIGCHLD only: no signal when a child stops or continues.
+    pub const NOCLDSTOP: SaFlags = SaFlags(k::SA_NOCLDSTOP);
+    /// SIGCHLD only: children are reaped by the kernel, never become zombies.
+    pub const NOCLDWAIT: SaFlags = SaFlags(k::SA_NOCLDWAIT);
+
+    /// The raw `SA_*` bits.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+}
+
+impl core::ops::BitOr for SaFlags {
+    type Output = SaFlags;
+    fn bitor(self, other: SaFlags) -> SaFlags {
+        SaFlags(self.0 | other.0)
+    }
+}
+
+/// What a signal's disposition is, as [`SigAction::disposition`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// `SIG_DFL`: the signal's default action.
+    Default,
+    /// `SIG_IGN`: discarded on arrival.
+    Ignore,
+    /// A handler at this address (`siginfo`: installed with `SA_SIGINFO`).
+    Handler {
+        /// The handler's address.
+        address: usize,
+        /// Whether it takes the three-argument form.
+        siginfo: bool,
+    },
+}
+
+/// A signal's disposition as `rt_sigaction` sees it: handler, flags,
+/// restorer and the mask added while the handler runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SigAction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: SigSet,
+}
+
+/// `SIG_DFL` and `SIG_IGN` as the handler field carries them.
+const SIG_DFL: usize = 0;
+const SIG_IGN: usize = 1;
+
+impl SigAction {
+    /// The default action (`SIG_DFL`).
+    pub const fn default_action() -> SigAction {
+        SigAction {
+            handler: SIG_DFL,
+            flags: 0,
+            restorer: 0,
+            mask: SigSet::EMPTY,
+        }
+    }
+
+    /// Ignore the signal (`SIG_IGN`).
+    pub const fn ignore() -> SigAction {
+        SigAction {
+            handler: SIG_IGN,
+            ..SigAction::default_action()
+        }
+    }
+
+    /// Run `handler(signal)` on delivery, returning through clonelab's restorer.
+    pub fn handler(handler: Handler) -> SigAction {
+        SigAction {
+            handler: handler as usize,
+            flags: k::SA_RESTORER as u64,
+            restorer: arch::clonelab_restore_rt as *const () as usize,
+            mask: SigSet::EMPTY,
+        }
+    }
+
+    /// Run `handler(signal, &siginfo, &ucontext)` on delivery (`SA_SIGINFO`).
+    pub fn info_handler(handler: InfoHandler) -> SigAction {
+        SigAction {
+            handler: handler as usize,
+            flags: (k::SA_RESTORER | k::SA_SIGINFO) as u64,
+            restorer: arch::clonelab_restore_rt as *const () as usize,
+            mask: SigSet::EMPTY,
+        }
+    }
+
+    /// Add `flags` to the action.
+    pub const fn with_flags(mut self, flags: SaFlags) -> SigAction {
+        self.flags |= flags.bits() as u64;
+        self
+    }
+
+    /// Signals blocked while the handler runs (in addition to the signal itself,
+    /// unless [`SaFlags::NODEFER`]).
+    pub const fn with_mask(mut self, mask: SigSet) -> SigAction {
+        self.mask = mask;
+        self
+    }
+
+    /// What happens on delivery.
+    pub fn disposition(&self) -> Disposition {
+        match self.handler {
+            SIG_DFL => Disposition::Default,
+            SIG_IGN => Disposition::Ignore,
+            address => Disposition::Handler {
+                address,
+                siginfo: self.flags & k::SA_SIGINFO as u64 != 0,
+            },
+        }
+    }
+
+    /// The handler field as the kernel holds it: `SIG_DFL` = 0, `SIG_IGN` = 1,
+    /// or a handler's address.
+    pub const fn handler_address(&self) -> usize {
+        self.handler
+    }
+
+    /// The raw `SA_*` flags, as the kernel holds them.
+    pub const fn flags(&self) -> u64 {
+        self.flags
+    }
+
+    /// The signals blocked while the handler runs.
+    pub const fn mask(&self) -> SigSet {
+        self.mask
+    }
+}
+
+/// One `rt_sigaction(signal, new, &old)`; `new = None` only reads.
+///
+/// # Safety
+/// A handler in `new` must be sound to run at any instant on any thread that
+/// does not block the signal (see [`sigaction`]).
+unsafe fn rt_sigaction(signal: u32, new: Option<&SigAction>) -> Result<SigAction, Errno> {
+    // The kernel's struct holds the handler as an `Option<fn>`, which cannot
+    // hold SIG_IGN (1) as a Rust value: it is only ever handled as raw memory.
+    let mut act = MaybeUninit::<k::kernel_sigaction>::zeroed();
+    let mut old = MaybeUninit::<k::kernel_sigaction>::zeroed();
+    const _: () = assert!(size_of::<k::__kernel_sighandler_t>() == size_of::<usize>());
+    const _: () = assert!(size_of::<k::__sigrestore_t>() == size_of::<usize>());
+    const _: () = assert!(size_of::<k::kernel_sigset_t>() == size_of::<u64>());
+    let act_ptr = act.as_mut_ptr();
+    if let Some(new) = new {
+        // SAFETY: act_ptr points at a zeroed kernel_sigaction; each field is
+        // written as the raw integer the kernel reads, never as a Rust value.
+        unsafe {
+            addr_of_mut!((*act_ptr).sa_handler_kernel)
+                .cast::<usize>()
+                .write(new.handler);
+            addr_of_mut!((*act_ptr).sa_flags)
+                .cast::<u64>()
+                .write(new.flags);
+            addr_of_mut!((*act_ptr).sa_restorer)
+                .cast::<usize>()
+                .write(new.restorer);
+            addr_of_mut!((*act_ptr).sa_mask)
+                .cast::<u64>()
+                .write(new.mask.bits());
+        }
+    }
+    let old_ptr = old.as_mut_ptr();
+    // SAFETY: act (when passed) and old are valid kernel_sigaction buffers;
+    // sigsetsize is the kernel's (8 bytes). The caller vouches for the handler.
+    decode(unsafe {
+        syscall4(
+            k::__NR_rt_sigaction,
+            signal as usize,
+            if new.is_some() { act_ptr as usize } else { 0 },
+            old_ptr as usize,
+            size_of::<k::kernel_sigset_t>(),
+        )
+    })?;
+    // SAFETY: the kernel filled `old`; each field is read back as a raw integer.
+    Ok(unsafe {
+        SigAction {
+            handler: addr_of_mut!((*old_ptr).sa_handler_kernel)
+                .cast::<usize>()
+                .read(),
+            flags: addr_of_mut!((*old_ptr).sa_flags).cast::<u64>().read(),
+            restorer: addr_of_mut!((*old_ptr).sa_restorer).cast::<usize>().read(),
+            mask: SigSet(addr_of_mut!((*old_ptr).sa_mask).cast::<u64>().read()),
+        }
+    })
+}
+
+/// `rt_sigaction(signal, NULL, &old)`: the current disposition of `signal`.
+pub fn current_action(signal: u32) -> Result<SigAction, Errno> {
+    // SAFETY: nothing is installed.
+    unsafe { rt_sigaction(signal, None) }
+}
+
+/// Restore `signal`'s default action; returns the previous one.
+pub fn set_default(signal: u32) -> Result<SigAction, Errno> {
+    // SAFETY: SIG_DFL runs no code of ours.
+    unsafe { rt_sigaction(signal, Some(&SigAction::default_action())) }
+}
+
+/// Ignore `signal` from now on; returns the previous action.
+pub fn ignore(signal: u32) -> Result<SigAction, Errno> {
+    // SAFETY: SIG_IGN runs no code of ours.
+    unsafe { rt_sigaction(signal, Some(&SigAction::ignore())) }
+}
+
+/// `rt_sigaction(signal, &action, &old)`: install `action` for the whole
+/// process (every thread shares the handler table, and so does every child
+/// made with `CLONE_SIGHAND`); returns the previous action.
+///
+/// # Safety
+/// A handler in `action` may run at any instant on any thread that does not
+/// block the signal, interrupting arbitrary code, including code that holds
+/// locks or is halfway through changing memory. It must be
+/// async-signal-safe: no allocation, no locks, no `std` I/O, no panics;
+/// atomics and the raw syscalls of [`crate::sys`] are fine. An action read
+/// back with [`current_action`] may be installed again only if its handler
+/// (perhaps another library's) is still valid.
+pub unsafe fn sigaction(signal: u32, action: &SigAction) -> Result<SigAction, Errno> {
+    // SAFETY: the caller vouches for the handler.
+    unsafe { rt_sigaction(signal, Some(action)) }
+}
+
+/// `tgkill(tgid, tid, signal)`: send `signal` to one thread.
+pub fn tgkill(tgid: Pid, tid: Pid, signal: u32) -> Result<(), Errno> {
+    // SAFETY: no pointers are passed.
+    decode(unsafe { syscall3(k::__NR_tgkill, tgid as usize, tid as usize, signal as usize) })
+        .map(drop)
+}
+
+/// `pidfd_send_signal(pidfd, signal, NULL, 0)`: signal the process behind a
+/// pidfd — unlike `kill`, never a process that reused a reaped child's pid.
+pub fn pidfd_send_signal(pidfd: c_int, signal: u32) -> Result<(), Errno> {
+    // SAFETY: info = NULL, flags = 0; no other pointers.
+    decode(unsafe {
+        arch::syscall4(
+            k::__NR_pidfd_send_signal,
+            pidfd as usize,
+            signal as usize,
+            0,
+            0,
+        )
+    })
+    .map(drop)
+}
+
+/// Send `signal` to the calling thread (`tgkill(getpid(), gettid(), signal)`).
+pub fn raise(signal: u32) -> Result<(), Errno> {
+    tgkill(crate::sys::getpid(), crate::sys::gettid(), signal)
+}

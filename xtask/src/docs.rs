@@ -1,0 +1,252 @@
+//! `cargo xtask docs [--check]`: the generated parts of the chapters.
+//!
+//! Every experiment chapter has two marked sections:
+//!
+//! - `calls`: rendered by `clonelab chapter-calls` from the record of a host
+//!   run (as root): each call's C call, flag bits, exit signal and a register
+//!   table for both arches. Addresses are named, so the text is the same on
+//!   every run of the same kernel; `--check` fails when a chapter differs.
+//! - `observed`: copied from the tour in `target/qemu/<arch>.log` (the serial
+//!   log of `cargo xtask qemu`), per arch. These are captures of one run
+//!   (pids, inodes), refreshed by `cargo xtask docs` when a log exists and
+//!   never compared by `--check`, which only requires the section to exist.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+const CALLS_BEGIN: &str = "<!-- BEGIN GENERATED calls:";
+const CALLS_END: &str = "<!-- END GENERATED calls -->";
+const OBSERVED_BEGIN: &str = "<!-- BEGIN GENERATED observed:";
+const OBSERVED_END: &str = "<!-- END GENERATED observed -->";
+
+/// Replace what lies between the line starting with `begin` and the line
+/// `end` (both kept) with `body`.
+fn splice(text: &str, begin: &str, end: &str, body: &str) -> Option<String> {
+    let start = text.find(begin)?;
+    let open_end = start + text[start..].find('\n')? + 1;
+    let close = open_end + text[open_end..].find(end)?;
+    Some(format!("{}{}{}", &text[..open_end], body, &text[close..]))
+}
+
+/// The Markdown `clonelab chapter-calls` prints, grouped by chapter file
+/// (entries in tour order).
+fn chapter_calls() -> Result<BTreeMap<String, String>, String> {
+    if effective_uid() != 0 {
+        return Err(
+            "needs root: the records come from running every experiment, namespaces included"
+                .into(),
+        );
+    }
+    let out = Command::new("cargo")
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "--bin",
+            "clonelab",
+            "--",
+            "chapter-calls",
+        ])
+        .output()
+        .map_err(|e| format!("cargo run: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "clonelab chapter-calls failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8(out.stdout).map_err(|e| e.to_string())?;
+    let mut chapters: BTreeMap<String, String> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("@@@ ") {
+            let chapter = rest.split_whitespace().next().unwrap_or("").to_string();
+            chapters.entry(chapter.clone()).or_default();
+            current = Some(chapter);
+        } else if let Some(c) = &current {
+            let body = chapters.get_mut(c).expect("entry made above");
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    Ok(chapters)
+}
+
+/// The effective uid, from /proc (xtask has no libc).
+fn effective_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|u| u.parse().ok())
+        .unwrap_or(u32::MAX)
+}
+
+/// Per tour entry name: the lines of its block in a VM's serial log that say
+/// what happened (the header, each call's headline and C call, the observation
+/// and the verdict), without the register dumps the chapter tables already show.
+fn vm_tour(log: &str) -> BTreeMap<String, String> {
+    let mut entries = BTreeMap::new();
+    let mut name: Option<String> = None;
+    let mut body = String::new();
+    let mut in_observed = false;
+    let mut finish = |name: &mut Option<String>, body: &mut String| {
+        if let Some(n) = name.take() {
+            entries.insert(n, std::mem::take(body));
+        }
+    };
+    for raw in log.lines() {
+        let line = strip_ansi(raw.trim_end_matches('\r'));
+        if line.starts_with("== ") {
+            finish(&mut name, &mut body);
+            // "== 3/23 newpid: question"
+            name = line
+                .split_whitespace()
+                .nth(2)
+                .map(|n| n.trim_end_matches(':').to_string());
+            in_observed = false;
+            body.push_str(&line);
+            body.push('\n');
+            continue;
+        }
+        if line.starts_with("tour: ") {
+            finish(&mut name, &mut body);
+            continue;
+        }
+        if name.is_none() {
+            continue;
+        }
+        let trimmed = line.trim_start();
+        let keep = in_observed
+            || trimmed.starts_with("call ")
+            || trimmed.starts_with("C call")
+            || trimmed.starts_with("observed");
+        if trimmed.starts_with("observed") {
+            in_observed = true;
+        }
+        if keep && !trimmed.is_empty() {
+            body.push_str(&line);
+            body.push('\n');
+        }
+        if trimmed.starts_with("PASS")
+            || trimmed.starts_with("FAIL")
+            || trimmed.starts_with("SKIPPED")
+        {
+            finish(&mut name, &mut body);
+        }
+    }
+    entries
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The entries whose chapter is `chapter`, from the `@@@` lines' order.
+fn entries_of(calls: &str) -> Vec<String> {
+    calls
+        .lines()
+        .filter_map(|l| l.strip_prefix("#### `"))
+        .filter_map(|l| l.split('`').next().map(str::to_string))
+        .collect()
+}
+
+/// The text without its "_Recorded on <arch>, Linux <release>, euid N._"
+/// lines: which kernel a table was recorded on is provenance, not content, so
+/// the check passes on another kernel whose calls are the same.
+fn without_provenance(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.starts_with("_Recorded on "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Regenerate (or with `check`, compare) every chapter.
+pub fn run(check: bool) -> Result<(), String> {
+    let chapters = chapter_calls()?;
+    let logs: Vec<(&str, Option<String>)> = ["aarch64", "x86_64"]
+        .iter()
+        .map(|arch| {
+            (
+                *arch,
+                std::fs::read_to_string(format!("target/qemu/{arch}.log")).ok(),
+            )
+        })
+        .collect();
+    let mut stale = Vec::new();
+    for (chapter, calls) in &chapters {
+        let path = Path::new(chapter);
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{chapter}: {e}"))?;
+        let mut new = splice(&text, CALLS_BEGIN, CALLS_END, calls)
+            .ok_or(format!("{chapter}: no `calls` markers"))?;
+        if !new.contains(OBSERVED_BEGIN) || !new.contains(OBSERVED_END) {
+            return Err(format!("{chapter}: no `observed` markers"));
+        }
+        if check {
+            if without_provenance(&new) != without_provenance(&text) {
+                stale.push(chapter.clone());
+            }
+            continue;
+        }
+        let names = entries_of(calls);
+        let mut captured = String::new();
+        for (arch, log) in &logs {
+            let Some(log) = log else { continue };
+            let tour = vm_tour(log);
+            let blocks: Vec<&String> = names.iter().filter_map(|n| tour.get(n)).collect();
+            if blocks.is_empty() {
+                continue;
+            }
+            // "clonelab tour on aarch64, Linux 6.1.0-57-arm64 (pid 1, euid 0)"
+            let kernel = log
+                .lines()
+                .find_map(|l| l.split("clonelab tour on ").nth(1))
+                .and_then(|l| l.split(" (").next())
+                .unwrap_or(arch);
+            captured.push_str(&format!(
+                "**{kernel}** (the tour in a VM, `target/qemu/{arch}.log`):\n\n```text\n"
+            ));
+            for b in blocks {
+                captured.push_str(b);
+            }
+            captured.push_str("```\n\n");
+        }
+        if !captured.is_empty() {
+            new = splice(&new, OBSERVED_BEGIN, OBSERVED_END, &captured).expect("checked above");
+        }
+        if new != text {
+            std::fs::write(path, &new).map_err(|e| format!("{chapter}: {e}"))?;
+            println!("xtask: wrote {chapter}");
+        }
+    }
+    if !stale.is_empty() {
+        return Err(format!(
+            "stale generated sections (run `cargo xtask docs` as root): {}",
+            stale.join(", ")
+        ));
+    }
+    if check {
+        println!(
+            "xtask: docs: {} chapters' call tables are current",
+            chapters.len()
+        );
+    }
+    Ok(())
+}
