@@ -309,7 +309,7 @@ fn bootstrap(point: f64, set: &Set, mut resample: impl FnMut(&[usize]) -> f64) -
     }
 }
 
-/// Median over rounds of a[round] / b[round] (two series of one set).
+/// Median over rounds of `a[round] / b[round]` (two series of one set).
 fn paired_ratio(set: &Set, a: &Series, b: &Series) -> Est {
     let r: Vec<f64> = a.ns.iter().zip(&b.ns).map(|(x, y)| x / y).collect();
     bootstrap(median(&r), set, |idx| median_at(&r, idx))

@@ -168,7 +168,7 @@ fn entries_of(calls: &str) -> Vec<String> {
         .collect()
 }
 
-/// The text without its "_Recorded on <arch>, Linux <release>, euid N._"
+/// The text without its `_Recorded on <arch>, Linux <release>, euid N._`
 /// lines: which kernel a table was recorded on is provenance, not content, so
 /// the check passes on another kernel whose calls are the same.
 fn without_provenance(text: &str) -> String {
