@@ -27,7 +27,6 @@ use crate::plain::StaticText;
 use crate::spawn::THREAD_FLAGS;
 use crate::stack::Stack;
 use crate::sys::{self, Kcmp};
-use crate::wait::wait_pid;
 use crate::{Errno, Error, WaitStatus};
 use core::ffi::c_void;
 use core::fmt;
@@ -105,7 +104,7 @@ fn sleeping_writer(calls: &mut Calls, label: &str, flags: CloneFlags) -> Result<
         super::record::clone_call(flags_word, stack.top() as usize, 0, 0, 0),
         super::record::pid_result(&result),
     );
-    wait_pid(result?, 0)?;
+    super::reap_sharing_child(result?)?;
     Ok((at_return, word.load(Ordering::SeqCst)))
 }
 

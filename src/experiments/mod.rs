@@ -264,6 +264,20 @@ pub fn raw_fork_like_call(word: FlagsWord) -> CloneCall {
     record::clone_call(word, 0, 0, 0, 0)
 }
 
+/// Reap `pid`, a child made with raw `clone(CLONE_VM, ..)` that uses memory in
+/// the caller's frame (its stack, the words it writes): return only once it
+/// is gone. ECHILD means it was reaped elsewhere, so it has exited; any other
+/// failure of `wait4` proves nothing, so the wait is retried, never returned.
+pub(crate) fn reap_sharing_child(pid: Pid) -> Result<WaitStatus, Error> {
+    loop {
+        match crate::wait::wait_pid(pid, 0) {
+            Ok(status) => return Ok(status),
+            Err(crate::Errno::ECHILD) => return Err(crate::Errno::ECHILD.into()),
+            Err(_) => sys::sched_yield(),
+        }
+    }
+}
+
 /// Whether this process may create namespaces by itself (effective uid 0).
 /// Without it, namespace experiments add CLONE_NEWUSER: the new user namespace
 /// is created first and owns the others, so an unprivileged user may make them.

@@ -14,7 +14,7 @@ use crate::arch::thread_pointer;
 use crate::clone::clone;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::stack::Stack;
-use crate::wait::{wait_pid, WaitStatus};
+use crate::wait::WaitStatus;
 use crate::Error;
 use core::ffi::c_void;
 use core::fmt;
@@ -121,7 +121,7 @@ pub fn observe() -> Result<Observed, Error> {
         super::record::pid_result(&result),
     );
     let pid = result?;
-    let status = wait_pid(pid, 0)?;
+    let status = super::reap_sharing_child(pid)?;
     // The contrast: the same child without CLONE_SETTLS reports into a second block.
     let other = TlsBlock {
         self_pointer: 0,
@@ -148,7 +148,7 @@ pub fn observe() -> Result<Observed, Error> {
         super::record::clone_call(without, stack.top() as usize, 0, 0, 0),
         super::record::pid_result(&result),
     );
-    wait_pid(result?, 0)?;
+    super::reap_sharing_child(result?)?;
     Ok(Observed {
         calls,
         block: address,

@@ -16,7 +16,7 @@ use crate::clone::clone;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::stack::Stack;
 use crate::sys::{self, Pid};
-use crate::wait::{wait_pid, WaitStatus};
+use crate::wait::WaitStatus;
 use crate::Error;
 use core::ffi::c_void;
 use core::fmt;
@@ -137,7 +137,7 @@ pub fn observe() -> Result<Observed, Error> {
     );
     let pid = result?;
     let parent_tid_at_return = words.ptid.load(SeqCst);
-    let status = wait_pid(pid, 0)?;
+    let status = super::reap_sharing_child(pid)?;
     Ok(Observed {
         calls,
         pid,
