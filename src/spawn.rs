@@ -287,12 +287,17 @@ pub fn spawn_via<F: FnOnce() -> i32>(
 ///
 /// # Safety
 /// With CLONE_FILES the child shares this process's descriptor table while
-/// holding its own copy of memory. `f` must not close, replace (`dup2`) or
-/// otherwise end a descriptor that an owner in this process (a `File`, an
-/// `OwnedFd`, anything reachable from `f` or from statics) still holds. What
-/// `f` itself owns it may close: the parent's copy of `f` is never dropped
-/// after a successful clone, so each descriptor the closure owns is closed
-/// once.
+/// holding its own copy of memory, so descriptor ownership must hold across
+/// both processes:
+/// - `f` must not close, replace (`dup2`) or otherwise end a descriptor that
+///   an owner in this process (a `File`, an `OwnedFd`, anything reachable from
+///   `f` or from statics) still holds. What `f` itself owns it may close: the
+///   parent's copy of `f` is never dropped after a successful clone, so each
+///   descriptor the closure owns is closed once.
+/// - While the child runs, the parent must not close or replace a descriptor
+///   the child may still use (one `f` borrows, or one in a static): the number
+///   could be reused for another file, which the child would then read or
+///   write.
 pub unsafe fn spawn_unchecked<F: FnOnce() -> i32>(
     syscall: Syscall,
     word: FlagsWord,
@@ -300,6 +305,11 @@ pub unsafe fn spawn_unchecked<F: FnOnce() -> i32>(
 ) -> Result<Child, Error> {
     refuse_shared_memory(word.flags)?;
     refuse_managed(word.flags)?;
+    // Checked here, before `f` is set aside, so that an error drops it.
+    let clone3_encoding = match syscall {
+        Syscall::Clone3 => Some(word.encode_clone3()?),
+        Syscall::Clone => None,
+    };
 
     let mut f = ManuallyDrop::new(f);
     let arg = &mut *f as *mut F as *mut c_void;
@@ -320,6 +330,8 @@ pub unsafe fn spawn_unchecked<F: FnOnce() -> i32>(
     let via_clone = || {
         // SAFETY: no CLONE_VM, so the child works on its own copy of `f` and of
         // this stack (stack = 0); pidfd_ptr is valid or null as the flags need.
+        // A lock another thread held at the clone stays held in the child: a
+        // deadlock there is a liveness failure, not memory unsafety.
         let pid = unsafe {
             clone(
                 word,
@@ -336,7 +348,7 @@ pub unsafe fn spawn_unchecked<F: FnOnce() -> i32>(
     let result = match syscall {
         Syscall::Clone => via_clone(),
         Syscall::Clone3 => {
-            let (flags, exit_signal) = word.encode_clone3()?;
+            let (flags, exit_signal) = clone3_encoding.expect("encoded above for clone3");
             let mut args = CloneArgs {
                 flags,
                 exit_signal,
@@ -570,7 +582,10 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     /// malloc does), no `std` I/O, no `thread_local!`, no libc calls (errno),
     /// and no panics (the panic machinery uses TLS; so do index and overflow
     /// checks, which panic). Atomics, plain memory and clonelab's raw syscalls
-    /// are fine. `f` must also fit in `stack`.
+    /// are fine — except that `f` must not unblock signals (`sigprocmask`,
+    /// `sigsuspend`, a `ppoll`/`pselect` mask): the child starts with every
+    /// signal blocked so that no handler, which may use TLS, ever runs on it.
+    /// `f` must also fit in `stack`.
     ///
     /// What happens otherwise: the access faults and the child dies of
     /// SIGSEGV. With CLONE_THREAD that signal ends the whole process. Without
@@ -656,7 +671,14 @@ impl<'scope, 'env> Scope<'scope, 'env> {
 
         // Block every signal across the clone: the child inherits the full mask
         // and keeps it, so no handler ever runs on a thread without TLS.
-        let parent_mask = signal::sigprocmask(k::SIG_SETMASK, Some(SigSet::FULL))?;
+        let parent_mask = match signal::sigprocmask(k::SIG_SETMASK, Some(SigSet::FULL)) {
+            Ok(mask) => mask,
+            Err(e) => {
+                // SAFETY: no child exists, so the closure is still ours to drop.
+                unsafe { ptr::drop_in_place(closure_at as *mut F) };
+                return Err(e.into());
+            }
+        };
         // SAFETY: the stack, the closure and the Record outlive the child: the
         // scope joins it (waiting for the tid word to clear) before 'scope ends.
         // tls = 0 gives the child no TLS; the caller upholds what that demands.

@@ -25,6 +25,7 @@ use crate::spawn::spawn;
 use crate::sys::{self, Pid};
 use crate::wait::WaitStatus;
 use core::mem::{size_of, MaybeUninit};
+use core::sync::atomic::{AtomicU32, Ordering};
 use linux_raw_sys::elf_uapi::NT_PRSTATUS;
 use linux_raw_sys::general as k;
 use linux_raw_sys::ptrace as p;
@@ -134,29 +135,58 @@ fn read_clone_args(pid: Pid, address: u64) -> Option<CloneArgs> {
     Some(args)
 }
 
-/// A MAP_SHARED slot for the closure's result, written by the tracee.
+/// What the tracee hands back: its result, and a flag it sets only once the
+/// result is completely written (a tracee killed halfway through the copy
+/// leaves the flag 0, and the half-written bytes are never read).
+#[repr(C)]
+struct Shared<T> {
+    written: AtomicU32,
+    value: MaybeUninit<T>,
+}
+
+/// A MAP_SHARED page holding a [`Shared`], written by the tracee.
 struct ResultSlot<T> {
-    slot: *mut Option<T>,
+    shared: *mut Shared<T>,
 }
 
 impl<T: Plain> ResultSlot<T> {
     fn new() -> Result<Self, Error> {
         let page = sys::mmap_anonymous(
-            size_of::<Option<T>>(),
+            size_of::<Shared<T>>(),
             k::PROT_READ | k::PROT_WRITE,
             k::MAP_SHARED,
         )?;
-        let slot = page as *mut Option<T>;
-        // SAFETY: fresh mapping, large enough and page-aligned.
-        unsafe { slot.write(None) };
-        Ok(ResultSlot { slot })
+        // A fresh anonymous mapping is zeroed: `written` starts at 0.
+        Ok(ResultSlot {
+            shared: page as *mut Shared<T>,
+        })
+    }
+
+    /// In the tracee: store the result, then say it is whole.
+    fn put(shared: *mut Shared<T>, value: T) {
+        // SAFETY: `shared` is this process's copy of the MAP_SHARED mapping,
+        // sized and (page-)aligned for Shared<T>; only the tracee writes it.
+        unsafe {
+            (*shared).value.write(value);
+            (*shared).written.store(1, Ordering::Release);
+        }
+    }
+
+    /// In the tracer, once the tracee is gone: the result, if it was whole.
+    fn take(&self) -> Option<T> {
+        // SAFETY: the mapping is ours and valid; `written` is an atomic.
+        let written = unsafe { (*self.shared).written.load(Ordering::Acquire) };
+        // SAFETY: `written` = 1 is stored only after the value is complete
+        // (Release/Acquire), and T is Plain: its bytes are a valid value here.
+        (written == 1).then(|| unsafe { (*self.shared).value.assume_init_read() })
     }
 }
 
 impl<T> Drop for ResultSlot<T> {
     fn drop(&mut self) {
-        // SAFETY: the tracee has exited by the time trace() drops this.
-        let _ = unsafe { sys::munmap(self.slot as *mut u8, size_of::<Option<T>>()) };
+        // SAFETY: every process has its own mapping of the page: unmapping
+        // ours cannot affect a tracee still alive after an early return.
+        let _ = unsafe { sys::munmap(self.shared as *mut u8, size_of::<Shared<T>>()) };
     }
 }
 
@@ -170,7 +200,7 @@ impl<T> Drop for ResultSlot<T> {
 /// ```
 pub fn trace<T: Plain, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
     let slot = ResultSlot::<T>::new()?;
-    let slot_ptr = slot.slot as usize;
+    let shared_at = slot.shared as usize;
     let mut child = spawn(
         FlagsWord::new(Default::default(), ExitSignal::SIGCHLD),
         move || {
@@ -179,9 +209,7 @@ pub fn trace<T: Plain, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
             }
             // Stop until the tracer has set its options.
             let _ = sys::kill(sys::getpid(), k::SIGSTOP);
-            let value = f();
-            // SAFETY: the slot is MAP_SHARED, sized and aligned for Option<T>.
-            unsafe { (slot_ptr as *mut Option<T>).write(Some(value)) };
+            ResultSlot::put(shared_at as *mut Shared<T>, f());
             0
         },
     )?;
@@ -255,8 +283,7 @@ pub fn trace<T: Plain, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
         ptrace(p::PTRACE_SYSCALL, pid, 0, deliver)?;
     }
     let _ = child.wait();
-    // SAFETY: the tracee has exited; the slot holds None or its Some(value).
-    match unsafe { *slot.slot } {
+    match slot.take() {
         Some(value) => Ok((value, trace)),
         None => Err(Error::Kernel {
             errno: Errno::ECHILD,
