@@ -19,6 +19,7 @@
 use clonelab::clone::{clone, clone3, zeroed_args, CloneArgs};
 use clonelab::experiments::into_cgroup::own_cgroup_dir;
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
+use clonelab::sys::signal::{self, SigSet};
 use clonelab::{sys, CloneCall, Errno, Error, RegisterImage, WaitStatus};
 use linux_raw_sys::general as k;
 use std::ffi::{c_char, c_void, CString};
@@ -281,7 +282,7 @@ fn run_command(command: &[String]) -> Result<WaitStatus, String> {
     let mut envp: Vec<*const c_char> = env_c.iter().map(|e| e.as_ptr()).collect();
     envp.push(std::ptr::null());
     let child = clonelab::spawn(FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD), || {
-        let _ = sys::sigprocmask(k::SIG_SETMASK, 0);
+        let _ = signal::sigprocmask(k::SIG_SETMASK, Some(SigSet::EMPTY));
         // SAFETY: NULL-terminated argv and envp built above.
         let errno = unsafe { sys::execve(&program, argv.as_ptr(), envp.as_ptr()) };
         let _ = sys::write(
@@ -319,8 +320,8 @@ fn resolve(name: &str) -> CString {
 /// and forwarding SIGINT and SIGTERM to it. Signals arrive through a signalfd:
 /// they were blocked before any child existed, so none is lost.
 fn supervise(pid: i32) -> Result<WaitStatus, String> {
-    let set = sys::signal_set(&[k::SIGCHLD, k::SIGINT, k::SIGTERM]);
-    sys::sigprocmask(k::SIG_BLOCK, set).map_err(|e| format!("sigprocmask: {e}"))?;
+    let set = SigSet::of(&[k::SIGCHLD, k::SIGINT, k::SIGTERM]);
+    signal::sigprocmask(k::SIG_BLOCK, Some(set)).map_err(|e| format!("sigprocmask: {e}"))?;
     let fd = sys::signalfd(set).map_err(|e| format!("signalfd: {e}"))?;
     // SAFETY: fd is the fresh signalfd.
     let mut signals = unsafe { std::fs::File::from_raw_fd(fd) };
@@ -423,8 +424,8 @@ pub fn run(o: &Options) -> Result<i32, String> {
         root: root.clone(),
     };
     // Block the signals PID 1 and we forward before any child exists.
-    let set = sys::signal_set(&[k::SIGCHLD, k::SIGINT, k::SIGTERM]);
-    sys::sigprocmask(k::SIG_BLOCK, set).map_err(|e| format!("sigprocmask: {e}"))?;
+    let set = SigSet::of(&[k::SIGCHLD, k::SIGINT, k::SIGTERM]);
+    signal::sigprocmask(k::SIG_BLOCK, Some(set)).map_err(|e| format!("sigprocmask: {e}"))?;
 
     let arg = &plan as *const Plan as *mut c_void;
     let cgroup_fd = match &cgroup {

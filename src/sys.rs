@@ -623,19 +623,10 @@ pub fn pipe(flags: u32) -> Result<(c_int, c_int), Errno> {
     Ok((fds[0], fds[1]))
 }
 
-/// A set of signals, as the kernel's 64-bit `sigset_t`.
-pub fn signal_set(signals: &[u32]) -> u64 {
-    signal::SigSet::of(signals).bits()
-}
-
-/// `rt_sigprocmask(how, set, NULL)` for the calling thread.
-pub fn sigprocmask(how: u32, set: u64) -> Result<(), Errno> {
-    signal::sigprocmask(how, Some(signal::SigSet::from_bits(set))).map(drop)
-}
-
 /// `signalfd4(-1, set, O_CLOEXEC)`: a descriptor from which the (blocked)
 /// signals in `set` are read as 128-byte `signalfd_siginfo` records.
-pub fn signalfd(set: u64) -> Result<c_int, Errno> {
+pub fn signalfd(set: signal::SigSet) -> Result<c_int, Errno> {
+    let set = set.bits();
     // SAFETY: set is a valid 8-byte sigset.
     decode(unsafe {
         syscall4(

@@ -32,6 +32,7 @@ use clonelab::abi::RegisterImage;
 use clonelab::clone::zeroed_args;
 use clonelab::errno::{decode, Errno};
 use clonelab::flags::{broken_rules, signal_name, CloneFlags, ExitSignal, FlagsWord, Syscall};
+use clonelab::sys::signal::{self, SigSet};
 use clonelab::trace::{registers, syscall_info, CloneStop};
 use clonelab::{arch, sys, CloneArgs, Pid, WaitStatus};
 use linux_raw_sys::general as k;
@@ -791,18 +792,6 @@ fn seize_refusal(pid: Pid, errno: Errno) -> String {
     format!("PTRACE_SEIZE was refused: {errno}")
 }
 
-/// The signal mask clonelab was started with (SigBlk in /proc/thread-self/status).
-fn current_mask() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/status")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("SigBlk:"))
-                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        })
-        .unwrap_or(0)
-}
-
 /// PATH lookup, as a shell does it.
 fn resolve(name: &str) -> Option<String> {
     if name.contains('/') {
@@ -882,9 +871,9 @@ fn run(options: &Options) -> Result<i32, String> {
     envp.push(std::ptr::null());
 
     // Signals are blocked before CMD exists, so none is lost; CMD gets the original mask.
-    let original_mask = current_mask();
-    let set = sys::signal_set(&[k::SIGCHLD, k::SIGINT, k::SIGTERM, k::SIGHUP]);
-    sys::sigprocmask(k::SIG_BLOCK, set).map_err(|e| format!("sigprocmask: {e}"))?;
+    let set = SigSet::of(&[k::SIGCHLD, k::SIGINT, k::SIGTERM, k::SIGHUP]);
+    let original_mask =
+        signal::sigprocmask(k::SIG_BLOCK, Some(set)).map_err(|e| format!("sigprocmask: {e}"))?;
     let fd = sys::signalfd(set).map_err(|e| format!("signalfd: {e}"))?;
     // SAFETY: fd is the fresh signalfd, owned by nobody else.
     let mut signals = unsafe { std::fs::File::from_raw_fd(fd) };
@@ -892,7 +881,7 @@ fn run(options: &Options) -> Result<i32, String> {
     let child = clonelab::spawn(
         FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD),
         || {
-            let _ = sys::sigprocmask(k::SIG_SETMASK, original_mask);
+            let _ = signal::sigprocmask(k::SIG_SETMASK, Some(original_mask));
             // Wait, stopped, until clonelab has seized us.
             let _ = sys::kill(sys::getpid(), k::SIGSTOP);
             // SAFETY: NULL-terminated argv and envp built above.
@@ -913,7 +902,7 @@ fn run(options: &Options) -> Result<i32, String> {
     drop(child); // closes only its pidfd; the process stays ours to reap
 
     let unblock = || {
-        let _ = sys::sigprocmask(k::SIG_SETMASK, original_mask);
+        let _ = signal::sigprocmask(k::SIG_SETMASK, Some(original_mask));
     };
     let (_, raw) = sys::wait4(root, k::WUNTRACED | k::__WALL).map_err(|e| format!("wait4: {e}"))?;
     match WaitStatus::from_wait4(raw) {
