@@ -32,10 +32,14 @@ fn mount(source: &str, target: &str, fstype: &str) {
 
 /// Make /dev/console fds 0, 1 and 2 (the kernel found no /dev/console in the initramfs).
 fn open_console() {
-    if let Ok(fd) = sys::open(c"/dev/console", k::O_RDWR, 0) {
+    if let Ok(console) = sys::open(c"/dev/console", k::O_RDWR, 0) {
+        // Raw from here: the console may itself have become 0, 1 or 2, and stays open then.
+        let fd = console.into_raw();
+        // SAFETY: fd stays open until the close below.
+        let console = unsafe { sys::BorrowedFd::borrow_raw(fd) };
         for target in 0..3 {
             // SAFETY: PID 1 owns its standard descriptors.
-            let _ = unsafe { sys::dup3(fd, target, 0) };
+            let _ = unsafe { sys::dup3(console, target, 0) };
         }
         if fd > 2 {
             // SAFETY: fd is ours and duplicated above.
@@ -83,7 +87,10 @@ fn spawn_exec(path: &str, arg: Option<&std::ffi::CStr>) -> Result<WaitStatus, St
     let child = spawn(word, || {
         // SAFETY: argv and envp are NULL-terminated arrays of C strings built above.
         let errno = unsafe { sys::execve(&cpath, args.as_ptr(), env.as_ptr()) };
-        let _ = sys::write(2, format!("execve {path}: {errno}\n").as_bytes());
+        let _ = sys::write(
+            sys::BorrowedFd::STDERR,
+            format!("execve {path}: {errno}\n").as_bytes(),
+        );
         if errno == clonelab::Errno::ETXTBSY {
             EXEC_BUSY
         } else {

@@ -20,7 +20,7 @@ use clonelab::clone::{clone, clone3, zeroed_args, CloneArgs};
 use clonelab::experiments::into_cgroup::own_cgroup_dir;
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
 use clonelab::sys::signal::{self, SigSet};
-use clonelab::{sys, CloneCall, Errno, Error, RegisterImage, WaitStatus};
+use clonelab::{sys, CloneCall, Errno, Error, RegisterImage, Signal, WaitStatus};
 use linux_raw_sys::general as k;
 use std::ffi::{c_char, c_void, CString};
 use std::io::Read;
@@ -182,8 +182,8 @@ fn init(plan: &Plan) -> Result<i32, String> {
     if o.uid_map.is_some() {
         // Our ids outside (root's 0) have no mapping inside: become the
         // namespace's 0, which the map ties to the chosen outside id.
-        sys::set_gid(0)
-            .and_then(|()| sys::set_uid(0))
+        sys::setresgid(0, 0, 0)
+            .and_then(|()| sys::setresuid(0, 0, 0))
             .map_err(|e| format!("setresgid/setresuid 0: {e}"))?;
     }
     if let Some(name) = &o.hostname {
@@ -225,7 +225,7 @@ fn init(plan: &Plan) -> Result<i32, String> {
     // full one is still visible in the mount namespace.
     mount("proc", &format!("{root}/proc"), Some("proc"), 0)?;
     // A new network namespace has only lo, down; it is always interface 1.
-    sys::netlink_link_up(1).map_err(|e| format!("RTM_NEWLINK lo up: {e}"))?;
+    clonelab::net::netlink_link_up(1).map_err(|e| format!("RTM_NEWLINK lo up: {e}"))?;
     switch_root(o, root)?;
     say(
         o,
@@ -286,7 +286,7 @@ fn run_command(command: &[String]) -> Result<WaitStatus, String> {
         // SAFETY: NULL-terminated argv and envp built above.
         let errno = unsafe { sys::execve(&program, argv.as_ptr(), envp.as_ptr()) };
         let _ = sys::write(
-            2,
+            clonelab::BorrowedFd::STDERR,
             format!("container: exec {}: {errno}\n", command[0]).as_bytes(),
         );
         127
@@ -320,11 +320,11 @@ fn resolve(name: &str) -> CString {
 /// and forwarding SIGINT and SIGTERM to it. Signals arrive through a signalfd:
 /// they were blocked before any child existed, so none is lost.
 fn supervise(pid: i32) -> Result<WaitStatus, String> {
-    let set = SigSet::of(&[k::SIGCHLD, k::SIGINT, k::SIGTERM]);
+    let set = SigSet::of(&[Signal::SIGCHLD, Signal::SIGINT, Signal::SIGTERM]);
     signal::sigprocmask(k::SIG_BLOCK, Some(set)).map_err(|e| format!("sigprocmask: {e}"))?;
     let fd = sys::signalfd(set).map_err(|e| format!("signalfd: {e}"))?;
     // SAFETY: fd is the fresh signalfd.
-    let mut signals = unsafe { std::fs::File::from_raw_fd(fd) };
+    let mut signals = unsafe { std::fs::File::from_raw_fd(fd.into_raw()) };
     loop {
         while let Ok((reaped, status)) = sys::wait4(-1, k::__WALL | k::WNOHANG) {
             if reaped <= 0 {
@@ -340,7 +340,7 @@ fn supervise(pid: i32) -> Result<WaitStatus, String> {
             .map_err(|e| format!("signalfd: {e}"))?;
         let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
         if signo == k::SIGINT || signo == k::SIGTERM {
-            let _ = sys::kill(pid, signo);
+            let _ = sys::kill(pid, Signal::new(signo).expect("a signal number"));
         }
     }
 }
@@ -420,11 +420,11 @@ pub fn run(o: &Options) -> Result<i32, String> {
     let (sync_read, sync_write) = sys::pipe(0).map_err(|e| format!("pipe: {e}"))?;
     let plan = Plan {
         options: o,
-        sync_read,
+        sync_read: sync_read.as_raw(),
         root: root.clone(),
     };
     // Block the signals PID 1 and we forward before any child exists.
-    let set = SigSet::of(&[k::SIGCHLD, k::SIGINT, k::SIGTERM]);
+    let set = SigSet::of(&[Signal::SIGCHLD, Signal::SIGINT, Signal::SIGTERM]);
     signal::sigprocmask(k::SIG_BLOCK, Some(set)).map_err(|e| format!("sigprocmask: {e}"))?;
 
     let arg = &plan as *const Plan as *mut c_void;
@@ -447,7 +447,7 @@ pub fn run(o: &Options) -> Result<i32, String> {
     let mut args = CloneArgs {
         flags: flags3,
         exit_signal,
-        cgroup: cgroup_fd.unwrap_or(0) as u64,
+        cgroup: cgroup_fd.as_ref().map_or(0, |fd| fd.as_raw() as u64),
         ..zeroed_args()
     };
     let mut call = CloneCall {
@@ -482,8 +482,7 @@ pub fn run(o: &Options) -> Result<i32, String> {
         }
     }
     if let Some(fd) = cgroup_fd {
-        // SAFETY: opened above, no longer needed.
-        let _ = unsafe { sys::close(fd) };
+        drop(fd);
     }
     let pid = result.map_err(|e| format!("clone: {e}"))?;
     if o.verbose {
@@ -503,9 +502,9 @@ pub fn run(o: &Options) -> Result<i32, String> {
     }
     // SAFETY: our copy of the read end is not needed; the write end says "go".
     unsafe {
-        let _ = sys::close(sync_read);
-        let _ = sys::write(sync_write, b"g");
-        let _ = sys::close(sync_write);
+        let _ = sys::close(sync_read.into_raw());
+        let _ = sys::write(sync_write.as_fd(), b"g");
+        let _ = sys::close(sync_write.into_raw());
     }
     let status = supervise(pid)?;
     say(o, format!("container init {status}"));
@@ -520,7 +519,7 @@ pub fn probe(args: &[String]) -> i32 {
     let mut name = [0u8; 65];
     println!(
         "hostname={}",
-        String::from_utf8_lossy(sys::hostname(&mut name).unwrap_or(b"?"))
+        String::from_utf8_lossy(clonelab::probe::hostname(&mut name).unwrap_or(b"?"))
     );
     let procs = std::fs::read_dir("/proc").map(|d| {
         d.flatten()
@@ -536,7 +535,10 @@ pub fn probe(args: &[String]) -> i32 {
         .map(str::trim)
         .collect();
     println!("interfaces={}", names.join(","));
-    println!("lo_up={}", matches!(sys::interface_is_up(b"lo"), Ok(true)));
+    println!(
+        "lo_up={}",
+        matches!(clonelab::net::interface_is_up(b"lo"), Ok(true))
+    );
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {

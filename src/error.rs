@@ -6,7 +6,7 @@
 //! in clone(2) predicts it — the rule the flags broke.
 
 use crate::errno::Errno;
-use crate::flags::Rule;
+use crate::flags::{EncodingError, Rule};
 use core::fmt;
 
 /// Why a clone request failed.
@@ -81,6 +81,17 @@ impl Error {
     }
 }
 
+impl From<EncodingError> for Error {
+    fn from(e: EncodingError) -> Error {
+        match e {
+            EncodingError::SignalOutOfRange(n) => Error::SignalOutOfRange(n),
+            EncodingError::FlagsInSignalByte { bits } => Error::FlagsInSignalByte { bits },
+            EncodingError::FlagsNeedClone3 { bits } => Error::FlagsNeedClone3 { bits },
+            EncodingError::UnknownFlags { bits } => Error::UnknownFlags { bits },
+        }
+    }
+}
+
 impl From<Errno> for Error {
     fn from(errno: Errno) -> Error {
         Error::Kernel { errno, rule: None }
@@ -110,19 +121,12 @@ impl fmt::Display for Error {
             Error::Clone3StackIncomplete => {
                 f.write_str("clone3 needs stack and stack_size both set, or both zero")
             }
-            Error::SignalOutOfRange(n) => {
-                write!(f, "exit signal {n} is out of range: valid are 0 (none) to 64")
+            Error::SignalOutOfRange(n) => EncodingError::SignalOutOfRange(*n).fmt(f),
+            Error::FlagsInSignalByte { bits } => {
+                EncodingError::FlagsInSignalByte { bits: *bits }.fmt(f)
             }
-            Error::FlagsInSignalByte { bits } => write!(
-                f,
-                "flag bits {bits:#x} fall in clone()'s low byte, where the exit signal lives \
-                 (CLONE_NEWTIME = 0x80 exists only for clone3)"
-            ),
-            Error::FlagsNeedClone3 { bits } => write!(
-                f,
-                "flag bits {bits:#x} are above bit 31: clone() cannot carry them, use clone3"
-            ),
-            Error::UnknownFlags { bits } => write!(f, "bits {bits:#x} name no CLONE_* flag"),
+            Error::FlagsNeedClone3 { bits } => EncodingError::FlagsNeedClone3 { bits: *bits }.fmt(f),
+            Error::UnknownFlags { bits } => EncodingError::UnknownFlags { bits: *bits }.fmt(f),
             Error::FlagNotAllowed(refusal) => write!(
                 f,
                 "{} is not allowed here: {}",

@@ -35,7 +35,10 @@ pub mod errno;
 pub mod error;
 pub mod experiments;
 pub mod flags;
+pub mod net;
 pub mod plain;
+pub mod probe;
+pub mod signum;
 pub mod spawn;
 pub mod stack;
 pub mod sys;
@@ -46,12 +49,16 @@ pub use abi::{CloneCall, RegisterImage};
 pub use clone::{clone, clone3, clone3_available, CloneArgs};
 pub use errno::Errno;
 pub use error::{Error, Refusal};
-pub use flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
+pub use flags::{CloneFlags, EncodingError, ExitSignal, FlagsWord, Syscall};
+/// The kernel's own definitions, as clonelab takes them (every number and struct).
+pub use linux_raw_sys;
 pub use plain::Plain;
+pub use signum::Signal;
 pub use spawn::{
     scope, spawn, spawn_unchecked, spawn_via, Child, Scope, ScopedChild, PANIC_EXIT_STATUS,
     THREAD_FLAGS,
 };
 pub use stack::Stack;
 pub use sys::Pid;
+pub use sys::{BorrowedFd, OwnedFd};
 pub use wait::WaitStatus;

@@ -125,7 +125,7 @@ fn show_call(
     let found = stop;
     match found {
         Some(stop) => {
-            let image = RegisterImage::observed(stop);
+            let image = clonelab::trace::observed_image(stop);
             println!(
                 "     {} registers, observed by ptrace (returned {}):",
                 this.name,
@@ -237,7 +237,10 @@ fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
                 m.unrecorded_count()
             );
             for (stop, _) in stops.iter().zip(m.unrecorded).filter(|(_, u)| *u) {
-                println!("     {}", CCall(RegisterImage::observed(stop).call()));
+                println!(
+                    "     {}",
+                    CCall(clonelab::trace::observed_image(stop).call())
+                );
             }
             problems.push(format!("{} unrecorded call(s)", m.unrecorded_count()));
         }
@@ -412,7 +415,8 @@ fn explain(text: &str) -> ExitCode {
                 Err(e) => println!("clone3(): refused before the syscall: {e}"),
             },
         }
-        let rules: Vec<_> = broken_rules(word, syscall).collect();
+        let rules: Vec<_> =
+            broken_rules(word, syscall, clonelab::probe::kernel_version()).collect();
         if rules.is_empty() {
             println!("          no clone(2) rule is broken by the flags alone");
         }

@@ -39,14 +39,15 @@
 //! every borrow outlive the child, and [`scope`] never returns before every
 //! child has provably left the shared memory.
 
-use crate::abi::CloneCall;
+use crate::clone::CloneCall;
 use crate::clone::{clone, clone3, zeroed_args, CloneArgs, STACK_ALIGN};
 use crate::errno::Errno;
 use crate::error::{Error, Refusal};
 use crate::flags::{CloneFlags, FlagsWord, Syscall};
+use crate::signum::Signal;
 use crate::stack::Stack;
 use crate::sys::signal::{self, SigSet};
-use crate::sys::{self, Pid};
+use crate::sys::{self, BorrowedFd, OwnedFd, Pid};
 use crate::wait::{options_for, wait_pid, wait_pidfd, WaitStatus};
 use core::cell::Cell;
 use core::ffi::{c_int, c_void};
@@ -58,7 +59,7 @@ use core::sync::atomic::{AtomicI32, Ordering};
 use linux_raw_sys::general as k;
 
 /// Exit status of a child whose closure panicked (and unwinding was enabled).
-pub const PANIC_EXIT_STATUS: i32 = 101;
+pub use crate::arch::PANIC_EXIT_STATUS;
 
 /// The flags of a POSIX thread: shared memory, files, fs info, signal handlers,
 /// thread group, and System V semaphore undo lists.
@@ -159,7 +160,7 @@ fn refuse_shared_memory(flags: CloneFlags) -> Result<(), Error> {
 pub struct Child {
     call: CloneCall,
     pid: Pid,
-    pidfd: Option<c_int>,
+    pidfd: Option<OwnedFd>,
     wait_options: u32,
     status: Option<WaitStatus>,
 }
@@ -175,9 +176,10 @@ impl Child {
         &self.call
     }
 
-    /// The pidfd, if the child was spawned with CLONE_PIDFD (owned by the `Child`).
-    pub fn pidfd(&self) -> Option<c_int> {
-        self.pidfd
+    /// The pidfd, if the child was spawned with CLONE_PIDFD (owned by the
+    /// `Child`, closed when it is dropped).
+    pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
+        self.pidfd.as_ref().map(OwnedFd::as_fd)
     }
 
     /// Wait for the child to end: `waitid(P_PIDFD)` when there is a pidfd,
@@ -187,28 +189,23 @@ impl Child {
         if let Some(status) = self.status {
             return Ok(status);
         }
-        let status = match self.pidfd {
-            Some(fd) => wait_pidfd(fd, self.wait_options)?,
+        let status = match &self.pidfd {
+            Some(fd) => wait_pidfd(fd.as_fd(), self.wait_options)?,
             None => wait_pid(self.pid, self.wait_options)?,
         };
         self.status = Some(status);
         Ok(status)
     }
 
-    /// Send `signal` to the child unless it has been reaped (its pid could be reused).
-    pub fn kill(&self, signal: u32) -> Result<(), Errno> {
+    /// Send `signal` to the child unless it has been reaped (its pid could be
+    /// reused): through its pidfd when it has one, else with `kill`.
+    pub fn kill(&self, signal: Signal) -> Result<(), Errno> {
         if self.status.is_some() {
             return Err(Errno::ESRCH);
         }
-        sys::kill(self.pid, signal)
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        if let Some(fd) = self.pidfd {
-            // SAFETY: the pidfd was created for this Child and is owned by it.
-            let _ = unsafe { sys::close(fd) };
+        match &self.pidfd {
+            Some(fd) => sys::pidfd_send_signal(fd.as_fd(), signal),
+            None => sys::kill(self.pid, signal),
         }
     }
 }
@@ -386,7 +383,8 @@ pub unsafe fn spawn_unchecked<F: FnOnce() -> i32>(
     Ok(Child {
         call,
         pid,
-        pidfd: want_pidfd.then_some(pidfd),
+        // SAFETY: with CLONE_PIDFD the kernel wrote a new descriptor, ours alone.
+        pidfd: want_pidfd.then(|| unsafe { OwnedFd::from_raw(pidfd) }),
         wait_options: options_for(word.signal),
         status: None,
     })

@@ -11,16 +11,20 @@
 //!   names real registers (`orig_rax, rdi, rsi, rdx, r10, r8` or `x8, x0..x4`);
 //! - for clone3, the `struct clone_args` read from the tracee's memory.
 //!
-//! [`RegisterImage::observed`](crate::abi::RegisterImage::observed) turns a
+//! [`observed_image`] turns a
 //! record into an image comparable with the expected one built from the
 //! arguments the API received.
 
+use crate::abi::RegisterImage;
 use crate::arch::{self, TraceeRegs};
+use crate::clone::CloneCall;
 use crate::clone::{zeroed_args, CloneArgs};
 use crate::errno::{decode, Errno};
 use crate::error::Error;
+use crate::flags::Syscall;
 use crate::flags::{ExitSignal, FlagsWord};
 pub use crate::plain::Plain;
+use crate::signum::Signal;
 use crate::spawn::spawn;
 use crate::sys::{self, Pid};
 use crate::wait::WaitStatus;
@@ -208,7 +212,7 @@ pub fn trace<T: Plain, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
                 return 126;
             }
             // Stop until the tracer has set its options.
-            let _ = sys::kill(sys::getpid(), k::SIGSTOP);
+            let _ = sys::kill(sys::getpid(), Signal::SIGSTOP);
             ResultSlot::put(shared_at as *mut Shared<T>, f());
             0
         },
@@ -290,4 +294,57 @@ pub fn trace<T: Plain, F: FnOnce() -> T>(f: F) -> Result<(T, Trace), Error> {
             rule: None,
         }),
     }
+}
+
+/// The image a traced tracee actually had at the syscall, laid out like
+/// [`RegisterImage::of`] lays out the expected one, so the two compare
+/// register by register.
+pub fn observed_image(stop: &CloneStop) -> RegisterImage {
+    let syscall = if stop.nr == k::__NR_clone3 as u64 {
+        Syscall::Clone3
+    } else {
+        Syscall::Clone
+    };
+    let mut call = CloneCall {
+        syscall: Some(syscall),
+        ..CloneCall::default()
+    };
+    let split = |flags: u64, signal: u64| {
+        let signal = crate::flags::ExitSignal::new(signal as u32).unwrap_or_default();
+        FlagsWord::new(crate::flags::CloneFlags::from_bits_retain(flags), signal)
+    };
+    match syscall {
+        Syscall::Clone => {
+            for (name, value) in crate::abi::this_arch()
+                .clone_arg_order
+                .iter()
+                .zip(stop.registers)
+            {
+                match *name {
+                    "flags" => call.word = split(value & !0xff, value & 0xff),
+                    "stack" => call.stack = value as usize,
+                    "parent_tid" => call.parent_tid = value as usize,
+                    "child_tid" => call.child_tid = value as usize,
+                    _ => call.tls = value as usize,
+                }
+            }
+        }
+        Syscall::Clone3 => {
+            call.args_address = stop.registers[0] as usize;
+            if let Some(a) = stop.clone_args {
+                call.word = split(a.flags, a.exit_signal);
+                call.stack = a.stack as usize;
+                call.stack_size = a.stack_size as usize;
+                call.tls = a.tls as usize;
+                call.pidfd = a.pidfd as usize;
+                call.parent_tid = a.parent_tid as usize;
+                call.child_tid = a.child_tid as usize;
+                call.cgroup = a.cgroup;
+                call.set_tid = a.set_tid as usize;
+                call.set_tid_size = a.set_tid_size as usize;
+            }
+            call.args_size = stop.registers[1] as usize;
+        }
+    }
+    RegisterImage::of(&call).with_values(stop.register_nr, stop.registers)
 }

@@ -28,13 +28,12 @@
 //! and the tracer noticing the child. Records are printed at the caller's
 //! syscall exit, when the result is known.
 
-use clonelab::abi::RegisterImage;
 use clonelab::clone::zeroed_args;
 use clonelab::errno::{decode, Errno};
 use clonelab::flags::{broken_rules, signal_name, CloneFlags, ExitSignal, FlagsWord, Syscall};
 use clonelab::sys::signal::{self, SigSet};
 use clonelab::trace::{registers, syscall_info, CloneStop};
-use clonelab::{arch, sys, CloneArgs, Pid, WaitStatus};
+use clonelab::{arch, sys, CloneArgs, Pid, Signal, WaitStatus};
 use linux_raw_sys::general as k;
 use linux_raw_sys::ptrace as p;
 use std::collections::{HashMap, HashSet};
@@ -408,7 +407,7 @@ impl Call {
             _ => Syscall::Clone,
         };
         let word = FlagsWord::new(flags, ExitSignal::new(signal as u32).ok()?);
-        broken_rules(word, syscall)
+        broken_rules(word, syscall, clonelab::probe::kernel_version())
             .find(|r| r.errno == errno)
             .map(|r| r.text)
     }
@@ -417,7 +416,7 @@ impl Call {
     fn register_rows(&self) -> Vec<(&'static str, u64, String)> {
         match self.kind {
             Kind::Clone | Kind::Clone3 => {
-                let image = RegisterImage::observed(&self.stop);
+                let image = clonelab::trace::observed_image(&self.stop);
                 let text = image.to_string();
                 image
                     .registers()
@@ -871,23 +870,28 @@ fn run(options: &Options) -> Result<i32, String> {
     envp.push(std::ptr::null());
 
     // Signals are blocked before CMD exists, so none is lost; CMD gets the original mask.
-    let set = SigSet::of(&[k::SIGCHLD, k::SIGINT, k::SIGTERM, k::SIGHUP]);
+    let set = SigSet::of(&[
+        Signal::SIGCHLD,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+    ]);
     let original_mask =
         signal::sigprocmask(k::SIG_BLOCK, Some(set)).map_err(|e| format!("sigprocmask: {e}"))?;
     let fd = sys::signalfd(set).map_err(|e| format!("signalfd: {e}"))?;
     // SAFETY: fd is the fresh signalfd, owned by nobody else.
-    let mut signals = unsafe { std::fs::File::from_raw_fd(fd) };
+    let mut signals = unsafe { std::fs::File::from_raw_fd(fd.into_raw()) };
 
     let child = clonelab::spawn(
         FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD),
         || {
             let _ = signal::sigprocmask(k::SIG_SETMASK, Some(original_mask));
             // Wait, stopped, until clonelab has seized us.
-            let _ = sys::kill(sys::getpid(), k::SIGSTOP);
+            let _ = sys::kill(sys::getpid(), Signal::SIGSTOP);
             // SAFETY: NULL-terminated argv and envp built above.
             let errno = unsafe { sys::execve(&program_c, argv.as_ptr(), envp.as_ptr()) };
             let _ = sys::write(
-                2,
+                clonelab::BorrowedFd::STDERR,
                 format!("clonelab trace: cannot execute {program}: {errno}\n").as_bytes(),
             );
             if errno == Errno::ENOENT {
@@ -921,7 +925,7 @@ fn run(options: &Options) -> Result<i32, String> {
         | p::PTRACE_O_TRACEEXEC;
     if let Err(errno) = ptrace(Request::Seize, root, seize_options as usize) {
         let why = seize_refusal(root, errno);
-        let _ = sys::kill(root, k::SIGKILL);
+        let _ = sys::kill(root, Signal::SIGKILL);
         let _ = sys::wait4(root, k::__WALL);
         unblock();
         eprintln!(
@@ -930,7 +934,7 @@ fn run(options: &Options) -> Result<i32, String> {
         );
         return Ok(125);
     }
-    let _ = sys::kill(root, k::SIGCONT);
+    let _ = sys::kill(root, Signal::SIGCONT);
 
     let mut tracer = Tracer {
         tasks: HashMap::from([(root, Task::default())]),

@@ -8,7 +8,7 @@
 
 use crate::errno::Errno;
 use crate::flags::ExitSignal;
-use crate::sys::{self, Pid};
+use crate::sys::{self, BorrowedFd, Pid};
 use core::fmt;
 use linux_raw_sys::general as k;
 
@@ -115,9 +115,9 @@ pub fn wait_pid(pid: Pid, options: u32) -> Result<WaitStatus, Errno> {
 }
 
 /// Block until the process behind `pidfd` ends: `waitid(P_PIDFD, fd, .., WEXITED)`.
-pub fn wait_pidfd(pidfd: i32, options: u32) -> Result<WaitStatus, Errno> {
+pub fn wait_pidfd(pidfd: BorrowedFd<'_>, options: u32) -> Result<WaitStatus, Errno> {
     loop {
-        match sys::waitid(k::P_PIDFD, pidfd as u32, k::WEXITED | options) {
+        match sys::waitid(k::P_PIDFD, pidfd.as_raw() as u32, k::WEXITED | options) {
             Ok(info) => return Ok(WaitStatus::from_siginfo(&info)),
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e),

@@ -66,7 +66,7 @@ fn container_is_isolated() {
     let marker = std::env::temp_dir().join(format!("clonelab-host-marker-{}", std::process::id()));
     std::fs::write(&marker, b"host").unwrap();
     let mut host_name = [0u8; 65];
-    let host_name = clonelab::sys::hostname(&mut host_name).unwrap().to_vec();
+    let host_name = clonelab::probe::hostname(&mut host_name).unwrap().to_vec();
     let marker_arg = marker.to_str().unwrap().to_string();
     let Some((code, out, err)) = container(
         &["--hostname", "clonelab-box", "--verbose"],
@@ -100,7 +100,7 @@ fn container_is_isolated() {
     );
     let mut after = [0u8; 65];
     assert_eq!(
-        clonelab::sys::hostname(&mut after).unwrap(),
+        clonelab::probe::hostname(&mut after).unwrap(),
         &host_name[..],
         "the host's hostname changed"
     );

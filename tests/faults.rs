@@ -62,7 +62,7 @@ fn sigkill_mid_work() {
         sys::sched_yield();
     })
     .unwrap();
-    child.kill(libc::SIGKILL as u32).unwrap();
+    child.kill(clonelab::Signal::SIGKILL).unwrap();
     assert_eq!(
         child.wait().unwrap(),
         WaitStatus::Signaled {
@@ -71,7 +71,7 @@ fn sigkill_mid_work() {
         }
     );
     assert_eq!(
-        child.kill(libc::SIGKILL as u32),
+        child.kill(clonelab::Signal::SIGKILL),
         Err(Errno::ESRCH),
         "no signal to a reaped pid"
     );
@@ -97,8 +97,8 @@ fn vfork_exec(path: &str) -> Result<(WaitStatus, i32, i32), clonelab::Error> {
             if let Ok(null) = sys::open(c"/dev/null", linux_raw_sys::general::O_WRONLY, 0) {
                 // SAFETY: the child has its own descriptor table (no CLONE_FILES).
                 unsafe {
-                    let _ = sys::dup3(null, 1, 0);
-                    let _ = sys::dup3(null, 2, 0);
+                    let _ = sys::dup3(null.as_fd(), 1, 0);
+                    let _ = sys::dup3(null.as_fd(), 2, 0);
                 }
             }
             // SAFETY: argv and envp are NULL-terminated arrays of C strings.

@@ -103,7 +103,7 @@ fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
         let waited = clonelab::wait::wait_pid(pid, k::__WALL);
         let autoreaped = waited == Err(Errno::ECHILD);
         assert_eq!(autoreaped, word.signal.is_sigchld(), "{word}: {waited:?}");
-        let was = sys::signal::set_default(k::SIGCHLD).unwrap();
+        let was = sys::signal::set_default(clonelab::Signal::SIGCHLD).unwrap();
         assert_eq!(
             was.disposition(),
             sys::signal::Disposition::Ignore,
@@ -112,7 +112,7 @@ fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
     } else if word.flags.contains(F::CLONE_THREAD) {
         // A thread cannot be waited for: wait until its /proc entry is gone.
         let task = std::ffi::CString::new(format!("/proc/self/task/{pid}")).unwrap();
-        while sys::file_identity(&task).is_ok() {
+        while clonelab::probe::file_identity(&task).is_ok() {
             sys::sched_yield();
         }
     } else {
@@ -171,7 +171,7 @@ proptest! {
         if syscall == Syscall::Clone3 && !clonelab::clone3_available() {
             return Ok(());
         }
-        let predicted: Vec<_> = broken_rules(word, syscall).filter(|r| r.errno == Errno::EINVAL).map(|r| r.text).collect();
+        let predicted: Vec<_> = broken_rules(word, syscall, clonelab::probe::kernel_version()).filter(|r| r.errno == Errno::EINVAL).map(|r| r.text).collect();
         let got = attempt(word, syscall);
         if predicted.is_empty() {
             prop_assert_eq!(got, Ok(()), "{:?} {} ({:#x}): no rule predicts a refusal", syscall, word, word.flags.bits());

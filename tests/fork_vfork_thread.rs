@@ -45,7 +45,7 @@ fn shapes_share_what_their_flags_say() {
 /// child_tid pointing at the calling thread's tid field (glibc's `arch_fork`).
 #[test]
 fn glibc_fork_is_clone_with_child_tid_flags() {
-    use clonelab::{CloneFlags as F, RegisterImage};
+    use clonelab::CloneFlags as F;
     if common::under_qemu_user() {
         common::skip("qemu-user cannot ptrace");
         return;
@@ -64,7 +64,7 @@ fn glibc_fork_is_clone_with_child_tid_flags() {
     .unwrap();
     let stops: Vec<_> = trace.clones().collect();
     assert_eq!(stops.len(), 1, "one clone call per fork");
-    let image = RegisterImage::observed(stops[0]);
+    let image = clonelab::trace::observed_image(stops[0]);
     let call = image.call();
     assert_eq!(
         call.syscall,

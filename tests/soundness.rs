@@ -87,10 +87,11 @@ fn clone_files_child_leaves_the_table_as_it_left_it() {
     let word = FlagsWord::new(F::CLONE_FILES, SIGCHLD);
     let reopen = move || {
         drop(file); // closes `fd` in the shared table
-        match sys::open(c"/dev/zero", k::O_RDONLY, 0) {
+                    // Raw: whichever slot /dev/zero lands in must stay open.
+        match sys::open(c"/dev/zero", k::O_RDONLY, 0).map(clonelab::OwnedFd::into_raw) {
             // SAFETY: `fd` is free (we just closed it) and `zero` is ours.
             Ok(zero) if zero != fd => unsafe {
-                let moved = sys::dup3(zero, fd, 0).is_ok();
+                let moved = sys::dup3(clonelab::BorrowedFd::borrow_raw(zero), fd, 0).is_ok();
                 let _ = sys::close(zero);
                 (!moved) as i32
             },
@@ -140,8 +141,8 @@ fn handler_installed_with_clonelab_runs() {
     let _serial = serial();
     let action = SigAction::info_handler(record_siginfo);
     // SAFETY: record_siginfo only reads its siginfo and stores atomics.
-    let previous = unsafe { signal::sigaction(k::SIGUSR1, &action) }.unwrap();
-    let installed = signal::current_action(k::SIGUSR1).unwrap();
+    let previous = unsafe { signal::sigaction(clonelab::Signal::SIGUSR1, &action) }.unwrap();
+    let installed = signal::current_action(clonelab::Signal::SIGUSR1).unwrap();
     assert_ne!(
         installed.flags() & k::SA_RESTORER as u64,
         0,
@@ -152,7 +153,7 @@ fn handler_installed_with_clonelab_runs() {
         0,
         "SA_SIGINFO is set"
     );
-    signal::raise(k::SIGUSR1).unwrap();
+    signal::raise(clonelab::Signal::SIGUSR1).unwrap();
     assert_eq!(HANDLED.load(SeqCst), 1, "the handler ran once");
     assert_eq!(HANDLED_SIGNO.load(SeqCst), k::SIGUSR1 as i32);
     assert_eq!(
@@ -161,7 +162,7 @@ fn handler_installed_with_clonelab_runs() {
         "si_pid: we sent it"
     );
     // SAFETY: `previous` was this process's action a moment ago.
-    unsafe { signal::sigaction(k::SIGUSR1, &previous) }.unwrap();
+    unsafe { signal::sigaction(clonelab::Signal::SIGUSR1, &previous) }.unwrap();
 }
 
 /// Run `body` in a fork-like child of this process and return its status
@@ -260,7 +261,10 @@ fn scoped_child_runs_with_every_signal_blocked() {
         return;
     };
     assert_eq!(status, WaitStatus::Exited(0));
-    let unblockable = SigSet::EMPTY.with(k::SIGKILL).with(k::SIGSTOP).bits();
+    let unblockable = SigSet::EMPTY
+        .with(clonelab::Signal::SIGKILL)
+        .with(clonelab::Signal::SIGSTOP)
+        .bits();
     assert_eq!(
         child_mask.load(SeqCst),
         SigSet::FULL.bits() & !unblockable,

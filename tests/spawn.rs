@@ -224,7 +224,7 @@ fn pidfd_refers_to_the_child() {
     }
     let mut child = child.unwrap();
     let fd = child.pidfd().expect("pidfd");
-    let fdinfo = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
+    let fdinfo = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw())).unwrap();
     assert!(
         fdinfo.contains(&format!("Pid:\t{}", child.pid())),
         "{fdinfo}"

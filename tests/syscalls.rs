@@ -38,7 +38,9 @@ fn write_reaches_a_pipe() {
     // SAFETY: fds has room for the two descriptors pipe writes.
     let piped = unsafe { libc::pipe(fds.as_mut_ptr()) };
     assert_eq!(piped, 0);
-    assert_eq!(sys::write(fds[1], b"clone"), Ok(5));
+    // SAFETY: fds[1] stays open until the close below.
+    let writer = unsafe { clonelab::BorrowedFd::borrow_raw(fds[1]) };
+    assert_eq!(sys::write(writer, b"clone"), Ok(5));
     let mut buf = [0u8; 8];
     // SAFETY: buf is writable for its length.
     let n = unsafe { libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len()) };

@@ -654,7 +654,11 @@ fn signal_clonelab(signal: i32) -> (std::process::Child, i32) {
         tracers.values().all(|t| *t == child.id().to_string()),
         "{tracers:?}"
     );
-    clonelab::sys::kill(child.id() as i32, signal as u32).unwrap();
+    clonelab::sys::kill(
+        child.id() as i32,
+        clonelab::Signal::new(signal as u32).expect("a signal number"),
+    )
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let tracers = task_status(pid, "TracerPid:");
@@ -742,7 +746,7 @@ fn text_trace_names_this_arch_registers() {
             .env(SUBJECT, "unshare-fork");
         let (_, _, unshare) = run_with_limit(command, LIMIT);
         let shown = format!("CLONELAB-TRACE-BEGIN\n{text}{unshare}CLONELAB-TRACE-END\n");
-        let _ = clonelab::sys::write(2, shown.as_bytes());
+        let _ = clonelab::sys::write(clonelab::BorrowedFd::STDERR, shown.as_bytes());
     }
 }
 

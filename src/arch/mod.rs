@@ -5,16 +5,31 @@
 //! register names the docs print, and the two assembly trampolines under
 //! `arch/<arch>/` (`clone.s`, `clone3.s`) that start a child on its own stack.
 //! The rest of the crate is written once.
+//!
+//! It sits on the ground floor: it uses `core` and `linux-raw-sys` only, and
+//! nothing from the rest of the crate. Every name it exports is listed below;
+//! each arch file defines all of them.
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
 #[cfg(target_arch = "aarch64")]
-pub use aarch64::*;
+use aarch64 as this_arch;
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 #[cfg(target_arch = "x86_64")]
-pub use x86_64::*;
+use x86_64 as this_arch;
+
+pub use this_arch::{
+    syscall0, syscall0_readonly, syscall1, syscall1_noreturn, syscall2, syscall3, syscall4,
+    syscall5, syscall6, syscall_registers, thread_pointer, TraceeRegs, ARG_REGISTERS, AUDIT_ARCH,
+    CLONE_ARG_ORDER, NAME, NR_REGISTER, RET_REGISTER,
+};
+
+/// The exit status of a child whose closure panicked: 101, Rust's own status
+/// for a panicking program. The personality routine below exits with it as a
+/// last resort; `spawn` re-exports it as `PANIC_EXIT_STATUS`.
+pub const PANIC_EXIT_STATUS: i32 = 101;
 
 use core::ffi::{c_int, c_void};
 
@@ -110,6 +125,11 @@ unsafe extern "C" fn child_personality(
         return URC_HANDLER_FOUND;
     }
     // SAFETY: we are on the child's own stack in its outermost frame: nothing
-    // above us can be abandoned, and exit ends only this child.
-    unsafe { crate::sys::exit(crate::spawn::PANIC_EXIT_STATUS) }
+    // above us can be abandoned, and SYS_exit ends only this child.
+    unsafe {
+        syscall1_noreturn(
+            linux_raw_sys::general::__NR_exit,
+            PANIC_EXIT_STATUS as usize,
+        )
+    }
 }

@@ -19,7 +19,7 @@
 use super::record::Checks;
 use super::Calls;
 use super::{run_child, SharedPage};
-use crate::abi::CloneCall;
+use crate::clone::CloneCall;
 use crate::clone::{clone, clone3, zeroed_args, CloneArgs};
 use crate::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall, RULES};
 use crate::plain::StaticText;
@@ -94,7 +94,8 @@ fn refusal(result: Result<crate::sys::Pid, Error>) -> Result<(), Errno> {
 /// without CLONE_NEWUSER may be refused with EPERM before the EINVAL check.
 pub fn needs_privilege(word: FlagsWord, syscall: Syscall) -> bool {
     sys::geteuid() != 0
-        && crate::flags::broken_rules(word, syscall).any(|r| r.errno == Errno::EPERM)
+        && crate::flags::broken_rules(word, syscall, crate::probe::kernel_version())
+            .any(|r| r.errno == Errno::EPERM)
 }
 
 /// A flags word that breaks the rule with this text (and the syscall that
@@ -108,7 +109,7 @@ pub fn example(text: &str) -> Option<(FlagsWord, Syscall)> {
 /// that can show it; only those that apply on this kernel.
 pub fn examples(text: &str) -> [Option<(FlagsWord, Syscall)>; 2] {
     let applies = |(word, syscall): (FlagsWord, Syscall)| {
-        crate::flags::broken_rules(word, syscall)
+        crate::flags::broken_rules(word, syscall, crate::probe::kernel_version())
             .any(|r| r.text == text)
             .then_some((word, syscall))
     };
@@ -284,10 +285,10 @@ fn unprivileged_attempt(
     let page = SharedPage::new()?;
     let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
     let child = || {
-        if nproc_zero && sys::set_rlimit(k::RLIMIT_NPROC, 0).is_err() {
+        if nproc_zero && sys::setrlimit(k::RLIMIT_NPROC, 0).is_err() {
             return 1;
         }
-        if sys::set_uid(65534).is_err() {
+        if sys::setresuid(65534, 65534, 65534).is_err() {
             return 2;
         }
         // SAFETY: fork-like; the grandchild (if made) exits at once and is reaped.
@@ -422,9 +423,8 @@ pub(super) fn map_root(pid: crate::sys::Pid) -> bool {
             path.push(file);
             match sys::open(path.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0) {
                 Ok(fd) => {
-                    let ok = sys::write(fd, b"0 0 1\n").is_ok();
-                    // SAFETY: opened just above.
-                    let _ = unsafe { sys::close(fd) };
+                    let ok = sys::write(fd.as_fd(), b"0 0 1\n").is_ok();
+                    drop(fd);
                     ok
                 }
                 Err(_) => false,

@@ -114,7 +114,7 @@ fn part_one(
             .and_then(|()| sys::open(c"note", k::O_CREAT | k::O_WRONLY | k::O_CLOEXEC, 0o600));
         match created {
             // SAFETY: the child opened fd itself.
-            Ok(fd) => unsafe { sys::close(fd).is_err() as i32 },
+            Ok(fd) => unsafe { sys::close(fd.into_raw()).is_err() as i32 },
             Err(_) => 1,
         }
     };
@@ -131,11 +131,7 @@ fn part_one(
         )
     }?;
     let found = match sys::open(c"note", k::O_RDONLY | k::O_CLOEXEC, 0) {
-        Ok(fd) => {
-            // SAFETY: opened just above.
-            let _ = unsafe { sys::close(fd) };
-            true
-        }
+        Ok(_fd) => true,
         Err(_) => false,
     };
     let mut note = *dir_b;
@@ -152,7 +148,8 @@ fn part_two(
     } else {
         CloneFlags::CLONE_VM
     };
-    let parent_fd = sys::open(c"/dev/null", k::O_RDONLY | k::O_CLOEXEC, 0)?;
+    // Raw, not owned: with CLONE_FILES the child closes it in our table.
+    let parent_fd = sys::open(c"/dev/null", k::O_RDONLY | k::O_CLOEXEC, 0)?.into_raw();
     let page = SharedPage::new()?;
     let label = if share {
         "part 2, CLONE_FILES: the child opens one fd, closes ours"
@@ -161,7 +158,8 @@ fn part_two(
     };
     let child = || {
         match sys::open(c"/proc/self/stat", k::O_RDONLY | k::O_CLOEXEC, 0) {
-            Ok(fd) => page.put(0, fd as u64),
+            // Left open on purpose: the parent looks for it in its table.
+            Ok(fd) => page.put(0, fd.into_raw() as u64),
             Err(_) => return 1,
         }
         // SAFETY: closing the parent's /dev/null descriptor is the point of the
@@ -181,8 +179,8 @@ fn part_two(
         )
     }?;
     let child_fd = page.get(0) as i32;
-    let child_fd_open = sys::fd_is_open(child_fd);
-    let parent_fd_open = sys::fd_is_open(parent_fd);
+    let child_fd_open = crate::probe::fd_is_open(child_fd);
+    let parent_fd_open = crate::probe::fd_is_open(parent_fd);
     // Close what is left open in our table.
     // SAFETY: both descriptors (if open here) belong to this experiment.
     unsafe {

@@ -63,7 +63,7 @@ impl super::Recorded for Observed {
 /// The mount point of the first cgroup2 filesystem in our mountinfo.
 pub fn cgroup2_mount() -> Option<CPath> {
     let mut buf = [0u8; 65536];
-    let text = sys::read_file(c"/proc/self/mountinfo", &mut buf).ok()?;
+    let text = crate::probe::read_file(c"/proc/self/mountinfo", &mut buf).ok()?;
     let line = text
         .split(|&b| b == b'\n')
         .find(|l| contains(l, b" - cgroup2 "))?;
@@ -78,7 +78,7 @@ pub fn cgroup2_mount() -> Option<CPath> {
 pub fn own_cgroup_dir() -> Option<CPath> {
     let mut dir = cgroup2_mount()?;
     let mut buf = [0u8; 4096];
-    let text = sys::read_file(c"/proc/self/cgroup", &mut buf).ok()?;
+    let text = crate::probe::read_file(c"/proc/self/cgroup", &mut buf).ok()?;
     let path = text
         .split(|&b| b == b'\n')
         .find_map(|l| l.strip_prefix(b"0::"))?;
@@ -92,7 +92,7 @@ unsafe extern "C" fn report_cgroup(arg: *mut c_void) -> i32 {
     // reads its own copy, and the page is MAP_SHARED.
     let (name, page) = unsafe { &*(arg as *const (CPath, &SharedPage)) };
     let mut buf = [0u8; 4096];
-    let text = sys::read_file(c"/proc/self/cgroup", &mut buf).unwrap_or(b"");
+    let text = crate::probe::read_file(c"/proc/self/cgroup", &mut buf).unwrap_or(b"");
     let mut line = CPath::empty();
     line.push(b"0::/").push(name.as_bytes());
     let found = text.split(|&b| b == b'\n').any(|l| l == line.as_bytes());
@@ -119,7 +119,7 @@ pub fn observe() -> Result<Observed, Error> {
         let mut args = CloneArgs {
             flags,
             exit_signal,
-            cgroup: fd as u64,
+            cgroup: fd.as_raw() as u64,
             ..zeroed_args()
         };
         let pair = (name, &page);
@@ -140,8 +140,7 @@ pub fn observe() -> Result<Observed, Error> {
             call,
             super::record::pid_result(&pid),
         );
-        // SAFETY: fd was opened above.
-        let _ = unsafe { sys::close(fd) };
+        drop(fd);
         let status = wait_pid(pid?, 0)?;
         Ok(Observed {
             calls,
@@ -211,9 +210,8 @@ fn write_to(dir: &CPath, file: &[u8], text: &[u8]) -> Result<(), Errno> {
     let mut path = *dir;
     path.push(file);
     let fd = sys::open(path.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0)?;
-    let written = sys::write(fd, text);
-    // SAFETY: opened just above.
-    let _ = unsafe { sys::close(fd) };
+    let written = sys::write(fd.as_fd(), text);
+    drop(fd);
     written.map(|_| ())
 }
 
@@ -256,15 +254,14 @@ pub fn ebusy() -> Result<Busy, Error> {
         let mut args = CloneArgs {
             flags,
             exit_signal,
-            cgroup: fd as u64,
+            cgroup: fd.as_raw() as u64,
             ..zeroed_args()
         };
         let size = core::mem::size_of::<CloneArgs>();
         let call = super::record::clone3_call(&args, size);
         // SAFETY: fork-like; a child, if made, exits at once and is reaped below.
         let made = unsafe { clone3(&mut args, size, exit_at_once, core::ptr::null_mut()) };
-        // SAFETY: fd was opened above.
-        let _ = unsafe { sys::close(fd) };
+        drop(fd);
         busy.calls.push(
             "CLONE_INTO_CGROUP into a cgroup with +memory for its children",
             call,

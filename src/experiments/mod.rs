@@ -18,7 +18,7 @@
 //! `cargo xtask docs`. All of it is `no_std` and uses only clonelab's raw
 //! syscalls, so the children can run it without libc or thread-local storage.
 
-use crate::abi::CloneCall;
+use crate::clone::CloneCall;
 use crate::error::Error;
 use crate::flags::{CloneFlags, FlagsWord};
 use crate::spawn::{scope, spawn};
@@ -137,7 +137,7 @@ impl SharedPage {
     pub fn wait_ready(&self, pid: Pid) {
         let ready = &self.shared().ready;
         while ready.load(Ordering::SeqCst) == 0 {
-            if sys::kill(pid, 0).is_err() {
+            if sys::kill_probe(pid).is_err() {
                 return;
             }
             // Wake up now and then to re-check that the child is alive.

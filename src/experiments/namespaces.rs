@@ -94,13 +94,13 @@ impl super::Recorded for Observed {
 }
 
 fn identity(kind: &CStr) -> (u64, u64) {
-    sys::file_identity(kind).unwrap_or((0, 0))
+    crate::probe::file_identity(kind).unwrap_or((0, 0))
 }
 
 /// A hash (FNV-1a) of this kernel's boot id; 0 if unreadable.
 fn boot_id() -> u64 {
     let mut buf = [0u8; 64];
-    match sys::read_file(c"/proc/sys/kernel/random/boot_id", &mut buf) {
+    match crate::probe::read_file(c"/proc/sys/kernel/random/boot_id", &mut buf) {
         Ok(text) if !text.is_empty() => text.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
             (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
         }),
@@ -162,7 +162,7 @@ fn run(
 /// CLONE_NEWUTS: the child renames its host; the parent's name stays.
 pub fn uts() -> Result<Observed, Error> {
     let mut before = [0u8; 65];
-    let before_len = sys::hostname(&mut before)?.len();
+    let before_len = crate::probe::hostname(&mut before)?.len();
     let (mut o, page) = run(
         "uts",
         c"/proc/self/ns/uts",
@@ -170,14 +170,14 @@ pub fn uts() -> Result<Observed, Error> {
         |page| {
             let mut name = [0u8; 65];
             let renamed = sys::sethostname(CHILD_HOSTNAME).is_ok()
-                && sys::hostname(&mut name)
+                && crate::probe::hostname(&mut name)
                     .map(|n| n == CHILD_HOSTNAME)
                     .unwrap_or(false);
             page.put(2, renamed as u64);
         },
     )?;
     let mut after = [0u8; 65];
-    let unchanged = sys::hostname(&mut after)? == &before[..before_len];
+    let unchanged = crate::probe::hostname(&mut after)? == &before[..before_len];
     o.effect = Some((
         StaticText::new("child renamed its host; parent's hostname unchanged"),
         page.get(2) == 1 && unchanged,
@@ -204,7 +204,7 @@ pub fn cgroup() -> Result<Observed, Error> {
         CloneFlags::CLONE_NEWCGROUP,
         |page| {
             let mut buf = [0u8; 4096];
-            let text = sys::read_file(c"/proc/self/cgroup", &mut buf).unwrap_or(b"");
+            let text = crate::probe::read_file(c"/proc/self/cgroup", &mut buf).unwrap_or(b"");
             // The v2 line reads "0::<path>"; at the root of a new cgroup namespace it is "0::/".
             let at_root = text.split(|&b| b == b'\n').any(|line| line == b"0::/");
             page.put(2, at_root as u64);

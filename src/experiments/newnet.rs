@@ -9,7 +9,6 @@ use super::record::Checks;
 use super::Calls;
 use super::{contains, namespace_flags, run_child, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
-use crate::sys;
 use crate::{Error, WaitStatus};
 use core::fmt;
 
@@ -83,7 +82,7 @@ fn interfaces(text: &[u8]) -> (u64, bool) {
 
 fn read_interfaces() -> (u64, bool) {
     let mut buf = [0u8; 8192];
-    sys::read_file(c"/proc/self/net/dev", &mut buf)
+    crate::probe::read_file(c"/proc/self/net/dev", &mut buf)
         .map(interfaces)
         .unwrap_or((0, false))
 }
@@ -91,11 +90,11 @@ fn read_interfaces() -> (u64, bool) {
 /// Run the child.
 pub fn observe() -> Result<Observed, Error> {
     let flags = namespace_flags(CloneFlags::CLONE_NEWNET);
-    let parent_ns = sys::file_identity(c"/proc/self/ns/net")?;
+    let parent_ns = crate::probe::file_identity(c"/proc/self/ns/net")?;
     let page = SharedPage::new()?;
     let mut calls = Calls::new();
     let child = || {
-        let Ok((dev, ino)) = sys::file_identity(c"/proc/self/ns/net") else {
+        let Ok((dev, ino)) = crate::probe::file_identity(c"/proc/self/ns/net") else {
             return 1;
         };
         page.put(0, dev);
@@ -103,7 +102,10 @@ pub fn observe() -> Result<Observed, Error> {
         let (n, lo) = read_interfaces();
         page.put(2, n);
         page.put(3, lo as u64);
-        page.put(4, matches!(sys::interface_is_up(b"lo"), Ok(true)) as u64);
+        page.put(
+            4,
+            matches!(crate::net::interface_is_up(b"lo"), Ok(true)) as u64,
+        );
         0
     };
     // SAFETY: `child` makes raw syscalls and touches a SharedPage and

@@ -75,13 +75,13 @@ fn mountinfo_lists(point: &CPath) -> bool {
     let bytes = point.as_bytes();
     pattern[1..=bytes.len()].copy_from_slice(bytes);
     pattern[bytes.len() + 1] = b' ';
-    let text = sys::read_file(c"/proc/self/mountinfo", &mut buf).unwrap_or(b"");
+    let text = crate::probe::read_file(c"/proc/self/mountinfo", &mut buf).unwrap_or(b"");
     contains(text, &pattern[..bytes.len() + 2])
 }
 
 fn root_is_shared() -> bool {
     let mut buf = [0u8; 65536];
-    let text = sys::read_file(c"/proc/self/mountinfo", &mut buf).unwrap_or(b"");
+    let text = crate::probe::read_file(c"/proc/self/mountinfo", &mut buf).unwrap_or(b"");
     // Field 5 is the mount point; optional fields such as "shared:1" follow field 6.
     text.split(|&b| b == b'\n')
         .find(|line| line.split(|&b| b == b' ').nth(4) == Some(b"/"))
@@ -102,7 +102,7 @@ pub fn observe() -> Result<Observed, Error> {
                 .and_then(|()| sys::mount(c"clonelab", point.as_cstr(), Some(c"tmpfs"), 0))
         };
         page.put(0, mountinfo_lists(&point) as u64);
-        let (dev, ino) = sys::file_identity(c"/").unwrap_or((0, 0));
+        let (dev, ino) = crate::probe::file_identity(c"/").unwrap_or((0, 0));
         page.put(1, dev);
         page.put(2, ino);
         mounted.is_err() as i32
@@ -120,7 +120,7 @@ pub fn observe() -> Result<Observed, Error> {
         )
     }?;
     let parent_sees_mount = mountinfo_lists(&point);
-    let our_root = sys::file_identity(c"/").unwrap_or((0, 0));
+    let our_root = crate::probe::file_identity(c"/").unwrap_or((0, 0));
     let same_root = our_root != (0, 0) && (page.get(1), page.get(2)) == our_root;
     let _ = sys::rmdir(point.as_cstr());
     Ok(Observed {

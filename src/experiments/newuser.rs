@@ -81,15 +81,14 @@ fn write_uid_map(pid: i32) -> bool {
     let Ok(fd) = sys::open(path.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0) else {
         return false;
     };
-    let written = sys::write(fd, line.as_bytes()).is_ok();
-    // SAFETY: fd was opened above.
-    let _ = unsafe { sys::close(fd) };
+    let written = sys::write(fd.as_fd(), line.as_bytes()).is_ok();
+    drop(fd);
     written
 }
 
 fn overflow_uid() -> u64 {
     let mut buf = [0u8; 16];
-    sys::read_file(c"/proc/sys/kernel/overflowuid", &mut buf)
+    crate::probe::read_file(c"/proc/sys/kernel/overflowuid", &mut buf)
         .ok()
         .and_then(super::parse_decimal)
         .unwrap_or(65534)
@@ -99,7 +98,7 @@ fn overflow_uid() -> u64 {
 /// (`/proc/sys/kernel/cap_last_cap` + 1 bits).
 fn full_caps() -> bool {
     let mut buf = [0u8; 16];
-    let last = sys::read_file(c"/proc/sys/kernel/cap_last_cap", &mut buf)
+    let last = crate::probe::read_file(c"/proc/sys/kernel/cap_last_cap", &mut buf)
         .ok()
         .and_then(super::parse_decimal)
         .unwrap_or(40);
@@ -109,7 +108,7 @@ fn full_caps() -> bool {
         (1u64 << (last + 1)) - 1
     };
     let mut buf = [0u8; 4096];
-    let status = sys::read_file(c"/proc/self/status", &mut buf).unwrap_or(b"");
+    let status = crate::probe::read_file(c"/proc/self/status", &mut buf).unwrap_or(b"");
     let Some(line) = status
         .split(|&b| b == b'\n')
         .find_map(|l| l.strip_prefix(b"CapEff:\t"))

@@ -12,7 +12,7 @@ use super::Calls;
 use super::{contains, parse_decimal, CPath};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::spawn::spawn;
-use crate::sys::{self, Pid};
+use crate::sys::Pid;
 use crate::{Error, WaitStatus};
 use core::fmt;
 
@@ -70,10 +70,10 @@ pub fn observe() -> Result<Observed, Error> {
         *child.call(),
         child.pid() as i64,
     );
-    let pidfd = child.pidfd().unwrap_or(-1);
+    let pidfd = child.pidfd().map_or(-1, |fd| fd.as_raw());
     let mut path = CPath::numbered("/proc/self/fdinfo/", pidfd as u64);
     let mut buf = [0u8; 1024];
-    let info = sys::read_file(path.push(b"").as_cstr(), &mut buf).unwrap_or(b"");
+    let info = crate::probe::read_file(path.push(b"").as_cstr(), &mut buf).unwrap_or(b"");
     let fdinfo_pid = info
         .split(|&b| b == b'\n')
         .find(|line| contains(line, b"Pid:"))

@@ -359,7 +359,7 @@ pub fn match_trace(calls: &Calls, trace: &Trace) -> Matched {
         }
         let expected = RegisterImage::of(&made.call);
         let found = stops.iter().enumerate().find(|(j, s)| {
-            !used[*j] && s.is_some_and(|s| expected.matches(&RegisterImage::observed(s)))
+            !used[*j] && s.is_some_and(|s| expected.matches(&crate::trace::observed_image(s)))
         });
         if let Some((j, _)) = found {
             used[j] = true;

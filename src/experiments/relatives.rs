@@ -62,7 +62,7 @@ fn status_field(pid: Pid, field: &[u8]) -> Pid {
         p
     };
     let mut buf = [0u8; 4096];
-    let text = sys::read_file(path.as_cstr(), &mut buf).unwrap_or(b"");
+    let text = crate::probe::read_file(path.as_cstr(), &mut buf).unwrap_or(b"");
     text.split(|&b| b == b'\n')
         .find_map(|l| l.strip_prefix(field))
         .and_then(super::parse_decimal)

@@ -17,13 +17,13 @@ use super::record::Checks;
 use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+use crate::signum::Signal;
 use crate::spawn::spawn_via;
 use crate::sys::signal::{self, SigAction};
 use crate::sys::Kcmp as K;
 use crate::{Error, Syscall, WaitStatus};
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
-use linux_raw_sys::general as k;
 
 const SIG_DFL: usize = 0;
 const SIG_IGN: usize = 1;
@@ -99,12 +99,12 @@ fn part_one(
     flags: CloneFlags,
 ) -> Result<(u32, Option<bool>, WaitStatus), Error> {
     let page = SharedPage::new()?;
-    signal::ignore(k::SIGUSR2)?;
+    signal::ignore(Signal::SIGUSR2)?;
     let before = DELIVERIES.load(Ordering::SeqCst);
     let child = || {
         let action = SigAction::handler(count_delivery);
         // SAFETY: count_delivery only does an atomic add.
-        unsafe { signal::sigaction(k::SIGUSR2, &action) }.is_err() as i32
+        unsafe { signal::sigaction(Signal::SIGUSR2, &action) }.is_err() as i32
     };
     // SAFETY: `child` makes raw syscalls and touches a SharedPage and
     // atomics only: no TLS, no allocation, no panics.
@@ -119,9 +119,9 @@ fn part_one(
         )
     }?;
     // To this thread: if our table has the handler, it runs before tgkill returns.
-    signal::raise(k::SIGUSR2)?;
+    signal::raise(Signal::SIGUSR2)?;
     let ran = DELIVERIES.load(Ordering::SeqCst) - before;
-    signal::set_default(k::SIGUSR2)?;
+    signal::set_default(Signal::SIGUSR2)?;
     Ok((ran, child.parent, child.status))
 }
 
@@ -134,7 +134,7 @@ fn part_two(
     let mut child = spawn_via(
         Syscall::Clone3,
         FlagsWord::new(flags, ExitSignal::SIGCHLD),
-        || match signal::current_action(k::SIGUSR2) {
+        || match signal::current_action(Signal::SIGUSR2) {
             Ok(action) => {
                 page.put(0, action.handler_address() as u64);
                 0
@@ -149,7 +149,7 @@ fn part_two(
 
 /// Run both parts, restoring SIGUSR2 afterwards.
 pub fn observe() -> Result<Observed, Error> {
-    let original = signal::current_action(k::SIGUSR2)?;
+    let original = signal::current_action(Signal::SIGUSR2)?;
     let result = (|| {
         let mut calls = Calls::new();
         let (with_sighand, kcmp_with, s1) = part_one(
@@ -165,7 +165,7 @@ pub fn observe() -> Result<Observed, Error> {
         let action = SigAction::handler(count_delivery);
         let handler = action.handler_address();
         // SAFETY: count_delivery only does an atomic add.
-        unsafe { signal::sigaction(k::SIGUSR2, &action) }?;
+        unsafe { signal::sigaction(Signal::SIGUSR2, &action) }?;
         let (kept, s3) = part_two(
             &mut calls,
             "part 2, contrast: fork-like, handlers copied",
@@ -189,7 +189,7 @@ pub fn observe() -> Result<Observed, Error> {
     })();
     // SAFETY: `original` was this process's own action a moment ago, and its
     // handler (if any) is still there.
-    unsafe { signal::sigaction(k::SIGUSR2, &original) }?;
+    unsafe { signal::sigaction(Signal::SIGUSR2, &original) }?;
     result
 }
 

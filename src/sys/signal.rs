@@ -1,8 +1,9 @@
 //! Signals: sets and masks, dispositions and handlers, and sending.
 //!
 //! Part of the syscall layer; it uses only the arch seam and `errno`. Every
-//! function is one syscall (`rt_sigaction`, `rt_sigprocmask`, `tgkill`,
-//! `pidfd_send_signal`).
+//! function is one syscall (`rt_sigaction`, `rt_sigprocmask`, `kill`,
+//! `tgkill`, `pidfd_send_signal`, `signalfd4`), but [`raise`], which is
+//! `tgkill` to oneself. Signals are typed: [`Signal`] is never 0 or above 64.
 //!
 //! **Why installing a handler is `unsafe`.** A handler runs in the middle of
 //! whatever the thread was doing — inside `malloc`, holding a lock, halfway
@@ -18,8 +19,10 @@
 //! `SA_RESTORER` and forces a SIGSEGV instead. aarch64 would fall back to
 //! the vDSO's `__kernel_rt_sigreturn`; clonelab passes its own on both arches.
 
-use crate::arch::{self, syscall3, syscall4};
+use super::fd::{BorrowedFd, OwnedFd};
+use crate::arch::{self, syscall2, syscall3, syscall4};
 use crate::errno::{decode, Errno};
+use crate::signum::Signal;
 use crate::sys::Pid;
 use core::ffi::{c_int, c_void};
 use core::mem::{size_of, MaybeUninit};
@@ -36,23 +39,19 @@ impl SigSet {
     /// Every signal (the kernel never blocks SIGKILL and SIGSTOP, whatever the set says).
     pub const FULL: SigSet = SigSet(u64::MAX);
 
-    /// The set of `signals` (numbers outside 1..=64 are left out).
-    pub fn of(signals: &[u32]) -> SigSet {
+    /// The set of `signals`.
+    pub fn of(signals: &[Signal]) -> SigSet {
         signals.iter().fold(SigSet::EMPTY, |set, &s| set.with(s))
     }
 
-    /// This set plus `signal` (unchanged if it is outside 1..=64).
-    pub const fn with(self, signal: u32) -> SigSet {
-        if signal >= 1 && signal <= 64 {
-            SigSet(self.0 | 1 << (signal - 1))
-        } else {
-            self
-        }
+    /// This set plus `signal`.
+    pub const fn with(self, signal: Signal) -> SigSet {
+        SigSet(self.0 | 1 << (signal.number() - 1))
     }
 
     /// Whether `signal` is in the set.
-    pub const fn contains(self, signal: u32) -> bool {
-        signal >= 1 && signal <= 64 && self.0 & (1 << (signal - 1)) != 0
+    pub const fn contains(self, signal: Signal) -> bool {
+        self.0 & (1 << (signal.number() - 1)) != 0
     }
 
     /// The raw bits, as `rt_sigprocmask` and `signalfd4` take them.
@@ -91,6 +90,63 @@ pub type Handler = extern "C" fn(signal: c_int);
 /// A handler that also receives the `siginfo` (who sent it, why) and the
 /// interrupted context (`ucontext_t`) — installed with `SA_SIGINFO`.
 pub type InfoHandler = extern "C" fn(signal: c_int, info: *mut k::siginfo_t, context: *mut c_void);
+
+/// What an [`InfoHandler`] is told about a signal: a read-only view of the
+/// kernel's `siginfo_t` (every field is an integer, so any bytes are valid).
+#[derive(Clone, Copy)]
+pub struct SigInfo<'a>(&'a k::siginfo_t);
+
+impl<'a> SigInfo<'a> {
+    /// View the `info` argument of an [`InfoHandler`].
+    ///
+    /// # Safety
+    /// `info` must point at a `siginfo_t` that stays valid for `'a` (the
+    /// kernel's argument does, for the duration of the handler).
+    pub unsafe fn from_ptr(info: *const k::siginfo_t) -> SigInfo<'a> {
+        // SAFETY: the caller promises a valid siginfo for 'a.
+        SigInfo(unsafe { &*info })
+    }
+
+    /// `si_signo`: the signal.
+    pub fn signo(&self) -> i32 {
+        // SAFETY: the union's variants share si_signo at one offset; integers
+        // accept any bit pattern.
+        unsafe { self.0.__bindgen_anon_1.__bindgen_anon_1.si_signo }
+    }
+
+    /// `si_code`: why it was sent (`SI_USER` for `kill`, `SI_TKILL`, `CLD_*`, ...).
+    pub fn code(&self) -> i32 {
+        // SAFETY: as in `signo`.
+        unsafe { self.0.__bindgen_anon_1.__bindgen_anon_1.si_code }
+    }
+
+    /// `si_pid`: who sent it (for `kill`, `tgkill`, `pidfd_send_signal`,
+    /// `sigqueue` and `SIGCHLD`, which all keep the pid at this offset).
+    pub fn pid(&self) -> Pid {
+        // SAFETY: an integer field of a union of integer structs.
+        unsafe {
+            self.0
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                ._sifields
+                ._kill
+                ._pid
+        }
+    }
+
+    /// `si_uid`: the sender's real uid (same signals as [`pid`](Self::pid)).
+    pub fn uid(&self) -> u32 {
+        // SAFETY: as in `pid`.
+        unsafe {
+            self.0
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                ._sifields
+                ._kill
+                ._uid
+        }
+    }
+}
 
 /// Flags of a [`SigAction`] that a caller may choose. `SA_SIGINFO` and
 /// `SA_RESTORER` are not among them: the constructor of the action sets them.
@@ -242,7 +298,7 @@ impl SigAction {
 /// # Safety
 /// A handler in `new` must be sound to run at any instant on any thread that
 /// does not block the signal (see [`sigaction`]).
-unsafe fn rt_sigaction(signal: u32, new: Option<&SigAction>) -> Result<SigAction, Errno> {
+unsafe fn rt_sigaction(signal: Signal, new: Option<&SigAction>) -> Result<SigAction, Errno> {
     // The kernel's struct holds the handler as an `Option<fn>`, which cannot
     // hold SIG_IGN (1) as a Rust value: it is only ever handled as raw memory.
     let mut act = MaybeUninit::<k::kernel_sigaction>::zeroed();
@@ -275,7 +331,7 @@ unsafe fn rt_sigaction(signal: u32, new: Option<&SigAction>) -> Result<SigAction
     decode(unsafe {
         syscall4(
             k::__NR_rt_sigaction,
-            signal as usize,
+            signal.number() as usize,
             if new.is_some() { act_ptr as usize } else { 0 },
             old_ptr as usize,
             size_of::<k::kernel_sigset_t>(),
@@ -295,19 +351,19 @@ unsafe fn rt_sigaction(signal: u32, new: Option<&SigAction>) -> Result<SigAction
 }
 
 /// `rt_sigaction(signal, NULL, &old)`: the current disposition of `signal`.
-pub fn current_action(signal: u32) -> Result<SigAction, Errno> {
+pub fn current_action(signal: Signal) -> Result<SigAction, Errno> {
     // SAFETY: nothing is installed.
     unsafe { rt_sigaction(signal, None) }
 }
 
 /// Restore `signal`'s default action; returns the previous one.
-pub fn set_default(signal: u32) -> Result<SigAction, Errno> {
+pub fn set_default(signal: Signal) -> Result<SigAction, Errno> {
     // SAFETY: SIG_DFL runs no code of ours.
     unsafe { rt_sigaction(signal, Some(&SigAction::default_action())) }
 }
 
 /// Ignore `signal` from now on; returns the previous action.
-pub fn ignore(signal: u32) -> Result<SigAction, Errno> {
+pub fn ignore(signal: Signal) -> Result<SigAction, Errno> {
     // SAFETY: SIG_IGN runs no code of ours.
     unsafe { rt_sigaction(signal, Some(&SigAction::ignore())) }
 }
@@ -324,27 +380,67 @@ pub fn ignore(signal: u32) -> Result<SigAction, Errno> {
 /// atomics and the raw syscalls of [`crate::sys`] are fine. An action read
 /// back with [`current_action`] may be installed again only if its handler
 /// (perhaps another library's) is still valid.
-pub unsafe fn sigaction(signal: u32, action: &SigAction) -> Result<SigAction, Errno> {
+pub unsafe fn sigaction(signal: Signal, action: &SigAction) -> Result<SigAction, Errno> {
     // SAFETY: the caller vouches for the handler.
     unsafe { rt_sigaction(signal, Some(action)) }
 }
 
 /// `tgkill(tgid, tid, signal)`: send `signal` to one thread.
-pub fn tgkill(tgid: Pid, tid: Pid, signal: u32) -> Result<(), Errno> {
+pub fn tgkill(tgid: Pid, tid: Pid, signal: Signal) -> Result<(), Errno> {
     // SAFETY: no pointers are passed.
-    decode(unsafe { syscall3(k::__NR_tgkill, tgid as usize, tid as usize, signal as usize) })
-        .map(drop)
+    decode(unsafe {
+        syscall3(
+            k::__NR_tgkill,
+            tgid as usize,
+            tid as usize,
+            signal.number() as usize,
+        )
+    })
+    .map(drop)
+}
+
+/// `kill(pid, signal)`: send `signal` to a process (or, for `pid <= 0`, a
+/// process group, as kill(2) says). Prefer [`pidfd_send_signal`] for a child
+/// you hold a pidfd of: a pid can be reused once the child is reaped.
+pub fn kill(pid: Pid, signal: Signal) -> Result<(), Errno> {
+    // SAFETY: no pointers are passed.
+    decode(unsafe { syscall2(k::__NR_kill, pid as usize, signal.number() as usize) }).map(drop)
+}
+
+/// `kill(pid, 0)`: send nothing, only check that `pid` exists and that we
+/// may signal it (ESRCH: no such process; EPERM: not ours to signal).
+pub fn kill_probe(pid: Pid) -> Result<(), Errno> {
+    // SAFETY: no pointers are passed.
+    decode(unsafe { syscall2(k::__NR_kill, pid as usize, 0) }).map(drop)
+}
+
+/// `signalfd4(-1, set, O_CLOEXEC)`: a descriptor from which the (blocked)
+/// signals in `set` are read as 128-byte `signalfd_siginfo` records.
+pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
+    let set = set.bits();
+    // SAFETY: set is a valid 8-byte sigset.
+    let fd = decode(unsafe {
+        syscall4(
+            k::__NR_signalfd4,
+            usize::MAX,
+            &set as *const u64 as usize,
+            8,
+            k::O_CLOEXEC as usize,
+        )
+    })?;
+    // SAFETY: the kernel just opened it for us alone.
+    Ok(unsafe { OwnedFd::from_raw(fd as c_int) })
 }
 
 /// `pidfd_send_signal(pidfd, signal, NULL, 0)`: signal the process behind a
 /// pidfd — unlike `kill`, never a process that reused a reaped child's pid.
-pub fn pidfd_send_signal(pidfd: c_int, signal: u32) -> Result<(), Errno> {
+pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal: Signal) -> Result<(), Errno> {
     // SAFETY: info = NULL, flags = 0; no other pointers.
     decode(unsafe {
-        arch::syscall4(
+        syscall4(
             k::__NR_pidfd_send_signal,
-            pidfd as usize,
-            signal as usize,
+            pidfd.as_raw() as usize,
+            signal.number() as usize,
             0,
             0,
         )
@@ -353,6 +449,6 @@ pub fn pidfd_send_signal(pidfd: c_int, signal: u32) -> Result<(), Errno> {
 }
 
 /// Send `signal` to the calling thread (`tgkill(getpid(), gettid(), signal)`).
-pub fn raise(signal: u32) -> Result<(), Errno> {
+pub fn raise(signal: Signal) -> Result<(), Errno> {
     tgkill(crate::sys::getpid(), crate::sys::gettid(), signal)
 }

@@ -21,7 +21,7 @@ pub fn test_name() -> String {
 /// Report a skip where no capture can swallow it.
 pub fn skip(reason: &str) {
     let line = format!("skipped: {}: {reason}\n", test_name());
-    let _ = clonelab::sys::write(2, line.as_bytes());
+    let _ = clonelab::sys::write(clonelab::BorrowedFd::STDERR, line.as_bytes());
 }
 
 /// True when the tests run under qemu-user (set by `cargo xtask test`),
@@ -170,7 +170,7 @@ pub fn observe_traced<T: clonelab::Plain + Recorded + std::fmt::Display>(
                 "{what}: no traced call has the registers of call {} ({} calls traced). Closest:\n{}",
                 i + 1,
                 stops.len(),
-                expected.diff(&RegisterImage::observed(closest))
+                expected.diff(&clonelab::trace::observed_image(closest))
             );
         };
         let stop = stops[j];

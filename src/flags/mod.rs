@@ -15,11 +15,23 @@
 //!
 //! `CLONE_VM | SIGCHLD` is therefore `0x100 | 17 = 0x111`. Every value comes
 //! from `linux-raw-sys`; this file types none by hand.
+//!
+//! Where it sits: pure encoding, above [`crate::signum`] and below everything
+//! that makes a call; it makes no syscall. [`rules`] is the table of clone(2)'s
+//! EINVAL/EPERM rules; [`parse`](mod@parse) reads `0x111`, `273` or
+//! `CLONE_VM|SIGCHLD`. Encoding mistakes are [`EncodingError`]s, which
+//! [`crate::Error`] carries unchanged.
 
-use crate::error::Error;
+pub mod parse;
+pub mod rules;
+
+pub use crate::signum::signal_name;
+pub use parse::ParseError;
+pub use rules::{broken_rules, Kernel, Rule, RULES};
+
+use crate::signum::Signal;
 use core::fmt;
 use core::ops::{BitAnd, BitOr, BitOrAssign};
-use core::str::FromStr;
 use linux_raw_sys::general as k;
 
 /// A set of `CLONE_*` flags, without the exit signal.
@@ -190,9 +202,9 @@ impl ExitSignal {
     pub const SIGCHLD: ExitSignal = ExitSignal(k::SIGCHLD as u8);
 
     /// An exit signal, refused outside `0..=64` before any syscall sees it.
-    pub const fn new(signal: u32) -> Result<ExitSignal, Error> {
+    pub const fn new(signal: u32) -> Result<ExitSignal, EncodingError> {
         if signal > MAX_SIGNAL {
-            Err(Error::SignalOutOfRange(signal))
+            Err(EncodingError::SignalOutOfRange(signal))
         } else {
             Ok(ExitSignal(signal as u8))
         }
@@ -203,6 +215,11 @@ impl ExitSignal {
         self.0 as u32
     }
 
+    /// The signal, or `None` for exit signal 0.
+    pub const fn signal(self) -> Option<Signal> {
+        Signal::new(self.0 as u32)
+    }
+
     /// Whether plain `wait4`/`waitpid` (without `__WCLONE`) can reap such a child:
     /// only children whose exit signal is SIGCHLD count as "non-clone" children.
     pub const fn is_sigchld(self) -> bool {
@@ -210,12 +227,17 @@ impl ExitSignal {
     }
 }
 
+impl From<Signal> for ExitSignal {
+    fn from(signal: Signal) -> ExitSignal {
+        ExitSignal(signal.number() as u8)
+    }
+}
+
 impl fmt::Display for ExitSignal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match signal_name(self.0 as u32) {
-            Some(name) => f.pad(name),
-            None if self.0 == 0 => f.pad("0"),
-            None => write!(f, "SIGRTMIN+{}", self.0 as u32 - k::SIGRTMIN),
+        match self.signal() {
+            Some(signal) => fmt::Display::fmt(&signal, f),
+            None => f.pad("0"),
         }
     }
 }
@@ -224,31 +246,6 @@ impl fmt::Debug for ExitSignal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ExitSignal({self} = {})", self.0)
     }
-}
-
-macro_rules! signal_names {
-    ($($name:ident)*) => {
-        /// The name of a classic signal (1..=31), e.g. `SIGCHLD` for 17.
-        pub fn signal_name(signal: u32) -> Option<&'static str> {
-            match signal {
-                $(k::$name => Some(stringify!($name)),)*
-                _ => None,
-            }
-        }
-
-        fn signal_by_name(name: &str) -> Option<u32> {
-            match name {
-                $(stringify!($name) => Some(k::$name),)*
-                _ => None,
-            }
-        }
-    };
-}
-
-signal_names! {
-    SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV
-    SIGUSR2 SIGPIPE SIGALRM SIGTERM SIGSTKFLT SIGCHLD SIGCONT SIGSTOP SIGTSTP SIGTTIN
-    SIGTTOU SIGURG SIGXCPU SIGXFSZ SIGVTALRM SIGPROF SIGWINCH SIGIO SIGPWR SIGSYS
 }
 
 /// Which syscall a flags word is meant for: they pack it differently.
@@ -276,7 +273,7 @@ impl FlagsWord {
     }
 
     /// Split a raw clone() flags word: low byte = signal, the rest = flags.
-    pub fn from_clone_word(word: u64) -> Result<FlagsWord, Error> {
+    pub fn from_clone_word(word: u64) -> Result<FlagsWord, EncodingError> {
         Ok(FlagsWord {
             flags: CloneFlags(word & !CSIGNAL),
             signal: ExitSignal::new((word & CSIGNAL) as u32)?,
@@ -285,19 +282,19 @@ impl FlagsWord {
 
     /// The register value for clone(): `flags | signal`. Refuses flags that
     /// would land in the signal byte or above bit 31, and unknown bits.
-    pub fn encode_clone(self) -> Result<u64, Error> {
+    pub fn encode_clone(self) -> Result<u64, EncodingError> {
         let bits = self.flags.0;
         if bits & CSIGNAL != 0 {
-            return Err(Error::FlagsInSignalByte {
+            return Err(EncodingError::FlagsInSignalByte {
                 bits: bits & CSIGNAL,
             });
         }
         let unknown = bits & !CloneFlags::known_bits();
         if unknown != 0 {
-            return Err(Error::UnknownFlags { bits: unknown });
+            return Err(EncodingError::UnknownFlags { bits: unknown });
         }
         if bits >> 32 != 0 {
-            return Err(Error::FlagsNeedClone3 {
+            return Err(EncodingError::FlagsNeedClone3 {
                 bits: bits & !0xffff_ffff,
             });
         }
@@ -305,10 +302,10 @@ impl FlagsWord {
     }
 
     /// `(clone_args.flags, clone_args.exit_signal)` for clone3: kept apart.
-    pub fn encode_clone3(self) -> Result<(u64, u64), Error> {
+    pub fn encode_clone3(self) -> Result<(u64, u64), EncodingError> {
         let unknown = self.flags.0 & !CloneFlags::known_bits();
         if unknown != 0 {
-            return Err(Error::UnknownFlags { bits: unknown });
+            return Err(EncodingError::UnknownFlags { bits: unknown });
         }
         Ok((self.flags.0, self.signal.0 as u64))
     }
@@ -331,211 +328,53 @@ impl fmt::Debug for FlagsWord {
     }
 }
 
-/// Why a flags word could not be parsed.
+/// A flags word that cannot be encoded as asked: found before any syscall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParseError {
-    /// A `|`-separated part that is no flag, signal or number.
-    UnknownName,
-    /// Two signals in one word (`SIGCHLD|SIGUSR1`).
-    TwoSignals,
-    /// The signal part is not 0..=64.
-    BadSignal(Error),
+#[allow(missing_docs)] // each variant's doc describes its fields
+pub enum EncodingError {
+    /// An exit signal outside `0..=64`.
+    SignalOutOfRange(u32),
+    /// Flag bits inside the low byte of clone()'s flags word, where the exit
+    /// signal lives (`CLONE_NEWTIME = 0x80` is the one real flag there: clone3 only).
+    FlagsInSignalByte { bits: u64 },
+    /// Flag bits above bit 31 (`CLONE_CLEAR_SIGHAND`, `CLONE_INTO_CGROUP`):
+    /// clone() takes 32 bits of flags, these exist only in clone3.
+    FlagsNeedClone3 { bits: u64 },
+    /// Bits that name no `CLONE_*` flag.
+    UnknownFlags { bits: u64 },
 }
 
-impl fmt::Display for ParseError {
+impl fmt::Display for EncodingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParseError::UnknownName => f.write_str(
-                "expected CLONE_* names, a signal name, or a number (0x111, 273), joined by |",
+            EncodingError::SignalOutOfRange(n) => {
+                write!(
+                    f,
+                    "exit signal {n} is out of range: valid are 0 (none) to 64"
+                )
+            }
+            EncodingError::FlagsInSignalByte { bits } => write!(
+                f,
+                "flag bits {bits:#x} fall in clone()'s low byte, where the exit signal lives \
+                 (CLONE_NEWTIME = 0x80 exists only for clone3)"
             ),
-            ParseError::TwoSignals => f.write_str("more than one exit signal"),
-            ParseError::BadSignal(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-fn parse_number(s: &str) -> Option<u64> {
-    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => s.parse().ok(),
-    }
-}
-
-impl FromStr for FlagsWord {
-    type Err = ParseError;
-
-    /// Accepts `0x111`, `273`, `CLONE_VM|SIGCHLD` and mixtures; a number is
-    /// read as a clone() word (its low byte is the signal).
-    fn from_str(s: &str) -> Result<FlagsWord, ParseError> {
-        let mut flags = 0u64;
-        let mut signal: Option<u32> = None;
-        let mut set_signal = |n: u32| match signal {
-            Some(old) if old != n && n != 0 && old != 0 => Err(ParseError::TwoSignals),
-            Some(old) if n == 0 => {
-                signal = Some(old);
-                Ok(())
-            }
-            _ => {
-                signal = Some(n);
-                Ok(())
-            }
-        };
-        for part in s.split('|').map(str::trim) {
-            if let Some(n) = parse_number(part) {
-                flags |= n & !CSIGNAL;
-                set_signal((n & CSIGNAL) as u32)?;
-            } else if let Some((_, flag, _)) = ALL_FLAGS.iter().find(|(name, _, _)| *name == part) {
-                flags |= flag.0;
-            } else if let Some(n) = signal_by_name(part) {
-                set_signal(n)?;
-            } else {
-                return Err(ParseError::UnknownName);
+            EncodingError::FlagsNeedClone3 { bits } => write!(
+                f,
+                "flag bits {bits:#x} are above bit 31: clone() cannot carry them, use clone3"
+            ),
+            EncodingError::UnknownFlags { bits } => {
+                write!(f, "bits {bits:#x} name no CLONE_* flag")
             }
         }
-        let signal = ExitSignal::new(signal.unwrap_or(0)).map_err(ParseError::BadSignal)?;
-        Ok(FlagsWord {
-            flags: CloneFlags(flags),
-            signal,
-        })
     }
 }
 
-/// A rule from clone(2) (checked against kernel/fork.c) that a flags word can break.
-#[derive(Debug)]
-pub struct Rule {
-    /// The rule, in the words the tour and errors print.
-    pub text: &'static str,
-    /// The errno the kernel returns when it is broken.
-    pub errno: crate::Errno,
-    /// Which syscalls enforce it.
-    pub syscalls: &'static [Syscall],
-    broken: fn(FlagsWord) -> bool,
-}
-
-const BOTH: &[Syscall] = &[Syscall::Clone, Syscall::Clone3];
-const CLONE3: &[Syscall] = &[Syscall::Clone3];
-const CLONE: &[Syscall] = &[Syscall::Clone];
-
-fn has(w: FlagsWord, f: CloneFlags) -> bool {
-    w.flags.intersects(f)
-}
-
-/// The flag combinations the kernel refuses with EINVAL whatever the caller's
-/// state (one depends on the kernel's version), and the EPERM rule for callers
-/// without privilege.
-/// (Rules that depend on state — CLONE_PARENT from a namespace's init, CLONE_THREAD
-/// after unshare(CLONE_NEWPID) — cannot be judged from the word alone and are not here.)
-pub static RULES: &[Rule] = &[
-    Rule {
-        text: "CLONE_SIGHAND requires CLONE_VM",
-        errno: crate::Errno::EINVAL,
-        syscalls: BOTH,
-        broken: |w| has(w, CloneFlags::CLONE_SIGHAND) && !has(w, CloneFlags::CLONE_VM),
-    },
-    Rule {
-        text: "CLONE_THREAD requires CLONE_SIGHAND",
-        errno: crate::Errno::EINVAL,
-        syscalls: BOTH,
-        broken: |w| has(w, CloneFlags::CLONE_THREAD) && !has(w, CloneFlags::CLONE_SIGHAND),
-    },
-    Rule {
-        text: "CLONE_FS cannot be combined with CLONE_NEWNS (a shared fs_struct cannot span two mount namespaces)",
-        errno: crate::Errno::EINVAL,
-        syscalls: BOTH,
-        broken: |w| has(w, CloneFlags::CLONE_FS) && has(w, CloneFlags::CLONE_NEWNS),
-    },
-    Rule {
-        text: "CLONE_FS cannot be combined with CLONE_NEWUSER",
-        errno: crate::Errno::EINVAL,
-        syscalls: BOTH,
-        broken: |w| has(w, CloneFlags::CLONE_FS) && has(w, CloneFlags::CLONE_NEWUSER),
-    },
-    Rule {
-        text: "CLONE_NEWIPC cannot be combined with CLONE_SYSVSEM",
-        errno: crate::Errno::EINVAL,
-        syscalls: BOTH,
-        broken: |w| has(w, CloneFlags::CLONE_NEWIPC) && has(w, CloneFlags::CLONE_SYSVSEM),
-    },
-    Rule {
-        text: "CLONE_THREAD cannot be combined with CLONE_NEWPID or CLONE_NEWUSER (a thread group lives in one PID and user namespace)",
-        errno: crate::Errno::EINVAL,
-        syscalls: BOTH,
-        broken: |w| {
-            has(w, CloneFlags::CLONE_THREAD)
-                && has(w, CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWUSER)
-        },
-    },
-    Rule {
-        text: "CLONE_PIDFD cannot be combined with CLONE_DETACHED",
-        errno: crate::Errno::EINVAL,
-        syscalls: BOTH,
-        broken: |w| has(w, CloneFlags::CLONE_PIDFD) && has(w, CloneFlags::CLONE_DETACHED),
-    },
-    Rule {
-        text: "clone() returns the pidfd through parent_tid, so CLONE_PIDFD cannot be combined with CLONE_PARENT_SETTID",
-        errno: crate::Errno::EINVAL,
-        syscalls: CLONE,
-        broken: |w| has(w, CloneFlags::CLONE_PIDFD) && has(w, CloneFlags::CLONE_PARENT_SETTID),
-    },
-    Rule {
-        text: "CLONE_PIDFD cannot be combined with CLONE_THREAD on kernels before 6.9 (pidfds for threads came with PIDFD_THREAD)",
-        errno: crate::Errno::EINVAL,
-        syscalls: BOTH,
-        broken: |w| {
-            has(w, CloneFlags::CLONE_PIDFD)
-                && has(w, CloneFlags::CLONE_THREAD)
-                && crate::sys::kernel_version().is_some_and(|v| v < (6, 9))
-        },
-    },
-    Rule {
-        text: "clone3 refuses CLONE_DETACHED",
-        errno: crate::Errno::EINVAL,
-        syscalls: CLONE3,
-        broken: |w| has(w, CloneFlags::CLONE_DETACHED),
-    },
-    Rule {
-        text: "clone3 needs exit_signal = 0 with CLONE_THREAD or CLONE_PARENT",
-        errno: crate::Errno::EINVAL,
-        syscalls: CLONE3,
-        broken: |w| {
-            has(w, CloneFlags::CLONE_THREAD | CloneFlags::CLONE_PARENT) && w.signal.number() != 0
-        },
-    },
-    Rule {
-        text: "CLONE_SIGHAND cannot be combined with CLONE_CLEAR_SIGHAND (shared handlers cannot be reset for one side)",
-        errno: crate::Errno::EINVAL,
-        syscalls: CLONE3,
-        broken: |w| has(w, CloneFlags::CLONE_SIGHAND) && has(w, CloneFlags::CLONE_CLEAR_SIGHAND),
-    },
-    Rule {
-        text: "creating a namespace other than a user namespace needs CAP_SYS_ADMIN, or CLONE_NEWUSER in the same call",
-        errno: crate::Errno::EPERM,
-        syscalls: BOTH,
-        broken: |w| {
-            let others = CloneFlags::NAMESPACES.without(CloneFlags::CLONE_NEWUSER);
-            has(w, others) && !has(w, CloneFlags::CLONE_NEWUSER)
-        },
-    },
-];
-
-impl PartialEq for Rule {
-    /// Rules are unique entries of [`RULES`]: equal when they are the same entry.
-    fn eq(&self, other: &Rule) -> bool {
-        core::ptr::eq(self, other)
-    }
-}
-
-impl Eq for Rule {}
-
-/// The rules from [`RULES`] that `word` breaks for `syscall`, in table order.
-pub fn broken_rules(word: FlagsWord, syscall: Syscall) -> impl Iterator<Item = &'static Rule> {
-    RULES
-        .iter()
-        .filter(move |r| r.syscalls.contains(&syscall) && (r.broken)(word))
-}
+impl core::error::Error for EncodingError {}
 
 // SAFETY: a u64.
 unsafe impl crate::plain::Plain for CloneFlags {}
+// SAFETY: integers only.
+unsafe impl crate::plain::Plain for EncodingError {}
 // SAFETY: a u8.
 unsafe impl crate::plain::Plain for ExitSignal {}
 // SAFETY: a fieldless enum.

@@ -7,6 +7,10 @@
 //! trampoline in `arch/<arch>/`: it runs `entry(arg)` on the new stack and
 //! passes the result to `SYS_exit`.
 
+mod call;
+
+pub use call::CloneCall;
+
 use crate::arch::{self, ChildEntry};
 use crate::errno::{decode, Errno};
 use crate::error::Error;
@@ -33,7 +37,8 @@ pub const STACK_ALIGN: usize = 16;
 /// stack for a `CLONE_VM` nobody asked for.
 fn check_stack(word: FlagsWord, syscall: Syscall, top: usize) -> Result<(), Error> {
     if top == 0 {
-        let rule_broken = broken_rules(word, syscall).any(|r| r.errno == Errno::EINVAL);
+        let rule_broken = broken_rules(word, syscall, crate::probe::kernel_version())
+            .any(|r| r.errno == Errno::EINVAL);
         if word.flags.intersects(NEEDS_STACK) && !rule_broken {
             return Err(Error::MissingStack);
         }
@@ -49,7 +54,8 @@ fn finish(raw: isize, word: FlagsWord, syscall: Syscall) -> Result<Pid, Error> {
         .map(|tid| tid as Pid)
         .map_err(|errno| Error::Kernel {
             errno,
-            rule: broken_rules(word, syscall).find(|r| r.errno == errno),
+            rule: broken_rules(word, syscall, crate::probe::kernel_version())
+                .find(|r| r.errno == errno),
         })
 }
 

@@ -1,0 +1,128 @@
+//! The register image of a clone call: which value goes in which register.
+//!
+//! [`CloneCall`] records the arguments a call received; [`RegisterImage`]
+//! lays them out the way this architecture's kernel ABI reads them:
+//!
+//! ```text
+//!            number  arg1   arg2   arg3        arg4        arg5
+//! x86_64     rax     rdi    rsi    rdx         r10         r8
+//!   clone    56      flags  stack  parent_tid  child_tid   tls
+//! aarch64    x8      x0     x1     x2          x3          x4
+//!   clone    220     flags  stack  parent_tid  tls         child_tid
+//! both
+//!   clone3   435     &clone_args, sizeof(clone_args)   (arg1, arg2)
+//! ```
+//!
+//! clone's flags register carries the exit signal in bits 0-7; clone3 carries
+//! it in `clone_args.exit_signal` and the stack as (lowest byte, size).
+//!
+//! Where it sits: the observation floor. It reads the arch seam's register
+//! names, the flag encoding and the record of a call ([`CloneCall`], from
+//! [`clone`](mod@crate::clone)); [`crate::trace`] builds observed images on it, the
+//! experiments and the tour compare and print them. [`image`](crate::abi::image) lays a call
+//! out in registers; [`render`](crate::abi::render) prints a call as C and its registers as text.
+
+pub mod image;
+pub mod render;
+
+pub use crate::clone::CloneCall;
+pub use image::{ImageDiff, RegisterImage};
+pub use render::{cell, symbol, CCall, CellText, FlagBits, ImageLines};
+
+use crate::arch;
+use crate::flags::{FlagsWord, Syscall};
+
+/// One architecture's syscall ABI for clone, as a table every build can read:
+/// the tour shows a call's image on *both* arches (the other one derived, not
+/// observed). tests/abi.rs checks both rows against the `syscalls` crate and
+/// this build's row against [`crate::arch`] and linux-raw-sys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArchAbi {
+    /// `x86_64` or `aarch64`.
+    pub name: &'static str,
+    /// The register that carries the syscall number.
+    pub nr_register: &'static str,
+    /// The registers of arguments 1..=5.
+    pub arg_registers: [&'static str; 5],
+    /// The kernel's order of clone's arguments.
+    pub clone_arg_order: [&'static str; 5],
+    /// `__NR_clone`.
+    pub nr_clone: u64,
+    /// `__NR_clone3`.
+    pub nr_clone3: u64,
+}
+
+/// x86_64: `syscall`, number in rax, arguments rdi, rsi, rdx, r10, r8;
+/// clone's order is flags, stack, parent_tid, child_tid, tls.
+pub const X86_64: ArchAbi = ArchAbi {
+    name: "x86_64",
+    nr_register: "rax",
+    arg_registers: ["rdi", "rsi", "rdx", "r10", "r8"],
+    clone_arg_order: ["flags", "stack", "parent_tid", "child_tid", "tls"],
+    nr_clone: 56,
+    nr_clone3: 435,
+};
+
+/// aarch64: `svc #0`, number in x8, arguments x0..x4; clone's order is
+/// flags, stack, parent_tid, tls, child_tid (CONFIG_CLONE_BACKWARDS).
+pub const AARCH64: ArchAbi = ArchAbi {
+    name: "aarch64",
+    nr_register: "x8",
+    arg_registers: ["x0", "x1", "x2", "x3", "x4"],
+    clone_arg_order: ["flags", "stack", "parent_tid", "tls", "child_tid"],
+    nr_clone: 220,
+    nr_clone3: 435,
+};
+
+/// Both arches, in the order the docs list them.
+pub const ARCHES: [&ArchAbi; 2] = [&X86_64, &AARCH64];
+
+/// The row of the arch this build runs on.
+pub fn this_arch() -> &'static ArchAbi {
+    if arch::NAME == AARCH64.name {
+        &AARCH64
+    } else {
+        &X86_64
+    }
+}
+
+/// The row of the other arch (whose image the tour derives).
+pub fn other_arch() -> &'static ArchAbi {
+    if arch::NAME == AARCH64.name {
+        &X86_64
+    } else {
+        &AARCH64
+    }
+}
+
+/// One register: its name, the value it holds at the syscall, and what that value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Register {
+    /// `rdi`, `x0`, ...
+    pub name: &'static str,
+    /// Its value at the `syscall` / `svc` instruction.
+    pub value: u64,
+    /// What the kernel takes it to be.
+    pub role: Role,
+}
+
+/// What a register carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The syscall number.
+    Number(Syscall),
+    /// clone's flags | exit signal.
+    Flags(FlagsWord),
+    /// The stack argument.
+    Stack,
+    /// parent_tid pointer.
+    ParentTid,
+    /// child_tid pointer.
+    ChildTid,
+    /// The TLS value.
+    Tls,
+    /// clone3's `&clone_args`.
+    ArgsPointer,
+    /// clone3's `sizeof(clone_args)`.
+    ArgsSize,
+}
