@@ -1,0 +1,51 @@
+//! What the experiments ask about this process and its place on the host:
+//! may it make namespaces by itself, does a child share a kernel object with
+//! it (kcmp), where is its cgroup.
+//!
+//! Where it sits: beside [`super::harness`], used by the experiments and by
+//! the `clonelab container` command (its cgroup directory), so the binary
+//! never reaches into one experiment for a helper.
+//!
+//! What it may use: raw syscalls and /proc only (`no_std`, no allocator), so
+//! the helpers work inside experiment children too.
+
+use crate::flags::CloneFlags;
+use crate::sys::{self, Pid};
+use core::fmt;
+
+/// Whether this process may create namespaces by itself (effective uid 0).
+/// Without it, namespace experiments add CLONE_NEWUSER: the new user namespace
+/// is created first and owns the others, so an unprivileged user may make them.
+pub fn needs_user_namespace() -> bool {
+    sys::geteuid() != 0
+}
+
+/// `flags`, plus CLONE_NEWUSER when [`needs_user_namespace`].
+pub fn namespace_flags(flags: CloneFlags) -> CloneFlags {
+    if needs_user_namespace() {
+        flags | CloneFlags::CLONE_NEWUSER
+    } else {
+        flags
+    }
+}
+
+/// Whether a fresh `kcmp` between us and `pid` says they share `kind`
+/// (None if kcmp is unavailable: a kernel without CONFIG_KCMP).
+pub fn shares(pid: Pid, kind: sys::Kcmp) -> Option<bool> {
+    sys::kcmp(sys::getpid(), pid, kind)
+        .ok()
+        .map(|order| order == 0)
+}
+
+/// Print an `Option<bool>` kcmp result.
+pub struct Kcmp(pub Option<bool>);
+
+impl fmt::Display for Kcmp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(true) => f.write_str("same"),
+            Some(false) => f.write_str("different"),
+            None => f.write_str("kcmp unavailable"),
+        }
+    }
+}
