@@ -9,9 +9,11 @@
 //! What it may use: raw syscalls and /proc only (`no_std`, no allocator), so
 //! the helpers work inside experiment children too.
 
+use super::text::CPath;
 use crate::flags::CloneFlags;
 use crate::sys::{self, Pid};
 use core::fmt;
+use linux_raw_sys::general as k;
 
 /// Whether this process may create namespaces by itself (effective uid 0).
 /// Without it, namespace experiments add CLONE_NEWUSER: the new user namespace
@@ -27,6 +29,26 @@ pub fn namespace_flags(flags: CloneFlags) -> CloneFlags {
     } else {
         flags
     }
+}
+
+/// Write `0 0 1` to a child's uid_map and gid_map (we are uid 0 with every
+/// capability in our own user namespace, so we may map our 0 to its 0).
+pub fn map_root(pid: Pid) -> bool {
+    [b"/uid_map".as_slice(), b"/gid_map".as_slice()]
+        .iter()
+        .all(|file| {
+            let mut path = CPath::numbered("/proc/", pid as u64);
+            path.push(file);
+            match sys::open(path.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0) {
+                Ok(fd) => {
+                    let ok = sys::write(fd, b"0 0 1\n").is_ok();
+                    // SAFETY: opened just above.
+                    let _ = unsafe { sys::close(fd) };
+                    ok
+                }
+                Err(_) => false,
+            }
+        })
 }
 
 /// Whether a fresh `kcmp` between us and `pid` says they share `kind`
