@@ -43,19 +43,19 @@ pub use record::{Calls, Made, Recorded};
 pub use registry::{Entry, Outcome, ALL};
 pub use text::{contains, parse_decimal, CPath, Text, TextBuffer};
 
-#[doc = include_str!("../../docs/clone-fs.md")]
+#[doc = include_str!("../../docs/clone_fs.md")]
 pub mod clone_fs;
-#[doc = include_str!("../../docs/clone-vm.md")]
+#[doc = include_str!("../../docs/clone_vm.md")]
 pub mod clone_vm;
 #[doc = include_str!("../../docs/errors.md")]
 pub mod errors;
-#[doc = include_str!("../../docs/exit-signal.md")]
+#[doc = include_str!("../../docs/exit_signal.md")]
 pub mod exit_signal;
 #[doc = include_str!("../../docs/files.md")]
 pub mod files;
-#[doc = include_str!("../../docs/fork-vfork-thread.md")]
+#[doc = include_str!("../../docs/fork_vfork_thread.md")]
 pub mod fork_vfork_thread;
-#[doc = include_str!("../../docs/into-cgroup.md")]
+#[doc = include_str!("../../docs/into_cgroup.md")]
 pub mod into_cgroup;
 #[doc = include_str!("../../docs/namespaces.md")]
 pub mod namespaces;
