@@ -9,7 +9,7 @@
 //! What it may use: raw syscalls and /proc only (`no_std`, no allocator), so
 //! the helpers work inside experiment children too.
 
-use super::text::CPath;
+use super::text::{contains, CPath};
 use crate::flags::CloneFlags;
 use crate::sys::{self, Pid};
 use core::fmt;
@@ -70,4 +70,31 @@ impl fmt::Display for Kcmp {
             None => f.write_str("kcmp unavailable"),
         }
     }
+}
+
+/// The mount point of the first cgroup2 filesystem in our mountinfo.
+pub fn cgroup2_mount() -> Option<CPath> {
+    let mut buf = [0u8; 65536];
+    let text = sys::read_file(c"/proc/self/mountinfo", &mut buf).ok()?;
+    let line = text
+        .split(|&b| b == b'\n')
+        .find(|l| contains(l, b" - cgroup2 "))?;
+    let point = line.split(|&b| b == b' ').nth(4)?;
+    let mut out = CPath::empty();
+    out.push(point);
+    Some(out)
+}
+
+/// The directory of our own cgroup in the cgroup v2 hierarchy: the mount
+/// point plus the path of the `0::` line of /proc/self/cgroup.
+pub fn own_cgroup_dir() -> Option<CPath> {
+    let mut dir = cgroup2_mount()?;
+    let mut buf = [0u8; 4096];
+    let text = sys::read_file(c"/proc/self/cgroup", &mut buf).ok()?;
+    let path = text
+        .split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"0::"))?;
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    dir.push(path);
+    Some(dir)
 }

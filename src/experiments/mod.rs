@@ -38,7 +38,9 @@ pub(crate) use harness::reap_sharing_child;
 pub use harness::{
     raw_fork_like, raw_fork_like_call, run_child, ChildRun, SharedPage, CHILD_STACK,
 };
-pub use host::{map_root, namespace_flags, needs_user_namespace, shares, Kcmp};
+pub use host::{
+    cgroup2_mount, map_root, namespace_flags, needs_user_namespace, own_cgroup_dir, shares, Kcmp,
+};
 pub use record::{Calls, Made, Recorded};
 pub use registry::{Entry, Outcome, ALL};
 pub use text::{contains, parse_decimal, CPath, Text, TextBuffer};
