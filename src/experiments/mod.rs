@@ -13,10 +13,15 @@
 //! One record serves everything: the tour (`clonelab tour`) renders every
 //! call from it (C call, flag bits, the registers ptrace observed, the other
 //! arch's derived image) and checks it against the trace; the tests
-//! (`tests/<name>.rs`, through `common::observe_traced`) assert the same; the
-//! chapters' call tables (`docs/<name>.md`) are rendered from it by
+//! (`tests/<module>.rs`, through `common::observe_traced`) assert the same;
+//! the chapters' call tables (`docs/<module>.md`) are rendered from it by
 //! `cargo xtask docs`. All of it is `no_std` and uses only clonelab's raw
 //! syscalls, so the children can run it without libc or thread-local storage.
+//!
+//! One name per experiment: the module's (`clone_vm`), for its tour entry,
+//! its test and its chapter; a further case of a module is `<module>.<case>`
+//! (`newns.propagation`, run by `newns::propagation`). The [`registry`]
+//! derives every entry's name from the module path.
 //!
 //! The modules beside the experiments:
 //! - [`harness`] runs a child and reaps it ([`run_child`], [`SharedPage`],

@@ -7,7 +7,7 @@
 
 use super::{exit_zero, refusal};
 use crate::clone::{clone3, zeroed_args, CloneArgs};
-use crate::experiments::Calls;
+use crate::experiments::{record, Calls};
 use crate::sys;
 use crate::Errno;
 use linux_raw_sys::general as k;
@@ -29,7 +29,7 @@ pub(super) fn clone3_sized(
     if tail != 0 {
         buffer[size / 8 - 1] = tail as u64;
     }
-    let mut call = crate::experiments::record::clone3_call(&args, size);
+    let mut call = record::clone3_call(&args, size);
     call.args_address = buffer.as_ptr() as usize;
     // SAFETY: the buffer holds `size` bytes; a child (if created) exits at once.
     let result = unsafe {
@@ -40,7 +40,7 @@ pub(super) fn clone3_sized(
             core::ptr::null_mut(),
         )
     };
-    calls.push(label, call, crate::experiments::record::pid_result(&result));
+    calls.push(label, call, record::pid_result(&result));
     refusal(result)
 }
 
@@ -54,9 +54,9 @@ pub(super) fn set_tid_in_use(calls: &mut Calls, what: &str) -> Result<(), Errno>
         ..zeroed_args()
     };
     let size = core::mem::size_of::<CloneArgs>();
-    let call = crate::experiments::record::clone3_call(&args, size);
+    let call = record::clone3_call(&args, size);
     // SAFETY: args and own are valid; a child, if created, exits at once.
     let made = unsafe { clone3(&mut args, size, exit_zero, core::ptr::null_mut()) };
-    calls.push(what, call, crate::experiments::record::pid_result(&made));
+    calls.push(what, call, record::pid_result(&made));
     refusal(made)
 }

@@ -9,6 +9,7 @@
 use super::{exit_zero, refusal};
 use crate::abi::CloneCall;
 use crate::clone::{clone, clone3, zeroed_args, CloneArgs};
+use crate::experiments::record;
 use crate::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
 use crate::stack::Stack;
 use crate::sys;
@@ -166,6 +167,6 @@ pub(super) fn attempt(
             }
         }
     };
-    let raw = crate::experiments::record::pid_result(&result);
+    let raw = record::pid_result(&result);
     (refusal(result), call, raw)
 }

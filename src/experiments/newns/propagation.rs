@@ -9,7 +9,7 @@
 //! here reaches the host's mount table (it all happens in a sandbox child).
 
 use super::mountinfo_lists;
-use crate::experiments::record::{Checks, Label};
+use crate::experiments::record::{self, Checks, Label};
 use crate::experiments::{
     map_root, raw_fork_like, raw_fork_like_call, run_child, CPath, Calls, Recorded, SharedPage,
 };
@@ -175,10 +175,7 @@ fn sandbox(shared: &CPath, page: &SharedPage) -> i32 {
         // SAFETY: fork-like; `inner` lives in this frame until the child is reaped.
         let made =
             unsafe { raw_fork_like(word, inner_child, &inner as *const Inner as *mut c_void) };
-        page.put(
-            RESULT + index,
-            crate::experiments::record::pid_result(&made) as u64,
-        );
+        page.put(RESULT + index, record::pid_result(&made) as u64);
         let Ok(pid) = made else { continue };
         if wait_for_map {
             let _ = map_root(pid);
