@@ -17,7 +17,7 @@
 //! ```
 
 use clonelab::clone::{clone, clone3, zeroed_args, CloneArgs};
-use clonelab::experiments::into_cgroup::own_cgroup_dir;
+use clonelab::experiments::own_cgroup_dir;
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
 use clonelab::sys::signal::{self, SigSet};
 use clonelab::{sys, CloneCall, Errno, Error, RegisterImage, Signal, WaitStatus};

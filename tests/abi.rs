@@ -26,16 +26,6 @@ use clonelab::{clone, spawn_via, sys, Stack};
 use std::ffi::c_void;
 use std::sync::atomic::AtomicI32;
 
-#[repr(C, align(64))]
-struct TlsBlock {
-    self_pointer: usize,
-    _rest: [usize; 7],
-}
-
-unsafe extern "C" fn nothing(_: *mut c_void) -> i32 {
-    0
-}
-
 /// tls lands in r8 on x86_64 and x3 on aarch64; child_tid in r10 and x4.
 #[test]
 fn tls_and_child_tid_swap_registers_between_arches() {
@@ -47,11 +37,8 @@ fn tls_and_child_tid_swap_registers_between_arches() {
     let made = trace(|| {
         let stack = Stack::new(common::STACK).unwrap();
         let (ptid, ctid) = (AtomicI32::new(0), AtomicI32::new(0));
-        let mut block = TlsBlock {
-            self_pointer: 0,
-            _rest: [0; 7],
-        };
-        block.self_pointer = &block as *const TlsBlock as usize;
+        let mut block = common::TlsBlock::new();
+        let tls = block.pointer();
         let flags = F::CLONE_VM
             | F::CLONE_SETTLS
             | F::CLONE_PARENT_SETTID
@@ -65,8 +52,8 @@ fn tls_and_child_tid_swap_registers_between_arches() {
                 stack.top(),
                 ptid.as_ptr(),
                 ctid.as_ptr(),
-                block.self_pointer,
-                nothing,
+                tls,
+                common::exit_zero,
                 std::ptr::null_mut(),
             )
         }
@@ -77,7 +64,7 @@ fn tls_and_child_tid_swap_registers_between_arches() {
             stack.top() as usize,
             ptid.as_ptr() as usize,
             ctid.as_ptr() as usize,
-            block.self_pointer,
+            tls,
         )
     });
     let ((pid, stack, ptid, ctid, tls), trace) = made.unwrap();

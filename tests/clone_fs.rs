@@ -1,6 +1,6 @@
 //! # CLONE_FS: what the child's chdir and umask do to the parent.
 //!
-//! Chapter: `docs/clone-fs.md`. Experiment: `clonelab::experiments::clone_fs`.
+//! Chapter: `docs/clone_fs.md`. Experiment: `clonelab::experiments::clone_fs`.
 //! This test changes the process's cwd and umask (and restores them), so it is
 //! the only test in its binary.
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter

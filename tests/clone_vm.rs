@@ -1,6 +1,6 @@
 //! # CLONE_VM: does the parent see what the child writes?
 //!
-//! Chapter: `docs/clone-vm.md`. Experiment: `clonelab::experiments::clone_vm`.
+//! Chapter: `docs/clone_vm.md`. Experiment: `clonelab::experiments::clone_vm`.
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!

@@ -15,16 +15,6 @@ mod common;
 
 use std::process::Command;
 
-/// The clonelab binary: cargo's, or /bin/clonelab inside the test VMs.
-fn clonelab() -> String {
-    let built = env!("CARGO_BIN_EXE_clonelab");
-    if std::path::Path::new(built).exists() {
-        built.to_string()
-    } else {
-        "/bin/clonelab".to_string()
-    }
-}
-
 /// Run a container around the probe; returns (exit code, stdout, stderr).
 fn container(options: &[&str], probe: &[&str]) -> Option<(i32, String, String)> {
     if clonelab::sys::geteuid() != 0 {
@@ -35,7 +25,7 @@ fn container(options: &[&str], probe: &[&str]) -> Option<(i32, String, String)> 
         common::skip("qemu-user cannot create namespaces");
         return None;
     }
-    let bin = clonelab();
+    let bin = common::clonelab_binary();
     let bind = format!("{bin}:/clonelab");
     let output = Command::new(&bin)
         .arg("container")

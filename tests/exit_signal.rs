@@ -1,9 +1,10 @@
 //! # The exit signal byte: SIGCHLD, another signal, or none.
 //!
-//! Chapter: `docs/exit-signal.md`. Experiment: `clonelab::experiments::exit_signal`.
+//! Chapter: `docs/exit_signal.md`. Experiment: `clonelab::experiments::exit_signal`.
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::exit_signal::observe;
@@ -11,12 +12,10 @@ use clonelab::experiments::exit_signal::observe;
 /// Only SIGCHLD children are visible to plain waits; the rest need __WCLONE.
 #[test]
 fn exit_signal_decides_who_can_wait() {
-    let Some(o) = common::observe_traced(
+    let o = observed!(
         observe,
-        "a fork-like clone whose exit signal is not SIGCHLD",
-    ) else {
-        return;
-    };
+        "a fork-like clone whose exit signal is not SIGCHLD"
+    );
     let [sigchld, sigurg, none] = &o.cases;
     assert_eq!(
         (sigchld.plain_wait_sees_it, sigchld.wclone_wait_sees_it),

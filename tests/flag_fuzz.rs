@@ -16,22 +16,14 @@
 
 mod common;
 
+use common::{exit_zero, TlsBlock};
+
 use clonelab::flags::{broken_rules, CloneFlags as F, ExitSignal, FlagsWord, Syscall, ALL_FLAGS};
 use clonelab::{clone, clone3, sys, CloneArgs, Errno, Error, Stack};
 use linux_raw_sys::general as k;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use std::ffi::c_void;
 use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
-
-unsafe extern "C" fn exit_zero(_: *mut c_void) -> i32 {
-    0
-}
-
-#[repr(C, align(64))]
-struct TlsBlock {
-    self_pointer: usize,
-}
 
 fn allowed(syscall: Syscall) -> u64 {
     let mut excluded = F::CLONE_PARENT | F::CLONE_INTO_CGROUP;
@@ -49,8 +41,8 @@ fn allowed(syscall: Syscall) -> u64 {
 fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
     let stack = Stack::new(common::STACK).unwrap();
     let (ptid, ctid, pidfd) = (AtomicI32::new(0), AtomicI32::new(0), AtomicI32::new(-1));
-    let mut tls = TlsBlock { self_pointer: 0 };
-    tls.self_pointer = &tls as *const TlsBlock as usize;
+    let mut block = TlsBlock::new();
+    let tls = block.pointer();
     let result = match syscall {
         // SAFETY: the child runs exit_zero on its own stack and touches nothing;
         // every pointer is valid until the child is gone (waited for below).
@@ -60,7 +52,7 @@ fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
                 stack.top(),
                 ptid.as_ptr(),
                 ctid.as_ptr(),
-                tls.self_pointer,
+                tls,
                 exit_zero,
                 std::ptr::null_mut(),
             )
@@ -75,7 +67,7 @@ fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
                 child_tid: ctid.as_ptr() as u64,
                 stack: stack.bottom() as u64,
                 stack_size: stack.size() as u64,
-                tls: tls.self_pointer as u64,
+                tls: tls as u64,
                 ..clonelab::clone::zeroed_args()
             };
             // SAFETY: as above.

@@ -1,6 +1,6 @@
 //! # fork vs vfork vs clone(CLONE_VM) vs a thread, asked of kcmp(2).
 //!
-//! Chapter: `docs/fork-vfork-thread.md`. Experiment: `clonelab::experiments::fork_vfork_thread`.
+//! Chapter: `docs/fork_vfork_thread.md`. Experiment: `clonelab::experiments::fork_vfork_thread`.
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 

@@ -1,6 +1,6 @@
 //! # CLONE_INTO_CGROUP: clone3 places the child in a cgroup.
 //!
-//! Chapter: `docs/into-cgroup.md`. Experiment: `clonelab::experiments::into_cgroup`.
+//! Chapter: `docs/into_cgroup.md`. Experiment: `clonelab::experiments::into_cgroup`.
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!

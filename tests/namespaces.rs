@@ -4,6 +4,7 @@
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 
+#[macro_use]
 mod common;
 
 use clonelab::experiments::namespaces::{self, Observed};
@@ -31,45 +32,38 @@ fn check(o: Observed) {
 /// CLONE_NEWUTS: another UTS namespace; the child's hostname change stays in it.
 #[test]
 fn newuts_hostname_stays_in_child() {
-    if let Some(o) = common::observe_traced(namespaces::uts, "CLONE_NEWUTS") {
-        check(o);
-    }
+    check(observed!(namespaces::uts, "CLONE_NEWUTS"));
 }
 
 /// CLONE_NEWIPC: another IPC namespace.
 #[test]
 fn newipc_gives_another_namespace() {
-    if let Some(o) = common::observe_traced(namespaces::ipc, "CLONE_NEWIPC") {
-        check(o);
-    }
+    check(observed!(namespaces::ipc, "CLONE_NEWIPC"));
 }
 
 /// CLONE_NEWCGROUP: another cgroup namespace rooted at the child's cgroup.
 #[test]
 fn newcgroup_child_sees_itself_at_root() {
-    if let Some(o) = common::observe_traced(namespaces::cgroup, "CLONE_NEWCGROUP") {
-        check(o);
-    }
+    check(observed!(namespaces::cgroup, "CLONE_NEWCGROUP"));
 }
 
 /// CLONE_NEWTIME: clone3 only; another time namespace.
 #[test]
 fn newtime_needs_clone3() {
-    if let Some(o) = common::observe_traced(namespaces::time, "clone3 with CLONE_NEWTIME") {
-        let [by_clone3, by_clone] = [0, 1].map(|i| o.calls.get(i).unwrap());
-        assert_eq!(by_clone3.call.syscall, Some(clonelab::Syscall::Clone3));
-        // clone(CLONE_NEWTIME | SIGCHLD) loads 0x91: the kernel reads exit signal
-        // 145, accepts the call (a child, not EINVAL) and makes no time namespace.
-        let rdi = clonelab::RegisterImage::of(&by_clone.call).registers()[1].value;
-        assert_eq!(rdi, 0x91);
-        assert!(
-            by_clone.result > 0,
-            "clone(0x91) was refused: {}",
-            by_clone.result
-        );
-        let c = o.clone_0x91.expect("the clone() half ran");
-        assert!(c.accepted && c.child_in_our_time_ns, "{c:?}");
-        assert_eq!(c.status, Some(WaitStatus::Exited(0)));
-        check(o);
-    }
+    let o = observed!(namespaces::time, "clone3 with CLONE_NEWTIME");
+    let [by_clone3, by_clone] = [0, 1].map(|i| o.calls.get(i).unwrap());
+    assert_eq!(by_clone3.call.syscall, Some(clonelab::Syscall::Clone3));
+    // clone(CLONE_NEWTIME | SIGCHLD) loads 0x91: the kernel reads exit signal
+    // 145, accepts the call (a child, not EINVAL) and makes no time namespace.
+    let rdi = clonelab::RegisterImage::of(&by_clone.call).registers()[1].value;
+    assert_eq!(rdi, 0x91);
+    assert!(
+        by_clone.result > 0,
+        "clone(0x91) was refused: {}",
+        by_clone.result
+    );
+    let c = o.clone_0x91.expect("the clone() half ran");
+    assert!(c.accepted && c.child_in_our_time_ns, "{c:?}");
+    assert_eq!(c.status, Some(WaitStatus::Exited(0)));
+    check(o);
 }

@@ -299,10 +299,7 @@ fn tls_access_in_a_thread_child_ends_the_process() {
         common::skip("qemu-user: the fault is emulated, not the kernel's");
         return;
     }
-    assert!(
-        matches!(status, WaitStatus::Signaled { signal, .. } if signal == k::SIGSEGV),
-        "{status}"
-    );
+    assert!(common::killed_by(status, k::SIGSEGV), "{status}");
 }
 
 /// Without CLONE_THREAD only the child dies of the fault; the parent goes on.
@@ -318,10 +315,7 @@ fn tls_access_in_a_clone_vm_child_ends_only_it() {
     let Some(status) = observed_or_skip(status, "CLONE_VM without CLONE_THREAD") else {
         return;
     };
-    assert!(
-        matches!(status, WaitStatus::Signaled { signal, .. } if signal == k::SIGSEGV),
-        "{status}"
-    );
+    assert!(common::killed_by(status, k::SIGSEGV), "{status}");
 }
 
 /// A thread-like child's join returns its closure's whole i32; a CLONE_VM
@@ -347,10 +341,6 @@ fn thread_join_returns_the_full_i32() {
     assert_eq!(process, WaitStatus::Exited(0x45));
 }
 
-unsafe extern "C" fn never_runs(_: *mut std::ffi::c_void) -> i32 {
-    0
-}
-
 /// clone3's `stack + stack_size` past the end of the address space is refused
 /// before the syscall.
 #[test]
@@ -367,7 +357,7 @@ fn clone3_stack_range_overflow_is_refused() {
         clone3(
             &mut args,
             size_of::<CloneArgs>(),
-            never_runs,
+            common::exit_zero,
             std::ptr::null_mut(),
         )
     };
@@ -387,7 +377,17 @@ fn broken_rule_is_reported_before_the_missing_stack() {
     let word = FlagsWord::new(F::CLONE_SIGHAND, SIGCHLD);
     let null = std::ptr::null_mut();
     // SAFETY: the kernel refuses these flags before creating anything (asserted).
-    let result = unsafe { clone(word, null as *mut u8, null, null, 0, never_runs, null as _) };
+    let result = unsafe {
+        clone(
+            word,
+            null as *mut u8,
+            null,
+            null,
+            0,
+            common::exit_zero,
+            null as _,
+        )
+    };
     let err = result.unwrap_err();
     if common::qemu_user_cannot(&Err::<(), _>(err), "CLONE_SIGHAND") {
         return;

@@ -10,7 +10,7 @@
 use super::record::Checks;
 use super::record::Label;
 use super::Calls;
-use super::{contains, CPath, SharedPage, Text};
+use super::{cgroup2_mount, own_cgroup_dir, CPath, SharedPage, Text};
 use crate::clone::{clone3, zeroed_args, CloneArgs};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
@@ -58,33 +58,6 @@ impl super::Recorded for Observed {
         );
         c
     }
-}
-
-/// The mount point of the first cgroup2 filesystem in our mountinfo.
-pub fn cgroup2_mount() -> Option<CPath> {
-    let mut buf = [0u8; 65536];
-    let text = crate::probe::read_file(c"/proc/self/mountinfo", &mut buf).ok()?;
-    let line = text
-        .split(|&b| b == b'\n')
-        .find(|l| contains(l, b" - cgroup2 "))?;
-    let point = line.split(|&b| b == b' ').nth(4)?;
-    let mut out = CPath::empty();
-    out.push(point);
-    Some(out)
-}
-
-/// The directory of our own cgroup in the cgroup v2 hierarchy: the mount
-/// point plus the path of the `0::` line of /proc/self/cgroup.
-pub fn own_cgroup_dir() -> Option<CPath> {
-    let mut dir = cgroup2_mount()?;
-    let mut buf = [0u8; 4096];
-    let text = crate::probe::read_file(c"/proc/self/cgroup", &mut buf).ok()?;
-    let path = text
-        .split(|&b| b == b'\n')
-        .find_map(|l| l.strip_prefix(b"0::"))?;
-    let path = path.strip_suffix(b"/").unwrap_or(path);
-    dir.push(path);
-    Some(dir)
 }
 
 unsafe extern "C" fn report_cgroup(arg: *mut c_void) -> i32 {

@@ -46,7 +46,7 @@ pub struct Observed {
     /// The child reads the same `/proc/sys/kernel/random/boot_id`: one kernel
     /// serves both namespaces (a VM would have booted its own).
     pub same_kernel: bool,
-    /// newtime only: the same word through clone() (0x91).
+    /// `namespaces.time` only: the same word through clone() (0x91).
     pub clone_0x91: Option<ByClone>,
 }
 

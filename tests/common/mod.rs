@@ -1,5 +1,7 @@
 //! Helpers shared by every test binary: skipping visibly, reading /proc,
-//! and the one child stack size the tests use.
+//! the one child stack size the tests use, running an experiment under the
+//! ptrace observer, the child entries and TLS block raw clones need, and how a
+//! child's death by a signal is recognised.
 //!
 //! A skip is written straight to file descriptor 2 with a raw `write`, so
 //! libtest's output capture cannot hide it, in the form
@@ -42,6 +44,44 @@ pub fn qemu_user_cannot<T>(result: &Result<T, Error>, what: &str) -> bool {
         return true;
     }
     false
+}
+
+/// A raw clone's child entry that returns 0 at once, touching nothing.
+///
+/// # Safety
+/// None beyond the trampoline's: it reads no argument.
+pub unsafe extern "C" fn exit_zero(_: *mut std::ffi::c_void) -> i32 {
+    0
+}
+
+/// A TLS block as x86_64 expects one (its first word points to itself, as
+/// `fs:0` reads do) and aarch64 accepts, for CLONE_SETTLS.
+#[repr(C, align(64))]
+pub struct TlsBlock {
+    self_pointer: usize,
+    _rest: [usize; 7],
+}
+
+impl TlsBlock {
+    /// An empty block; [`TlsBlock::pointer`] makes it point to itself.
+    pub fn new() -> TlsBlock {
+        TlsBlock {
+            self_pointer: 0,
+            _rest: [0; 7],
+        }
+    }
+
+    /// Point the first word at the block where it now lies and return that
+    /// address: the `tls` argument (the block must not move after this).
+    pub fn pointer(&mut self) -> usize {
+        self.self_pointer = self as *const TlsBlock as usize;
+        self.self_pointer
+    }
+}
+
+/// Whether the child died of `signal` (with or without a core dump).
+pub fn killed_by(status: clonelab::WaitStatus, signal: u32) -> bool {
+    matches!(status, clonelab::WaitStatus::Signaled { signal: s, .. } if s == signal)
 }
 
 /// Lines of /proc/self/maps: one per mapping.

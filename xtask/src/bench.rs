@@ -933,7 +933,7 @@ fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String)
         "least-squares fit of those medians against the size, with its 95 % interval. fork copies the parent's ",
         "page tables and the exit tears the copy down, so its cost grows with the parent; a CLONE_VM child shares ",
         "them, so vfork, CLONE_VM|CLONE_VFORK and posix_spawn stay flat. (Figure 1 of Baumann et al., ",
-        "\"A fork() in the road\", HotOS 2019, on this machine; the chapter `fork-vfork-thread.md` explains the ",
+        "\"A fork() in the road\", HotOS 2019, on this machine; the chapter `fork_vfork_thread.md` explains the ",
         "curve.)\n\n",
     ));
     let _ = writeln!(md, "![time per operation vs parent size]({svg_name})\n");

@@ -1,173 +1,24 @@
-//! `CLONE_NEWNS | SIGCHLD`: the child gets its own copy of the mount table.
+//! The `newns.propagation` case: does a mount made in a child's new mount
+//! namespace reach its parent's? Under a shared mount it does; once the child
+//! makes the mount private, or when its mount namespace belongs to a new user
+//! namespace, it does not.
 //!
-//! A copy is not yet isolation: on systemd machines `/` is a *shared* mount,
-//! so by default a mount the child makes under it propagates back to the
-//! parent's namespace. The child therefore first makes `/` recursively private
-//! (`mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)`), then mounts a tmpfs.
-//! The child's `/proc/self/mountinfo` lists it; the parent's does not.
-//! Unprivileged callers get CLONE_NEWUSER added.
+//! Where it sits: in [`super`] (the newns experiment), whose chapter
+//! (`docs/newns.md`) explains both. What it may use: the harness
+//! ([`run_child`], [`raw_fork_like`], [`map_root`]) and raw syscalls; nothing
+//! here reaches the host's mount table (it all happens in a sandbox child).
 
-use super::record::Checks;
-use super::Calls;
-use super::{contains, namespace_flags, run_child, CPath, SharedPage, Text};
+use super::mountinfo_lists;
+use crate::experiments::record::{self, Checks, Label};
+use crate::experiments::{
+    map_root, raw_fork_like, raw_fork_like_call, run_child, CPath, Calls, Recorded, SharedPage,
+};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys;
 use crate::{Error, WaitStatus};
 use core::ffi::c_void;
 use core::fmt;
 use linux_raw_sys::general as k;
-
-/// What was seen.
-#[derive(Clone, Copy, Debug)]
-pub struct Observed {
-    /// Every clone/clone3 call the experiment made, in order.
-    pub calls: Calls,
-    /// The mount point used.
-    pub mount_point: CPath,
-    /// Whether the parent's `/` was a shared mount (the reason for MS_PRIVATE).
-    pub root_was_shared: bool,
-    /// The child's mountinfo lists the tmpfs.
-    pub child_sees_mount: bool,
-    /// The parent's mountinfo lists it.
-    pub parent_sees_mount: bool,
-    /// The child's `/` is the parent's (same device and inode): a new mount
-    /// namespace does not change the root.
-    pub same_root: bool,
-    /// Whether CLONE_NEWUSER was added.
-    pub in_user_namespace: bool,
-    /// How the child ended.
-    pub status: WaitStatus,
-}
-
-impl super::Recorded for Observed {
-    fn calls(&self) -> &Calls {
-        &self.calls
-    }
-
-    fn checks(&self) -> Checks {
-        let mut c = Checks::new();
-        c.check(
-            self.child_sees_mount && !self.parent_sees_mount,
-            "the child's tmpfs is in its mount table, not the parent's",
-            format_args!(
-                "child: {}, parent: {}",
-                self.child_sees_mount, self.parent_sees_mount
-            ),
-        );
-        c.check(
-            self.same_root,
-            "the root did not change",
-            format_args!("the child's / is ours: {}", self.same_root),
-        );
-        c.check(
-            self.status == WaitStatus::Exited(0),
-            "the child exited 0",
-            format_args!("{:?}", self.status),
-        );
-        c
-    }
-}
-
-fn mountinfo_lists(point: &CPath) -> bool {
-    let mut buf = [0u8; 65536];
-    let mut pattern = [0u8; 130];
-    pattern[0] = b' ';
-    let bytes = point.as_bytes();
-    pattern[1..=bytes.len()].copy_from_slice(bytes);
-    pattern[bytes.len() + 1] = b' ';
-    let text = crate::probe::read_file(c"/proc/self/mountinfo", &mut buf).unwrap_or(b"");
-    contains(text, &pattern[..bytes.len() + 2])
-}
-
-fn root_is_shared() -> bool {
-    let mut buf = [0u8; 65536];
-    let text = crate::probe::read_file(c"/proc/self/mountinfo", &mut buf).unwrap_or(b"");
-    // Field 5 is the mount point; optional fields such as "shared:1" follow field 6.
-    text.split(|&b| b == b'\n')
-        .find(|line| line.split(|&b| b == b' ').nth(4) == Some(b"/"))
-        .is_some_and(|line| contains(line, b" shared:"))
-}
-
-/// Run the child.
-pub fn observe() -> Result<Observed, Error> {
-    let flags = namespace_flags(CloneFlags::CLONE_NEWNS);
-    let point = CPath::numbered("/tmp/clonelab-newns-", sys::getpid() as u64);
-    sys::mkdir(point.as_cstr(), 0o700)?;
-    let page = SharedPage::new()?;
-    let mut calls = Calls::new();
-    let child = || {
-        // SAFETY: this child owns its new mount namespace.
-        let mounted = unsafe {
-            sys::mount(c"none", c"/", None, k::MS_REC | k::MS_PRIVATE)
-                .and_then(|()| sys::mount(c"clonelab", point.as_cstr(), Some(c"tmpfs"), 0))
-        };
-        page.put(0, mountinfo_lists(&point) as u64);
-        let (dev, ino) = crate::probe::file_identity(c"/").unwrap_or((0, 0));
-        page.put(1, dev);
-        page.put(2, ino);
-        mounted.is_err() as i32
-    };
-    // SAFETY: `child` makes raw syscalls and touches a SharedPage and
-    // atomics only: no TLS, no allocation, no panics.
-    let child = unsafe {
-        run_child(
-            &mut calls,
-            "CLONE_NEWNS: the child mounts a tmpfs",
-            FlagsWord::new(flags, ExitSignal::SIGCHLD),
-            &page,
-            child,
-            |_| (),
-        )
-    }?;
-    let parent_sees_mount = mountinfo_lists(&point);
-    let our_root = crate::probe::file_identity(c"/").unwrap_or((0, 0));
-    let same_root = our_root != (0, 0) && (page.get(1), page.get(2)) == our_root;
-    let _ = sys::rmdir(point.as_cstr());
-    Ok(Observed {
-        calls,
-        mount_point: point,
-        root_was_shared: root_is_shared(),
-        child_sees_mount: page.get(0) == 1,
-        parent_sees_mount,
-        same_root,
-        in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
-        status: child.status,
-    })
-}
-
-impl fmt::Display for Observed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.root_was_shared {
-            writeln!(f, "parent's / is a shared mount: without MS_PRIVATE the child's mount would propagate back")?;
-        } else {
-            writeln!(f, "parent's / is private here (systemd makes it shared); the child makes / private anyway")?;
-        }
-        writeln!(
-            f,
-            "child mounted tmpfs on {}",
-            Text(self.mount_point.as_bytes())
-        )?;
-        writeln!(
-            f,
-            "  child's mountinfo lists it:  {}",
-            self.child_sees_mount
-        )?;
-        writeln!(
-            f,
-            "  parent's mountinfo lists it: {}",
-            self.parent_sees_mount
-        )?;
-        writeln!(
-            f,
-            "  the child's / is ours (same device and inode): {}",
-            self.same_root
-        )?;
-        if self.in_user_namespace {
-            writeln!(f, "(unprivileged: CLONE_NEWUSER was added)")?;
-        }
-        Ok(())
-    }
-}
 
 /// The three inner children of [`propagation`]: flags, whether the child
 /// makes the shared mount private before mounting, and what the tour calls it.
@@ -211,10 +62,10 @@ pub struct Propagation {
     /// Per case: the child's mount succeeded.
     pub mounted: [bool; 3],
     /// Why it did not run here.
-    pub skipped: Option<super::record::Label>,
+    pub skipped: Option<Label>,
 }
 
-impl super::Recorded for Propagation {
+impl Recorded for Propagation {
     fn calls(&self) -> &Calls {
         &self.calls
     }
@@ -248,7 +99,7 @@ impl super::Recorded for Propagation {
         );
         c
     }
-    fn skipped(&self) -> Option<super::record::Label> {
+    fn skipped(&self) -> Option<Label> {
         self.skipped
     }
 }
@@ -322,13 +173,12 @@ fn sandbox(shared: &CPath, page: &SharedPage) -> i32 {
         };
         let word = FlagsWord::new(*flags, ExitSignal::SIGCHLD);
         // SAFETY: fork-like; `inner` lives in this frame until the child is reaped.
-        let made = unsafe {
-            super::raw_fork_like(word, inner_child, &inner as *const Inner as *mut c_void)
-        };
-        page.put(RESULT + index, super::record::pid_result(&made) as u64);
+        let made =
+            unsafe { raw_fork_like(word, inner_child, &inner as *const Inner as *mut c_void) };
+        page.put(RESULT + index, record::pid_result(&made) as u64);
         let Ok(pid) = made else { continue };
         if wait_for_map {
-            let _ = super::errors::map_root(pid);
+            let _ = map_root(pid);
             page.put(MAPPED + index, 1);
         }
         let _ = crate::wait::wait_pid(pid, k::__WALL);
@@ -346,7 +196,7 @@ pub fn propagation() -> Result<Propagation, Error> {
         skipped: None,
     };
     if sys::geteuid() != 0 {
-        o.skipped = Some(super::record::Label::new(
+        o.skipped = Some(Label::new(
             "needs root: the sandbox mounts a tmpfs and maps uid 0 for its user-namespace child",
         ));
         return Ok(o);
@@ -376,7 +226,7 @@ pub fn propagation() -> Result<Propagation, Error> {
         }
         let word = FlagsWord::new(*flags, ExitSignal::SIGCHLD);
         o.calls
-            .push_in_child(label, super::raw_fork_like_call(word), result);
+            .push_in_child(label, raw_fork_like_call(word), result);
         o.mounted[index] = page.get(MOUNTED + index) == 1;
         o.seen_by_parent[index] = match page.get(SEEN + index) {
             0 => None,
@@ -414,9 +264,6 @@ impl fmt::Display for Propagation {
     }
 }
 
-// SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
-// WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
-unsafe impl crate::plain::Plain for Observed {}
 // SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
 // WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
 unsafe impl crate::plain::Plain for Propagation {}
