@@ -13,7 +13,7 @@
 //! operation divided by B's in the same round; A and B are always two series of
 //! one set (two paths, or one path at two parent sizes). Its 95 % interval is
 //! a percentile bootstrap: the rounds are resampled with replacement, in
-//! blocks of consecutive rounds ([`Rng::draw`]), [`RESAMPLES`] times (fixed
+//! blocks of consecutive rounds ([`stats::Rng::draw`]), [`stats::RESAMPLES`] times (fixed
 //! seed), and the median taken each time. A slope is
 //! a least-squares fit of a path's per-size medians against the size; its
 //! interval, and that of a ratio of two slopes, resample the rounds the same
