@@ -1,6 +1,6 @@
 //! `cargo xtask bench [--quick] [--report-only] [--compare FIRST SECOND]`
 //!
-//! Runs `benches/clone.rs`, which measures every set of paths in interleaved
+//! Runs `benches/clone/`, which measures every set of paths in interleaved
 //! rounds (see its header) and writes one record per path per round. The
 //! records are kept in `target/bench/rounds.tsv` (the run before in
 //! `rounds.prev.tsv`) with the machine's description, and the report is

@@ -1,4 +1,4 @@
-//! The records of a bench run, read back: `benches/clone.rs` writes one
+//! The records of a bench run, read back: `benches/clone/` writes one
 //! tab-separated line per path per round (`R`), with each path's batch size
 //! (`B`), each set's rounds and seconds (`S`), each helper's memory (`H`),
 //! the machine (`M`) and the pass boundaries (`P`); [`Run::parse`] makes

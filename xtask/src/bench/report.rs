@@ -37,7 +37,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     let find = |key: &str| all.iter().find(|r| r.key == key);
     let mut md = String::from("# Benchmarks\n\n");
     md.push_str(concat!(
-        "Measured with `cargo xtask bench` (`benches/clone.rs`, rendered by `xtask/src/bench.rs` from the records ",
+        "Measured with `cargo xtask bench` (`benches/clone/`, rendered by `xtask/src/bench/` from the records ",
         "of one run). Every ratio below comes from the two paths measured **alternately, in the same rounds**: a set of ",
         "paths is run in rounds by one bench process (for the growth curve, through helper processes it drives), each round runs every path of the set once as a short timed batch, in an order ",
         "shuffled anew each round, and a ratio is the **median over rounds of the per-round ratio** of the two ",
