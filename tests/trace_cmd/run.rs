@@ -12,6 +12,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// What one run of `clonelab trace` left: exit code, CMD's output, records.
 pub struct Traced {
     pub code: Option<i32>,
     pub stdout: String,
@@ -82,6 +83,7 @@ pub fn trace_json(cmd: &[&str], mode: &str, limit: Duration) -> Traced {
     }
 }
 
+/// Run `command` to its end, panicking if it takes longer than `limit`: (code, stdout, stderr).
 pub fn run_with_limit(mut command: Command, limit: Duration) -> (Option<i32>, String, String) {
     let mut child = command
         .stdin(Stdio::null())
@@ -120,6 +122,7 @@ pub fn run_with_limit(mut command: Command, limit: Duration) -> (Option<i32>, St
     )
 }
 
+/// This test binary, which is also the subject.
 pub fn subject_path() -> String {
     std::env::current_exe()
         .unwrap()
@@ -127,12 +130,14 @@ pub fn subject_path() -> String {
         .into_owned()
 }
 
+/// A JSON number as the u64 of its bits (negative results included).
 pub fn u64_of(v: &Value) -> u64 {
     v.as_u64()
         .or_else(|| v.as_i64().map(|i| i as u64))
         .unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
+/// The value of the `CLONE_*` flag called `name`.
 pub fn flag(name: &str) -> u64 {
     clonelab::flags::ALL_FLAGS
         .iter()
@@ -155,4 +160,5 @@ pub fn clone_arg(call: &Value, name: &str) -> u64 {
     u64_of(&call["registers"][i + 1]["value"])
 }
 
+/// How long one traced run may take before the test calls it hung.
 pub const LIMIT: Duration = Duration::from_secs(300);

@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::process::Command;
 use std::time::Duration;
 
+/// The environment variable that turns this binary into the subject, and names its mode.
 pub const SUBJECT: &str = "CLONELAB_TRACE_SUBJECT";
 
 // ---------------------------------------------------------------- the subject
@@ -33,6 +34,7 @@ unsafe extern "C" fn never_runs(_: *mut std::ffi::c_void) -> std::ffi::c_int {
     0
 }
 
+/// Run as the subject in `mode`; its exit code.
 pub fn subject(mode: &str) -> i32 {
     use clonelab::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
     match mode {

@@ -27,6 +27,7 @@ enum Verdict {
     Skipped(String),
 }
 
+/// How verdicts and headings are printed: in colour only on a terminal.
 struct Style {
     colour: bool,
 }
@@ -194,6 +195,7 @@ fn show_call(
     problem
 }
 
+/// Run experiment `index` and print everything it recorded; its verdict.
 fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
     let (result, observed, trace) = run_traced(entry);
     let mut verdict = match &result {
@@ -251,6 +253,7 @@ fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
     verdict
 }
 
+/// Run `entries` in order with a header (arch, kernel, pid, euid) and a tally.
 fn tour(entries: &[(usize, &Entry)]) -> ExitCode {
     let style = Style {
         colour: std::io::stdout().is_terminal(),

@@ -188,6 +188,7 @@ impl Call {
     }
 }
 
+/// The fields of `struct clone_args`, named, in their order in memory.
 pub(super) fn clone_args_fields(a: &CloneArgs) -> [(&'static str, u64); 11] {
     [
         ("flags", a.flags),

@@ -31,6 +31,7 @@ pub(super) struct NewTask {
     pub(super) new_namespaces: Vec<&'static str>,
 }
 
+/// A numeric field (`Tgid`, `PPid`, `TracerPid`, ...) of `/proc/<tid>/status`.
 pub(super) fn proc_status(tid: Pid, field: &str) -> Option<Pid> {
     let text = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
     text.lines()
@@ -50,6 +51,7 @@ pub(super) const NAMESPACES: [(&str, CloneFlags); 8] = [
     ("uts", CloneFlags::CLONE_NEWUTS),
 ];
 
+/// What /proc and kcmp say about the new task `tid`, made by `caller`.
 pub(super) fn inspect_new_task(caller: Pid, tid: Pid) -> NewTask {
     let ns = |t: Pid, name: &str| std::fs::read_link(format!("/proc/{t}/ns/{name}")).ok();
     NewTask {
@@ -102,6 +104,7 @@ pub(super) fn read_clone_args(tid: Pid, address: u64, size: u64) -> (Option<Clon
     (Some(args), want)
 }
 
+/// Open the record of a clone-family call at its syscall-entry stop.
 pub(super) fn begin_call(
     pid: Pid,
     tid: Pid,

@@ -8,6 +8,7 @@ use super::text::describe_new_task;
 use clonelab::arch;
 use std::fmt::Write as _;
 
+/// `text` as a JSON string literal.
 pub(super) fn json_string(text: &str) -> String {
     let mut s = String::from("\"");
     for c in text.chars() {
@@ -23,6 +24,7 @@ pub(super) fn json_string(text: &str) -> String {
     s + "\""
 }
 
+/// One call as one line of JSON.
 pub(super) fn render_json(call: &Call) -> String {
     let (flags, signal) = call.word();
     let mut s = format!(

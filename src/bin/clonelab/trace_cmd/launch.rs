@@ -23,6 +23,7 @@ use std::ffi::{c_char, CString};
 use std::io::{Read, Write};
 use std::os::fd::FromRawFd;
 
+/// Trace `options.command` to its end; its exit status as clonelab's.
 pub(super) fn run(options: &Options) -> Result<i32, String> {
     let Some(program) = resolve(&options.command[0]) else {
         eprintln!("clonelab trace: {}: command not found", options.command[0]);

@@ -26,6 +26,7 @@
 //! New tasks are attached by the kernel (seized tasks start with a
 //! PTRACE_EVENT_STOP, not a SIGSTOP), so no call is missed between a clone
 //! and the tracer noticing the child. Records are printed at the caller's
+//! syscall exit, when the result is known.
 //!
 //! The modules, in the order of a run: `options` (the command line),
 //! `launch` (start CMD stopped, seize it, run the loop, turn its status into

@@ -2,6 +2,7 @@
 //!
 //! Part of `trace_cmd/`; std only.
 
+/// The usage line.
 pub(super) const USAGE: &str = "clonelab trace [--follow] [--json] [--output FILE] -- CMD ARGS...";
 
 /// `clonelab trace --help`: how to read a record (docs/real-programs.md has examples).

@@ -29,6 +29,7 @@ impl Out {
     }
 }
 
+/// The new task in words: thread or process, memory, namespaces.
 pub(super) fn describe_new_task(call: &Call, new: &NewTask) -> String {
     let (flags, _) = call.word();
     let kind = match new.tgid {
@@ -63,6 +64,7 @@ pub(super) fn describe_new_task(call: &Call, new: &NewTask) -> String {
     format!("{kind}, {memory}, {ns}")
 }
 
+/// One call as the text record `clonelab trace --help` describes.
 pub(super) fn render_text(call: &Call) -> String {
     let (flags, signal) = call.word();
     let mut s = String::new();
@@ -178,6 +180,7 @@ pub(super) fn note(out: &mut Out, event: &str, tid: Pid, text: &str) {
     }
 }
 
+/// A signal's name (`SIGINT`), or its number.
 pub(super) fn signal_text(signal: u32) -> String {
     signal_name(signal).map_or(format!("signal {signal}"), str::to_string)
 }

@@ -31,6 +31,7 @@ pub(super) struct Task {
     pub(super) ptrace_request: Option<u64>,
 }
 
+/// What [`Tracer::drain`] left behind.
 pub(super) enum Drained {
     /// Every traced task is gone.
     AllGone,
@@ -38,6 +39,7 @@ pub(super) enum Drained {
     Waiting,
 }
 
+/// Every traced task, the command's status once it ends, and the count of calls.
 pub(super) struct Tracer {
     pub(super) tasks: HashMap<Pid, Task>,
     pub(super) root: Pid,
@@ -50,6 +52,7 @@ pub(super) fn split_stop(raw: i32) -> (u32, u32) {
     (((raw >> 8) & 0xff) as u32, ((raw >> 16) & 0xff) as u32)
 }
 
+/// The signals whose stop is a group stop (job control) for a seized task.
 pub(super) fn is_group_stop_signal(signal: u32) -> bool {
     [k::SIGSTOP, k::SIGTSTP, k::SIGTTIN, k::SIGTTOU].contains(&signal)
 }
