@@ -1,23 +1,21 @@
-//! `clonelab`: the tour of clone flag experiments, and a flags-word explainer.
+//! The tour: `clonelab tour`, `list`, `run NAME` and `chapter-calls`.
 //!
-//! ```text
-//! clonelab tour            run every experiment, print call, flags, registers, observation, verdict
-//! clonelab list            list the experiments
-//! clonelab run NAME        run one experiment
-//! clonelab explain VALUE   decode a flags word: 0x111, 273 or CLONE_VM|SIGCHLD
-//! clonelab container [--hostname N] [--rootfs DIR] [--bind SRC:DST] [--memory BYTES] [--pids N] [--verbose] -- CMD ARGS...
-//! clonelab trace [--follow] [--json] [--output FILE] -- CMD ARGS...
-//! ```
-
-mod container;
-mod trace_cmd;
+//! Runs the experiments of `clonelab::experiments::ALL`, each under the
+//! library's ptrace observer (`clonelab::trace`) where it can, and renders
+//! everything it prints from what was recorded: each call's C form, its flag
+//! bits and signal byte (`clonelab::abi`), the registers the observer saw on
+//! this arch, the image the same call has on the other arch (derived), then
+//! the experiment's observations and checks, and PASS / FAIL / SKIPPED. A call
+//! the observer saw that the experiment did not record, or the reverse, is a
+//! FAIL. `chapter-calls` renders the same records as the chapters' Markdown.
+//!
+//! Called from `main.rs`; uses clonelab's public API and std only.
 
 use clonelab::abi::{self, CCall, FlagBits, ImageLines};
 use clonelab::experiments::record::{match_trace, ChapterCall};
 use clonelab::experiments::{Entry, Made, Outcome, TextBuffer, ALL};
-use clonelab::flags::{broken_rules, CloneFlags, FlagsWord, Syscall, ALL_FLAGS};
+use clonelab::flags::Syscall;
 use clonelab::trace::{trace, CloneStop, Trace};
-use clonelab::CloneCall;
 use clonelab::{Errno, Error, RegisterImage};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -29,6 +27,7 @@ enum Verdict {
     Skipped(String),
 }
 
+/// How verdicts and headings are printed: in colour only on a terminal.
 struct Style {
     colour: bool,
 }
@@ -196,6 +195,7 @@ fn show_call(
     problem
 }
 
+/// Run experiment `index` and print everything it recorded; its verdict.
 fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
     let (result, observed, trace) = run_traced(entry);
     let mut verdict = match &result {
@@ -256,6 +256,7 @@ fn run_one(index: usize, entry: &Entry, style: &Style) -> Verdict {
     verdict
 }
 
+/// Run `entries` in order with a header (arch, kernel, pid, euid) and a tally.
 fn tour(entries: &[(usize, &Entry)]) -> ExitCode {
     let style = Style {
         colour: std::io::stdout().is_terminal(),
@@ -284,11 +285,36 @@ fn tour(entries: &[(usize, &Entry)]) -> ExitCode {
     }
 }
 
+/// `clonelab tour`: every experiment, in the order of `ALL`.
+pub fn tour_all() -> ExitCode {
+    let indexed: Vec<(usize, &Entry)> = ALL.iter().enumerate().collect();
+    tour(&indexed)
+}
+
+/// `clonelab run NAME`: one experiment, numbered as in the whole tour.
+pub fn run_named(name: &str) -> ExitCode {
+    match ALL.iter().enumerate().find(|(_, e)| e.name == name) {
+        Some(found) => tour(&[found]),
+        None => {
+            eprintln!("clonelab: no experiment {name:?}; `clonelab list` shows them");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `clonelab list`: each experiment's name and question.
+pub fn list() -> ExitCode {
+    for entry in ALL {
+        println!("{:<18} {}", entry.name, entry.question);
+    }
+    ExitCode::SUCCESS
+}
+
 /// `clonelab chapter-calls`: run every experiment (traced) and print, for
 /// each, the Markdown the chapters embed between their `calls` markers; an
 /// experiment that fails, or whose record disagrees with the trace, stops it.
 /// `cargo xtask docs` splices the output into `docs/*.md`.
-fn chapter_calls() -> ExitCode {
+pub fn chapter_calls() -> ExitCode {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     for entry in ALL {
         let (result, _, trace) = run_traced(entry);
@@ -339,141 +365,4 @@ fn chapter_calls() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-fn explain(text: &str) -> ExitCode {
-    let word: FlagsWord = match text.parse() {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("clonelab: cannot read {text:?}: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    println!("{text} = {word}\n");
-    println!("  bit  value                name                   meaning");
-    for (name, flag, what) in ALL_FLAGS.iter().filter(|(_, f, _)| word.flags.contains(*f)) {
-        let bit = flag.bits().trailing_zeros();
-        println!("  {bit:>3}  {:#020x}   {name:<22} {what}", flag.bits());
-    }
-    let unknown = word.flags.bits() & !CloneFlags::known_bits();
-    if unknown != 0 {
-        println!("  ???  {unknown:#020x}   (no CLONE_* flag)");
-    }
-    println!(
-        "  0-7  {:#020x}   exit signal: {:<9}  sent to the parent when the child exits{}",
-        word.signal.number(),
-        word.signal.to_string(),
-        if word.signal.number() == 0 {
-            " (0: none)"
-        } else {
-            ""
-        }
-    );
-    for syscall in [Syscall::Clone, Syscall::Clone3] {
-        println!();
-        // The same renderers as the tour and the chapters: a call with this
-        // word and no pointers, on both arches.
-        let needs_stack = word.flags.intersects(
-            CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND | CloneFlags::CLONE_THREAD,
-        );
-        let call = CloneCall {
-            syscall: Some(syscall),
-            word,
-            // Named, not printed: a child sharing our memory needs its own stack.
-            stack: if needs_stack && syscall == Syscall::Clone {
-                16
-            } else {
-                0
-            },
-            ..CloneCall::default()
-        };
-        let encodable = match syscall {
-            Syscall::Clone => word.encode_clone().is_ok(),
-            Syscall::Clone3 => word.encode_clone3().is_ok(),
-        };
-        if encodable {
-            println!("{}", CCall(&call));
-            for arch in abi::ARCHES {
-                let image = RegisterImage::on(arch, &call);
-                let cells: Vec<String> = image
-                    .registers()
-                    .iter()
-                    .map(|r| format!("{}={}", r.name, abi::cell(&call, r)))
-                    .collect();
-                println!("  {:<8} {}", arch.name, cells.join("  "));
-            }
-        }
-        match syscall {
-            Syscall::Clone => match word.encode_clone() {
-                Ok(v) => println!("clone():  flags register = {v:#x}"),
-                Err(e) => println!("clone():  refused before the syscall: {e}"),
-            },
-            Syscall::Clone3 => match word.encode_clone3() {
-                Ok((f, s)) => {
-                    println!("clone3(): clone_args.flags = {f:#x}, clone_args.exit_signal = {s}")
-                }
-                Err(e) => println!("clone3(): refused before the syscall: {e}"),
-            },
-        }
-        let rules: Vec<_> =
-            broken_rules(word, syscall, clonelab::probe::kernel_version()).collect();
-        if rules.is_empty() {
-            println!("          no clone(2) rule is broken by the flags alone");
-        }
-        for rule in rules {
-            let when = if rule.errno == Errno::EPERM {
-                "unless privileged, "
-            } else {
-                ""
-            };
-            println!(
-                "          {when}the kernel answers {}: {}",
-                rule.errno, rule.text
-            );
-        }
-    }
-    ExitCode::SUCCESS
-}
-
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let indexed: Vec<(usize, &Entry)> = ALL.iter().enumerate().collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["tour"] => tour(&indexed),
-        ["list"] => {
-            for entry in ALL {
-                println!("{:<12} {}", entry.name, entry.question);
-            }
-            ExitCode::SUCCESS
-        }
-        ["run", name] => match indexed.iter().find(|(_, e)| e.name == *name) {
-            Some(found) => tour(&[*found]),
-            None => {
-                eprintln!("clonelab: no experiment {name:?}; `clonelab list` shows them");
-                ExitCode::from(2)
-            }
-        },
-        ["explain", value] => explain(value),
-        ["chapter-calls"] => chapter_calls(),
-        ["container", ..] => {
-            match container::Options::parse(&args[1..]).and_then(|o| container::run(&o)) {
-                Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
-                Err(e) => {
-                    eprintln!("clonelab container: {e}");
-                    ExitCode::from(125)
-                }
-            }
-        }
-        ["trace", ..] => ExitCode::from(trace_cmd::main(&args[1..]).clamp(0, 255) as u8),
-        ["container-probe", ..] => ExitCode::from(container::probe(&args[1..]).clamp(0, 255) as u8),
-        _ => {
-            eprintln!("usage: clonelab tour | list | run NAME | explain VALUE | container [OPTIONS] -- CMD ARGS... | trace [OPTIONS] -- CMD ARGS...");
-            ExitCode::from(2)
-        }
-    }
 }

@@ -1,0 +1,188 @@
+//! Syscall latency and the cost of making tasks and programs: clonelab against
+//! its peers, measured in interleaved rounds so that the ratios hold on a
+//! noisy, shared machine.
+//!
+//! # Design
+//!
+//! A *set* is a list of paths (operations) measured together. Each round runs
+//! every path of the set once, in an order shuffled anew each round (fixed-seed
+//! RNG), each path as one timed batch of `n` operations, and records the path's
+//! mean time per operation in that round. Any two paths of a set are thus
+//! measured alternately, milliseconds apart, in every round: whatever the
+//! machine's load does over seconds and minutes hits both alike, and the
+//! per-round ratio cancels it. `cargo xtask bench` turns the records into
+//! medians of per-round ratios with bootstrap 95 % intervals, growth tables,
+//! slopes and `docs/benchmarks.md`.
+//!
+//! Sets:
+//! - `getppid`: one syscall round trip (no libc caches getppid) through a
+//!   bare `syscall`/`svc`, clonelab, `libc::syscall`, `libc::getppid`, the
+//!   `syscalls` and `sc` crates, and `rustix`.
+//! - `tasks`: threads and CLONE_VM children made by this process (create+reap).
+//! - the growth curve, in two sets: the paths whose child copies the address
+//!   space (fork-like), and the others. Each parent size (0, 16, 64, 256 and
+//!   1024 MiB of touched, private, anonymous memory, and 1024 MiB in
+//!   transparent huge pages where the host allows them) is a [`Helper`]
+//!   process; all of them live at once, so a set's rounds cover every path at
+//!   every size and the ratios across sizes are paired too.
+//!
+//! create+reap: make a child that exits at once, and reap it. Stacks are
+//! mapped once, outside the timed batches, wherever the API lets a stack be
+//! reused; fork-like children need none; std's and pthread's threads allocate
+//! their stacks inside the timed region (their APIs give no choice).
+//! spawn+exec: start a tiny static program (a 3-instruction ELF this bench
+//! writes itself) and reap it. Every child's exit status is checked.
+//!
+//! # Modes
+//!
+//! - `cargo bench --bench clone -- --out FILE` (what `cargo xtask bench` runs):
+//!   the full run, a few minutes; one line per path per round goes to FILE.
+//! - `--quick`, or no `--bench` argument (`cargo test --benches`, the VM test
+//!   runs): a smoke run of three short rounds per set, at 0 and 16 MiB.
+//!
+//! # Layout
+//!
+//! This file reads the arguments, plans the sets and runs them; `harness`
+//! holds what every set shares (a path, a plan, the interleaved rounds, the
+//! seeded shuffle); one module per family of operations gives its paths:
+//! `getppid` (one syscall), `tasks` (create+reap), `exec` (spawn+exec, with
+//! the tiny program it runs); `growth` holds the parent sizes (ballast and
+//! the helper processes that carry it). The bench uses clonelab's public API,
+//! its peers (libc, syscalls, sc, rustix, std) and std.
+
+mod exec;
+mod getppid;
+mod growth;
+mod harness;
+mod tasks;
+
+use exec::Program;
+use growth::{finish, thp_mode, Helper};
+use harness::{measure, Growth, Path, Plan, Rng};
+use std::cell::RefCell;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Every create+reap and spawn+exec path, in one order wherever it is built
+/// (the helpers find a path by its index). Each owns the stack it reuses.
+fn process_paths(program: &Program) -> Vec<Path<'_>> {
+    let mut paths = tasks::paths();
+    paths.extend(exec::paths(program));
+    paths
+}
+
+fn main() -> std::io::Result<()> {
+    if std::env::var_os("CLONELAB_QEMU_USER").is_some() {
+        // Written where no capture hides it; `cargo xtask` counts these lines.
+        eprintln!("skipped: bench: qemu-user cannot emulate CLONE_VM children");
+        return Ok(());
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let quick = has("--quick") || !has("--bench");
+    let mut out: Box<dyn Write> = match args.iter().position(|a| a == "--out") {
+        Some(i) => Box::new(std::io::BufWriter::new(std::fs::File::create(
+            args.get(i + 1).expect("--out FILE"),
+        )?)),
+        None => Box::new(std::io::sink()),
+    };
+    // --scale F: this process does a share F of a full run (`cargo xtask
+    // bench` runs several such passes).
+    let scale: f64 = match args.iter().position(|a| a == "--scale") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .expect("--scale F"),
+        None => 1.0,
+    };
+    let plan = |batch: u64, budget: u64| Plan {
+        batch: if quick { batch.div_ceil(10) } else { batch },
+        budget: Duration::from_secs_f64(if quick { 0.0 } else { budget as f64 * scale }),
+        min_rounds: if quick { 3 } else { 10 },
+        max_rounds: if quick { 3 } else { (5000.0 * scale) as usize },
+    };
+    let thp = thp_mode();
+    writeln!(out, "M\tmode\t{}", if quick { "quick" } else { "full" })?;
+    writeln!(out, "M\tthp\t{thp}")?;
+    writeln!(out, "M\tclone3\t{}", clonelab::clone3_available())?;
+    let started = Instant::now();
+    let mut rng = Rng(0x636c_6f6e_656c_6162); // "clonelab"
+    let program = Program::new();
+
+    // The helpers first, while this process has no other thread.
+    let mut sizes: Vec<(usize, bool)> = vec![
+        (0, false),
+        (16, false),
+        (64, false),
+        (256, false),
+        (1024, false),
+    ];
+    if quick {
+        sizes.truncate(2);
+    } else if thp == "always" || thp == "madvise" {
+        sizes.push((1024, true));
+    } else {
+        println!("no transparent huge pages column: the host's THP mode is {thp}");
+    }
+    let helpers: Vec<(String, RefCell<Helper>)> = sizes
+        .iter()
+        .map(|&(mib, huge)| {
+            let (helper, huge_kb, rss_kb) = Helper::start(mib, huge, &program);
+            let size = format!("{mib} MiB{}", if huge { " THP" } else { "" });
+            writeln!(
+                out,
+                "H\t{size}\tAnonHugePages_kB\t{huge_kb}\tRss_kB\t{rss_kb}"
+            )
+            .unwrap();
+            (size, RefCell::new(helper))
+        })
+        .collect();
+
+    measure(
+        "getppid",
+        &mut getppid::paths(),
+        &plan(1000, 12),
+        &mut rng,
+        &mut *out,
+    )?;
+
+    // Tasks that do not copy memory, made by this process: threads and CLONE_VM children.
+    let mut tasks = process_paths(&program);
+    tasks.retain(|p| p.growth != Growth::Copies && p.group == "create+reap");
+    measure("tasks", &mut tasks, &plan(20, 30), &mut rng, &mut *out)?;
+    drop(tasks);
+
+    // The growth curve: every path at every size in the same rounds. A
+    // fork-like child of a big parent leaves work behind (its page tables torn
+    // down, the parent's entries write-protected) that slows whatever runs
+    // next; mixed with the cheap paths, those would pay for it in random
+    // rounds. So the fork-like paths form one set and the others another.
+    let names = process_paths(&program);
+    for (set, copies, batch, budget) in [
+        ("growth, shared memory", false, 8, 60),
+        ("growth, copied memory", true, 1, 180),
+    ] {
+        let mut paths = Vec::new();
+        for (size, helper) in &helpers {
+            let growth_paths = names.iter().filter(|p| p.growth != Growth::No);
+            for (index, p) in growth_paths.enumerate() {
+                if (p.growth == Growth::Copies) != copies {
+                    continue;
+                }
+                paths.push(Path {
+                    group: p.group,
+                    name: p.name,
+                    growth: p.growth,
+                    size: size.clone(),
+                    run: Box::new(move |n| helper.borrow_mut().run(index, n)),
+                });
+            }
+        }
+        measure(set, &mut paths, &plan(batch, budget), &mut rng, &mut *out)?;
+    }
+    finish(helpers);
+    writeln!(out, "M\tseconds\t{:.0}", started.elapsed().as_secs_f64())?;
+    out.flush()?;
+    println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! `cargo xtask bench [--quick] [--report-only] [--compare FIRST SECOND]`
+//!
+//! Runs `benches/clone/`, which measures every set of paths in interleaved
+//! rounds (see its header) and writes one record per path per round. The
+//! records are kept in `target/bench/rounds.tsv` (the run before in
+//! `rounds.prev.tsv`) with the machine's description, and the report is
+//! rendered from them alone: `docs/benchmarks.md` and the growth plot
+//! `docs/benchmarks.svg` (a `--quick` smoke run writes both under
+//! `target/bench/` instead). `--report-only` re-renders from the kept records;
+//! `--compare FIRST SECOND` checks two record files against each other.
+//!
+//! Statistics. A ratio "A vs B" is the median over rounds of A's time per
+//! operation divided by B's in the same round; A and B are always two series of
+//! one set (two paths, or one path at two parent sizes). Its 95 % interval is
+//! a percentile bootstrap: the rounds are resampled with replacement, in
+//! blocks of consecutive rounds ([`stats::Rng::draw`]), [`stats::RESAMPLES`] times (fixed
+//! seed), and the median taken each time. A slope is
+//! a least-squares fit of a path's per-size medians against the size; its
+//! interval, and that of a ratio of two slopes, resample the rounds the same
+//! way (one draw of round indices for every size and both paths).
+//!
+//! The modules: this one runs the passes and keeps the records; `records`
+//! reads them back into a [`records::Run`]; `stats` holds the bootstrap, the
+//! intervals and the verdicts; `growth` fits cost against the parent's size;
+//! `ratios` names every ratio and target the report prints; `report` writes
+//! `benchmarks.md`, `svg` the plot. Std only.
+
+mod growth;
+mod ratios;
+mod records;
+mod report;
+mod stats;
+mod svg;
+
+use ratios::{agreement, AGREEMENT_HEADER};
+use records::read_run;
+use report::report;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Separate bench processes in a full run.
+const PASSES: usize = 8;
+
+fn first_line(cmd: &str, args: &[&str]) -> String {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// `M` records describing this machine, appended to the run's records.
+fn machine_records() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("unknown")
+        .trim()
+        .to_string();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    [
+        ("cpu", model),
+        ("cores", first_line("nproc", &[])),
+        ("kernel", first_line("uname", &["-r"])),
+        ("arch", first_line("uname", &["-m"])),
+        ("rustc", first_line("rustc", &["--version"])),
+        ("date", first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"])),
+        (
+            "loadavg",
+            load.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    ]
+    .iter()
+    .map(|(k, v)| format!("M\t{k}\t{v}\n"))
+    .collect()
+}
+
+/// `cargo xtask bench` with its arguments (after `bench`).
+pub fn run(args: &[String]) -> Result<(), String> {
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    if let Some(i) = args.iter().position(|a| a == "--compare") {
+        let (Some(a), Some(b)) = (args.get(i + 1), args.get(i + 2)) else {
+            return Err("usage: cargo xtask bench --compare FIRST.tsv SECOND.tsv".into());
+        };
+        let (first, second) = (read_run(Path::new(a))?, read_run(Path::new(b))?);
+        let (total, agree, rows) = agreement(&first, &second);
+        print!("{AGREEMENT_HEADER}");
+        for r in rows {
+            println!("{r}");
+        }
+        println!("{agree} of {total} ratios of the second run agree with the first");
+        return Ok(());
+    }
+    let quick = has("--quick");
+    let dir = PathBuf::from("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let records = dir.join(if quick {
+        "rounds-quick.tsv"
+    } else {
+        "rounds.tsv"
+    });
+    let previous = dir.join("rounds.prev.tsv");
+    if !has("--report-only") {
+        let started = std::time::Instant::now();
+        let fresh = dir.join("rounds.new.tsv");
+        let out = std::fs::canonicalize(&dir)
+            .map_err(|e| e.to_string())?
+            .join("rounds.new.tsv");
+        // The full run measures in PASSES separate processes, each with a share
+        // of the time: what differs from one process to the next (its
+        // address-space layout, its minutes of the machine) then shows in the
+        // intervals instead of shifting a whole run.
+        let passes = if quick { 1 } else { PASSES };
+        let mut text = String::new();
+        for pass in 0..passes {
+            let mut cmd = Command::new("cargo");
+            cmd.args(["bench", "--package", "clonelab", "--bench", "clone", "--"])
+                .arg("--out")
+                .arg(&out)
+                .args(["--scale", &format!("{}", 1.0 / passes as f64)]);
+            if quick {
+                cmd.arg("--quick");
+            }
+            let status = cmd.status().map_err(|e| format!("cargo bench: {e}"))?;
+            if !status.success() {
+                return Err("cargo bench failed".into());
+            }
+            let _ = writeln!(text, "P\t{pass}");
+            text.push_str(&std::fs::read_to_string(&fresh).map_err(|e| e.to_string())?);
+        }
+        text.push_str(&machine_records());
+        let _ = writeln!(
+            text,
+            "M\tpasses\t{passes}\nM\ttotal_seconds\t{:.0}",
+            started.elapsed().as_secs_f64()
+        );
+        if !quick && records.exists() {
+            std::fs::rename(&records, &previous).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&records, text).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&fresh);
+    }
+    let run = read_run(&records)?;
+    let prev = if quick {
+        None
+    } else {
+        read_run(&previous).ok()
+    };
+    let (md, svg) = report(&run, prev.as_ref(), "benchmarks.svg");
+    let out_dir = if quick { dir } else { PathBuf::from("docs") };
+    std::fs::write(out_dir.join("benchmarks.md"), &md).map_err(|e| e.to_string())?;
+    std::fs::write(out_dir.join("benchmarks.svg"), svg).map_err(|e| e.to_string())?;
+    println!(
+        "xtask: wrote {}/benchmarks.md and benchmarks.svg from {}",
+        out_dir.display(),
+        records.display()
+    );
+    // The targets, on the terminal too.
+    if let Some(start) = md.find("## Targets") {
+        let end = md[start..]
+            .find("\n## Paired")
+            .map_or(md.len(), |e| start + e);
+        println!("{}", &md[start..end]);
+    }
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! Every ratio the report prints, and the targets: the paired comparisons
+//! of clonelab's paths with their peers (per set, or at every parent size),
+//! one path at two sizes, the slope ratios, the targets with what
+//! each asks of its interval, and the agreement of one run with another.
+//!
+//! Part of `xtask/src/bench/`; `report` and `mod.rs` (`--compare`) use it.
+//! Std only.
+
+use super::growth::{growth, slope_ratio};
+use super::records::{Column, Run, Series, Set};
+use super::report::{esc, interval};
+use super::stats::{paired_ratio, Est, Want};
+use std::collections::BTreeMap;
+
+/// Every ratio the report prints, keyed by a label unique in a run.
+pub(super) struct Ratio {
+    pub(super) key: String,
+    pub(super) set: String,
+    pub(super) ours: String,
+    pub(super) peer: String,
+    pub(super) est: Est,
+    pub(super) rounds: usize,
+}
+
+/// (set, or "*" for every parent size; clonelab path; peer)
+pub(super) const PAIRS: &[(&str, &str, &str)] = &[
+    ("getppid", "clonelab", "bare asm"),
+    ("getppid", "clonelab", "libc::syscall"),
+    ("getppid", "clonelab", "libc::getppid"),
+    ("getppid", "clonelab", "syscalls"),
+    ("getppid", "clonelab", "sc"),
+    ("getppid", "clonelab", "rustix"),
+    (
+        "tasks",
+        "clonelab CLONE_VM|CLONE_VFORK",
+        "libc::clone CLONE_VM|CLONE_VFORK",
+    ),
+    (
+        "tasks",
+        "clonelab raw clone CLONE_VM|CLONE_VFORK",
+        "libc::clone CLONE_VM|CLONE_VFORK",
+    ),
+    ("tasks", "clonelab CLONE_VM|CLONE_VFORK", "vfork (bare asm)"),
+    ("tasks", "clonelab thread", "pthread_create"),
+    ("tasks", "clonelab thread", "std::thread"),
+    ("*", "clonelab spawn (clone)", "libc::fork"),
+    ("*", "clonelab spawn (clone3)", "libc::fork"),
+    ("*", "clonelab CLONE_VM|CLONE_VFORK + execve", "posix_spawn"),
+    (
+        "*",
+        "clonelab CLONE_VM|CLONE_VFORK + execve",
+        "std::process::Command",
+    ),
+    (
+        "*",
+        "clonelab CLONE_VM|CLONE_VFORK + execve",
+        "libc::fork + execve",
+    ),
+];
+
+/// Paths compared by their slopes (clonelab, peer).
+pub(super) const SLOPE_PAIRS: &[(&str, &str)] = &[
+    ("clonelab spawn (clone)", "libc::fork"),
+    ("clonelab spawn (clone3)", "libc::fork"),
+];
+
+pub(super) const VFORK_EXEC: &str = "clonelab CLONE_VM|CLONE_VFORK + execve";
+
+pub(super) fn ratios(run: &Run) -> Vec<Ratio> {
+    let mut out = Vec::new();
+    let mut push = |key: String, label: String, set: &Set, ours: &Series, peer: &Series| {
+        out.push(Ratio {
+            key,
+            set: label,
+            ours: ours.name.clone(),
+            peer: peer.name.clone(),
+            est: paired_ratio(set, ours, peer),
+            rounds: set.rounds(),
+        })
+    };
+    for (which, ours, peer) in PAIRS {
+        if *which == "*" {
+            for col in run.columns() {
+                if let (Some((set, a)), Some((_, b))) = (run.at(col, ours), run.at(col, peer)) {
+                    if set.series(peer, Some(col)).is_some() {
+                        push(
+                            format!("{}: {ours} / {peer}", col.label()),
+                            col.label(),
+                            set,
+                            a,
+                            b,
+                        );
+                    }
+                }
+            }
+        } else if let Some(set) = run.set(which) {
+            if let (Some(a), Some(b)) = (set.series(ours, None), set.series(peer, None)) {
+                push(
+                    format!("{which}: {ours} / {peer}"),
+                    which.to_string(),
+                    set,
+                    a,
+                    b,
+                );
+            }
+        }
+    }
+    // One path at two sizes (measured in the same rounds): the largest 4 KiB
+    // size against the smallest, and THP against 4 KiB pages.
+    let columns = run.columns();
+    let plain = run.plain();
+    let thp = columns.iter().find(|c| c.thp);
+    for name in run.growth_paths() {
+        let mut across = |a: Column, b: Column| {
+            if let (Some((set, x)), Some(y)) = (run.at(a, &name), run.at(b, &name)) {
+                if std::ptr::eq(set, y.0) {
+                    out.push(Ratio {
+                        key: format!("{} / {}: {name}", a.label(), b.label()),
+                        set: format!("{} / {}", a.label(), b.label()),
+                        ours: name.clone(),
+                        peer: name.clone(),
+                        est: paired_ratio(set, x, y.1),
+                        rounds: set.rounds(),
+                    });
+                }
+            }
+        };
+        if let (Some(&first), Some(&last)) = (plain.first(), plain.last()) {
+            across(last, first);
+            if let Some(&t) = thp {
+                across(t, last);
+            }
+        }
+    }
+    for (ours, peer) in SLOPE_PAIRS {
+        if let (Some(a), Some(b)) = (growth(run, ours), growth(run, peer)) {
+            if std::ptr::eq(a.0, b.0) {
+                out.push(Ratio {
+                    key: format!("slope: {ours} / {peer}"),
+                    set: "slope per GiB".into(),
+                    ours: ours.to_string(),
+                    peer: peer.to_string(),
+                    est: slope_ratio(&a, &b),
+                    rounds: a.0.rounds(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The targets: (what, ratio key, wanted).
+pub(super) fn targets(run: &Run) -> Vec<(String, String, Want)> {
+    let mut t = vec![(
+        "raw getppid, clonelab vs the bare asm loop".to_string(),
+        "getppid: clonelab / bare asm".to_string(),
+        Want::Band(0.98, 1.02),
+    )];
+    for peer in ["syscalls", "sc", "rustix", "libc::syscall"] {
+        t.push((
+            format!("raw getppid, clonelab vs {peer}"),
+            format!("getppid: clonelab / {peer}"),
+            Want::AtMost(1.02),
+        ));
+    }
+    for col in run.columns() {
+        t.push((
+            format!("clonelab vfork+execve vs posix_spawn at {}", col.label()),
+            format!("{}: {VFORK_EXEC} / posix_spawn", col.label()),
+            Want::Below(1.0),
+        ));
+    }
+    let plain = run.plain();
+    if let (Some(first), Some(last)) = (plain.first(), plain.last()) {
+        let (first, last) = (first.label(), last.label());
+        t.push((
+            format!("clonelab vfork+execve: cost at {last} vs at {first}"),
+            format!("{last} / {first}: {VFORK_EXEC}"),
+            Want::AtMost(1.2),
+        ));
+    }
+    for (ours, peer) in SLOPE_PAIRS {
+        t.push((
+            format!("slope per GiB, {ours} vs {peer}"),
+            format!("slope: {ours} / {peer}"),
+            Want::Band(0.9, 1.1),
+        ));
+    }
+    for peer in ["pthread_create", "std::thread"] {
+        t.push((
+            format!("thread spawn+join, clonelab vs {peer}"),
+            format!("tasks: clonelab thread / {peer}"),
+            Want::Below(1.0),
+        ));
+    }
+    t.push((
+        "CLONE_VM|CLONE_VFORK create+reap, clonelab vs libc::clone".into(),
+        "tasks: clonelab CLONE_VM|CLONE_VFORK / libc::clone CLONE_VM|CLONE_VFORK".into(),
+        Want::ContainsOrBelow(1.0),
+    ));
+    t.push((
+        "the same through clonelab's raw `clone` vs libc::clone".into(),
+        "tasks: clonelab raw clone CLONE_VM|CLONE_VFORK / libc::clone CLONE_VM|CLONE_VFORK".into(),
+        Want::ContainsOrBelow(1.0),
+    ));
+    t
+}
+
+/// Agreement of `second` with `first`: every ratio of the second run inside
+/// the first run's interval, or both within noise (both intervals contain 1).
+pub(super) fn agreement(first: &Run, second: &Run) -> (usize, usize, Vec<String>) {
+    let before: BTreeMap<String, Est> = ratios(first).into_iter().map(|r| (r.key, r.est)).collect();
+    let (mut total, mut agree, mut rows) = (0, 0, Vec::new());
+    for r in ratios(second) {
+        let Some(b) = before.get(&r.key) else {
+            continue;
+        };
+        total += 1;
+        let ok = b.contains(r.est.mid) || (b.contains(1.0) && r.est.contains(1.0));
+        agree += ok as usize;
+        rows.push(format!(
+            "| {} | {:.3} {} | {:.3} {} | {} |",
+            esc(&r.key),
+            b.mid,
+            interval(b),
+            r.est.mid,
+            interval(&r.est),
+            if ok { "agrees" } else { "**differs**" }
+        ));
+    }
+    (total, agree, rows)
+}
+
+pub(super) const AGREEMENT_HEADER: &str =
+    "| ratio | first run [95 %] | second run [95 %] | |\n|---|---:|---:|:---:|\n";

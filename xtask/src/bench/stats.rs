@@ -1,0 +1,150 @@
+//! The statistics of the report: medians, the two-level block bootstrap
+//! (passes, then blocks of rounds) behind every 95 % interval, the paired
+//! ratio of two series, and the words and verdicts an interval earns
+//! (faster / slower / within noise; a target met / missed / within noise).
+//!
+//! Part of `xtask/src/bench/`; used by `growth`, `ratios`, `report` and
+//! `svg`. Std only.
+
+use super::records::{Series, Set};
+
+/// Bootstrap resamples per interval.
+pub(super) const RESAMPLES: usize = 1000;
+/// Seed of the bootstrap's generator: the same records give the same intervals.
+pub(super) const SEED: u64 = 0x5eed_c10e_1ab0_0001;
+
+/// splitmix64.
+pub(super) struct Rng(u64);
+
+impl Rng {
+    pub(super) fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+
+    /// Round indices for one bootstrap resample of a set measured in
+    /// `passes` (first rounds of each pass; `n` rounds in all). A two-level
+    /// bootstrap: passes are drawn with replacement (each pass is a separate
+    /// process, with its own address-space layout and its own minutes of the
+    /// machine's load, which shift every ratio of that pass alike), then
+    /// within each drawn pass its rounds, in blocks of about m^(1/3)
+    /// consecutive rounds (neighbouring rounds share the machine's state).
+    pub(super) fn draw(&mut self, passes: &[usize], n: usize) -> Vec<usize> {
+        let mut idx = Vec::with_capacity(n + 64);
+        for _ in 0..passes.len() {
+            let p = self.below(passes.len());
+            let (start, end) = (passes[p], passes.get(p + 1).copied().unwrap_or(n));
+            let m = end - start;
+            let block = ((m as f64).cbrt().round() as usize).clamp(1, m);
+            let want = idx.len() + m;
+            while idx.len() < want {
+                let first = start + self.below(m - block + 1);
+                idx.extend(first..first + block);
+            }
+            idx.truncate(want);
+        }
+        idx
+    }
+}
+
+/// The median (for an even count, the upper of the two middle values).
+pub(super) fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    let mid = v.len() / 2;
+    *v.select_nth_unstable_by(mid, f64::total_cmp).1
+}
+
+pub(super) fn median_at(v: &[f64], idx: &[usize]) -> f64 {
+    median(&idx.iter().map(|&i| v[i]).collect::<Vec<_>>())
+}
+
+/// A point estimate with its 95 % bootstrap interval.
+#[derive(Clone, Copy)]
+pub(super) struct Est {
+    pub(super) mid: f64,
+    pub(super) lo: f64,
+    pub(super) hi: f64,
+}
+
+impl Est {
+    pub(super) fn contains(&self, x: f64) -> bool {
+        self.lo <= x && x <= self.hi
+    }
+}
+
+/// `point`, and the 2.5th and 97.5th percentiles of `resample` over RESAMPLES
+/// draws of round indices (with replacement) from 0..rounds.
+pub(super) fn bootstrap(point: f64, set: &Set, mut resample: impl FnMut(&[usize]) -> f64) -> Est {
+    let mut rng = Rng(SEED);
+    let (passes, n) = (&set.passes, set.rounds());
+    let mut v: Vec<f64> = (0..RESAMPLES)
+        .map(|_| resample(&rng.draw(passes, n)))
+        .collect();
+    v.sort_by(f64::total_cmp);
+    Est {
+        mid: point,
+        lo: v[RESAMPLES * 25 / 1000],
+        hi: v[RESAMPLES * 975 / 1000 - 1],
+    }
+}
+
+/// Median over rounds of `a[round] / b[round]` (two series of one set).
+pub(super) fn paired_ratio(set: &Set, a: &Series, b: &Series) -> Est {
+    let r: Vec<f64> = a.ns.iter().zip(&b.ns).map(|(x, y)| x / y).collect();
+    bootstrap(median(&r), set, |idx| median_at(&r, idx))
+}
+
+/// "faster" / "slower" / "within noise" for a ratio clonelab / peer.
+pub(super) fn word(e: &Est) -> &'static str {
+    if e.hi < 1.0 {
+        "faster"
+    } else if e.lo > 1.0 {
+        "slower"
+    } else {
+        "within noise"
+    }
+}
+
+/// What a target asks of an interval.
+pub(super) enum Want {
+    /// upper bound < x
+    Below(f64),
+    /// upper bound ≤ x
+    AtMost(f64),
+    /// interval within [lo, hi]
+    Band(f64, f64),
+    /// the interval contains x or lies below it (lower bound ≤ x)
+    ContainsOrBelow(f64),
+}
+
+impl Want {
+    pub(super) fn text(&self) -> String {
+        match self {
+            Want::Below(x) => format!("upper < {x:.2}"),
+            Want::AtMost(x) => format!("upper ≤ {x:.2}"),
+            Want::Band(l, h) => format!("within [{l:.2}, {h:.2}]"),
+            Want::ContainsOrBelow(x) => format!("contains {x:.1} or below"),
+        }
+    }
+
+    /// met: the whole interval satisfies the target; missed: none of it does;
+    /// within noise: the interval straddles the bound.
+    pub(super) fn verdict(&self, e: &Est) -> &'static str {
+        let (met, missed) = match *self {
+            Want::Below(x) => (e.hi < x, e.lo >= x),
+            Want::AtMost(x) => (e.hi <= x, e.lo > x),
+            Want::Band(l, h) => (l <= e.lo && e.hi <= h, e.hi < l || e.lo > h),
+            Want::ContainsOrBelow(x) => (e.lo <= x, e.lo > x),
+        };
+        if met {
+            "met"
+        } else if missed {
+            "**missed**"
+        } else {
+            "within noise"
+        }
+    }
+}
