@@ -19,7 +19,7 @@ use crate::abi::RegisterImage;
 use crate::arch::{self, TraceeRegs};
 use crate::clone::CloneCall;
 use crate::clone::{zeroed_args, CloneArgs};
-use crate::errno::{decode, Errno};
+use crate::errno::Errno;
 use crate::error::Error;
 use crate::flags::Syscall;
 use crate::flags::{ExitSignal, FlagsWord};
@@ -76,11 +76,11 @@ impl Trace {
     }
 }
 
-/// `ptrace(request, pid, addr, data)` as the raw syscall (PEEK* store the
-/// word at `data`, unlike glibc's wrapper).
+/// [`sys::ptrace`] for this module's requests, each of which passes an
+/// `addr`/`data` valid for it (a local buffer of the request's size, or none).
 fn ptrace(request: u32, pid: Pid, addr: usize, data: usize) -> Result<usize, Errno> {
-    // SAFETY: each caller passes addr/data valid for its request.
-    decode(unsafe { arch::syscall4(k::__NR_ptrace, request as usize, pid as usize, addr, data) })
+    // SAFETY: every call in this module passes addr/data valid for its request.
+    unsafe { sys::ptrace(request, pid, addr, data) }
 }
 
 /// `PTRACE_GET_SYSCALL_INFO` for a tracee (any tid) in a ptrace stop: the

@@ -99,10 +99,10 @@ unsafe extern "C" fn fork_entry<F: FnOnce() -> i32>(arg: *mut c_void) -> c_int {
 ///
 /// Uses clone() unless the flags exist only in clone3 (CLONE_NEWTIME,
 /// CLONE_CLEAR_SIGHAND). The child runs on its copy of our stack, so no
-/// [`Stack`] is needed. `f` and what it captures are dropped in the child
+/// [`Stack`](crate::Stack) is needed. `f` and what it captures are dropped in the child
 /// only (see the module docs).
 ///
-/// Refused: CLONE_VM and what needs it (use [`scope`]); the flags the API
+/// Refused: CLONE_VM and what needs it (use [`scope`](super::scope)); the flags the API
 /// manages itself; and CLONE_FILES: with one descriptor table but two copies
 /// of memory, the child's copy of an owner elsewhere in the program (a
 /// `File` in a static, say) could close a descriptor the parent still owns.

@@ -5,8 +5,8 @@
 //! | function | shares memory? | stack | how it is reaped |
 //! |----------|----------------|-------|------------------|
 //! | [`spawn`] (safe) | no (fork-like) | the child's copy of ours | [`Child::wait`]: `wait4` or `waitid(P_PIDFD)` |
-//! | [`Scope::spawn`] (`unsafe`) | yes (`CLONE_VM`) | a [`Stack`] borrowed for the scope | joined before [`scope`] returns |
-//! | [`Scope::spawn`] with [`THREAD_FLAGS`] | yes, same thread group | a borrowed [`Stack`] | `CLONE_CHILD_CLEARTID` + futex |
+//! | [`Scope::spawn`] (`unsafe`) | yes (`CLONE_VM`) | a [`Stack`](crate::Stack) borrowed for the scope | joined before [`scope`] returns |
+//! | [`Scope::spawn`] with [`THREAD_FLAGS`] | yes, same thread group | a borrowed [`Stack`](crate::Stack) | `CLONE_CHILD_CLEARTID` + futex |
 //!
 //! **Ownership across the clone.** A fork-like child gets a copy of everything,
 //! the closure included. The closure runs, and its captures are dropped, in

@@ -192,7 +192,7 @@ const MIN_CHILD_FRAMES: usize = 8 * 1024;
 impl<'scope, 'env> Scope<'scope, 'env> {
     /// Start a child that runs `f` on `stack`, sharing what `word.flags` says.
     ///
-    /// For `CLONE_VM` children (required; with [`THREAD_FLAGS`] for a
+    /// For `CLONE_VM` children (required; with [`THREAD_FLAGS`](super::THREAD_FLAGS) for a
     /// thread-like one); `f` may borrow anything that outlives the scope. The
     /// child's bookkeeping and `f` itself are moved to the top of `stack`, and
     /// the child starts just below them. The API adds `CLONE_SETTLS` (tls = 0),
@@ -200,7 +200,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     /// the join waits on). The child starts with every signal blocked, so no
     /// handler ever runs on it; the parent's mask is restored after the clone.
     ///
-    /// Refused: calls without CLONE_VM (use [`spawn`]), the flags the API
+    /// Refused: calls without CLONE_VM (use [`spawn`](super::spawn)), the flags the API
     /// manages itself (SETTLS, *_SETTID, CHILD_CLEARTID), CLONE_PARENT,
     /// clone3-only flags, and CLONE_NEWPID with CLONE_SIGHAND.
     ///

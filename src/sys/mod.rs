@@ -10,7 +10,7 @@
 //!
 //! | module | calls |
 //! |--------|-------|
-//! | [`process`] | `getpid`, `getppid`, `gettid`, `exit`, `exit_group`, `fork`, `execve`, `wait4`, `waitid`, `kcmp`, sessions and groups, `setrlimit`, `nanosleep`, `sched_yield` |
+//! | [`process`] | `getpid`, `getppid`, `gettid`, `exit`, `exit_group`, `fork`, `execve`, `wait4`, `waitid`, `kcmp`, `ptrace`, sessions and groups, `setrlimit`, `nanosleep`, `sched_yield` |
 //! | [`cred`] | user and group ids, `capget`, `capset` |
 //! | [`fd`] | [`OwnedFd`], [`BorrowedFd`], `read`, `write`, `pipe`, `dup3`, `close`, `fcntl` |
 //! | [`fs`] | `open`, `statx`, `readlink`, `chdir`, `getcwd`, `umask`, `mkdir`, `rmdir`, `unlink`, `chroot` |
@@ -52,7 +52,7 @@ pub use mount::{mount, pivot_root, umount2};
 pub use ns::{setns, unshare};
 pub use process::{
     execve, exit, exit_group, fork, getpgid, getpid, getppid, getsid, gettid, kcmp, nanosleep,
-    sched_yield, setpgid, setrlimit, setsid, wait4, waitid, Kcmp,
+    ptrace, sched_yield, setpgid, setrlimit, setsid, wait4, waitid, Kcmp,
 };
 pub use signal::{kill, kill_probe, pidfd_send_signal, signalfd, tgkill};
 pub use system::{sethostname, uname};

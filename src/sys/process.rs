@@ -234,3 +234,15 @@ pub fn nanosleep(duration: core::time::Duration) -> Result<(), Errno> {
     })
     .map(drop)
 }
+
+/// `ptrace(request, pid, addr, data)`, the raw syscall: `PTRACE_PEEK*` store
+/// the word at `data` (glibc's wrapper returns it instead).
+///
+/// # Safety
+/// `addr` and `data` must be what `request` expects: where the kernel reads
+/// or writes through them, valid memory of the right size; `PTRACE_POKE*`
+/// and `PTRACE_SETREGSET` change the tracee, which must be ours to change.
+pub unsafe fn ptrace(request: u32, pid: Pid, addr: usize, data: usize) -> Result<usize, Errno> {
+    // SAFETY: the caller vouches for addr and data.
+    decode(unsafe { syscall4(k::__NR_ptrace, request as usize, pid as usize, addr, data) })
+}

@@ -24,8 +24,7 @@ use std::ffi::c_void;
 /// the `--uid-map` given (for both uids and gids).
 fn write_id_maps(pid: i32, requested: Option<&str>) -> Result<(), String> {
     let uid = sys::geteuid();
-    // SAFETY: getegid takes no arguments.
-    let gid = unsafe { clonelab::arch::syscall0(k::__NR_getegid) };
+    let gid = sys::getegid();
     let (uid_line, gid_line) = match requested {
         Some(map) => (format!("{map}\n"), format!("{map}\n")),
         None => (format!("0 {uid} 1\n"), format!("0 {gid} 1\n")),

@@ -1,14 +1,14 @@
 //! One clone-family call decoded: which syscall, the flags and exit signal
 //! the kernel reads for it, the errno and the clone(2) rule behind it, the
 //! registers with their roles (`clonelab::abi::RegisterImage`), the
-//! `clone_args` fields and their struct version, and the call in C.
+//! `clone_args` fields and their struct version, the call in C, and the new
+//! task it made ([`NewTask`]), described in words.
 //!
 //! Part of `trace_cmd/`; `capture.rs` fills a [`Call`], `text.rs` and
 //! `json.rs` render it. Uses `clonelab::flags`, `clonelab::abi`,
 //! `clonelab::arch` (register names, argument order), and
 //! `linux-raw-sys` for syscall numbers and `CLONE_ARGS_SIZE_*`.
 
-use super::capture::NewTask;
 use clonelab::errno::Errno;
 use clonelab::flags::{broken_rules, CloneFlags, ExitSignal, FlagsWord, Syscall};
 use clonelab::trace::CloneStop;
@@ -217,4 +217,66 @@ pub(super) fn args_version(size: u64) -> String {
         }
         _ => "no version this header knows: bytes past it must be zero".into(),
     }
+}
+
+/// The new task, as seen at the caller's PTRACE_EVENT_CLONE/FORK/VFORK stop
+/// (the child has not run a user instruction yet: it starts in a ptrace stop).
+#[derive(Clone, Debug)]
+pub(super) struct NewTask {
+    /// Its tid in clonelab's pid namespace (`PTRACE_GETEVENTMSG`).
+    pub(super) tid: Pid,
+    /// From `/proc/<tid>/status`.
+    pub(super) tgid: Option<Pid>,
+    pub(super) ppid: Option<Pid>,
+    /// kcmp(caller, child, KCMP_VM) == 0.
+    pub(super) shares_memory: Option<bool>,
+    /// Namespaces (`/proc/<tid>/ns/*`) that differ from the caller's.
+    pub(super) new_namespaces: Vec<&'static str>,
+}
+
+/// Namespaces whose `/proc/<tid>/ns/<name>` link can differ after a clone.
+pub(super) const NAMESPACES: [(&str, CloneFlags); 8] = [
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("pid", CloneFlags::CLONE_NEWPID),
+    ("time", CloneFlags::CLONE_NEWTIME),
+    ("user", CloneFlags::CLONE_NEWUSER),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+];
+
+/// The new task in words: thread or process, memory, namespaces.
+pub(super) fn describe_new_task(call: &Call, new: &NewTask) -> String {
+    let (flags, _) = call.word();
+    let kind = match new.tgid {
+        Some(t) if t == call.pid => format!("a thread of process {t}"),
+        Some(t) => format!(
+            "a process (tgid {t}, parent {})",
+            new.ppid.map_or("?".into(), |p| p.to_string())
+        ),
+        None => "gone before it could be inspected".into(),
+    };
+    let memory = match new.shares_memory {
+        Some(true) => "memory shared with the caller",
+        Some(false) => "memory copied (not shared)",
+        None => "memory: unknown",
+    };
+    let ns = if new.new_namespaces.is_empty() {
+        "same namespaces".to_string()
+    } else {
+        let list: Vec<String> = new
+            .new_namespaces
+            .iter()
+            .map(|name| {
+                let flag = NAMESPACES.iter().find(|(n, _)| n == name).map(|(_, f)| *f);
+                match flag {
+                    Some(f) if flags.contains(f) => format!("{name} ({f})"),
+                    _ => format!("{name} (the caller's {name}_for_children, from an earlier unshare or setns)"),
+                }
+            })
+            .collect();
+        format!("new namespaces: {}", list.join(", "))
+    };
+    format!("{kind}, {memory}, {ns}")
 }

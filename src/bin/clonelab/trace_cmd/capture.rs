@@ -7,29 +7,13 @@
 //! read. Uses `clonelab::trace::registers`, `clonelab::arch`,
 //! `clonelab::sys::kcmp`, and std's file access to /proc.
 
-use super::call::{Call, Kind};
+use super::call::{Call, Kind, NewTask, NAMESPACES};
 use clonelab::clone::zeroed_args;
 use clonelab::errno::Errno;
-use clonelab::flags::CloneFlags;
 use clonelab::trace::{registers, CloneStop};
 use clonelab::{arch, sys, CloneArgs, Pid};
 use linux_raw_sys::ptrace as p;
 use std::os::unix::fs::FileExt;
-
-/// The new task, as seen at the caller's PTRACE_EVENT_CLONE/FORK/VFORK stop
-/// (the child has not run a user instruction yet: it starts in a ptrace stop).
-#[derive(Clone, Debug)]
-pub(super) struct NewTask {
-    /// Its tid in clonelab's pid namespace (`PTRACE_GETEVENTMSG`).
-    pub(super) tid: Pid,
-    /// From `/proc/<tid>/status`.
-    pub(super) tgid: Option<Pid>,
-    pub(super) ppid: Option<Pid>,
-    /// kcmp(caller, child, KCMP_VM) == 0.
-    pub(super) shares_memory: Option<bool>,
-    /// Namespaces (`/proc/<tid>/ns/*`) that differ from the caller's.
-    pub(super) new_namespaces: Vec<&'static str>,
-}
 
 /// A numeric field (`Tgid`, `PPid`, `TracerPid`, ...) of `/proc/<tid>/status`.
 pub(super) fn proc_status(tid: Pid, field: &str) -> Option<Pid> {
@@ -38,18 +22,6 @@ pub(super) fn proc_status(tid: Pid, field: &str) -> Option<Pid> {
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().parse().ok())
 }
-
-/// Namespaces whose `/proc/<tid>/ns/<name>` link can differ after a clone.
-pub(super) const NAMESPACES: [(&str, CloneFlags); 8] = [
-    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
-    ("ipc", CloneFlags::CLONE_NEWIPC),
-    ("mnt", CloneFlags::CLONE_NEWNS),
-    ("net", CloneFlags::CLONE_NEWNET),
-    ("pid", CloneFlags::CLONE_NEWPID),
-    ("time", CloneFlags::CLONE_NEWTIME),
-    ("user", CloneFlags::CLONE_NEWUSER),
-    ("uts", CloneFlags::CLONE_NEWUTS),
-];
 
 /// What /proc and kcmp say about the new task `tid`, made by `caller`.
 pub(super) fn inspect_new_task(caller: Pid, tid: Pid) -> NewTask {

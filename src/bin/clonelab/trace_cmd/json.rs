@@ -3,8 +3,8 @@
 //!
 //! Part of `trace_cmd/`; renders from a [`Call`] only; std only.
 
+use super::call::describe_new_task;
 use super::call::{args_version, clone_args_fields, Call, Kind};
-use super::text::describe_new_task;
 use clonelab::arch;
 use std::fmt::Write as _;
 

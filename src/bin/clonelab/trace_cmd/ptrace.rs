@@ -4,12 +4,11 @@
 //! information come from `clonelab::trace`.
 //!
 //! Part of `trace_cmd/`; used by `launch.rs` and `tracer.rs`. Issues the
-//! syscall through `clonelab::arch::syscall4`, with request numbers from
+//! syscall through `clonelab::sys::ptrace`, with request numbers from
 //! `linux-raw-sys`.
 
-use clonelab::errno::{decode, Errno};
-use clonelab::{arch, Pid};
-use linux_raw_sys::general as k;
+use clonelab::errno::Errno;
+use clonelab::{sys, Pid};
 use linux_raw_sys::ptrace as p;
 
 /// The ptrace requests this tracer makes that pass no pointer to the kernel.
@@ -38,21 +37,20 @@ pub(super) fn ptrace(request: Request, tid: Pid, data: usize) -> Result<usize, E
     };
     // SAFETY: none of these requests reads or writes memory through addr or
     // data (data is a signal number or an options word).
-    decode(unsafe { arch::syscall4(k::__NR_ptrace, request as usize, tid as usize, 0, data) })
+    unsafe { sys::ptrace(request, tid, 0, data) }
 }
 
 /// `PTRACE_GETEVENTMSG`: the new tid after a clone event, the former tid after exec.
 pub(super) fn event_message(tid: Pid) -> Result<u64, Errno> {
     let mut message = 0u64;
     // SAFETY: the kernel writes one unsigned long at data, a valid local.
-    decode(unsafe {
-        arch::syscall4(
-            k::__NR_ptrace,
-            p::PTRACE_GETEVENTMSG as usize,
-            tid as usize,
+    unsafe {
+        sys::ptrace(
+            p::PTRACE_GETEVENTMSG,
+            tid,
             0,
             &mut message as *mut u64 as usize,
         )
-    })?;
+    }?;
     Ok(message)
 }

@@ -1,14 +1,12 @@
 //! Where records go, and the text rendering of one call (what `clonelab
-//! trace` prints without `--json`), of a new task, and of the notes about
+//! trace` prints without `--json`), and of the notes about
 //! execs, exits and refused ptrace calls.
 //!
 //! Part of `trace_cmd/`; `tracer.rs` and `launch.rs` write through [`Out`].
 //! Renders from a [`Call`] only; uses `clonelab::flags::signal_name`,
 //! `clonelab::arch::NAME`, and std.
 
-use super::call::{args_version, clone_args_fields, Call, Kind};
-use super::capture::NewTask;
-use super::capture::NAMESPACES;
+use super::call::{args_version, clone_args_fields, describe_new_task, Call, Kind};
 use super::json::json_string;
 use clonelab::flags::signal_name;
 use clonelab::{arch, Pid};
@@ -27,41 +25,6 @@ impl Out {
         let _ = self.sink.write_all(text.as_bytes());
         let _ = self.sink.flush();
     }
-}
-
-/// The new task in words: thread or process, memory, namespaces.
-pub(super) fn describe_new_task(call: &Call, new: &NewTask) -> String {
-    let (flags, _) = call.word();
-    let kind = match new.tgid {
-        Some(t) if t == call.pid => format!("a thread of process {t}"),
-        Some(t) => format!(
-            "a process (tgid {t}, parent {})",
-            new.ppid.map_or("?".into(), |p| p.to_string())
-        ),
-        None => "gone before it could be inspected".into(),
-    };
-    let memory = match new.shares_memory {
-        Some(true) => "memory shared with the caller",
-        Some(false) => "memory copied (not shared)",
-        None => "memory: unknown",
-    };
-    let ns = if new.new_namespaces.is_empty() {
-        "same namespaces".to_string()
-    } else {
-        let list: Vec<String> = new
-            .new_namespaces
-            .iter()
-            .map(|name| {
-                let flag = NAMESPACES.iter().find(|(n, _)| n == name).map(|(_, f)| *f);
-                match flag {
-                    Some(f) if flags.contains(f) => format!("{name} ({f})"),
-                    _ => format!("{name} (the caller's {name}_for_children, from an earlier unshare or setns)"),
-                }
-            })
-            .collect();
-        format!("new namespaces: {}", list.join(", "))
-    };
-    format!("{kind}, {memory}, {ns}")
 }
 
 /// One call as the text record `clonelab trace --help` describes.
