@@ -4,6 +4,16 @@
 //! other value is a result. [`decode`] makes that split, and [`Errno`] prints
 //! as `EINVAL (Invalid argument)`, the symbolic name followed by the text
 //! `strerror` would give.
+//!
+//! Where it sits: the floor of pure values, on `linux-raw-sys` only; every
+//! syscall wrapper above returns `Result<_, Errno>`.
+//!
+//! ```
+//! use clonelab::errno::{decode, Errno};
+//! assert_eq!(decode(-22isize as usize), Err(Errno::EINVAL));
+//! assert_eq!(decode(7), Ok(7));
+//! assert_eq!(Errno::EINVAL.to_string(), "EINVAL (Invalid argument)");
+//! ```
 
 use core::fmt;
 use linux_raw_sys::errno as e;

@@ -10,6 +10,16 @@ use crate::flags::{EncodingError, Rule};
 use core::fmt;
 
 /// Why a clone request failed.
+///
+/// ```
+/// use clonelab::{spawn, CloneFlags, Error, ExitSignal, FlagsWord};
+/// // Refused before any syscall: CLONE_VM would make a fork-like child share our memory.
+/// let word = FlagsWord::new(CloneFlags::CLONE_VM, ExitSignal::SIGCHLD);
+/// let err = spawn(word, || 0).unwrap_err();
+/// assert!(matches!(err, Error::FlagNotAllowed(r) if r.flag() == "CLONE_VM"));
+/// // A signal out of range, named before the syscall too.
+/// assert_eq!(ExitSignal::new(65).map_err(Error::from), Err(Error::SignalOutOfRange(65)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)] // each variant's doc describes its fields
 pub enum Error {

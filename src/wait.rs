@@ -95,7 +95,7 @@ impl fmt::Display for WaitStatus {
 
 /// The `wait4` options that can see a child with this exit signal:
 /// 0 for SIGCHLD, `__WCLONE` for any other signal or none.
-pub fn options_for(signal: ExitSignal) -> u32 {
+pub(crate) fn options_for(signal: ExitSignal) -> u32 {
     if signal.is_sigchld() {
         0
     } else {
@@ -104,6 +104,15 @@ pub fn options_for(signal: ExitSignal) -> u32 {
 }
 
 /// Block until `pid` ends; `options` as for wait4 (`__WCLONE`, `__WALL`, ...).
+///
+/// ```
+/// use clonelab::{sys, wait::wait_pid, WaitStatus};
+/// // SAFETY: the child only exits.
+/// match unsafe { sys::fork() }.unwrap() {
+///     None => sys::exit_group(3),
+///     Some(pid) => assert_eq!(wait_pid(pid, 0).unwrap(), WaitStatus::Exited(3)),
+/// }
+/// ```
 pub fn wait_pid(pid: Pid, options: u32) -> Result<WaitStatus, Errno> {
     loop {
         match sys::wait4(pid, options) {

@@ -58,7 +58,7 @@ extern "C" {
     /// `arch/<arch>/clone.s`: issue `clone`, then in the child call `entry(arg)`
     /// on `stack` and exit with its result. Returns the child's tid or `-errno`.
     #[link_name = versioned_symbol!("clone")]
-    pub fn clonelab_clone(
+    pub(crate) fn clonelab_clone(
         flags: usize,
         stack: *mut u8,
         parent_tid: *mut c_int,
@@ -71,7 +71,7 @@ extern "C" {
     /// `arch/<arch>/clone3.s`: issue `clone3(args, size)`, then in the child
     /// call `entry(arg)` and exit with its result. Returns the tid or `-errno`.
     #[link_name = versioned_symbol!("clone3")]
-    pub fn clonelab_clone3(
+    pub(crate) fn clonelab_clone3(
         args: *mut linux_raw_sys::general::clone_args,
         size: usize,
         entry: ChildEntry,
@@ -86,7 +86,7 @@ extern "C" {
     /// `arch/<arch>/restore.s`: the signal restorer (`rt_sigreturn`) that
     /// every handler installed through [`crate::sys::signal`] returns to.
     #[link_name = versioned_symbol!("restore_rt")]
-    pub fn clonelab_restore_rt();
+    pub(crate) fn clonelab_restore_rt();
 }
 
 /// The unwinder's personality routine for the child's first frame (the

@@ -75,6 +75,27 @@ fn finish(raw: isize, word: FlagsWord, syscall: Syscall) -> Result<Pid, Error> {
 /// `parent_tid`/`child_tid` must be valid for the flags that use them; `tls`
 /// must be a valid thread pointer if CLONE_SETTLS is set; and the child may
 /// only do what is sound in a clone of this process (no locks held by others).
+///
+/// ```
+/// use clonelab::{clone, wait::wait_pid, CloneFlags, ExitSignal, FlagsWord, Stack, WaitStatus};
+/// use core::sync::atomic::{AtomicI32, Ordering};
+/// use std::ffi::c_void;
+///
+/// static SEEN: AtomicI32 = AtomicI32::new(0);
+/// unsafe extern "C" fn child(arg: *mut c_void) -> i32 {
+///     SEEN.store(arg as i32, Ordering::SeqCst); // shared memory: the parent sees it
+///     0
+/// }
+/// let mut stack = Stack::new(64 * 1024).unwrap();
+/// let word = FlagsWord::new(CloneFlags::CLONE_VM, ExitSignal::SIGCHLD);
+/// // SAFETY: the child touches only an atomic; the stack outlives it (reaped below).
+/// let pid = unsafe {
+///     clone(word, stack.top(), std::ptr::null_mut(), std::ptr::null_mut(), 0, child, 42 as *mut c_void)
+/// }
+/// .unwrap();
+/// assert_eq!(wait_pid(pid, 0).unwrap(), WaitStatus::Exited(0));
+/// assert_eq!(SEEN.load(Ordering::SeqCst), 42);
+/// ```
 pub unsafe fn clone(
     word: FlagsWord,
     stack: *mut u8,
@@ -113,6 +134,20 @@ pub unsafe fn clone(
 /// As for [`clone`]: every pointer in `args` must be valid for what its flag
 /// makes the kernel do, and with CLONE_VM the stack and what `entry` touches
 /// must outlive the child. `size` must not exceed the memory behind `args`.
+///
+/// ```
+/// use clonelab::clone::{clone3, zeroed_args, CloneArgs};
+/// use clonelab::{wait::wait_pid, WaitStatus};
+/// unsafe extern "C" fn child(_: *mut core::ffi::c_void) -> i32 { 5 }
+/// // A fork-like child: no stack needed (it runs on its copy of ours).
+/// let mut args = CloneArgs { exit_signal: 17, ..zeroed_args() }; // SIGCHLD
+/// // SAFETY: no pointers in args; the child shares nothing.
+/// let made = unsafe { clone3(&mut args, size_of::<CloneArgs>(), child, core::ptr::null_mut()) };
+/// match made {
+///     Ok(pid) => assert_eq!(wait_pid(pid, 0).unwrap(), WaitStatus::Exited(5)),
+///     Err(e) => assert_eq!(e.errno(), Some(clonelab::Errno::ENOSYS)), // no clone3 here
+/// }
+/// ```
 pub unsafe fn clone3(
     args: &mut CloneArgs,
     size: usize,

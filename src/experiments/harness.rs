@@ -120,8 +120,6 @@ impl Drop for SharedPage {
 pub struct ChildRun<R> {
     /// How the child ended.
     pub status: WaitStatus,
-    /// The clone call that made it.
-    pub call: CloneCall,
     /// Its pid in our namespace.
     pub pid: Pid,
     /// What `while_alive` returned.
@@ -177,7 +175,6 @@ where
             page.open_gate();
             Ok(ChildRun {
                 status: handle.join()?,
-                call,
                 pid,
                 parent,
             })
@@ -191,7 +188,6 @@ where
         page.open_gate();
         Ok(ChildRun {
             status: handle.wait()?,
-            call,
             pid,
             parent,
         })

@@ -24,31 +24,37 @@
 //! derives every entry's name from the module path.
 //!
 //! The modules beside the experiments:
-//! - [`harness`] runs a child and reaps it ([`run_child`], [`SharedPage`],
-//!   [`raw_fork_like`]);
-//! - [`host`] asks about this process (namespaces, kcmp, its cgroup);
-//! - [`text`] is text without an allocator ([`CPath`], [`TextBuffer`], ...);
+//! - `harness` (crate-internal) runs a child and reaps it (`run_child`,
+//!   [`SharedPage`], `raw_fork_like`);
+//! - `host` (crate-internal) asks about this process (namespaces, kcmp, its
+//!   cgroup: [`own_cgroup_dir`]);
+//! - `text` (crate-internal) is text without an allocator ([`CPath`],
+//!   [`TextBuffer`], [`contains`]);
 //! - [`record`] is the record of calls and checks, and its match against a trace;
 //! - [`registry`] lists every experiment for the tour ([`ALL`]).
 //!
-//! Everything the experiments and the binary use from them is re-exported here.
+//! What the tour, the tests and the container use from them is re-exported
+//! here; the rest is the experiments' own.
 
-pub mod harness;
-pub mod host;
+pub(crate) mod harness;
+pub(crate) mod host;
 pub mod record;
 pub mod registry;
-pub mod text;
+pub(crate) mod text;
 
-pub(crate) use harness::reap_sharing_child;
-pub use harness::{
-    raw_fork_like, raw_fork_like_call, run_child, ChildRun, SharedPage, CHILD_STACK,
-};
-pub use host::{
-    cgroup2_mount, map_root, namespace_flags, needs_user_namespace, own_cgroup_dir, shares, Kcmp,
-};
+// What the tour, the tests and the container use; the rest of the harness is
+// the experiments' own.
+pub use harness::SharedPage;
+pub use host::own_cgroup_dir;
 pub use record::{Calls, Made, Recorded};
 pub use registry::{Entry, Outcome, ALL};
-pub use text::{contains, parse_decimal, CPath, Text, TextBuffer};
+pub use text::{contains, CPath, TextBuffer};
+
+pub(crate) use harness::{
+    raw_fork_like, raw_fork_like_call, reap_sharing_child, run_child, CHILD_STACK,
+};
+pub(crate) use host::{cgroup2_mount, map_root, namespace_flags, shares, Kcmp};
+pub(crate) use text::{parse_decimal, Text};
 
 #[doc = include_str!("../../docs/clone_fs.md")]
 pub mod clone_fs;

@@ -37,6 +37,13 @@ fn parse_number(s: &str) -> Option<u64> {
     }
 }
 
+/// ```
+/// use clonelab::{CloneFlags, ExitSignal, FlagsWord};
+/// let word: FlagsWord = "CLONE_VM|SIGCHLD".parse().unwrap();
+/// assert_eq!(word, FlagsWord::new(CloneFlags::CLONE_VM, ExitSignal::SIGCHLD));
+/// assert_eq!("0x111".parse::<FlagsWord>().unwrap(), word); // 0x100 | 17
+/// assert_eq!(word.encode_clone().unwrap(), 0x111);
+/// ```
 impl FromStr for FlagsWord {
     type Err = ParseError;
 

@@ -155,6 +155,27 @@ impl ScopedChild<'_> {
 /// Run `f` with a [`Scope`]; every child spawned in it has left the shared
 /// memory when `scope` returns (also when `f` panics: the join runs during
 /// unwinding).
+///
+/// ```
+/// use clonelab::{scope, spawn::THREAD_FLAGS, ExitSignal, FlagsWord, Stack, WaitStatus};
+/// use core::sync::atomic::{AtomicU64, Ordering};
+/// let total = AtomicU64::new(0);
+/// let mut stack = Stack::new(64 * 1024).unwrap();
+/// let status = scope(|s| {
+///     let word = FlagsWord::new(THREAD_FLAGS, ExitSignal::NONE);
+///     // SAFETY: the closure only adds to an atomic: no TLS, no allocation, no panic.
+///     let child = unsafe {
+///         s.spawn(&mut stack, word, || {
+///             total.fetch_add(40 + 2, Ordering::SeqCst);
+///             0
+///         })
+///     }
+///     .unwrap();
+///     child.join().unwrap()
+/// });
+/// assert_eq!(status, WaitStatus::Exited(0));
+/// assert_eq!(total.load(Ordering::SeqCst), 42); // written by the child, read by us
+/// ```
 pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,

@@ -3,6 +3,13 @@
 //! Where it sits: in the syscall layer ([`crate::sys`]), on [`crate::arch`]
 //! and [`crate::errno`] only. Raw syscalls change the calling *thread*'s
 //! credentials (libc's wrappers broadcast them to every thread; these do not).
+//!
+//! ```
+//! use clonelab::sys;
+//! let caps = sys::capget(0).unwrap();
+//! assert_eq!(caps.effective & !caps.permitted, 0, "effective is within permitted");
+//! println!("CAP_SYS_ADMIN (21) effective: {}", caps.has_effective(21));
+//! ```
 
 use super::Pid;
 use crate::arch::{syscall0_readonly, syscall2, syscall3};

@@ -3,6 +3,17 @@
 //! Where it sits: in the syscall layer ([`crate::sys`]), on [`crate::arch`]
 //! and [`crate::errno`] only. The scoped API joins a thread-like child by
 //! waiting on the tid word that `CLONE_CHILD_CLEARTID` makes the kernel zero.
+//!
+//! ```
+//! use clonelab::{sys, Errno};
+//! use core::sync::atomic::AtomicI32;
+//! let word = AtomicI32::new(1);
+//! // The word is not 0, so FUTEX_WAIT returns at once with EAGAIN.
+//! assert_eq!(sys::futex_wait(&word, 0), Err(Errno::EAGAIN));
+//! // It is 1: sleep until woken or 1 ms passes.
+//! assert_eq!(sys::futex_wait_timeout(&word, 1, 1_000_000), Err(Errno::ETIMEDOUT));
+//! assert_eq!(sys::futex_wake(&word, 1), Ok(0)); // nobody was waiting
+//! ```
 
 use crate::arch::{syscall3, syscall4};
 use crate::errno::{decode, Errno};

@@ -2,6 +2,15 @@
 //!
 //! Where it sits: in the syscall layer ([`crate::sys`]), on [`crate::arch`]
 //! and [`crate::errno`] only. [`crate::stack::Stack`] is built on these.
+//!
+//! ```
+//! use clonelab::sys::{self, consts::{MAP_PRIVATE, PROT_READ, PROT_WRITE}};
+//! let page = sys::mmap_anonymous(4096, PROT_READ | PROT_WRITE, MAP_PRIVATE).unwrap();
+//! // SAFETY: the mapping is ours, readable and writable, 4096 bytes long.
+//! unsafe { page.write(7) };
+//! // SAFETY: nothing uses the page after this.
+//! unsafe { sys::munmap(page, 4096) }.unwrap();
+//! ```
 
 use crate::arch::{syscall2, syscall3, syscall6};
 use crate::errno::{decode, Errno};

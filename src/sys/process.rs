@@ -3,6 +3,12 @@
 //! Where it sits: in the syscall layer ([`crate::sys`]), on [`crate::arch`]
 //! and [`crate::errno`] only. [`crate::wait`] builds typed statuses on
 //! [`wait4`] and [`waitid`].
+//!
+//! ```
+//! use clonelab::sys;
+//! assert_eq!(sys::getpid(), std::process::id() as i32);
+//! assert_eq!(sys::getsid(0), sys::getsid(sys::getpid()));
+//! ```
 
 use super::Pid;
 use crate::arch::{

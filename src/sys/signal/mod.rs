@@ -19,6 +19,23 @@
 //! `SA_RESTORER` and forces a SIGSEGV instead. aarch64 would fall back to
 //! the vDSO's `__kernel_rt_sigreturn`; clonelab passes its own on both arches.
 
+//! ```
+//! use clonelab::sys::signal::{self, SigAction, SigInfo};
+//! use clonelab::Signal;
+//! use core::sync::atomic::{AtomicI32, Ordering};
+//! static FROM: AtomicI32 = AtomicI32::new(0);
+//! extern "C" fn on_usr2(_: i32, info: *mut clonelab::linux_raw_sys::general::siginfo_t, _: *mut core::ffi::c_void) {
+//!     // SAFETY: the kernel's siginfo is valid while the handler runs.
+//!     FROM.store(unsafe { SigInfo::from_ptr(info) }.pid(), Ordering::SeqCst);
+//! }
+//! // SAFETY: the handler stores one atomic: async-signal-safe.
+//! let old = unsafe { signal::sigaction(Signal::SIGUSR2, &SigAction::info_handler(on_usr2)) }.unwrap();
+//! signal::raise(Signal::SIGUSR2).unwrap();
+//! assert_eq!(FROM.load(Ordering::SeqCst), clonelab::sys::getpid());
+//! // SAFETY: `old` was this process's action a moment ago.
+//! unsafe { signal::sigaction(Signal::SIGUSR2, &old) }.unwrap();
+//! ```
+
 use super::fd::{BorrowedFd, OwnedFd};
 use crate::arch::{syscall2, syscall3, syscall4};
 use crate::errno::{decode, Errno};
