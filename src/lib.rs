@@ -21,6 +21,12 @@
 //! 8. [`experiments`] — one module per clone flag experiment, each with its
 //!    chapter from `docs/` and its test in `tests/`.
 //!
+//! The modules stand on floors, each importing only from those below it
+//! (README, "How to read the code"): `arch` and `plain`; `errno` and
+//! `signum`; `flags`; `sys` and `error`; `stack`, `wait`, `probe`, `net`;
+//! `clone`; `spawn` and `abi`; `trace`; `experiments`. The `clonelab`
+//! command (`src/bin/clonelab/`) uses the public API only.
+//!
 //! The library is `#![no_std]` and needs no allocator.
 
 #![cfg_attr(not(test), no_std)]

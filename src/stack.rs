@@ -17,6 +17,9 @@
 //! deliberately not used: its growth rules (and its stack-guard-gap) make the
 //! size unpredictable and it is a known source of bugs; a fixed mapping is
 //! what glibc and musl give their threads.
+//!
+//! Where it sits: above the syscall layer (`mmap`, `mprotect`, `munmap`);
+//! the raw calls and the scoped API take a `Stack`.
 
 use crate::errno::Errno;
 use crate::error::Error;

@@ -14,6 +14,10 @@
 //! [`observed_image`] turns a
 //! record into an image comparable with the expected one built from the
 //! arguments the API received.
+//!
+//! Where it sits: the observation floor, above the safe API (the traced
+//! child is a [`spawn`](crate::spawn()) child) and [`crate::abi`]; only the
+//! experiments and the binary are above it.
 
 use crate::abi::RegisterImage;
 use crate::arch::{self, TraceeRegs};

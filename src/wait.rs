@@ -5,6 +5,10 @@
 //! `__WCLONE` sees only the others (any other signal, or none); `__WALL` sees
 //! both. Threads (`CLONE_THREAD`) are never waitable: join them through
 //! `CLONE_CHILD_CLEARTID` and a futex instead (see [`crate::spawn`](mod@crate::spawn)).
+//!
+//! Where it sits: above the syscall layer (`wait4`, `waitid`) and the flag
+//! encoding (which exit signal a child has); [`crate::spawn`](mod@crate::spawn)
+//! reaps through it.
 
 use crate::errno::Errno;
 use crate::flags::ExitSignal;

@@ -9,6 +9,9 @@
 //!
 //! A child made by `clone` starts with a copy of every register except
 //! `x0 = 0` and `sp = the new stack`.
+//!
+//! Part of the arch seam ([`crate::arch`], ground floor): uses `core` and
+//! `linux-raw-sys` only; `arch/aarch64/*.s` are its trampolines.
 
 use core::arch::{asm, global_asm};
 use linux_raw_sys::general::{__NR_clone, __NR_clone3, __NR_exit, __NR_rt_sigreturn};

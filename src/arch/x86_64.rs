@@ -8,6 +8,9 @@
 //!
 //! Every other register survives the call, and a child made by `clone` starts
 //! with a copy of all of them (except `rax = 0` and `rsp = the new stack`).
+//!
+//! Part of the arch seam ([`crate::arch`], ground floor): uses `core` and
+//! `linux-raw-sys` only; `arch/x86_64/*.s` are its trampolines.
 
 use core::arch::{asm, global_asm};
 use linux_raw_sys::general::{__NR_clone, __NR_clone3, __NR_exit, __NR_rt_sigreturn};

@@ -28,6 +28,11 @@
 //! must not find a lock (the panic hook's, stderr's) that another thread held
 //! at the clone: it would wait forever.
 //!
+//! Where it sits: the safe API, above [`crate::clone`](mod@crate::clone),
+//! [`crate::stack`], [`crate::wait`] and the syscall layer; [`crate::trace`]
+//! and the experiments build on it. `fork.rs` holds the fork-like children,
+//! `scope.rs` the memory-sharing ones; this file, what both refuse.
+//!
 //! **Memory-sharing children are `unsafe` to start.** A `CLONE_VM` child from
 //! [`Scope::spawn`] starts with its thread pointer (x86_64 `fs`, aarch64
 //! `tpidr_el0`) set to 0 via `CLONE_SETTLS`: sharing the parent thread's
