@@ -234,3 +234,29 @@ fn kcmp_io_follows_clone_io() {
     .unwrap();
     assert_eq!(helper.wait().unwrap(), WaitStatus::Exited(3));
 }
+
+/// clone3_raw passes a pointer the kernel cannot read (a PROT_NONE page, and
+/// null) straight through, and the kernel answers EFAULT.
+#[test]
+fn clone3_raw_bad_pointer_is_efault() {
+    use clonelab::clone::clone3_raw;
+    use clonelab::sys::consts::{MAP_PRIVATE, PROT_NONE};
+    let page = sys::mmap_anonymous(4096, PROT_NONE, MAP_PRIVATE).unwrap();
+    for pointer in [page, std::ptr::null_mut()] {
+        // SAFETY: the kernel cannot read either pointer, so it creates nothing.
+        let made = unsafe {
+            clone3_raw(
+                pointer.cast(),
+                std::mem::size_of::<clonelab::CloneArgs>(),
+                common::exit_zero,
+                std::ptr::null_mut(),
+            )
+        };
+        if common::qemu_user_cannot(&made, "clone3") {
+            return;
+        }
+        assert_eq!(made.unwrap_err().errno(), Some(Errno::EFAULT));
+    }
+    // SAFETY: the page is ours and unused.
+    unsafe { sys::munmap(page, 4096) }.unwrap();
+}

@@ -177,6 +177,38 @@ pub unsafe fn clone3(
     finish(raw, word, Syscall::Clone3)
 }
 
+/// `clone3(args, size)` with `args` passed to the kernel as it is: no
+/// check before the syscall (clonelab cannot read what `args` points at), so
+/// a null or unmapped pointer comes back as the kernel's EFAULT. For showing
+/// what the kernel does with a bad pointer; [`clone3`] for everything else.
+///
+/// # Safety
+/// If the kernel can read `size` bytes at `args`, they are a `clone_args`
+/// for which [`clone3`]'s contract holds (a kernel that creates a child runs
+/// `entry(arg)` in it). A pointer the kernel cannot read creates nothing.
+///
+/// ```
+/// use clonelab::clone::clone3_raw;
+/// use clonelab::{CloneArgs, Errno};
+/// unsafe extern "C" fn never(_: *mut core::ffi::c_void) -> i32 { 0 }
+/// // SAFETY: a null pointer: the kernel reads nothing and creates nothing.
+/// let err = unsafe { clone3_raw(core::ptr::null_mut(), size_of::<CloneArgs>(), never, core::ptr::null_mut()) };
+/// let errno = err.unwrap_err().errno();
+/// assert!(errno == Some(Errno::EFAULT) || errno == Some(Errno::ENOSYS)); // ENOSYS: no clone3
+/// ```
+pub unsafe fn clone3_raw(
+    args: *mut CloneArgs,
+    size: usize,
+    entry: ChildEntry,
+    arg: *mut c_void,
+) -> Result<Pid, Error> {
+    // SAFETY: the caller upholds the contract above.
+    let raw = unsafe { arch::clonelab_clone3(args, size, entry, arg) };
+    decode(raw as usize)
+        .map(|tid| tid as Pid)
+        .map_err(Error::from)
+}
+
 /// Whether this kernel (or emulator) implements clone3: ENOSYS means no — as
 /// on kernels before 5.3, under qemu-user, or behind a seccomp filter that
 /// container runtimes install.
