@@ -1,8 +1,9 @@
 //! A program that makes and manages its own children with clonelab alone.
 //!
-//! Every call to the kernel below goes through clonelab's public API — no
-//! `libc`, no `nix`, no `std::process` (std is used for `main` and `println!`
-//! only). It shows, in order:
+//! Every system call this file makes goes through clonelab's public API — no
+//! `libc`, no `nix`, no `std::process`, no `std::fs`. (std still provides
+//! `main`, strings, `format!` and printing, and its allocator makes calls of
+//! its own.) It shows, in order:
 //!
 //! 1. a signal handler (SA_SIGINFO) installed with [`signal::sigaction`], run
 //!    when a fork-like child signals its parent, and told the child's pid;
@@ -52,6 +53,21 @@ fn wait_until(mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
+/// How long a child waits to be told to stop before it gives up (exit 99):
+/// no child of this program outlives it by more than this, whatever happens.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Child: sleep until killed, the parent has gone, or [`PATIENCE`] runs out.
+fn linger() -> i32 {
+    let parent = sys::getppid();
+    let mut waited = Duration::ZERO;
+    while waited < PATIENCE && sys::getppid() == parent {
+        let _ = sys::nanosleep(Duration::from_millis(100));
+        waited += Duration::from_millis(100);
+    }
+    99
+}
+
 /// A fork-like child running `body`, with a pidfd.
 fn child(flags: CloneFlags, body: impl FnOnce() -> i32) -> Result<Child, clonelab::Error> {
     spawn(
@@ -82,10 +98,7 @@ pub fn signals() -> Result<SignalsSeen, Failure> {
     let previous = unsafe { signal::sigaction(Signal::SIGUSR1, &action) }?;
     let mut kid = child(CloneFlags::EMPTY, || {
         let _ = sys::kill(sys::getppid(), Signal::SIGUSR1);
-        loop {
-            // Wait to be told to stop.
-            let _ = sys::nanosleep(Duration::from_secs(1));
-        }
+        linger()
     })?;
     let handler_ran = wait_until(|| SENDER.load(SeqCst) != 0);
     kid.kill(Signal::SIGTERM)?;
@@ -125,15 +138,14 @@ pub struct NamespacesSeen {
 /// Step 3: enter a child's namespace and leave it; unshare one and leave it.
 /// `Ok(None)` when we lack the privilege (the reason is printed).
 pub fn namespaces() -> Result<Option<NamespacesSeen>, Failure> {
-    let home = sys::open(c"/proc/self/ns/uts", O_RDONLY | O_CLOEXEC, 0)?;
+    // This thread's namespace (a test runs this on a thread other than main).
+    let home = sys::open(c"/proc/thread-self/ns/uts", O_RDONLY | O_CLOEXEC, 0)?;
     let before = hostname();
     let mut kid = match child(CloneFlags::CLONE_NEWUTS, || {
         if sys::sethostname(b"child-box").is_err() {
             return 1;
         }
-        loop {
-            let _ = sys::nanosleep(Duration::from_secs(1));
-        }
+        linger()
     }) {
         Err(e) if e.errno() == Some(Errno::EPERM) => {
             eprintln!("namespaces: skipped: CLONE_NEWUTS needs CAP_SYS_ADMIN ({e})");

@@ -68,7 +68,10 @@ impl Signal {
     /// The real-time signal `SIGRTMIN + n` (the kernel's SIGRTMIN, 32; libc
     /// reserves the first few for itself, clonelab does not).
     pub const fn rt(n: u32) -> Option<Signal> {
-        Signal::new(k::SIGRTMIN + n)
+        match k::SIGRTMIN.checked_add(n) {
+            Some(number) => Signal::new(number),
+            None => None,
+        }
     }
 
     /// A classic signal by its name (`"SIGCHLD"`).

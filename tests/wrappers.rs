@@ -29,8 +29,13 @@ impl Handshake {
         }
     }
 
-    /// Child: say ready, then wait for go.
+    /// Child: say ready, then wait for go (or for the parent's end to close,
+    /// if the parent's test fails first: the child keeps no copy of it).
     fn child_ready_then_wait(&self) {
+        // SAFETY: this is the child's own copy of the go pipe's write end,
+        // in its own descriptor table and memory; it is never used or dropped
+        // again here (the child exits without dropping what it borrows).
+        let _ = unsafe { sys::close(self.go.1.as_raw()) };
         let _ = sys::write(self.ready.1.as_fd(), b"r");
         let mut byte = [0u8; 1];
         let _ = sys::read(self.go.0.as_fd(), &mut byte);
@@ -113,7 +118,7 @@ fn capset_drop_takes_effect() {
             }
             match sys::unshare(CloneFlags::CLONE_NEWUTS) {
                 Ok(()) => 0,
-                Err(Errno::EPERM) => 1,
+                Err(e) if e.errno() == Some(Errno::EPERM) => 1,
                 Err(_) => 2,
             }
         })
@@ -164,8 +169,10 @@ fn nanosleep_sleeps() {
 /// kill_probe finds a live child and, once it is reaped, says ESRCH.
 #[test]
 fn kill_probe_tells_live_from_gone() {
-    let mut child = spawn(sigchld(), || loop {
-        let _ = sys::nanosleep(Duration::from_secs(1));
+    let hand = Handshake::new();
+    let mut child = spawn(sigchld(), || {
+        hand.child_ready_then_wait();
+        0
     })
     .unwrap();
     assert_eq!(sys::kill_probe(child.pid()), Ok(()));
@@ -180,17 +187,25 @@ fn kill_probe_tells_live_from_gone() {
 /// An OwnedFd closes its descriptor when dropped; into_raw hands it over open.
 #[test]
 fn owned_fd_closes_on_drop() {
-    let fd = sys::open(c"/dev/null", O_RDONLY | O_CLOEXEC, 0).unwrap();
+    // A file no one else opens, so a descriptor number reused by another
+    // test thread cannot look like ours.
+    let path = std::env::temp_dir().join(format!("clonelab-owned-fd-{}", sys::getpid()));
+    std::fs::write(&path, b"").unwrap();
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    let names_ours =
+        |raw: i32| std::fs::read_link(format!("/proc/self/fd/{raw}")).ok() == Some(path.clone());
+    let fd = sys::open(&c_path, O_RDONLY | O_CLOEXEC, 0).unwrap();
     let raw = fd.as_raw();
-    assert!(probe::fd_is_open(raw));
+    assert!(names_ours(raw));
     drop(fd);
-    assert!(!probe::fd_is_open(raw), "closed on drop");
-    let raw = sys::open(c"/dev/null", O_RDONLY | O_CLOEXEC, 0)
+    assert!(!names_ours(raw), "closed on drop");
+    let raw = sys::open(&c_path, O_RDONLY | O_CLOEXEC, 0)
         .unwrap()
         .into_raw();
-    assert!(probe::fd_is_open(raw), "into_raw keeps it open");
+    assert!(names_ours(raw), "into_raw keeps it open");
     // SAFETY: into_raw handed us the descriptor.
     unsafe { sys::close(raw) }.unwrap();
+    std::fs::remove_file(&path).unwrap();
 }
 
 /// kcmp's I/O-context comparison tells a CLONE_IO child from a plain one.
@@ -259,4 +274,17 @@ fn clone3_raw_bad_pointer_is_efault() {
     }
     // SAFETY: the page is ours and unused.
     unsafe { sys::munmap(page, 4096) }.unwrap();
+}
+
+/// The safe unshare refuses CLONE_FILES (a private descriptor table would
+/// let an OwnedFd close another table's descriptor), naming the unsafe one.
+#[test]
+fn unshare_refuses_clone_files() {
+    match sys::unshare(CloneFlags::CLONE_FILES | CloneFlags::CLONE_FS) {
+        Err(clonelab::Error::FlagNotAllowed(r)) => {
+            assert_eq!(r.flag(), "CLONE_FILES");
+            assert!(r.why().contains("unshare_unchecked"));
+        }
+        other => panic!("{other:?}"),
+    }
 }

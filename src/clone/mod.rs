@@ -37,8 +37,11 @@ pub const STACK_ALIGN: usize = 16;
 /// stack for a `CLONE_VM` nobody asked for.
 fn check_stack(word: FlagsWord, syscall: Syscall, top: usize) -> Result<(), Error> {
     if top == 0 {
+        // Only rules every kernel enforces may excuse a missing stack: one
+        // that depends on the version (which can be misreported) might not
+        // stop the kernel, and the child would run on our live stack.
         let rule_broken = broken_rules(word, syscall, crate::probe::kernel_version())
-            .any(|r| r.errno == Errno::EINVAL);
+            .any(|r| r.errno == Errno::EINVAL && r.until.is_none());
         if word.flags.intersects(NEEDS_STACK) && !rule_broken {
             return Err(Error::MissingStack);
         }

@@ -159,7 +159,8 @@ fn part_two(
     let child = || {
         match sys::open(c"/proc/self/stat", k::O_RDONLY | k::O_CLOEXEC, 0) {
             // Left open on purpose: the parent looks for it in its table.
-            Ok(fd) => page.put(0, fd.into_raw() as u64),
+            // Stored as fd + 1, so that 0 means "nothing opened".
+            Ok(fd) => page.put(0, fd.into_raw() as u64 + 1),
             Err(_) => return 1,
         }
         // SAFETY: closing the parent's /dev/null descriptor is the point of the
@@ -178,15 +179,22 @@ fn part_two(
             |pid| shares(pid, K::Files),
         )
     }?;
-    let child_fd = page.get(0) as i32;
-    let child_fd_open = crate::probe::fd_is_open(child_fd);
+    // (If run_child failed, parent_fd is left open: a child may have closed
+    // it already, and the number may name someone else's file by now.)
+    let child_fd = page.get(0).checked_sub(1).map(|fd| fd as i32);
+    let child_fd_open = child_fd.is_some_and(crate::probe::fd_is_open);
     let parent_fd_open = crate::probe::fd_is_open(parent_fd);
-    // Close what is left open in our table.
-    // SAFETY: both descriptors (if open here) belong to this experiment.
+    // Close what is left open in our table: the child's descriptor if it
+    // opened one in our (shared) table; ours unless the child closed it
+    // (it exits 0 only after closing it, and only a sharing child can).
+    let child_closed_ours = share && child.status == WaitStatus::Exited(0);
+    // SAFETY: both descriptors belong to this experiment, and each is closed
+    // only where it is still open in our table.
     unsafe {
-        if share {
-            let _ = sys::close(child_fd);
-        } else {
+        if let (true, Some(fd)) = (share, child_fd) {
+            let _ = sys::close(fd);
+        }
+        if !child_closed_ours {
             let _ = sys::close(parent_fd);
         }
     }

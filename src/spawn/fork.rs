@@ -7,7 +7,7 @@ use crate::arch::ChildEntry;
 use crate::clone::CloneCall;
 use crate::clone::{clone, clone3, zeroed_args, CloneArgs};
 use crate::errno::Errno;
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 use crate::flags::{CloneFlags, FlagsWord, Syscall};
 use crate::signum::Signal;
 use crate::sys::{self, BorrowedFd, OwnedFd, Pid};
@@ -186,8 +186,9 @@ impl<'fd> SpawnOptions<'fd> {
     }
 
     /// `CLONE_PARENT_SETTID`: the kernel stores the child's tid in our memory
-    /// before clone returns; [`Child::parent_settid`] reads it. (With clone(),
-    /// not together with CLONE_PIDFD, which uses the same argument.)
+    /// before clone returns; [`Child::parent_settid`] reads it (`None` if
+    /// nothing was written, as under qemu-user). With CLONE_PIDFD too, the
+    /// child is made with clone3: clone() passes both through one argument.
     pub const fn parent_settid(mut self) -> SpawnOptions<'fd> {
         self.parent_settid = true;
         self
@@ -273,14 +274,28 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
     if options.cgroup.is_some() {
         word.flags |= CloneFlags::CLONE_INTO_CGROUP;
     }
-    let needs_clone3 = word.flags.intersects(
-        CloneFlags::CLONE_NEWTIME | CloneFlags::CLONE_CLEAR_SIGHAND | CloneFlags::CLONE_INTO_CGROUP,
-    );
+    // clone() has one parent_tid for both CLONE_PIDFD and CLONE_PARENT_SETTID
+    // (and kernels before 5.2 ignore CLONE_PIDFD but honour PARENT_SETTID,
+    // which would write a tid where we expect a descriptor): both need clone3.
+    let pidfd_and_parent_tid =
+        word.flags.contains(CloneFlags::CLONE_PIDFD) && options.parent_settid;
+    let needs_clone3 = pidfd_and_parent_tid
+        || word.flags.intersects(
+            CloneFlags::CLONE_NEWTIME
+                | CloneFlags::CLONE_CLEAR_SIGHAND
+                | CloneFlags::CLONE_INTO_CGROUP,
+        );
     let syscall = options.syscall.unwrap_or(if needs_clone3 {
         Syscall::Clone3
     } else {
         Syscall::Clone
     });
+    if pidfd_and_parent_tid && syscall == Syscall::Clone {
+        return Err(Error::FlagNotAllowed(Refusal::new(
+            "CLONE_PIDFD with SpawnOptions::parent_settid",
+            "clone() returns both through one parent_tid pointer: use clone3",
+        )));
+    }
     // Checked here, before `f` is set aside, so that an error drops it.
     let clone3_encoding = match syscall {
         Syscall::Clone3 => Some(word.encode_clone3()?),
@@ -382,7 +397,7 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
                 Err(Error::Kernel {
                     errno: Errno::ENOSYS,
                     ..
-                }) if word.encode_clone().is_ok() => via_clone(),
+                }) if word.encode_clone().is_ok() && !pidfd_and_parent_tid => via_clone(),
                 other => other.map(|pid| (pid, call)),
             }
         }
@@ -401,11 +416,16 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
     Ok(Child {
         call,
         pid,
-        // SAFETY: with CLONE_PIDFD the kernel wrote a new descriptor, ours alone.
-        pidfd: want_pidfd.then(|| unsafe { OwnedFd::from_raw(pidfd) }),
+        // SAFETY: with CLONE_PIDFD a kernel that knows the flag wrote a new
+        // descriptor, ours alone. One that does not (before 5.2) left -1; 0 is
+        // what qemu-user stores when it cannot make one: neither is taken.
+        pidfd: (want_pidfd && pidfd > 0).then(|| unsafe { OwnedFd::from_raw(pidfd) }),
+        // A tid is never 0: 0 means nothing was written here (qemu-user
+        // writes PARENT_SETTID in the child's memory, not ours).
         parent_settid: options
             .parent_settid
-            .then(|| parent_tid.load(Ordering::Relaxed)),
+            .then(|| parent_tid.load(Ordering::Relaxed))
+            .filter(|&tid| tid > 0),
         wait_options: options_for(word.signal),
         status: None,
     })

@@ -75,11 +75,11 @@ impl Drop for OwnedFd {
 }
 
 impl BorrowedFd<'_> {
-    /// Borrow a raw descriptor.
+    /// Borrow a raw descriptor for `'a`.
     ///
     /// # Safety
     /// `fd` must stay open for the lifetime of the borrow.
-    pub const unsafe fn borrow_raw(fd: c_int) -> BorrowedFd<'static> {
+    pub const unsafe fn borrow_raw<'a>(fd: c_int) -> BorrowedFd<'a> {
         BorrowedFd {
             fd,
             owner: PhantomData,

@@ -49,7 +49,7 @@ pub use fs::{chdir, chroot, getcwd, mkdir, open, readlink, rmdir, statx, umask, 
 pub use futex::{futex_wait, futex_wait_timeout, futex_wake};
 pub use memory::{mmap_anonymous, mprotect, munmap};
 pub use mount::{mount, pivot_root, umount2};
-pub use ns::{setns, unshare};
+pub use ns::{setns, unshare, unshare_unchecked};
 pub use process::{
     execve, exit, exit_group, fork, getpgid, getpid, getppid, getsid, gettid, kcmp, nanosleep,
     ptrace, sched_yield, setpgid, setrlimit, setsid, wait4, waitid, Kcmp,

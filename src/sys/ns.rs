@@ -12,22 +12,47 @@
 //! sys::unshare(CloneFlags::CLONE_NEWUTS)?;
 //! sys::sethostname(b"elsewhere")?;
 //! sys::setns(home.as_fd(), CloneFlags::CLONE_NEWUTS)?;
-//! # Ok::<(), clonelab::Errno>(())
+//! # Ok::<(), clonelab::Error>(())
 //! ```
 
 use super::fd::BorrowedFd;
 use crate::arch::{syscall1, syscall2};
 use crate::errno::{decode, Errno};
+use crate::error::{Error, Refusal};
 use crate::flags::CloneFlags;
 use linux_raw_sys::general as k;
 
 /// `unshare(flags)`: give the calling thread its own copy of what `flags`
-/// name (`CLONE_FS`, `CLONE_FILES`, `CLONE_SYSVSEM`) and move it into new
-/// namespaces (`CLONE_NEW*`). `CLONE_NEWPID` and `CLONE_NEWTIME` affect only
-/// children made afterwards. A thread of a multi-threaded process cannot
-/// unshare its user namespace (EINVAL).
-pub fn unshare(flags: CloneFlags) -> Result<(), Errno> {
-    // SAFETY: no pointers are passed.
+/// name (`CLONE_FS`, `CLONE_SYSVSEM`) and move it into new namespaces
+/// (`CLONE_NEW*`). `CLONE_NEWPID` and `CLONE_NEWTIME` affect only children
+/// made afterwards. A thread of a multi-threaded process cannot unshare its
+/// user namespace (EINVAL).
+///
+/// `CLONE_FILES` is refused: a thread with a descriptor table of its own
+/// could hand an [`OwnedFd`](super::OwnedFd) to another thread, whose drop
+/// would then close a descriptor of a different table, owned by someone else
+/// there. [`unshare_unchecked`] allows it.
+pub fn unshare(flags: CloneFlags) -> Result<(), Error> {
+    if flags.intersects(CloneFlags::CLONE_FILES) {
+        return Err(Error::FlagNotAllowed(Refusal::new(
+            "CLONE_FILES",
+            "a private descriptor table makes descriptors mean different files on different \
+             threads; see clonelab::sys::unshare_unchecked",
+        )));
+    }
+    // SAFETY: CLONE_FILES is refused above, which is all unshare_unchecked asks.
+    unsafe { unshare_unchecked(flags) }.map_err(Error::from)
+}
+
+/// [`unshare`] that also allows `CLONE_FILES`.
+///
+/// # Safety
+/// With `CLONE_FILES`, from then on no descriptor may cross between the
+/// calling thread and the rest of the process: an `OwnedFd`, `File` or raw
+/// number opened on one side names another file (or none) on the other, and
+/// closing it there closes what someone else owns.
+pub unsafe fn unshare_unchecked(flags: CloneFlags) -> Result<(), Errno> {
+    // SAFETY: no pointers are passed; the caller keeps descriptors on their side.
     decode(unsafe { syscall1(k::__NR_unshare, flags.bits() as usize) }).map(drop)
 }
 

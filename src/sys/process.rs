@@ -176,7 +176,9 @@ pub enum Kcmp {
 }
 
 /// `setrlimit(resource, {limit, limit})` (as `prlimit64(0, ...)`, the one
-/// form both arches have): set a resource limit of this process.
+/// form both arches have): set a resource limit of this process. Both the
+/// soft and the hard limit are set, and without CAP_SYS_RESOURCE a hard
+/// limit cannot be raised again.
 pub fn setrlimit(resource: u32, limit: u64) -> Result<(), Errno> {
     let new = k::rlimit64 {
         rlim_cur: limit,
@@ -222,7 +224,8 @@ pub fn setpgid(pid: Pid, pgid: Pid) -> Result<(), Errno> {
 }
 
 /// `nanosleep(duration)` (as `clock_nanosleep(CLOCK_MONOTONIC, 0, ...)`):
-/// sleep; a signal handler cuts it short with EINTR.
+/// sleep; a signal handler cuts it short with EINTR. A duration of more than
+/// `i64::MAX` seconds is EINVAL.
 pub fn nanosleep(duration: core::time::Duration) -> Result<(), Errno> {
     let request = k::__kernel_timespec {
         tv_sec: duration.as_secs() as _,

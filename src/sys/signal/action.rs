@@ -30,8 +30,8 @@ impl<'a> SigInfo<'a> {
     /// View the `info` argument of an [`InfoHandler`].
     ///
     /// # Safety
-    /// `info` must point at a `siginfo_t` that stays valid for `'a` (the
-    /// kernel's argument does, for the duration of the handler).
+    /// `info` must point at an initialised `siginfo_t` that stays valid for
+    /// `'a` (the kernel's argument is, for the duration of the handler).
     pub unsafe fn from_ptr(info: *const k::siginfo_t) -> SigInfo<'a> {
         // SAFETY: the caller promises a valid siginfo for 'a.
         SigInfo(unsafe { &*info })

@@ -24,6 +24,9 @@ pub(super) struct Plan<'a> {
     pub(super) options: &'a Options,
     /// The read end of the sync pipe: one byte says "go".
     pub(super) sync_read: i32,
+    /// The write end: the init closes its copy at once, so that the read
+    /// ends (EOF) if the parent dies before saying "go".
+    pub(super) sync_write: i32,
     /// The directory that becomes the new root.
     pub(super) root: String,
 }
@@ -50,6 +53,9 @@ pub(super) unsafe extern "C" fn container_entry(plan: *mut c_void) -> i32 {
 fn init(plan: &Plan) -> Result<i32, String> {
     let o = plan.options;
     let mut go = [0u8; 1];
+    // SAFETY: the init's own copy of the write end (its own descriptor
+    // table); nothing in the init uses it.
+    let _ = unsafe { sys::close(plan.sync_write) };
     // SAFETY: sync_read is the pipe's read end, inherited from the parent.
     let mut pipe = unsafe { std::fs::File::from_raw_fd(plan.sync_read) };
     pipe.read_exact(&mut go)

@@ -71,10 +71,13 @@ pub fn run(o: &Options) -> Result<i32, String> {
     };
     let root = format!("/tmp/clonelab-root-{}", std::process::id());
     std::fs::create_dir_all(&root).map_err(|e| format!("mkdir {root}: {e}"))?;
-    let (sync_read, sync_write) = sys::pipe(0).map_err(|e| format!("pipe: {e}"))?;
+    // CLOEXEC: neither end may reach CMD. The init closes its copy of the
+    // write end first, so if we die before "go" its read ends (EOF).
+    let (sync_read, sync_write) = sys::pipe(k::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     let plan = Plan {
         options: o,
         sync_read: sync_read.as_raw(),
+        sync_write: sync_write.as_raw(),
         root: root.clone(),
     };
     // Block the signals PID 1 and we forward before any child exists.
@@ -156,7 +159,12 @@ pub fn run(o: &Options) -> Result<i32, String> {
         eprintln!("container: init is pid {pid} here, pid 1 inside");
     }
     if flags.contains(F::CLONE_NEWUSER) {
-        write_id_maps(pid, o.uid_map.as_deref())?;
+        if let Err(e) = write_id_maps(pid, o.uid_map.as_deref()) {
+            // The init waits for a "go" that will not come: end it, reap it.
+            let _ = sys::kill(pid, clonelab::Signal::SIGKILL);
+            let _ = clonelab::wait::wait_pid(pid, 0);
+            return Err(e);
+        }
     }
     // SAFETY: our copy of the read end is not needed; the write end says "go".
     unsafe {

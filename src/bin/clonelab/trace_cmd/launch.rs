@@ -96,7 +96,7 @@ pub(super) fn run(options: &Options) -> Result<i32, String> {
     )
     .map_err(|e| format!("cannot start the command: {e}"))?;
     let root = child.pid();
-    drop(child); // closes only its pidfd; the process stays ours to reap
+    drop(child); // does nothing to the process (no pidfd here): it stays ours to reap
 
     let unblock = || {
         let _ = signal::sigprocmask(k::SIG_SETMASK, Some(original_mask));
