@@ -17,51 +17,50 @@
 
 use crate::arch::{syscall3, syscall4};
 use crate::errno::{decode, Errno};
+use core::sync::atomic::AtomicI32;
 use linux_raw_sys::general as k;
+
+/// `futex(uaddr, FUTEX_WAIT, expected, timeout)`, the one wait both
+/// functions below make (`timeout` NULL: no limit).
+fn futex_wait_until(
+    word: &AtomicI32,
+    expected: i32,
+    timeout: Option<&k::__kernel_timespec>,
+) -> Result<(), Errno> {
+    let timeout = timeout.map_or(0, |t| t as *const k::__kernel_timespec as usize);
+    // SAFETY: word is a valid, aligned 32-bit location for the whole call;
+    // timeout is NULL or a valid timespec.
+    decode(unsafe {
+        syscall4(
+            k::__NR_futex,
+            word.as_ptr() as usize,
+            k::FUTEX_WAIT as usize,
+            expected as u32 as usize,
+            timeout,
+        )
+    })
+    .map(drop)
+}
 
 /// `futex(uaddr, FUTEX_WAIT, expected, NULL)`: sleep while `*uaddr == expected`.
 ///
 /// Not private: the word may be cleared by the kernel on behalf of a child
 /// (CLONE_CHILD_CLEARTID), which wakes with a shared futex.
-pub fn futex_wait(word: &core::sync::atomic::AtomicI32, expected: i32) -> Result<(), Errno> {
-    // SAFETY: word is a valid, aligned 32-bit location for the whole call.
-    decode(unsafe {
-        syscall4(
-            k::__NR_futex,
-            word.as_ptr() as usize,
-            k::FUTEX_WAIT as usize,
-            expected as u32 as usize,
-            0,
-        )
-    })
-    .map(drop)
+pub fn futex_wait(word: &AtomicI32, expected: i32) -> Result<(), Errno> {
+    futex_wait_until(word, expected, None)
 }
 
 /// [`futex_wait`] that gives up after `nanos` nanoseconds (ETIMEDOUT).
-pub fn futex_wait_timeout(
-    word: &core::sync::atomic::AtomicI32,
-    expected: i32,
-    nanos: u64,
-) -> Result<(), Errno> {
+pub fn futex_wait_timeout(word: &AtomicI32, expected: i32, nanos: u64) -> Result<(), Errno> {
     let timeout = k::__kernel_timespec {
         tv_sec: (nanos / 1_000_000_000) as _,
         tv_nsec: (nanos % 1_000_000_000) as _,
     };
-    // SAFETY: word is a valid aligned 32-bit location; timeout is a valid timespec.
-    decode(unsafe {
-        syscall4(
-            k::__NR_futex,
-            word.as_ptr() as usize,
-            k::FUTEX_WAIT as usize,
-            expected as u32 as usize,
-            &timeout as *const k::__kernel_timespec as usize,
-        )
-    })
-    .map(drop)
+    futex_wait_until(word, expected, Some(&timeout))
 }
 
 /// `futex(uaddr, FUTEX_WAKE, n)`: wake up to `n` waiters; returns how many woke.
-pub fn futex_wake(word: &core::sync::atomic::AtomicI32, n: u32) -> Result<usize, Errno> {
+pub fn futex_wake(word: &AtomicI32, n: u32) -> Result<usize, Errno> {
     // SAFETY: word is a valid, aligned 32-bit location.
     decode(unsafe {
         syscall3(
