@@ -24,7 +24,9 @@
 //!   1024 MiB of touched, private, anonymous memory, and 1024 MiB in
 //!   transparent huge pages where the host allows them) is a [`Helper`]
 //!   process; all of them live at once, so a set's rounds cover every path at
-//!   every size and the ratios across sizes are paired too.
+//!   every size and the ratios across sizes are paired too. These sets count
+//!   CPU time (the helper's and its reaped children's), the others wall time:
+//!   see [`Helper`].
 //!
 //! create+reap: make a child that exits at once, and reap it. Stacks are
 //! mapped once, outside the timed batches, wherever the API lets a stack be
@@ -104,6 +106,7 @@ fn main() -> std::io::Result<()> {
     let thp = thp_mode();
     writeln!(out, "M\tmode\t{}", if quick { "quick" } else { "full" })?;
     writeln!(out, "M\tthp\t{thp}")?;
+    writeln!(out, "M\tgrowth_clock\tcpu")?;
     writeln!(out, "M\tclone3\t{}", clonelab::clone3_available())?;
     let started = Instant::now();
     let mut rng = Rng(0x636c_6f6e_656c_6162); // "clonelab"

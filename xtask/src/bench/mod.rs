@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Separate bench processes in a full run.
-const PASSES: usize = 8;
+const PASSES: usize = 16;
 
 fn first_line(cmd: &str, args: &[&str]) -> String {
     Command::new(cmd)
