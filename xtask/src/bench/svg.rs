@@ -5,8 +5,8 @@
 //!
 //! Part of `xtask/src/bench/`; `report` calls [`svg`]. Std only.
 
+use super::format::human;
 use super::records::Run;
-use super::report::human;
 use super::stats::{median, Est};
 use std::fmt::Write as _;
 
