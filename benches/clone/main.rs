@@ -100,7 +100,7 @@ fn main() -> std::io::Result<()> {
     let plan = |batch: u64, budget: u64| Plan {
         batch: if quick { batch.div_ceil(10) } else { batch },
         budget: Duration::from_secs_f64(if quick { 0.0 } else { budget as f64 * scale }),
-        min_rounds: if quick { 3 } else { 10 },
+        min_rounds: if quick { 3 } else { 5 },
         max_rounds: if quick { 3 } else { (5000.0 * scale) as usize },
     };
     let thp = thp_mode();

@@ -49,7 +49,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Separate bench processes in a full run.
-const PASSES: usize = 16;
+const PASSES: usize = 12;
 
 fn first_line(cmd: &str, args: &[&str]) -> String {
     Command::new(cmd)
