@@ -41,6 +41,7 @@ fixed seed. Each estimate carries two 95 % intervals from the same resamples:
   2006). *Agreement with the run before* uses the repeat interval.
 
 A ratio below 1 means clonelab is faster.
+
 ";
 
 /// The growth section's opening paragraph.
@@ -57,8 +58,9 @@ it reaped in the batch (`getrusage(RUSAGE_CHILDREN)`, which a child joins when i
 copy in `fork`, the teardown in the child's `exit`, and the `execve` all count, wherever they ran. Wall
 time would also count the time slices other processes ran in: a fork of a 1 GiB parent outlasts a
 slice, a fork of an empty one does not, so in wall time the ratio of the two grows with the number of
-compilers beside the bench (in runs of this bench it went from about 180 to 400 between two runs
-minutes apart). Median CPU time per operation; the slope is a least-squares fit of those medians
+compilers beside the bench (measured in wall time, libc's fork at 1024 MiB against 0 MiB came out
+at 273 in one run and at 401 in the next, started right after it). Median CPU time per operation;
+the slope is a least-squares fit of those medians
 against the size, with its 95 % CI. fork copies the parent's page tables and the exit tears the copy
 down, so its cost grows with the parent; a CLONE_VM child shares them, so vfork, CLONE_VM|CLONE_VFORK
 and posix_spawn stay flat. (Figure 1 of Baumann et al., \"A fork() in the road\", HotOS 2019, on this
@@ -85,9 +87,21 @@ pub(super) const NOTES: &str = "
 
 - Load that hits both sides of a round alike cancels; load that hits them *unequally* does not. A fork of a
   1 GiB parent is bound by memory (hundreds of thousands of page-table entries and page counts), the same
-  fork at 0 MiB by system-call costs; compilers running beside the bench compete for the caches and the
-  memory bus, which slows the first more than the second even in CPU time, so ratios across sizes of the
-  fork-like paths, and the THP ratios, still move with the kind of load of the hour.
-- The passes see the load of the run's own minutes; a repeat run that meets a different load sees
-  different numbers. *Agreement with the run before* (when there is one) shows how far that goes.
+  fork at 0 MiB by system-call costs; compilers and emulators running beside the bench compete for the
+  caches and the memory bus, which slows the first more than the second even in CPU time. So the ratios
+  across sizes of the fork-like paths, and their THP ratios, move with the load of the hour. The passes
+  sample the load of the run's own minutes, and the repeat interval carries that; a repeat run that
+  meets a heavier or lighter load than its predecessor's passes saw lands outside. Seen here on
+  2026-11-29 (13:20 to 13:38 UTC, load average 5 to 9 on 2 cores): libc's fork at 1024 MiB took 68 ms of
+  CPU time in the first passes of one run and 84 to 96 ms in its last ones, then 79 to 105 ms in the next
+  run, while at 0 MiB it stayed between 0.24 and 0.43 ms; the 1024 MiB / 0 MiB ratios of the four
+  fork-like paths came out 16 to 23 % higher in the second run, just beyond the first run's repeat
+  intervals, and their THP / 1024 MiB ratios 10 to 12 % lower.
+- The passes run one binary. Where code placement matters (a loop of one `syscall` costs some 20 % more
+  or less depending on where the loop lands), the getppid ratios hold from run to run of one build but
+  not across builds: on 2026-11-29 clonelab's getppid against the bare `syscall` loop, the same
+  instruction in both, came out at 1.21 and 1.19 in two runs of one build and at 0.997 and 0.998 in runs
+  of the next, with no change to either loop.
+- *Agreement with the run before* (when there is one) shows how far both go; with some fifty ratios,
+  each 95 % repeat interval also lets about one estimate in twenty through by chance.
 ";
