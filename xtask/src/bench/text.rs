@@ -92,11 +92,13 @@ pub(super) const NOTES: &str = "
   across sizes of the fork-like paths, and their THP ratios, move with the load of the hour. The passes
   sample the load of the run's own minutes, and the repeat interval carries that; a repeat run that
   meets a heavier or lighter load than its predecessor's passes saw lands outside. Seen here on
-  2026-11-29 (13:20 to 13:38 UTC, load average 5 to 9 on 2 cores): libc's fork at 1024 MiB took 68 ms of
-  CPU time in the first passes of one run and 84 to 96 ms in its last ones, then 79 to 105 ms in the next
-  run, while at 0 MiB it stayed between 0.24 and 0.43 ms; the 1024 MiB / 0 MiB ratios of the four
-  fork-like paths came out 16 to 23 % higher in the second run, just beyond the first run's repeat
-  intervals, and their THP / 1024 MiB ratios 10 to 12 % lower.
+  2026-11-29, in two runs started at 13:20 and 13:31 UTC (load average 5 to 9 on 2 cores): libc's fork
+  at 1024 MiB took 68 ms of CPU time in the first passes of the first run and 84 to 96 ms in its last
+  ones, then 79 to 105 ms in the second run, while at 0 MiB it stayed between 0.24 and 0.43 ms; the
+  1024 MiB / 0 MiB ratios of the four fork-like paths came out 16 to 23 % higher in the second run, just
+  beyond the first run's repeat intervals, and their THP / 1024 MiB ratios 10 to 12 % lower (48 of 55
+  ratios agreed). The next two runs, started at 13:40 and 13:46 UTC, agreed with their predecessors on
+  55 and 53 of 55.
 - The passes run one binary. Where code placement matters (a loop of one `syscall` costs some 20 % more
   or less depending on where the loop lands), the getppid ratios hold from run to run of one build but
   not across builds: on 2026-11-29 clonelab's getppid against the bare `syscall` loop, the same
