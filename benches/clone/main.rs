@@ -24,7 +24,9 @@
 //!   1024 MiB of touched, private, anonymous memory, and 1024 MiB in
 //!   transparent huge pages where the host allows them) is a [`Helper`]
 //!   process; all of them live at once, so a set's rounds cover every path at
-//!   every size and the ratios across sizes are paired too.
+//!   every size and the ratios across sizes are paired too. These sets count
+//!   CPU time (the helper's and its reaped children's), the others wall time:
+//!   see [`Helper`].
 //!
 //! create+reap: make a child that exits at once, and reap it. Stacks are
 //! mapped once, outside the timed batches, wherever the API lets a stack be
@@ -98,12 +100,13 @@ fn main() -> std::io::Result<()> {
     let plan = |batch: u64, budget: u64| Plan {
         batch: if quick { batch.div_ceil(10) } else { batch },
         budget: Duration::from_secs_f64(if quick { 0.0 } else { budget as f64 * scale }),
-        min_rounds: if quick { 3 } else { 10 },
+        min_rounds: if quick { 3 } else { 5 },
         max_rounds: if quick { 3 } else { (5000.0 * scale) as usize },
     };
     let thp = thp_mode();
     writeln!(out, "M\tmode\t{}", if quick { "quick" } else { "full" })?;
     writeln!(out, "M\tthp\t{thp}")?;
+    writeln!(out, "M\tgrowth_clock\tcpu")?;
     writeln!(out, "M\tclone3\t{}", clonelab::clone3_available())?;
     let started = Instant::now();
     let mut rng = Rng(0x636c_6f6e_656c_6162); // "clonelab"

@@ -11,26 +11,35 @@
 //!
 //! Statistics. A ratio "A vs B" is the median over rounds of A's time per
 //! operation divided by B's in the same round; A and B are always two series of
-//! one set (two paths, or one path at two parent sizes). Its 95 % interval is
-//! a percentile bootstrap: the rounds are resampled with replacement, in
-//! blocks of consecutive rounds ([`stats::Rng::draw`]), [`stats::RESAMPLES`] times (fixed
-//! seed), and the median taken each time. A slope is
-//! a least-squares fit of a path's per-size medians against the size; its
-//! interval, and that of a ratio of two slopes, resample the rounds the same
-//! way (one draw of round indices for every size and both paths).
+//! one set (two paths, or one path at two parent sizes). A full run is
+//! [`PASSES`] separate bench processes; the intervals are a two-level
+//! bootstrap ([`stats::Rng::draw`]): passes drawn with replacement, then each
+//! drawn pass's rounds in blocks of consecutive rounds, [`stats::RESAMPLES`]
+//! times (fixed seed), the estimate taken each time. Each estimate has a 95 %
+//! confidence interval (the resampled estimates' percentiles) and a 95 %
+//! repeat interval (where another run's estimate lands: the estimate plus the
+//! percentiles of the difference of two resampled estimates); `--compare` and
+//! the report's agreement section use the second. A slope is a least-squares
+//! fit of a path's per-size medians against the size; its intervals, and
+//! those of a ratio of two slopes, resample the rounds the same way (one draw
+//! of round indices for every size and both paths).
 //!
 //! The modules: this one runs the passes and keeps the records; `records`
 //! reads them back into a [`records::Run`]; `stats` holds the bootstrap, the
 //! intervals and the verdicts; `growth` fits cost against the parent's size;
-//! `ratios` names every ratio and target the report prints; `report` writes
-//! `benchmarks.md`, `svg` the plot. Std only.
+//! `ratios` names every ratio and target the report prints, and checks two
+//! runs' agreement; `format` holds the small text helpers they all share;
+//! `report` writes `benchmarks.md` (its prose in `text`), `svg` the plot.
+//! Std only.
 
+mod format;
 mod growth;
 mod ratios;
 mod records;
 mod report;
 mod stats;
 mod svg;
+mod text;
 
 use ratios::{agreement, AGREEMENT_HEADER};
 use records::read_run;
@@ -40,7 +49,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Separate bench processes in a full run.
-const PASSES: usize = 8;
+const PASSES: usize = 12;
 
 fn first_line(cmd: &str, args: &[&str]) -> String {
     Command::new(cmd)
@@ -89,12 +98,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
             return Err("usage: cargo xtask bench --compare FIRST.tsv SECOND.tsv".into());
         };
         let (first, second) = (read_run(Path::new(a))?, read_run(Path::new(b))?);
-        let (total, agree, rows) = agreement(&first, &second);
+        let a = agreement(&first, &second);
         print!("{AGREEMENT_HEADER}");
-        for r in rows {
-            println!("{r}");
+        for (row, _) in &a.rows {
+            println!("{row}");
         }
-        println!("{agree} of {total} ratios of the second run agree with the first");
+        println!(
+            "{} of {} ratios of the second run agree with the first (inside its repeat interval, or both within noise); {} inside its confidence interval or both within noise",
+            a.agree, a.total, a.in_ci
+        );
         return Ok(());
     }
     let quick = has("--quick");

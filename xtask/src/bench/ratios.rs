@@ -6,9 +6,9 @@
 //! Part of `xtask/src/bench/`; `report` and `mod.rs` (`--compare`) use it.
 //! Std only.
 
+use super::format::{esc, interval, repeat};
 use super::growth::{growth, slope_ratio};
 use super::records::{Column, Run, Series, Set};
-use super::report::{esc, interval};
 use super::stats::{paired_ratio, Est, Want};
 use std::collections::BTreeMap;
 
@@ -206,30 +206,54 @@ pub(super) fn targets(run: &Run) -> Vec<(String, String, Want)> {
     t
 }
 
-/// Agreement of `second` with `first`: every ratio of the second run inside
-/// the first run's interval, or both within noise (both intervals contain 1).
-pub(super) fn agreement(first: &Run, second: &Run) -> (usize, usize, Vec<String>) {
+/// Agreement of `second` with `first`: a ratio agrees when the second run's
+/// estimate lies inside the first run's repeat interval, or both runs call it
+/// within noise (both confidence intervals contain 1). Also counted: how many
+/// lie inside the first run's confidence interval (or both within noise).
+pub(super) struct Agreement {
+    pub(super) total: usize,
+    pub(super) agree: usize,
+    pub(super) in_ci: usize,
+    /// Table rows, and whether each agrees.
+    pub(super) rows: Vec<(String, bool)>,
+}
+
+pub(super) fn agreement(first: &Run, second: &Run) -> Agreement {
     let before: BTreeMap<String, Est> = ratios(first).into_iter().map(|r| (r.key, r.est)).collect();
-    let (mut total, mut agree, mut rows) = (0, 0, Vec::new());
+    let mut a = Agreement {
+        total: 0,
+        agree: 0,
+        in_ci: 0,
+        rows: Vec::new(),
+    };
     for r in ratios(second) {
         let Some(b) = before.get(&r.key) else {
             continue;
         };
-        total += 1;
-        let ok = b.contains(r.est.mid) || (b.contains(1.0) && r.est.contains(1.0));
-        agree += ok as usize;
-        rows.push(format!(
-            "| {} | {:.3} {} | {:.3} {} | {} |",
-            esc(&r.key),
-            b.mid,
-            interval(b),
-            r.est.mid,
-            interval(&r.est),
-            if ok { "agrees" } else { "**differs**" }
+        let noise = b.contains(1.0) && r.est.contains(1.0);
+        let ok = b.repeat_contains(r.est.mid) || noise;
+        a.total += 1;
+        a.agree += ok as usize;
+        a.in_ci += (b.contains(r.est.mid) || noise) as usize;
+        a.rows.push((
+            format!(
+                "| {} | {:.3} {} {} | {:.3} {} | {} |",
+                esc(&r.key),
+                b.mid,
+                interval(b),
+                repeat(b),
+                r.est.mid,
+                interval(&r.est),
+                match (ok, noise) {
+                    (_, true) => "both within noise",
+                    (true, false) => "agrees",
+                    (false, false) => "**differs**",
+                }
+            ),
+            ok,
         ));
     }
-    (total, agree, rows)
+    a
 }
 
-pub(super) const AGREEMENT_HEADER: &str =
-    "| ratio | first run [95 %] | second run [95 %] | |\n|---|---:|---:|:---:|\n";
+pub(super) const AGREEMENT_HEADER: &str = "| ratio | first run, 95 % CI, repeat interval | second run, 95 % CI | |\n|---|---:|---:|:---:|\n";

@@ -5,49 +5,21 @@
 //!
 //! Part of `xtask/src/bench/`; `mod.rs` calls [`report`]. Std only.
 
+use super::format::{esc, human, interval, repeat};
 use super::growth::{growth, growth_slope};
 use super::ratios::{agreement, ratios, targets, Ratio, AGREEMENT_HEADER};
 use super::records::{Run, Series};
 use super::stats::{median, word, Est};
 use super::svg::svg;
+use super::text::{GROWTH, METHOD, NOTES};
 use std::fmt::Write as _;
-
-pub(super) fn human(ns: f64) -> String {
-    let a = ns.abs();
-    if a >= 1e6 {
-        format!("{:.2} ms", ns / 1e6)
-    } else if a >= 1e3 {
-        format!("{:.1} µs", ns / 1e3)
-    } else {
-        format!("{ns:.1} ns")
-    }
-}
-
-pub(super) fn esc(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
-pub(super) fn interval(e: &Est) -> String {
-    format!("[{:.3}, {:.3}]", e.lo, e.hi)
-}
 
 /// The whole report, from one run's records (and the previous run's, if any).
 pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (String, String) {
     let all = ratios(run);
     let find = |key: &str| all.iter().find(|r| r.key == key);
     let mut md = String::from("# Benchmarks\n\n");
-    md.push_str(concat!(
-        "Measured with `cargo xtask bench` (`benches/clone/`, rendered by `xtask/src/bench/` from the records ",
-        "of one run). Every ratio below comes from the two paths measured **alternately, in the same rounds**: a set of ",
-        "paths is run in rounds by one bench process (for the growth curve, through helper processes it drives), each round runs every path of the set once as a short timed batch, in an order ",
-        "shuffled anew each round, and a ratio is the **median over rounds of the per-round ratio** of the two ",
-        "paths' mean times per operation. Load that drifts over seconds or minutes (other builds on this shared ",
-        "machine) hits both sides of a round alike and cancels. The 95 % intervals are percentile bootstraps over ",
-        "the rounds (1,000 resamples, fixed seed; rounds drawn in blocks of about n^(1/3) consecutive rounds, since ",
-        "neighbouring rounds share the machine's state). A ratio below 1 means clonelab is faster; where the interval ",
-        "contains 1.0 the table says *within noise*. A target is *met* when its whole interval satisfies it, ",
-        "*missed* when none of it does, and *within noise* when the interval straddles the bound.\n\n",
-    ));
+    md.push_str(METHOD);
     let _ = writeln!(md, "## Machine and run\n");
     for (label, key) in [
         ("CPU", "cpu"),
@@ -75,22 +47,23 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     );
 
     // Targets.
-    md.push_str("\n## Targets\n\n| target | ratio | 95 % interval | wanted | verdict |\n|---|---:|---:|---|---|\n");
+    md.push_str("\n## Targets\n\n| target | ratio | 95 % CI | repeat interval | wanted | verdict |\n|---|---:|---:|---:|---|---|\n");
     for (what, key, want) in targets(run) {
         if let Some(r) = find(&key) {
             let _ = writeln!(
                 md,
-                "| {} | {:.3} | {} | {} | {} |",
+                "| {} | {:.3} | {} | {} | {} | {} |",
                 esc(&what),
                 r.est.mid,
                 interval(&r.est),
+                repeat(&r.est),
                 want.text(),
                 want.verdict(&r.est)
             );
         } else {
             let _ = writeln!(
                 md,
-                "| {} | not measured | | {} | |",
+                "| {} | not measured | | | {} | |",
                 esc(&what),
                 want.text()
             );
@@ -98,16 +71,17 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     }
 
     // Paired table.
-    md.push_str("\n## Paired comparisons\n\nclonelab's time per operation / the peer's, round by round.\n\n| set | clonelab path | peer | ratio | 95 % interval | | rounds |\n|---|---|---|---:|---:|---|---:|\n");
+    md.push_str("\n## Paired comparisons\n\nclonelab's time per operation / the peer's, round by round (the growth sets: CPU time).\n\n| set | clonelab path | peer | ratio | 95 % CI | repeat interval | | rounds |\n|---|---|---|---:|---:|---:|---|---:|\n");
     for r in all.iter().filter(|r| r.ours != r.peer) {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {:.3} | {} | {} | {} |",
+            "| {} | {} | {} | {:.3} | {} | {} | {} | {} |",
             r.set,
             esc(&r.ours),
             esc(&r.peer),
             r.est.mid,
             interval(&r.est),
+            repeat(&r.est),
             word(&r.est),
             r.rounds
         );
@@ -122,20 +96,8 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
         .map(|n| (n.clone(), growth(run, n).map(|g| growth_slope(&g))))
         .collect();
     md.push_str("\n## Process creation as the parent grows\n\n");
-    md.push_str(concat!(
-        "Each parent size is a helper process, forked from the bench, that maps and touches that much private ",
-        "anonymous memory (one write per page) and then makes children on command; all sizes live at once, so ",
-        "every path runs at every size **in the same rounds**, and ratios across sizes are paired like the others. ",
-        "The fork-like paths form one set of rounds and the others another: a fork-like child of a big parent ",
-        "leaves work behind (its copied page tables torn down) that slows whatever runs next, and mixed with the ",
-        "cheap paths it would land on them in random rounds. Median time per operation; the slope is a ",
-        "least-squares fit of those medians against the size, with its 95 % interval. fork copies the parent's ",
-        "page tables and the exit tears the copy down, so its cost grows with the parent; a CLONE_VM child shares ",
-        "them, so vfork, CLONE_VM|CLONE_VFORK and posix_spawn stay flat. (Figure 1 of Baumann et al., ",
-        "\"A fork() in the road\", HotOS 2019, on this machine; the chapter `fork_vfork_thread.md` explains the ",
-        "curve.)\n\n",
-    ));
-    let _ = writeln!(md, "![time per operation vs parent size]({svg_name})\n");
+    md.push_str(GROWTH);
+    let _ = writeln!(md, "![CPU time per operation vs parent size]({svg_name})\n");
     md.push_str("| path |");
     for c in &cols {
         let _ = write!(md, " {} |", c.label());
@@ -178,15 +140,16 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     }
     let across: Vec<&Ratio> = all.iter().filter(|r| r.ours == r.peer).collect();
     if !across.is_empty() {
-        md.push_str("\nThe same path at two sizes, measured in the same rounds:\n\n| sets | path | ratio | 95 % interval |\n|---|---|---:|---:|\n");
+        md.push_str("\nThe same path at two sizes, measured in the same rounds:\n\n| sets | path | ratio | 95 % CI | repeat interval |\n|---|---|---:|---:|---:|\n");
         for r in across {
             let _ = writeln!(
                 md,
-                "| {} | {} | {:.3} | {} |",
+                "| {} | {} | {:.3} | {} | {} |",
                 r.set,
                 esc(&r.ours),
                 r.est.mid,
-                interval(&r.est)
+                interval(&r.est),
+                repeat(&r.est)
             );
         }
     }
@@ -248,54 +211,28 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     }
 
     if let Some(prev) = previous {
-        let (total, agree, rows) = agreement(prev, run);
+        let a = agreement(prev, run);
         let _ = write!(
             md,
-            "\n## Agreement with the run before\n\nThe run before this one on the same machine ({}, load average {}) against this one: \
-             a ratio agrees when this run's median lies inside the earlier run's interval, or when both intervals contain 1.0. \
-             **{agree} of {total} ratios agree.**\n",
+            "\n## Agreement with the run before\n\nThe run before this one on the same machine ({}, load average {} at its end) against this one. \
+             A ratio agrees when this run's estimate lies inside the earlier run's **repeat interval**, or when both runs call it \
+             within noise (both confidence intervals contain 1.0). **{} of {} ratios agree.** For comparison, {} of {} lie inside \
+             the earlier run's *confidence* interval (or both within noise): a 95 % confidence interval catches the estimate of \
+             a repeat run only about 83 % of the time, even when it is exact (the two runs' errors add).\n\n",
             prev.meta("date"),
-            prev.meta("loadavg")
+            prev.meta("loadavg"),
+            a.agree,
+            a.total,
+            a.in_ci,
+            a.total
         );
-        let differ: Vec<&String> = rows.iter().filter(|r| r.contains("differs")).collect();
-        if !differ.is_empty() {
+        md.push_str(AGREEMENT_HEADER);
+        for (row, _) in &a.rows {
+            md.push_str(row);
             md.push('\n');
-            md.push_str(AGREEMENT_HEADER);
-            for r in differ {
-                md.push_str(r);
-                md.push('\n');
-            }
         }
     }
     md.push_str(NOTES);
     let svg = svg(run, &rows);
     (md, svg)
 }
-
-pub(super) const NOTES: &str = "
-## What is in the timed region
-
-- create+reap: clonelab's scoped children and `libc::clone` reuse one stack mapped before timing; fork-like
-  children need none; `std::thread` and `pthread_create` allocate (and free) their stacks inside the timed
-  region, as their APIs give no choice. `vfork (bare asm)` is the kernel's vfork with the child's whole life
-  in one `asm!` block (libc's `vfork` cannot be called soundly from Rust); on aarch64 it is
-  `clone(CLONE_VM|CLONE_VFORK|SIGCHLD)` on the caller's stack, which is what glibc's vfork is there.
-- spawn+exec: a 3-instruction static ELF the bench writes itself, exec'd and reaped; every exit status is checked.
-- growth sets: the time of the batch as the helper process measured it; the pipe round trip that starts it is
-  outside the timed region.
-- Under `cargo test` and in the VM test runs the bench does a three-round smoke run (`--quick`): TCG timings mean nothing.
-
-## What pairing does not cancel
-
-- Load that hits both sides of a round alike cancels; load that hits them *unequally* does not. A fork of a
-  1 GiB parent is bound by memory (hundreds of thousands of page-table entries and page counts), the same
-  fork at 0 MiB by system-call and scheduling costs; compilers running beside the bench slow the first
-  more than the second, so ratios across sizes of the fork-like paths, and the THP ratios, move with the
-  kind of load of the hour, beyond their intervals.
-- Some effects are fixed for the life of a process: the same getppid loops, in one binary, rank
-  differently from one process to the next (the address-space layout changes which branches and cache
-  sets collide). That is why a full run is several passes in separate processes and the intervals
-  resample passes first; with a handful of passes they still undercover such effects.
-- *Agreement with the run before* (when there is one) measures both: how many of this run's ratios fall inside the previous run's
-  intervals.
-";

@@ -3,6 +3,14 @@
 //! ratio of two series, and the words and verdicts an interval earns
 //! (faster / slower / within noise; a target met / missed / within noise).
 //!
+//! Each estimate carries two intervals from the same resamples: the 95 %
+//! *confidence* interval (percentiles of the resampled estimates: where the
+//! true value lies; the words and the targets use it), and the 95 % *repeat*
+//! interval (the estimate plus the percentiles of the difference of two
+//! independent resampled estimates: where the estimate of another run of the
+//! same design lands, since that run's error and this one's are independent
+//! draws of the same error; the agreement of two runs uses it).
+//!
 //! Part of `xtask/src/bench/`; used by `growth`, `ratios`, `report` and
 //! `svg`. Std only.
 
@@ -10,6 +18,8 @@ use super::records::{Series, Set};
 
 /// Bootstrap resamples per interval.
 pub(super) const RESAMPLES: usize = 1000;
+/// Pairs of resamples whose differences give the repeat interval.
+pub(super) const PAIRS: usize = 20_000;
 /// Seed of the bootstrap's generator: the same records give the same intervals.
 pub(super) const SEED: u64 = 0x5eed_c10e_1ab0_0001;
 
@@ -61,22 +71,37 @@ pub(super) fn median_at(v: &[f64], idx: &[usize]) -> f64 {
     median(&idx.iter().map(|&i| v[i]).collect::<Vec<_>>())
 }
 
-/// A point estimate with its 95 % bootstrap interval.
+/// A point estimate with its 95 % confidence and repeat intervals.
 #[derive(Clone, Copy)]
 pub(super) struct Est {
     pub(super) mid: f64,
+    /// The confidence interval: where the true value lies.
     pub(super) lo: f64,
     pub(super) hi: f64,
+    /// The repeat interval: where another run's estimate lands.
+    pub(super) rep_lo: f64,
+    pub(super) rep_hi: f64,
 }
 
 impl Est {
     pub(super) fn contains(&self, x: f64) -> bool {
         self.lo <= x && x <= self.hi
     }
+
+    pub(super) fn repeat_contains(&self, x: f64) -> bool {
+        self.rep_lo <= x && x <= self.rep_hi
+    }
 }
 
-/// `point`, and the 2.5th and 97.5th percentiles of `resample` over RESAMPLES
-/// draws of round indices (with replacement) from 0..rounds.
+/// The 2.5th and 97.5th percentiles of sorted values.
+fn percentiles(sorted: &[f64]) -> (f64, f64) {
+    let n = sorted.len();
+    (sorted[n * 25 / 1000], sorted[n * 975 / 1000 - 1])
+}
+
+/// `point`, the 2.5th and 97.5th percentiles of `resample` over RESAMPLES
+/// two-level draws of round indices ([`Rng::draw`]), and `point` plus those
+/// of the difference of two of them, over PAIRS pairs of distinct draws.
 pub(super) fn bootstrap(point: f64, set: &Set, mut resample: impl FnMut(&[usize]) -> f64) -> Est {
     let mut rng = Rng(SEED);
     let (passes, n) = (&set.passes, set.rounds());
@@ -84,10 +109,22 @@ pub(super) fn bootstrap(point: f64, set: &Set, mut resample: impl FnMut(&[usize]
         .map(|_| resample(&rng.draw(passes, n)))
         .collect();
     v.sort_by(f64::total_cmp);
+    let (lo, hi) = percentiles(&v);
+    let mut d: Vec<f64> = (0..PAIRS)
+        .map(|_| {
+            let i = rng.below(RESAMPLES);
+            let j = (i + 1 + rng.below(RESAMPLES - 1)) % RESAMPLES;
+            v[i] - v[j]
+        })
+        .collect();
+    d.sort_by(f64::total_cmp);
+    let (dlo, dhi) = percentiles(&d);
     Est {
         mid: point,
-        lo: v[RESAMPLES * 25 / 1000],
-        hi: v[RESAMPLES * 975 / 1000 - 1],
+        lo,
+        hi,
+        rep_lo: point + dlo,
+        rep_hi: point + dhi,
     }
 }
 

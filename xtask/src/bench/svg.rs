@@ -1,12 +1,12 @@
-//! The growth plot, `docs/benchmarks.svg`: median time per operation (log
+//! The growth plot, `docs/benchmarks.svg`: median CPU time per operation (log
 //! scale) of every growth path against the parent's size, clonelab's paths
 //! solid and the peers' dashed, the THP column as open circles, each path's
 //! slope in the legend.
 //!
 //! Part of `xtask/src/bench/`; `report` calls [`svg`]. Std only.
 
+use super::format::human;
 use super::records::Run;
-use super::report::human;
 use super::stats::{median, Est};
 use std::fmt::Write as _;
 
@@ -25,7 +25,7 @@ pub(super) fn decade_label(ns: f64) -> String {
     }
 }
 
-/// The growth plot: median time per operation (log scale) against the parent's size.
+/// The growth plot: median CPU time per operation (log scale) against the parent's size.
 pub(super) fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
     let cols = run.columns();
     let columns = cols.len();
@@ -45,7 +45,7 @@ pub(super) fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{left}\" y=\"22\" font-size=\"15\">create+reap and spawn+exec: median time per operation vs the parent's touched memory</text>\n",
+         <text x=\"{left}\" y=\"22\" font-size=\"15\">create+reap and spawn+exec: median CPU time per operation (parent and child) vs the parent's touched memory</text>\n",
         left + width + legend,
         top + height + 60.0
     );
