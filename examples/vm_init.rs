@@ -104,7 +104,7 @@ fn reap_orphans() {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
 fn exit_vm(code: u32) {
     // SAFETY: iopl(3) lets PID 1 (root) use I/O ports; the write to port 0xf4
     // hits QEMU's isa-debug-exit device, which ends QEMU with (code << 1) | 1.

@@ -683,13 +683,14 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // scope joins it (waiting for the tid word to clear) before 'scope ends.
         // tls = 0 gives the child no TLS; the caller upholds what that demands.
         // tid_ptr points into the Record.
+        let no_tls = crate::arch::TlsArgument::none();
         let result = unsafe {
             clone(
                 word,
                 child_sp as *mut u8,
                 tid_ptr,
                 tid_ptr,
-                0,
+                no_tls.value(),
                 scoped_entry::<F>,
                 shared as *mut c_void,
             )
@@ -718,6 +719,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             stack: child_sp,
             parent_tid: tid_ptr as usize,
             child_tid: tid_ptr as usize,
+            tls: no_tls.value(),
             ..CloneCall::default()
         };
         Ok(ScopedChild { record, call })

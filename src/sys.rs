@@ -81,14 +81,12 @@ pub fn kill(pid: Pid, signal: u32) -> Result<(), Errno> {
 pub fn mmap_anonymous(len: usize, prot: u32, flags: u32) -> Result<*mut u8, Errno> {
     // SAFETY: a NULL hint without MAP_FIXED never replaces an existing mapping.
     decode(unsafe {
-        syscall6(
-            k::__NR_mmap,
+        crate::arch::mmap(
             0,
             len,
             prot as usize,
             (flags | k::MAP_ANONYMOUS) as usize,
             usize::MAX, // fd = -1
-            0,
         )
     })
     .map(|addr| addr as *mut u8)

@@ -36,7 +36,8 @@ unsafe extern "C" fn nothing(_: *mut c_void) -> i32 {
     0
 }
 
-/// tls lands in r8 on x86_64 and x3 on aarch64; child_tid in r10 and x4.
+/// tls lands in r8 on x86_64 and x3 on aarch64; child_tid in r10 and x4
+/// (and each other arch's registers as its kernel reads them).
 #[test]
 fn tls_and_child_tid_swap_registers_between_arches() {
     if common::under_qemu_user() {
@@ -52,6 +53,8 @@ fn tls_and_child_tid_swap_registers_between_arches() {
             _rest: [0; 7],
         };
         block.self_pointer = &block as *const TlsBlock as usize;
+        // What CLONE_SETTLS takes here (on i386 a user_desc describing the block).
+        let tls = clonelab::arch::TlsArgument::new(block.self_pointer);
         let flags = F::CLONE_VM
             | F::CLONE_SETTLS
             | F::CLONE_PARENT_SETTID
@@ -65,7 +68,7 @@ fn tls_and_child_tid_swap_registers_between_arches() {
                 stack.top(),
                 ptid.as_ptr(),
                 ctid.as_ptr(),
-                block.self_pointer,
+                tls.value(),
                 nothing,
                 std::ptr::null_mut(),
             )
@@ -77,7 +80,7 @@ fn tls_and_child_tid_swap_registers_between_arches() {
             stack.top() as usize,
             ptid.as_ptr() as usize,
             ctid.as_ptr() as usize,
-            block.self_pointer,
+            tls.value(),
         )
     });
     let ((pid, stack, ptid, ctid, tls), trace) = made.unwrap();
@@ -113,6 +116,47 @@ fn tls_and_child_tid_swap_registers_between_arches() {
         );
         assert_eq!(reg("x3"), tls as u64, "aarch64: tls in x3");
         assert_eq!(reg("x4"), ctid as u64, "aarch64: child_tid in x4");
+    }
+    #[cfg(target_arch = "x86")]
+    {
+        assert_eq!(stop.register_nr, 120);
+        assert_eq!(
+            (reg("ebx") & 0xff, reg("ecx"), reg("edx")),
+            (17, stack as u64, ptid as u64)
+        );
+        assert_eq!(reg("esi"), tls as u64, "i386: tls (&user_desc) in esi");
+        assert_eq!(reg("edi"), ctid as u64, "i386: child_tid in edi");
+    }
+    #[cfg(target_arch = "arm")]
+    {
+        assert_eq!(stop.register_nr, 120);
+        assert_eq!(
+            (reg("r0") & 0xff, reg("r1"), reg("r2")),
+            (17, stack as u64, ptid as u64)
+        );
+        assert_eq!(reg("r3"), tls as u64, "armhf: tls in r3");
+        assert_eq!(reg("r4"), ctid as u64, "armhf: child_tid in r4");
+    }
+    #[cfg(target_arch = "powerpc64")]
+    {
+        assert_eq!(stop.register_nr, 120);
+        assert_eq!(
+            (reg("r3") & 0xff, reg("r4"), reg("r5")),
+            (17, stack as u64, ptid as u64)
+        );
+        assert_eq!(reg("r6"), tls as u64, "ppc64le: tls in r6");
+        assert_eq!(reg("r7"), ctid as u64, "ppc64le: child_tid in r7");
+    }
+    #[cfg(target_arch = "s390x")]
+    {
+        assert_eq!(stop.register_nr, 120);
+        assert_eq!(
+            (reg("r2"), reg("r3") & 0xff, reg("r4")),
+            (stack as u64, 17, ptid as u64),
+            "s390x: the stack comes first, then flags"
+        );
+        assert_eq!(reg("r5"), ctid as u64, "s390x: child_tid in r5");
+        assert_eq!(reg("r6"), tls as u64, "s390x: tls in r6");
     }
 }
 

@@ -51,6 +51,8 @@ fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
     let (ptid, ctid, pidfd) = (AtomicI32::new(0), AtomicI32::new(0), AtomicI32::new(-1));
     let mut tls = TlsBlock { self_pointer: 0 };
     tls.self_pointer = &tls as *const TlsBlock as usize;
+    // What CLONE_SETTLS takes on this arch (on i386 a user_desc describing the block).
+    let tls_arg = clonelab::arch::TlsArgument::new(tls.self_pointer);
     let result = match syscall {
         // SAFETY: the child runs exit_zero on its own stack and touches nothing;
         // every pointer is valid until the child is gone (waited for below).
@@ -60,7 +62,7 @@ fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
                 stack.top(),
                 ptid.as_ptr(),
                 ctid.as_ptr(),
-                tls.self_pointer,
+                tls_arg.value(),
                 exit_zero,
                 std::ptr::null_mut(),
             )
@@ -75,7 +77,7 @@ fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
                 child_tid: ctid.as_ptr() as u64,
                 stack: stack.bottom() as u64,
                 stack_size: stack.size() as u64,
-                tls: tls.self_pointer as u64,
+                tls: tls_arg.value() as u64,
                 ..clonelab::clone::zeroed_args()
             };
             // SAFETY: as above.

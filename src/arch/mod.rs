@@ -16,6 +16,26 @@ mod x86_64;
 #[cfg(target_arch = "x86_64")]
 pub use x86_64::*;
 
+#[cfg(target_arch = "x86")]
+mod x86;
+#[cfg(target_arch = "x86")]
+pub use x86::*;
+
+#[cfg(target_arch = "arm")]
+mod arm;
+#[cfg(target_arch = "arm")]
+pub use arm::*;
+
+#[cfg(target_arch = "s390x")]
+mod s390x;
+#[cfg(target_arch = "s390x")]
+pub use s390x::*;
+
+#[cfg(not(target_arch = "x86"))]
+mod plain_tls;
+#[cfg(not(target_arch = "x86"))]
+pub use plain_tls::TlsArgument;
+
 use core::ffi::{c_int, c_void};
 
 /// The function a child runs first: it receives `arg`, and its return value
@@ -72,7 +92,19 @@ extern "C" {
     /// every handler installed through [`crate::sys::signal`] returns to.
     #[link_name = versioned_symbol!("restore_rt")]
     pub fn clonelab_restore_rt();
+
+    /// `arch/<arch>/restore.s`: the restorer (`sigreturn`) for a handler
+    /// installed without `SA_SIGINFO`, on the arches whose kernel then builds
+    /// an older, non-rt signal frame.
+    #[cfg(any(target_arch = "x86", target_arch = "arm", target_arch = "s390x"))]
+    #[link_name = versioned_symbol!("restore")]
+    pub fn clonelab_restore();
 }
+
+/// The restorer for a handler installed without `SA_SIGINFO`: on these arches
+/// the kernel builds an rt frame for every handler, so it is the rt one.
+#[cfg(not(any(target_arch = "x86", target_arch = "arm", target_arch = "s390x")))]
+pub use self::clonelab_restore_rt as clonelab_restore;
 
 /// The unwinder's personality routine for the child's first frame (the
 /// trampoline's child start code, which names it with `.cfi_personality`).
@@ -97,6 +129,7 @@ extern "C" {
 ///
 /// The numbers are the Itanium C++ ABI's (`_Unwind_Action`, `_Unwind_Reason_Code`),
 /// which Linux uses on both x86_64 and aarch64.
+#[cfg_attr(target_arch = "arm", allow(dead_code))] // arm: the EHABI form in arm.rs
 unsafe extern "C" fn child_personality(
     _version: c_int,
     actions: c_int,

@@ -18,11 +18,13 @@ use std::time::{Duration, Instant};
 /// A whole VM run may take this long before it is killed.
 const TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
+/// The arches `cargo xtask test` runs a VM for (every arch whose suite passes in its VM).
+pub const SUITE: [Arch; 3] = [Arch::Aarch64, Arch::X86_64, Arch::I386];
+
 fn qemu_command(arch: Arch, kernel: &Path, initrd: &Path) -> Command {
-    let mut cmd;
+    let mut cmd = Command::new(arch.qemu().0);
     match arch {
         Arch::Aarch64 => {
-            cmd = Command::new("qemu-system-aarch64");
             cmd.args(["-M", "virt", "-cpu", "cortex-a72"])
                 .args([
                     "-semihosting-config",
@@ -30,11 +32,29 @@ fn qemu_command(arch: Arch, kernel: &Path, initrd: &Path) -> Command {
                 ])
                 .args(["-append", "console=ttyAMA0 panic=-1 quiet"]);
         }
-        Arch::X86_64 => {
-            cmd = Command::new("qemu-system-x86_64");
+        Arch::X86_64 | Arch::I386 => {
             cmd.args(["-M", "pc", "-cpu", "max", "-nic", "none"])
                 .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
                 .args(["-append", "console=ttyS0 panic=-1 quiet"]);
+        }
+        Arch::Armhf => {
+            // The same semihosting exit as aarch64, through `svc 0x123456` in A32.
+            cmd.args(["-M", "virt", "-cpu", "cortex-a15", "-nic", "none"])
+                .args([
+                    "-semihosting-config",
+                    "enable=on,target=native,userspace=on",
+                ])
+                .args(["-append", "console=ttyAMA0 panic=-1 quiet"]);
+        }
+        Arch::Ppc64le => {
+            // No exit device: the verdict is the sentinel, then a power-off.
+            cmd.args(["-M", "pseries", "-cpu", "power9", "-nic", "none"])
+                .args(["-append", "console=hvc0 panic=-1 quiet"]);
+        }
+        Arch::S390x => {
+            // No exit device: the verdict is the sentinel, then a power-off.
+            cmd.args(["-M", "s390-ccw-virtio", "-cpu", "max", "-nic", "none"])
+                .args(["-append", "console=ttysclp0 panic=-1 quiet"]);
         }
     }
     cmd.args(["-accel", "tcg", "-smp", "2", "-m", "1024", "-no-reboot"])
@@ -52,8 +72,11 @@ fn qemu_command(arch: Arch, kernel: &Path, initrd: &Path) -> Command {
 /// QEMU's exit status when the init reported a pass.
 fn pass_status(arch: Arch) -> i32 {
     match arch {
-        Arch::Aarch64 => 0, // semihosting SYS_EXIT passes the code through
-        Arch::X86_64 => 1,  // isa-debug-exit: (0 << 1) | 1
+        // semihosting SYS_EXIT: the code itself (aarch64), ApplicationExit = 0 (armhf)
+        Arch::Aarch64 | Arch::Armhf => 0,
+        Arch::X86_64 | Arch::I386 => 1, // isa-debug-exit: (0 << 1) | 1
+        // A power-off: QEMU exits 0 whatever the result, so only the sentinel tells.
+        Arch::Ppc64le | Arch::S390x => 0,
     }
 }
 
@@ -94,7 +117,7 @@ fn initramfs(arch: Arch, init: &str, tour: &str, tests: &[String]) -> Result<Pat
 /// Build, boot, run and judge one arch.
 pub fn run(arch: Arch) -> Result<Tally, String> {
     let started = Instant::now();
-    provision::vm_tools()?;
+    provision::vm_tools(arch)?;
     let kernel = provision::kernel(arch)?;
     let tests = provision::build_tests(arch)?;
     let programs = provision::build(
@@ -201,9 +224,10 @@ pub fn run(arch: Arch) -> Result<Tally, String> {
         .failures
         .extend(problems.into_iter().map(|p| format!("{label} VM: {p}")));
     println!(
-        "xtask: {label}: build+pack {:.0}s, VM {:.0}s, serial log {}",
+        "xtask: {label}: build+pack {:.0}s, VM (boot + suite) {:.0}s, total {:.0}s, serial log {}",
         built.as_secs_f64(),
         (started.elapsed() - built).as_secs_f64(),
+        started.elapsed().as_secs_f64(),
         log_path.display()
     );
     Ok(tally)
