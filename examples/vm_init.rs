@@ -12,9 +12,10 @@
 //! CLONELAB-RESULT: binaries 6 failed 0
 //! ```
 //!
-//! x86_64 leaves through QEMU's `isa-debug-exit` port, aarch64 through a
-//! semihosting SYS_EXIT; both fall back to a power-off. The host never takes
-//! a VM's exit alone as a pass: the sentinel must be there too.
+//! x86_64 and i386 leave through QEMU's `isa-debug-exit` port, aarch64 and
+//! armhf through a semihosting SYS_EXIT; ppc64le and s390x, which have no
+//! such device, power off. The host never takes a VM's exit alone as a pass:
+//! the sentinel must be there too.
 
 use clonelab::flags::{CloneFlags, ExitSignal, FlagsWord};
 use clonelab::{spawn, sys, WaitStatus};
@@ -134,6 +135,30 @@ fn exit_vm(code: u32) {
     }
 }
 
+#[cfg(target_arch = "arm")]
+fn exit_vm(code: u32) {
+    // The 32-bit semihosting SYS_EXIT (0x18) takes the reason itself, not a
+    // block: ADP_Stopped_ApplicationExit (0x20026) makes QEMU exit 0, any
+    // other reason (here ADP_Stopped_RunTimeErrorUnknown, 0x20023) exit 1.
+    let reason: u32 = if code == 0 { 0x20026 } else { 0x20023 };
+    // SAFETY: QEMU runs with semihosting enabled for user space, so this
+    // `svc` traps into QEMU, which exits; without it the kernel gets an
+    // unknown syscall and returns -ENOSYS.
+    unsafe {
+        std::arch::asm!(
+            "svc #0x123456", // the A32 semihosting call: operation in r0, parameter in r1
+            inout("r0") 0x18u32 => _,
+            in("r1") reason,
+        );
+    }
+}
+
+/// ppc64le (pseries) and s390x (s390-ccw-virtio) have no exit device that
+/// carries a code: the power-off below ends QEMU with status 0 either way,
+/// and the host's verdict rests on the sentinel line alone.
+#[cfg(any(target_arch = "powerpc64", target_arch = "s390x"))]
+fn exit_vm(_code: u32) {}
+
 fn main() {
     mount("devtmpfs", "/dev", "devtmpfs");
     open_console();
@@ -176,6 +201,12 @@ fn main() {
         }
     }
     println!("CLONELAB-RESULT: binaries {} failed {failed}", runs.len());
+    // tcdrain: wait until the console has sent the sentinel, not merely
+    // queued it; an exit device stops QEMU at once, mid-transmission.
+    // SAFETY: TCSBRK with argument 1 only waits for fd 1's output to drain.
+    let _ = unsafe {
+        clonelab::arch::syscall3(k::__NR_ioctl, 1, linux_raw_sys::ioctl::TCSBRK as usize, 1)
+    };
     exit_vm(if failed == 0 && runs.len() > 1 { 0 } else { 1 });
     // Only reached if the exit device is missing: power off (QEMU then exits 0,
     // which the host does not count as a pass without the sentinel).

@@ -163,6 +163,14 @@ pub fn futex_wait(word: &core::sync::atomic::AtomicI32, expected: i32) -> Result
     .map(drop)
 }
 
+/// The futex call that reads a 64-bit `__kernel_timespec`: `futex` itself on
+/// 64-bit arches; on 32-bit ones `futex` reads the old 32-bit timespec and
+/// `futex_time64` (Linux 5.1) the 64-bit one.
+#[cfg(target_pointer_width = "64")]
+const NR_FUTEX_TIME64: u32 = k::__NR_futex;
+#[cfg(target_pointer_width = "32")]
+const NR_FUTEX_TIME64: u32 = k::__NR_futex_time64;
+
 /// [`futex_wait`] that gives up after `nanos` nanoseconds (ETIMEDOUT).
 pub fn futex_wait_timeout(
     word: &core::sync::atomic::AtomicI32,
@@ -176,7 +184,7 @@ pub fn futex_wait_timeout(
     // SAFETY: word is a valid aligned 32-bit location; timeout is a valid timespec.
     decode(unsafe {
         syscall4(
-            k::__NR_futex,
+            NR_FUTEX_TIME64,
             word.as_ptr() as usize,
             k::FUTEX_WAIT as usize,
             expected as u32 as usize,

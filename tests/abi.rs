@@ -203,11 +203,24 @@ fn exit_signal_travels_in_flags_or_in_clone_args() {
 /// build's row with `clonelab::arch` and linux-raw-sys (each VM run checks its own row).
 #[test]
 fn abi_table_matches_both_arches() {
-    use clonelab::abi::{this_arch, AARCH64, X86_64};
-    assert_eq!(X86_64.nr_clone, syscalls::x86_64::Sysno::clone as u64);
-    assert_eq!(X86_64.nr_clone3, syscalls::x86_64::Sysno::clone3 as u64);
-    assert_eq!(AARCH64.nr_clone, syscalls::aarch64::Sysno::clone as u64);
-    assert_eq!(AARCH64.nr_clone3, syscalls::aarch64::Sysno::clone3 as u64);
+    use clonelab::abi::this_arch;
+    // syscalls needs nightly inline assembly when built for s390x and ppc64.
+    #[cfg(not(any(target_arch = "s390x", target_arch = "powerpc64")))]
+    {
+        use clonelab::abi::{AARCH64, ARMHF, I386, PPC64LE, S390X, X86_64};
+        assert_eq!(X86_64.nr_clone, syscalls::x86_64::Sysno::clone as u64);
+        assert_eq!(X86_64.nr_clone3, syscalls::x86_64::Sysno::clone3 as u64);
+        assert_eq!(AARCH64.nr_clone, syscalls::aarch64::Sysno::clone as u64);
+        assert_eq!(AARCH64.nr_clone3, syscalls::aarch64::Sysno::clone3 as u64);
+        assert_eq!(I386.nr_clone, syscalls::x86::Sysno::clone as u64);
+        assert_eq!(I386.nr_clone3, syscalls::x86::Sysno::clone3 as u64);
+        assert_eq!(ARMHF.nr_clone, syscalls::arm::Sysno::clone as u64);
+        assert_eq!(ARMHF.nr_clone3, syscalls::arm::Sysno::clone3 as u64);
+        assert_eq!(PPC64LE.nr_clone, syscalls::powerpc64::Sysno::clone as u64);
+        assert_eq!(PPC64LE.nr_clone3, syscalls::powerpc64::Sysno::clone3 as u64);
+        assert_eq!(S390X.nr_clone, syscalls::s390x::Sysno::clone as u64);
+        assert_eq!(S390X.nr_clone3, syscalls::s390x::Sysno::clone3 as u64);
+    }
     let row = this_arch();
     assert_eq!(row.name, clonelab::arch::NAME);
     assert_eq!(row.nr_register, clonelab::arch::NR_REGISTER);
@@ -286,6 +299,33 @@ fn clone_takes_the_stack_top_and_clone3_the_base_and_size() {
         assert!(
             range.contains(sp),
             "child {i} ran at {sp:#x}, outside {range:x?}"
+        );
+    }
+}
+
+/// docs/abi.md's six-arch block is exactly the rows of `clonelab::abi::ARCHES`,
+/// rendered one line each (so the docs cannot drift from the table the tour uses).
+#[test]
+fn docs_table_is_the_abi_rows() {
+    let doc = include_str!("../docs/abi.md");
+    for row in clonelab::abi::ARCHES {
+        let args: Vec<String> = row
+            .clone_arg_order
+            .iter()
+            .zip(row.arg_registers)
+            .map(|(arg, register)| format!("{arg}={register}"))
+            .collect();
+        let line = format!(
+            "{:<8} nr {:<3} clone={:<3} clone3={}  {}",
+            row.name,
+            row.nr_register,
+            row.nr_clone,
+            row.nr_clone3,
+            args.join(" ")
+        );
+        assert!(
+            doc.lines().any(|l| l == line),
+            "docs/abi.md lacks the row: {line}"
         );
     }
 }
