@@ -67,6 +67,18 @@ fn run(path: &str, arg: Option<&std::ffi::CStr>) -> Result<WaitStatus, String> {
     }
 }
 
+/// `CLONELAB_SOAK=N` when the host asked for N soak cycles on the kernel
+/// command line (`clonelab.soak=N`, for arches whose emulation is slow).
+fn soak_cycles() -> Option<CString> {
+    let cmdline = std::fs::read_to_string("/proc/cmdline").ok()?;
+    let n: u32 = cmdline
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("clonelab.soak="))?
+        .parse()
+        .ok()?;
+    CString::new(format!("CLONELAB_SOAK={n}")).ok()
+}
+
 /// Exit status of a child whose execve said ETXTBSY (127: any other failure).
 const EXEC_BUSY: i32 = 126;
 
@@ -79,6 +91,10 @@ fn spawn_exec(path: &str, arg: Option<&std::ffi::CStr>) -> Result<WaitStatus, St
     ];
     let env_strings = [c"CLONELAB_VM=1", c"PATH=/bin", c"RUST_BACKTRACE=1"];
     let mut env: Vec<*const c_char> = env_strings.iter().map(|s| s.as_ptr()).collect();
+    let soak = soak_cycles();
+    if let Some(soak) = &soak {
+        env.push(soak.as_ptr());
+    }
     env.push(std::ptr::null());
     let word = FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD);
     let child = spawn(word, || {

@@ -55,6 +55,10 @@ fn newcgroup_child_sees_itself_at_root() {
 /// CLONE_NEWTIME: clone3 only; another time namespace.
 #[test]
 fn newtime_needs_clone3() {
+    if !common::kernel_has_time_namespaces() {
+        common::skip("this kernel has no time namespaces (no /proc/self/ns/time; CONFIG_TIME_NS)");
+        return;
+    }
     if let Some(o) = common::observe_traced(namespaces::time, "clone3 with CLONE_NEWTIME") {
         let [by_clone3, by_clone] = [0, 1].map(|i| o.calls.get(i).unwrap());
         assert_eq!(by_clone3.call.syscall, Some(clonelab::Syscall::Clone3));

@@ -39,12 +39,17 @@ fn qemu_command(arch: Arch, kernel: &Path, initrd: &Path) -> Command {
         }
         Arch::Armhf => {
             // The same semihosting exit as aarch64, through `svc 0x123456` in A32.
+            // TCG runs this 32-bit guest several times slower: a 2,000-cycle soak
+            // (still 130 MiB if a stack leaked) keeps the run in budget.
             cmd.args(["-M", "virt", "-cpu", "cortex-a15", "-nic", "none"])
                 .args([
                     "-semihosting-config",
                     "enable=on,target=native,userspace=on",
                 ])
-                .args(["-append", "console=ttyAMA0 panic=-1 quiet"]);
+                .args([
+                    "-append",
+                    "console=ttyAMA0 panic=-1 quiet clonelab.soak=2000",
+                ]);
         }
         Arch::Ppc64le => {
             // No exit device: the verdict is the sentinel, then a power-off.
@@ -54,7 +59,10 @@ fn qemu_command(arch: Arch, kernel: &Path, initrd: &Path) -> Command {
         Arch::S390x => {
             // No exit device: the verdict is the sentinel, then a power-off.
             cmd.args(["-M", "s390-ccw-virtio", "-cpu", "max", "-nic", "none"])
-                .args(["-append", "console=ttysclp0 panic=-1 quiet"]);
+                .args([
+                    "-append",
+                    "console=ttysclp0 panic=-1 quiet clonelab.soak=2000",
+                ]);
         }
     }
     cmd.args(["-accel", "tcg", "-smp", "2", "-m", "1024", "-no-reboot"])
