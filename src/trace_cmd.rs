@@ -358,12 +358,21 @@ fn begin_call(
     })
 }
 
+/// Which of clone's arguments is the flags word on this arch: the first,
+/// except on s390x (CLONE_BACKWARDS2), where the stack comes first.
+fn clone_flags_index() -> usize {
+    arch::CLONE_ARG_ORDER
+        .iter()
+        .position(|a| *a == "flags")
+        .unwrap_or(0)
+}
+
 impl Call {
     /// Flags and exit signal as the kernel reads them for this call.
     fn word(&self) -> (CloneFlags, u64) {
         match self.kind {
             Kind::Clone => {
-                let word = self.stop.args[0];
+                let word = self.stop.args[clone_flags_index()];
                 (
                     CloneFlags::from_bits_retain(word & !0xff),
                     word & clonelab::flags::CSIGNAL,
@@ -453,7 +462,9 @@ impl Call {
                     ExitSignal::new(signal as u32).unwrap_or(ExitSignal::NONE),
                 );
                 let mut s = format!("syscall(SYS_clone, {word}");
-                for (name, value) in arch::CLONE_ARG_ORDER.iter().zip(self.stop.args).skip(1) {
+                // Every argument but the flags word (first everywhere but s390x).
+                let others = arch::CLONE_ARG_ORDER.iter().zip(self.stop.args);
+                for (name, value) in others.filter(|(name, _)| **name != "flags") {
                     let _ = write!(s, ", {name} = {value:#x}");
                 }
                 s + ")"
@@ -563,7 +574,7 @@ fn render_text(call: &Call) -> String {
     let _ = writeln!(s, "   C call     {}", call.c_call());
     match call.kind {
         Kind::Clone => {
-            let word = call.stop.args[0];
+            let word = call.stop.args[clone_flags_index()];
             let _ = writeln!(
                 s,
                 "   flags      {word:#010x} = bits 8+: {:#x} = {flags} | low byte: {:#04x} = exit signal {}",

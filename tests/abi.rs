@@ -178,8 +178,13 @@ fn exit_signal_travels_in_flags_or_in_clone_args() {
     assert_eq!(stops.len(), 2);
     let (clone_stop, clone3_stop) = (stops[0], stops[1]);
     assert_eq!(clone_stop.nr, linux_raw_sys::general::__NR_clone as u64);
+    // The flags register is arg1 everywhere but s390x (CLONE_BACKWARDS2: arg2).
+    let flags_at = clonelab::arch::CLONE_ARG_ORDER
+        .iter()
+        .position(|a| *a == "flags")
+        .unwrap();
     assert_eq!(
-        clone_stop.registers[0], 0x11,
+        clone_stop.registers[flags_at], 0x11,
         "clone: flags register = SIGCHLD in bits 0-7"
     );
     assert_eq!(clone3_stop.nr, 435);
@@ -283,9 +288,14 @@ fn clone_takes_the_stack_top_and_clone3_the_base_and_size() {
     .unwrap();
     let stops: Vec<_> = trace.clones().collect();
     assert_eq!(stops.len(), 2);
+    // The stack is arg2 everywhere but s390x (CLONE_BACKWARDS2: arg1).
+    let stack_at = clonelab::arch::CLONE_ARG_ORDER
+        .iter()
+        .position(|a| *a == "stack")
+        .unwrap();
     assert_eq!(
-        stops[0].registers[1], top as u64,
-        "clone: arg2 = the stack's top"
+        stops[0].registers[stack_at], top as u64,
+        "clone: the stack register holds the stack's top"
     );
     let args = stops[1]
         .clone_args
