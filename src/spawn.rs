@@ -679,11 +679,12 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 return Err(e.into());
             }
         };
+        // No thread pointer for the child: 0 (on i386 a descriptor of base 0).
+        let no_tls = crate::arch::TlsArgument::none();
         // SAFETY: the stack, the closure and the Record outlive the child: the
         // scope joins it (waiting for the tid word to clear) before 'scope ends.
         // tls = 0 gives the child no TLS; the caller upholds what that demands.
         // tid_ptr points into the Record.
-        let no_tls = crate::arch::TlsArgument::none();
         let result = unsafe {
             clone(
                 word,

@@ -8,7 +8,7 @@
 //! is a block whose first word is its own address, as the x86 TLS conventions
 //! want; the child reads its thread pointer and reports it. On i386 `tls` is
 //! not the pointer but the address of a `struct user_desc` describing it
-//! ([`TlsArgument`] builds what this arch takes).
+//! ([`TlsArgument`](crate::arch::TlsArgument) builds what this arch takes).
 
 use super::record::Checks;
 use super::Calls;
