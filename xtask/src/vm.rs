@@ -19,7 +19,13 @@ use std::time::{Duration, Instant};
 const TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// The arches `cargo xtask test` runs a VM for (every arch whose suite passes in its VM).
-pub const SUITE: [Arch; 3] = [Arch::Aarch64, Arch::X86_64, Arch::I386];
+pub const SUITE: [Arch; 5] = [
+    Arch::Aarch64,
+    Arch::X86_64,
+    Arch::I386,
+    Arch::Armhf,
+    Arch::S390x,
+];
 
 fn qemu_command(arch: Arch, kernel: &Path, initrd: &Path) -> Command {
     let mut cmd = Command::new(arch.qemu().0);
