@@ -17,7 +17,8 @@ fn main() {
     }
     let endian = env::var("CARGO_CFG_TARGET_ENDIAN").unwrap_or_default();
     // (target_arch, pointer width, byte order): the arches with trampolines under arch/<arch>/.
-    // Not powerpc64 (yet): Rust has no stable inline assembly for PowerPC.
+    // Not powerpc64 (yet): Rust 1.85, the only one with ppc64el rlibs here, has no stable
+    // inline assembly for PowerPC.
     let supported = [
         ("x86_64", "64", "little"),
         ("aarch64", "64", "little"),

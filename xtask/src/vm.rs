@@ -134,9 +134,11 @@ pub fn run(arch: Arch) -> Result<Tally, String> {
         // The kernel, QEMU and linker are provisioned (`qemu_command` has the
         // machine); the crate itself cannot be compiled for it yet.
         return Err(
-            "ppc64le is not built: inline assembly is not stable on PowerPC in \
-                    Rust 1.85 (nor 1.96): `asm!`/`global_asm!` fail with error[E0658] \
-                    \"inline assembly is not stable yet on this architecture\""
+            "ppc64le is not built: the only ppc64el standard library here is Debian \
+             main's 1.85, and Rust 1.85 has no stable inline assembly for PowerPC \
+             (`asm!`/`global_asm!`: error[E0658] \"inline assembly is not stable yet on \
+             this architecture\"; stabilized later, rust-lang/rust#147996); the 1.96 \
+             rlibs come from bookworm-security, whose ppc64el lists are not served here"
                 .into(),
         );
     }
