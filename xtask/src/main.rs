@@ -63,6 +63,9 @@ fn main() -> ExitCode {
             .iter()
             .try_for_each(|&arch| {
                 provision::vm_tools(arch)?;
+                if arch.compiler() == arch::Compiler::Debian185 {
+                    toolchain::debian_185(arch)?;
+                }
                 provision::kernel(arch).map(drop)
             })
             .map(|()| Vec::new()),
