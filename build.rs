@@ -15,11 +15,23 @@ fn main() {
             "clonelab issues Linux system calls directly; target OS `{os}` is not Linux"
         ));
     }
-    let supported = ["x86_64", "aarch64"];
-    if !supported.contains(&arch.as_str()) || pointer_width != "64" {
+    let endian = env::var("CARGO_CFG_TARGET_ENDIAN").unwrap_or_default();
+    // (target_arch, pointer width, byte order): the arches with trampolines under arch/<arch>/.
+    // Not powerpc64 (yet): Rust 1.85, the only one with ppc64el rlibs here, has no stable
+    // inline assembly for PowerPC.
+    let supported = [
+        ("x86_64", "64", "little"),
+        ("aarch64", "64", "little"),
+        ("x86", "32", "little"),
+        ("arm", "32", "little"),
+        ("s390x", "64", "big"),
+    ];
+    let this = (arch.as_str(), pointer_width.as_str(), endian.as_str());
+    if !supported.contains(&this) {
         fail(&format!(
-            "clonelab has trampolines for {supported:?} (64-bit) only; target arch is `{arch}` \
-             ({pointer_width}-bit). Add arch/{arch}/clone.s, clone3.s and src/arch/{arch}.rs to port it."
+            "clonelab has trampolines for {supported:?} only; target is `{arch}` \
+             ({pointer_width}-bit, {endian}-endian). Add arch/{arch}/clone.s, clone3.s, restore.s \
+             and src/arch/{arch}.rs to port it."
         ));
     }
 

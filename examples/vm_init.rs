@@ -12,9 +12,10 @@
 //! CLONELAB-RESULT: binaries 6 failed 0
 //! ```
 //!
-//! x86_64 leaves through QEMU's `isa-debug-exit` port, aarch64 through a
-//! semihosting SYS_EXIT; both fall back to a power-off. The host never takes
-//! a VM's exit alone as a pass: the sentinel must be there too.
+//! x86_64 and i386 leave through QEMU's `isa-debug-exit` port, aarch64 and
+//! armhf through a semihosting SYS_EXIT; ppc64le and s390x, which have no
+//! such device, power off. The host never takes a VM's exit alone as a pass:
+//! the sentinel must be there too.
 
 use clonelab::flags::{CloneFlags, ExitSignal, FlagsWord};
 use clonelab::{spawn, sys, WaitStatus};
@@ -70,6 +71,18 @@ fn run(path: &str, arg: Option<&std::ffi::CStr>) -> Result<WaitStatus, String> {
     }
 }
 
+/// `CLONELAB_SOAK=N` when the host asked for N soak cycles on the kernel
+/// command line (`clonelab.soak=N`, for arches whose emulation is slow).
+fn soak_cycles() -> Option<CString> {
+    let cmdline = std::fs::read_to_string("/proc/cmdline").ok()?;
+    let n: u32 = cmdline
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("clonelab.soak="))?
+        .parse()
+        .ok()?;
+    CString::new(format!("CLONELAB_SOAK={n}")).ok()
+}
+
 /// Exit status of a child whose execve said ETXTBSY (127: any other failure).
 const EXEC_BUSY: i32 = 126;
 
@@ -82,6 +95,10 @@ fn spawn_exec(path: &str, arg: Option<&std::ffi::CStr>) -> Result<WaitStatus, St
     ];
     let env_strings = [c"CLONELAB_VM=1", c"PATH=/bin", c"RUST_BACKTRACE=1"];
     let mut env: Vec<*const c_char> = env_strings.iter().map(|s| s.as_ptr()).collect();
+    let soak = soak_cycles();
+    if let Some(soak) = &soak {
+        env.push(soak.as_ptr());
+    }
     env.push(std::ptr::null());
     let word = FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD);
     let child = spawn(word, || {
@@ -111,7 +128,7 @@ fn reap_orphans() {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
 fn exit_vm(code: u32) {
     // SAFETY: iopl(3) lets PID 1 (root) use I/O ports; the write to port 0xf4
     // hits QEMU's isa-debug-exit device, which ends QEMU with (code << 1) | 1.
@@ -140,6 +157,30 @@ fn exit_vm(code: u32) {
         );
     }
 }
+
+#[cfg(target_arch = "arm")]
+fn exit_vm(code: u32) {
+    // The 32-bit semihosting SYS_EXIT (0x18) takes the reason itself, not a
+    // block: ADP_Stopped_ApplicationExit (0x20026) makes QEMU exit 0, any
+    // other reason (here ADP_Stopped_RunTimeErrorUnknown, 0x20023) exit 1.
+    let reason: u32 = if code == 0 { 0x20026 } else { 0x20023 };
+    // SAFETY: QEMU runs with semihosting enabled for user space, so this
+    // `svc` traps into QEMU, which exits; without it the kernel gets an
+    // unknown syscall and returns -ENOSYS.
+    unsafe {
+        std::arch::asm!(
+            "svc #0x123456", // the A32 semihosting call: operation in r0, parameter in r1
+            inout("r0") 0x18u32 => _,
+            in("r1") reason,
+        );
+    }
+}
+
+/// ppc64le (pseries) and s390x (s390-ccw-virtio) have no exit device that
+/// carries a code: the power-off below ends QEMU with status 0 either way,
+/// and the host's verdict rests on the sentinel line alone.
+#[cfg(any(target_arch = "powerpc64", target_arch = "s390x"))]
+fn exit_vm(_code: u32) {}
 
 fn main() {
     mount("devtmpfs", "/dev", "devtmpfs");
@@ -183,6 +224,12 @@ fn main() {
         }
     }
     println!("CLONELAB-RESULT: binaries {} failed {failed}", runs.len());
+    // tcdrain: wait until the console has sent the sentinel, not merely
+    // queued it; an exit device stops QEMU at once, mid-transmission.
+    // SAFETY: TCSBRK with argument 1 only waits for fd 1's output to drain.
+    let _ = unsafe {
+        clonelab::arch::syscall3(k::__NR_ioctl, 1, linux_raw_sys::ioctl::TCSBRK as usize, 1)
+    };
     exit_vm(if failed == 0 && runs.len() > 1 { 0 } else { 1 });
     // Only reached if the exit device is missing: power off (QEMU then exits 0,
     // which the host does not count as a pass without the sentinel).

@@ -122,21 +122,23 @@ pub fn registers(pid: Pid) -> Result<TraceeRegs, Errno> {
 }
 
 fn read_clone_args(pid: Pid, address: u64) -> Option<CloneArgs> {
-    let mut words = [0u64; size_of::<CloneArgs>() / 8];
+    // PTRACE_PEEKDATA reads one machine word: 4 bytes on the 32-bit arches.
+    const WORD: usize = size_of::<usize>();
+    let mut words = [0usize; size_of::<CloneArgs>() / WORD];
     for (i, word) in words.iter_mut().enumerate() {
         ptrace(
             p::PTRACE_PEEKDATA,
             pid,
-            address as usize + i * 8,
-            word as *mut u64 as usize,
+            address as usize + i * WORD,
+            word as *mut usize as usize,
         )
         .ok()?;
     }
     let mut args = zeroed_args();
-    // SAFETY: CloneArgs is exactly these u64 words.
+    // SAFETY: CloneArgs is plain u64 fields, exactly the size of these words.
     unsafe {
         core::ptr::write(
-            &mut args as *mut CloneArgs as *mut [u64; size_of::<CloneArgs>() / 8],
+            &mut args as *mut CloneArgs as *mut [usize; size_of::<CloneArgs>() / WORD],
             words,
         )
     };

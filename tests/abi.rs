@@ -26,7 +26,8 @@ use clonelab::{clone, spawn_via, sys, Stack};
 use std::ffi::c_void;
 use std::sync::atomic::AtomicI32;
 
-/// tls lands in r8 on x86_64 and x3 on aarch64; child_tid in r10 and x4.
+/// tls lands in r8 on x86_64 and x3 on aarch64; child_tid in r10 and x4
+/// (and each other arch's registers as its kernel reads them).
 #[test]
 fn tls_and_child_tid_swap_registers_between_arches() {
     if common::under_qemu_user() {
@@ -38,7 +39,8 @@ fn tls_and_child_tid_swap_registers_between_arches() {
         let stack = Stack::new(common::STACK).unwrap();
         let (ptid, ctid) = (AtomicI32::new(0), AtomicI32::new(0));
         let mut block = common::TlsBlock::new();
-        let tls = block.pointer();
+        // What CLONE_SETTLS takes here (on i386 a user_desc describing the block).
+        let tls = clonelab::arch::TlsArgument::new(block.pointer());
         let flags = F::CLONE_VM
             | F::CLONE_SETTLS
             | F::CLONE_PARENT_SETTID
@@ -52,7 +54,7 @@ fn tls_and_child_tid_swap_registers_between_arches() {
                 stack.top(),
                 ptid.as_ptr(),
                 ctid.as_ptr(),
-                tls,
+                tls.value(),
                 common::exit_zero,
                 std::ptr::null_mut(),
             )
@@ -64,7 +66,7 @@ fn tls_and_child_tid_swap_registers_between_arches() {
             stack.top() as usize,
             ptid.as_ptr() as usize,
             ctid.as_ptr() as usize,
-            tls,
+            tls.value(),
         )
     });
     let ((pid, stack, ptid, ctid, tls), trace) = made.unwrap();
@@ -101,6 +103,47 @@ fn tls_and_child_tid_swap_registers_between_arches() {
         assert_eq!(reg("x3"), tls as u64, "aarch64: tls in x3");
         assert_eq!(reg("x4"), ctid as u64, "aarch64: child_tid in x4");
     }
+    #[cfg(target_arch = "x86")]
+    {
+        assert_eq!(stop.register_nr, 120);
+        assert_eq!(
+            (reg("ebx") & 0xff, reg("ecx"), reg("edx")),
+            (17, stack as u64, ptid as u64)
+        );
+        assert_eq!(reg("esi"), tls as u64, "i386: tls (&user_desc) in esi");
+        assert_eq!(reg("edi"), ctid as u64, "i386: child_tid in edi");
+    }
+    #[cfg(target_arch = "arm")]
+    {
+        assert_eq!(stop.register_nr, 120);
+        assert_eq!(
+            (reg("r0") & 0xff, reg("r1"), reg("r2")),
+            (17, stack as u64, ptid as u64)
+        );
+        assert_eq!(reg("r3"), tls as u64, "armhf: tls in r3");
+        assert_eq!(reg("r4"), ctid as u64, "armhf: child_tid in r4");
+    }
+    #[cfg(target_arch = "powerpc64")]
+    {
+        assert_eq!(stop.register_nr, 120);
+        assert_eq!(
+            (reg("r3") & 0xff, reg("r4"), reg("r5")),
+            (17, stack as u64, ptid as u64)
+        );
+        assert_eq!(reg("r6"), tls as u64, "ppc64le: tls in r6");
+        assert_eq!(reg("r7"), ctid as u64, "ppc64le: child_tid in r7");
+    }
+    #[cfg(target_arch = "s390x")]
+    {
+        assert_eq!(stop.register_nr, 120);
+        assert_eq!(
+            (reg("r2"), reg("r3") & 0xff, reg("r4")),
+            (stack as u64, 17, ptid as u64),
+            "s390x: the stack comes first, then flags"
+        );
+        assert_eq!(reg("r5"), ctid as u64, "s390x: child_tid in r5");
+        assert_eq!(reg("r6"), tls as u64, "s390x: tls in r6");
+    }
 }
 
 /// clone carries the exit signal in the flags register; clone3 in clone_args.
@@ -121,8 +164,13 @@ fn exit_signal_travels_in_flags_or_in_clone_args() {
     assert_eq!(stops.len(), 2);
     let (clone_stop, clone3_stop) = (stops[0], stops[1]);
     assert_eq!(clone_stop.nr, linux_raw_sys::general::__NR_clone as u64);
+    // The flags register is arg1 everywhere but s390x (CLONE_BACKWARDS2: arg2).
+    let flags_at = clonelab::arch::CLONE_ARG_ORDER
+        .iter()
+        .position(|a| *a == "flags")
+        .unwrap();
     assert_eq!(
-        clone_stop.registers[0], 0x11,
+        clone_stop.registers[flags_at], 0x11,
         "clone: flags register = SIGCHLD in bits 0-7"
     );
     assert_eq!(clone3_stop.nr, 435);
@@ -146,11 +194,24 @@ fn exit_signal_travels_in_flags_or_in_clone_args() {
 /// build's row with `clonelab::arch` and linux-raw-sys (each VM run checks its own row).
 #[test]
 fn abi_table_matches_both_arches() {
-    use clonelab::abi::{this_arch, AARCH64, X86_64};
-    assert_eq!(X86_64.nr_clone, syscalls::x86_64::Sysno::clone as u64);
-    assert_eq!(X86_64.nr_clone3, syscalls::x86_64::Sysno::clone3 as u64);
-    assert_eq!(AARCH64.nr_clone, syscalls::aarch64::Sysno::clone as u64);
-    assert_eq!(AARCH64.nr_clone3, syscalls::aarch64::Sysno::clone3 as u64);
+    use clonelab::abi::this_arch;
+    // syscalls needs nightly inline assembly when built for s390x and ppc64.
+    #[cfg(not(any(target_arch = "s390x", target_arch = "powerpc64")))]
+    {
+        use clonelab::abi::{AARCH64, ARMHF, I386, PPC64LE, S390X, X86_64};
+        assert_eq!(X86_64.nr_clone, syscalls::x86_64::Sysno::clone as u64);
+        assert_eq!(X86_64.nr_clone3, syscalls::x86_64::Sysno::clone3 as u64);
+        assert_eq!(AARCH64.nr_clone, syscalls::aarch64::Sysno::clone as u64);
+        assert_eq!(AARCH64.nr_clone3, syscalls::aarch64::Sysno::clone3 as u64);
+        assert_eq!(I386.nr_clone, syscalls::x86::Sysno::clone as u64);
+        assert_eq!(I386.nr_clone3, syscalls::x86::Sysno::clone3 as u64);
+        assert_eq!(ARMHF.nr_clone, syscalls::arm::Sysno::clone as u64);
+        assert_eq!(ARMHF.nr_clone3, syscalls::arm::Sysno::clone3 as u64);
+        assert_eq!(PPC64LE.nr_clone, syscalls::powerpc64::Sysno::clone as u64);
+        assert_eq!(PPC64LE.nr_clone3, syscalls::powerpc64::Sysno::clone3 as u64);
+        assert_eq!(S390X.nr_clone, syscalls::s390x::Sysno::clone as u64);
+        assert_eq!(S390X.nr_clone3, syscalls::s390x::Sysno::clone3 as u64);
+    }
     let row = this_arch();
     assert_eq!(row.name, clonelab::arch::NAME);
     assert_eq!(row.nr_register, clonelab::arch::NR_REGISTER);
@@ -213,9 +274,14 @@ fn clone_takes_the_stack_top_and_clone3_the_base_and_size() {
     .unwrap();
     let stops: Vec<_> = trace.clones().collect();
     assert_eq!(stops.len(), 2);
+    // The stack is arg2 everywhere but s390x (CLONE_BACKWARDS2: arg1).
+    let stack_at = clonelab::arch::CLONE_ARG_ORDER
+        .iter()
+        .position(|a| *a == "stack")
+        .unwrap();
     assert_eq!(
-        stops[0].registers[1], top as u64,
-        "clone: arg2 = the stack's top"
+        stops[0].registers[stack_at], top as u64,
+        "clone: the stack register holds the stack's top"
     );
     let args = stops[1]
         .clone_args
@@ -229,6 +295,33 @@ fn clone_takes_the_stack_top_and_clone3_the_base_and_size() {
         assert!(
             range.contains(sp),
             "child {i} ran at {sp:#x}, outside {range:x?}"
+        );
+    }
+}
+
+/// docs/abi.md's six-arch block is exactly the rows of `clonelab::abi::ARCHES`,
+/// rendered one line each (so the docs cannot drift from the table the tour uses).
+#[test]
+fn docs_table_is_the_abi_rows() {
+    let doc = include_str!("../docs/abi.md");
+    for row in clonelab::abi::ARCHES {
+        let args: Vec<String> = row
+            .clone_arg_order
+            .iter()
+            .zip(row.arg_registers)
+            .map(|(arg, register)| format!("{arg}={register}"))
+            .collect();
+        let line = format!(
+            "{:<8} nr {:<3} clone={:<3} clone3={}  {}",
+            row.name,
+            row.nr_register,
+            row.nr_clone,
+            row.nr_clone3,
+            args.join(" ")
+        );
+        assert!(
+            doc.lines().any(|l| l == line),
+            "docs/abi.md lacks the row: {line}"
         );
     }
 }

@@ -90,6 +90,8 @@ fn each_thread_has_its_own_tls() {
     let word = FlagsWord::new(flags, ExitSignal::NONE);
     for (block, stack) in blocks.iter().zip(&stacks) {
         let tid = block.tid.as_ptr();
+        // What CLONE_SETTLS takes on this arch (on i386 a user_desc describing the block).
+        let tls = clonelab::arch::TlsArgument::new(block.self_pointer);
         // SAFETY: each thread gets its own stack and TLS block, both alive until
         // the CLEARTID join below; it only reads its thread pointer.
         let result = unsafe {
@@ -98,7 +100,7 @@ fn each_thread_has_its_own_tls() {
                 stack.top(),
                 tid,
                 tid,
-                block.self_pointer,
+                tls.value(),
                 report_thread_pointer,
                 block.self_pointer as *mut c_void,
             )

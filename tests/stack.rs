@@ -17,7 +17,7 @@ fn sizes_round_up_and_top_is_aligned() {
     let page = clonelab::stack::page_size();
     // SAFETY: sysconf takes an integer and reads no memory of ours.
     let libc_page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    assert_eq!(page as i64, libc_page);
+    assert_eq!(page as libc::c_long, libc_page);
     let stack = Stack::new(Stack::MIN_SIZE + 1).unwrap();
     assert_eq!(stack.size(), (Stack::MIN_SIZE + 1).div_ceil(page) * page);
     assert_eq!(stack.top() as usize % 16, 0);

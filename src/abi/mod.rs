@@ -9,7 +9,15 @@
 //!   clone    56      flags  stack  parent_tid  child_tid   tls
 //! aarch64    x8      x0     x1     x2          x3          x4
 //!   clone    220     flags  stack  parent_tid  tls         child_tid
-//! both
+//! i386       eax     ebx    ecx    edx         esi         edi
+//!   clone    120     flags  stack  parent_tid  tls         child_tid
+//! armhf      r7      r0     r1     r2          r3          r4
+//!   clone    120     flags  stack  parent_tid  tls         child_tid
+//! ppc64le    r0      r3     r4     r5          r6          r7
+//!   clone    120     flags  stack  parent_tid  tls         child_tid
+//! s390x      r1      r2     r3     r4          r5          r6
+//!   clone    120     stack  flags  parent_tid  child_tid   tls
+//! all
 //!   clone3   435     &clone_args, sizeof(clone_args)   (arg1, arg2)
 //! ```
 //!
@@ -74,24 +82,72 @@ pub const AARCH64: ArchAbi = ArchAbi {
     nr_clone3: 435,
 };
 
-/// Both arches, in the order the docs list them.
-pub const ARCHES: [&ArchAbi; 2] = [&X86_64, &AARCH64];
+/// i386: `int $0x80`, number in eax, arguments ebx, ecx, edx, esi, edi;
+/// clone's order is flags, stack, parent_tid, tls, child_tid
+/// (CONFIG_CLONE_BACKWARDS), and `tls` is the address of a `struct user_desc`.
+pub const I386: ArchAbi = ArchAbi {
+    name: "i386",
+    nr_register: "eax",
+    arg_registers: ["ebx", "ecx", "edx", "esi", "edi"],
+    clone_arg_order: ["flags", "stack", "parent_tid", "tls", "child_tid"],
+    nr_clone: 120,
+    nr_clone3: 435,
+};
+
+/// armhf (32-bit ARM, EABI): `svc #0`, number in r7, arguments r0..r4;
+/// clone's order is flags, stack, parent_tid, tls, child_tid
+/// (CONFIG_CLONE_BACKWARDS); `tls` is the value for TPIDRURO.
+pub const ARMHF: ArchAbi = ArchAbi {
+    name: "armhf",
+    nr_register: "r7",
+    arg_registers: ["r0", "r1", "r2", "r3", "r4"],
+    clone_arg_order: ["flags", "stack", "parent_tid", "tls", "child_tid"],
+    nr_clone: 120,
+    nr_clone3: 435,
+};
+
+/// ppc64le: `sc`, number in r0, arguments r3..r7; clone's order is flags,
+/// stack, parent_tid, tls, child_tid (CONFIG_CLONE_BACKWARDS); `tls` becomes
+/// r13. Errors come back as a positive errno in r3 with CR0.SO set.
+pub const PPC64LE: ArchAbi = ArchAbi {
+    name: "ppc64le",
+    nr_register: "r0",
+    arg_registers: ["r3", "r4", "r5", "r6", "r7"],
+    clone_arg_order: ["flags", "stack", "parent_tid", "tls", "child_tid"],
+    nr_clone: 120,
+    nr_clone3: 435,
+};
+
+/// s390x: `svc 0`, number in r1, arguments r2..r6; clone's order is
+/// **stack**, flags, parent_tid, child_tid, tls (CONFIG_CLONE_BACKWARDS2);
+/// `tls` becomes access registers a0:a1.
+pub const S390X: ArchAbi = ArchAbi {
+    name: "s390x",
+    nr_register: "r1",
+    arg_registers: ["r2", "r3", "r4", "r5", "r6"],
+    clone_arg_order: ["stack", "flags", "parent_tid", "child_tid", "tls"],
+    nr_clone: 120,
+    nr_clone3: 435,
+};
+
+/// Every arch clonelab runs on, in the order the docs list them.
+pub const ARCHES: [&ArchAbi; 6] = [&X86_64, &AARCH64, &I386, &ARMHF, &PPC64LE, &S390X];
 
 /// The row of the arch this build runs on.
 pub fn this_arch() -> &'static ArchAbi {
-    if arch::NAME == AARCH64.name {
-        &AARCH64
-    } else {
-        &X86_64
-    }
+    ARCHES
+        .into_iter()
+        .find(|row| row.name == arch::NAME)
+        .expect("every arch with a src/arch module has a row in ARCHES")
 }
 
-/// The row of the other arch (whose image the tour derives).
+/// The row of the arch the tour contrasts this one with: x86_64 and aarch64
+/// each other, every other arch x86_64.
 pub fn other_arch() -> &'static ArchAbi {
-    if arch::NAME == AARCH64.name {
-        &X86_64
-    } else {
+    if arch::NAME == X86_64.name {
         &AARCH64
+    } else {
+        &X86_64
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one per-architecture seam.
 //!
-//! Everything that differs between x86_64 and aarch64 lives behind this module:
+//! Everything that differs between the arches (x86_64, aarch64, i386, armhf,
+//! s390x) lives behind this module:
 //! the syscall instruction and its registers (`syscall0..syscall6`), the
 //! register names the docs print, and the two assembly trampolines under
 //! `arch/<arch>/` (`clone.s`, `clone3.s`) that start a child on its own stack.
@@ -20,11 +21,35 @@ mod x86_64;
 #[cfg(target_arch = "x86_64")]
 use x86_64 as this_arch;
 
+#[cfg(target_arch = "x86")]
+mod x86;
+#[cfg(target_arch = "x86")]
+use x86 as this_arch;
+
+#[cfg(target_arch = "arm")]
+mod arm;
+#[cfg(target_arch = "arm")]
+use arm as this_arch;
+
+#[cfg(target_arch = "s390x")]
+mod s390x;
+#[cfg(target_arch = "s390x")]
+use s390x as this_arch;
+
 pub use this_arch::{
-    syscall0, syscall0_readonly, syscall1, syscall1_noreturn, syscall2, syscall3, syscall4,
+    mmap, syscall0, syscall0_readonly, syscall1, syscall1_noreturn, syscall2, syscall3, syscall4,
     syscall5, syscall6, syscall_registers, thread_pointer, TraceeRegs, ARG_REGISTERS, AUDIT_ARCH,
     CLONE_ARG_ORDER, NAME, NR_REGISTER, RET_REGISTER,
 };
+
+/// What clone's `tls` argument is: a thread pointer everywhere but i386,
+/// where it is the address of a `struct user_desc` (see `x86.rs`).
+#[cfg(target_arch = "x86")]
+pub use x86::TlsArgument;
+#[cfg(not(target_arch = "x86"))]
+mod plain_tls;
+#[cfg(not(target_arch = "x86"))]
+pub use plain_tls::TlsArgument;
 
 /// The exit status of a child whose closure panicked: 101, Rust's own status
 /// for a panicking program. The personality routine below exits with it as a
@@ -87,7 +112,19 @@ extern "C" {
     /// every handler installed through [`crate::sys::signal`] returns to.
     #[link_name = versioned_symbol!("restore_rt")]
     pub(crate) fn clonelab_restore_rt();
+
+    /// `arch/<arch>/restore.s`: the restorer (`sigreturn`) for a handler
+    /// installed without `SA_SIGINFO`, on the arches whose kernel then builds
+    /// an older, non-rt signal frame.
+    #[cfg(any(target_arch = "x86", target_arch = "arm", target_arch = "s390x"))]
+    #[link_name = versioned_symbol!("restore")]
+    pub(crate) fn clonelab_restore();
 }
+
+/// The restorer for a handler installed without `SA_SIGINFO`: on these arches
+/// the kernel builds an rt frame for every handler, so it is the rt one.
+#[cfg(not(any(target_arch = "x86", target_arch = "arm", target_arch = "s390x")))]
+pub(crate) use self::clonelab_restore_rt as clonelab_restore;
 
 /// The unwinder's personality routine for the child's first frame (the
 /// trampoline's child start code, which names it with `.cfi_personality`).
@@ -112,6 +149,7 @@ extern "C" {
 ///
 /// The numbers are the Itanium C++ ABI's (`_Unwind_Action`, `_Unwind_Reason_Code`),
 /// which Linux uses on both x86_64 and aarch64.
+#[cfg_attr(target_arch = "arm", allow(dead_code))] // arm: the EHABI form in arm.rs
 unsafe extern "C" fn child_personality(
     _version: c_int,
     actions: c_int,

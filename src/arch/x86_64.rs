@@ -13,7 +13,7 @@
 //! `linux-raw-sys` only; `arch/x86_64/*.s` are its trampolines.
 
 use core::arch::{asm, global_asm};
-use linux_raw_sys::general::{__NR_clone, __NR_clone3, __NR_exit, __NR_rt_sigreturn};
+use linux_raw_sys::general::{__NR_clone, __NR_clone3, __NR_exit, __NR_mmap, __NR_rt_sigreturn};
 
 /// Name of this architecture as the docs and the tour print it.
 pub const NAME: &str = "x86_64";
@@ -229,6 +229,16 @@ pub fn thread_pointer() -> usize {
         );
     }
     tp
+}
+
+/// `mmap(addr, len, prot, flags, fd, 0)`.
+///
+/// # Safety
+/// As for [`syscall6`].
+#[inline(always)]
+pub unsafe fn mmap(addr: usize, len: usize, prot: usize, flags: usize, fd: usize) -> usize {
+    // SAFETY: the caller's contract; offset 0.
+    unsafe { syscall6(__NR_mmap, addr, len, prot, flags, fd, 0) }
 }
 
 /// The architecture value `PTRACE_GET_SYSCALL_INFO` reports for this arch.

@@ -45,7 +45,7 @@ fn check_stack(word: FlagsWord, syscall: Syscall, top: usize) -> Result<(), Erro
         if word.flags.intersects(NEEDS_STACK) && !rule_broken {
             return Err(Error::MissingStack);
         }
-    } else if !top.is_multiple_of(STACK_ALIGN) {
+    } else if top % STACK_ALIGN != 0 {
         return Err(Error::MisalignedStack { address: top });
     }
     Ok(())

@@ -48,6 +48,8 @@ pub struct Observed {
     pub same_kernel: bool,
     /// `namespaces.time` only: the same word through clone() (0x91).
     pub clone_0x91: Option<ByClone>,
+    /// Why it could not run here (a kernel without this namespace type).
+    pub skipped: Option<super::record::Label>,
 }
 
 /// What `clone(CLONE_NEWTIME | SIGCHLD)` = `clone(0x91)` did.
@@ -90,6 +92,10 @@ impl super::Recorded for Observed {
             format_args!("{:?}", self.status),
         );
         c
+    }
+
+    fn skipped(&self) -> Option<super::record::Label> {
+        self.skipped
     }
 }
 
@@ -155,6 +161,7 @@ fn run(
         status: child.status,
         same_kernel: boot_id() != 0 && page.get(3) == boot_id(),
         clone_0x91: None,
+        skipped: None,
     };
     Ok((observed, page))
 }
@@ -232,6 +239,24 @@ unsafe extern "C" fn report_time_ns(arg: *mut c_void) -> i32 {
 /// it inside the byte clone() reads as the exit signal. The kernel accepts it
 /// (signal 145, which is never sent) and makes no time namespace.
 pub fn time() -> Result<Observed, Error> {
+    // A kernel built without CONFIG_TIME_NS (every 32-bit ARM one: no vDSO
+    // support for it) has no /proc/self/ns/time and refuses CLONE_NEWTIME.
+    if identity(c"/proc/self/ns/time") == (0, 0) {
+        return Ok(Observed {
+            calls: Calls::new(),
+            kind: StaticText::new("time"),
+            parent_ns: (0, 0),
+            child_ns: (0, 0),
+            effect: None,
+            in_user_namespace: false,
+            status: WaitStatus::Exited(0),
+            same_kernel: true,
+            clone_0x91: None,
+            skipped: Some(super::record::Label::new(
+                "this kernel has no time namespaces (no /proc/self/ns/time: CONFIG_TIME_NS)",
+            )),
+        });
+    }
     let (mut o, _) = run(
         "time",
         c"/proc/self/ns/time",

@@ -4,13 +4,15 @@
 //! `tpidr_el0` on aarch64. Without CLONE_SETTLS a child keeps the parent
 //! thread's value — and with CLONE_VM that means the parent thread's
 //! thread-locals. With CLONE_SETTLS the kernel loads `tls` (r8 on x86_64, x3
-//! on aarch64) into that register for the child. Here `tls` is a block whose
-//! first word is its own address, as the x86_64 TLS convention wants; the
-//! child reads its thread pointer and reports it.
+//! on aarch64) into that register for the child. Here the new thread pointer
+//! is a block whose first word is its own address, as the x86 TLS conventions
+//! want; the child reads its thread pointer and reports it. On i386 `tls` is
+//! not the pointer but the address of a `struct user_desc` describing it
+//! ([`TlsArgument`](crate::arch::TlsArgument) builds what this arch takes).
 
 use super::record::Checks;
 use super::Calls;
-use crate::arch::thread_pointer;
+use crate::arch::{thread_pointer, TlsArgument};
 use crate::clone::clone;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::stack::Stack;
@@ -95,6 +97,7 @@ pub fn observe() -> Result<Observed, Error> {
     };
     let address = &block as *const TlsBlock as usize;
     block.self_pointer = address;
+    let tls = TlsArgument::new(address);
     let before = thread_pointer();
     let word = FlagsWord::new(
         CloneFlags::CLONE_VM | CloneFlags::CLONE_SETTLS,
@@ -109,7 +112,7 @@ pub fn observe() -> Result<Observed, Error> {
             stack.top(),
             no_tid,
             no_tid,
-            address,
+            tls.value(),
             report_tp,
             address as *mut c_void,
         )
@@ -117,7 +120,7 @@ pub fn observe() -> Result<Observed, Error> {
     let mut calls = Calls::new();
     calls.push(
         "CLONE_SETTLS: tls = &block",
-        super::record::clone_call(word, stack.top() as usize, 0, 0, address),
+        super::record::clone_call(word, stack.top() as usize, 0, 0, tls.value()),
         super::record::pid_result(&result),
     );
     let pid = result?;

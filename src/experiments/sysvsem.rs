@@ -60,6 +60,13 @@ fn semget() -> Result<i32, Errno> {
     .map(|id| id as i32)
 }
 
+/// `semop(id, sops, n)` is `semtimedop(id, sops, n, NULL)`, the one form every
+/// arch has (i386, s390x and ppc64 have no `semop`; i386 only the time64 one).
+#[cfg(target_arch = "x86")]
+const NR_SEMTIMEDOP: u32 = k::__NR_semtimedop_time64;
+#[cfg(not(target_arch = "x86"))]
+const NR_SEMTIMEDOP: u32 = k::__NR_semtimedop;
+
 fn semop_undo(id: i32, delta: i16) -> Result<(), Errno> {
     let op = SemBuf {
         sem_num: 0,
@@ -67,8 +74,16 @@ fn semop_undo(id: i32, delta: i16) -> Result<(), Errno> {
         sem_flg: ipc::SEM_UNDO,
     };
     // SAFETY: one valid sembuf.
-    decode(unsafe { syscall3(k::__NR_semop, id as usize, &op as *const SemBuf as usize, 1) })
-        .map(drop)
+    decode(unsafe {
+        syscall4(
+            NR_SEMTIMEDOP,
+            id as usize,
+            &op as *const SemBuf as usize,
+            1,
+            0,
+        )
+    })
+    .map(drop)
 }
 
 fn semctl(id: i32, cmd: i32) -> Result<usize, Errno> {

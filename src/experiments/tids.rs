@@ -110,6 +110,8 @@ pub fn observe() -> Result<Observed, Error> {
         | CloneFlags::CLONE_CHILD_SETTID
         | CloneFlags::CLONE_CHILD_CLEARTID;
     let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
+    // No thread pointer for the child: 0 (on i386 a descriptor of base 0).
+    let no_tls = crate::arch::TlsArgument::none();
     // SAFETY: CLONE_VM with our own Stack and Words, both alive until the child
     // is reaped below; tls = 0 (the child touches no thread-locals).
     let result = unsafe {
@@ -118,7 +120,7 @@ pub fn observe() -> Result<Observed, Error> {
             stack.top(),
             words.ptid.as_ptr(),
             words.ctid.as_ptr(),
-            0,
+            no_tls.value(),
             child,
             &words as *const Words as *mut c_void,
         )
@@ -131,7 +133,7 @@ pub fn observe() -> Result<Observed, Error> {
             stack.top() as usize,
             words.ptid.as_ptr() as usize,
             words.ctid.as_ptr() as usize,
-            0,
+            no_tls.value(),
         ),
         super::record::pid_result(&result),
     );

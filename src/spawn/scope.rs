@@ -328,6 +328,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 return Err(e.into());
             }
         };
+        // No thread pointer for the child: 0 (on i386 a descriptor of base 0).
+        let no_tls = crate::arch::TlsArgument::none();
         // SAFETY: the stack, the closure and the Record outlive the child: the
         // scope joins it (waiting for the tid word to clear) before 'scope ends.
         // tls = 0 gives the child no TLS; the caller upholds what that demands.
@@ -338,7 +340,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 child_sp as *mut u8,
                 tid_ptr,
                 tid_ptr,
-                0,
+                no_tls.value(),
                 scoped_entry::<F>,
                 shared as *mut c_void,
             )
@@ -367,6 +369,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             stack: child_sp,
             parent_tid: tid_ptr as usize,
             child_tid: tid_ptr as usize,
+            tls: no_tls.value(),
             ..CloneCall::default()
         };
         Ok(ScopedChild { record, call })

@@ -20,8 +20,16 @@ use crate::errno::{decode, Errno};
 use core::sync::atomic::AtomicI32;
 use linux_raw_sys::general as k;
 
-/// `futex(uaddr, FUTEX_WAIT, expected, timeout)`, the one wait both
-/// functions below make (`timeout` NULL: no limit).
+/// The futex call that reads a 64-bit `__kernel_timespec`: `futex` itself on
+/// 64-bit arches; on 32-bit ones `futex` reads the old 32-bit timespec and
+/// `futex_time64` (Linux 5.1) the 64-bit one.
+#[cfg(target_pointer_width = "64")]
+const NR_FUTEX_TIME64: u32 = k::__NR_futex;
+#[cfg(target_pointer_width = "32")]
+const NR_FUTEX_TIME64: u32 = k::__NR_futex_time64;
+
+/// `futex(uaddr, FUTEX_WAIT, expected, timeout)` (`futex_time64` on 32-bit
+/// arches), the one wait both functions below make (`timeout` NULL: no limit).
 fn futex_wait_until(
     word: &AtomicI32,
     expected: i32,
@@ -32,7 +40,7 @@ fn futex_wait_until(
     // timeout is NULL or a valid timespec.
     decode(unsafe {
         syscall4(
-            k::__NR_futex,
+            NR_FUTEX_TIME64,
             word.as_ptr() as usize,
             k::FUTEX_WAIT as usize,
             expected as u32 as usize,

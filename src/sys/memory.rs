@@ -12,22 +12,22 @@
 //! unsafe { sys::munmap(page, 4096) }.unwrap();
 //! ```
 
-use crate::arch::{syscall2, syscall3, syscall6};
+use crate::arch::{syscall2, syscall3};
 use crate::errno::{decode, Errno};
 use linux_raw_sys::general as k;
 
 /// `mmap(NULL, len, prot, flags, -1, 0)`: an anonymous mapping.
 pub fn mmap_anonymous(len: usize, prot: u32, flags: u32) -> Result<*mut u8, Errno> {
     // SAFETY: a NULL hint without MAP_FIXED never replaces an existing mapping.
+    // arch::mmap is `mmap` (offset 0), `mmap2` on i386 and armhf, and the
+    // one-pointer form on s390x.
     decode(unsafe {
-        syscall6(
-            k::__NR_mmap,
+        crate::arch::mmap(
             0,
             len,
             prot as usize,
             (flags | k::MAP_ANONYMOUS) as usize,
             usize::MAX, // fd = -1
-            0,
         )
     })
     .map(|addr| addr as *mut u8)

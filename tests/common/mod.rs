@@ -26,6 +26,13 @@ pub fn skip(reason: &str) {
     let _ = clonelab::sys::write(clonelab::BorrowedFd::STDERR, line.as_bytes());
 }
 
+/// Whether the running kernel has time namespaces (CONFIG_TIME_NS): it then
+/// shows `/proc/self/ns/time`. 32-bit ARM kernels cannot have them (no
+/// vDSO support for time namespaces), and there clone3(CLONE_NEWTIME) is EINVAL.
+pub fn kernel_has_time_namespaces() -> bool {
+    std::path::Path::new("/proc/self/ns/time").exists()
+}
+
 /// True when the tests run under qemu-user (set by `cargo xtask test`),
 /// which rejects CLONE_VM without CLONE_THREAD, every CLONE_NEW*, and clone3.
 pub fn under_qemu_user() -> bool {

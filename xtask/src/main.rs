@@ -1,9 +1,9 @@
 //! `cargo xtask`: the project's own commands.
 //!
 //! - `cargo xtask test` — every test: the host suite, then the whole suite
-//!   inside real kernels under qemu-system for aarch64 and x86_64. One summary
-//!   line per run, then the total: `N passed, N failed, N skipped`.
-//! - `cargo xtask qemu --arch aarch64|x86_64` — one VM run.
+//!   inside real kernels under qemu-system for every arch in [`vm::SUITE`].
+//!   One summary line per run, then the total: `N passed, N failed, N skipped`.
+//! - `cargo xtask qemu --arch aarch64|x86_64|i386|armhf|ppc64le|s390x` — one VM run.
 //! - `cargo xtask bench [--quick] [--report-only] [--compare FIRST SECOND]` — run the
 //!   benches in interleaved rounds (or reuse the last records), write `docs/benchmarks.md`
 //!   and `.svg` (a `--quick` smoke run writes under `target/bench/`).
@@ -15,11 +15,13 @@
 //!   (it cannot emulate most clone flags; those tests skip with a reason).
 //! - `cargo xtask provision` — install the toolchain, QEMU and kernels (Debian, as root).
 
+mod arch;
 mod bench;
 mod docs;
 mod gates;
 mod provision;
 mod tally;
+mod toolchain;
 mod vm;
 
 use provision::Arch;
@@ -36,7 +38,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("qemu") => match arch_arg() {
             Some(arch) => vm::run(arch).map(|t| vec![(format!("{} (VM)", arch.name()), t)]),
-            None => Err("usage: cargo xtask qemu --arch aarch64|x86_64".into()),
+            None => Err(format!("usage: cargo xtask qemu --arch {}", arch_names())),
         },
         Some("bench") => bench::run(&args[1..]).map(|()| Vec::new()),
         Some("docs") => docs::run(args.iter().any(|a| a == "--check")).map(|()| Vec::new()),
@@ -57,13 +59,20 @@ fn main() -> ExitCode {
         )
         .map(|t| vec![("host soak, 100,000 cycles per path".into(), t)]),
         Some("qemu-user") => qemu_user().map(|t| vec![("aarch64 (qemu-user)".into(), t)]),
-        Some("provision") => provision::vm_tools()
-            .and_then(|_| provision::kernel(Arch::Aarch64))
-            .and_then(|_| provision::kernel(Arch::X86_64))
-            .map(|_| Vec::new()),
+        Some("provision") => vm::SUITE
+            .iter()
+            .try_for_each(|&arch| {
+                provision::vm_tools(arch)?;
+                if arch.compiler() == arch::Compiler::Debian185 {
+                    toolchain::debian_185(arch)?;
+                }
+                provision::kernel(arch).map(drop)
+            })
+            .map(|()| Vec::new()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | qemu --arch aarch64|x86_64 | qemu-user | soak | bench | docs [--check] | provision>"
+                "usage: cargo xtask <test | qemu --arch {} | qemu-user | soak | bench | docs [--check] | provision>",
+                arch_names()
             );
             return ExitCode::from(2);
         }
@@ -85,7 +94,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Host tests, then both VMs. A VM that cannot even start is a failure, not a skip.
+/// `aarch64|x86_64|...`: the names `--arch` takes.
+fn arch_names() -> String {
+    Arch::ALL.map(Arch::name).join("|")
+}
+
+/// Host tests, then every VM. A VM that cannot even start is a failure, not a skip.
 fn test() -> Result<Vec<(String, Tally)>, String> {
     let mut host =
         tally::run_cargo_test(Command::new("cargo").args(["test", "--workspace"]), "host")?;
@@ -104,7 +118,7 @@ fn test() -> Result<Vec<(String, Tally)>, String> {
     // Formatting, clippy and rustdoc, warnings denied.
     gates::run(&mut host);
     let mut runs = vec![("host".to_string(), host)];
-    for arch in [Arch::Aarch64, Arch::X86_64] {
+    for arch in vm::SUITE {
         let result =
             vm::run(arch).unwrap_or_else(|e| Tally::broken(&format!("{} VM: {e}", arch.name())));
         runs.push((format!("{} (VM)", arch.name()), result));

@@ -166,7 +166,7 @@ impl SigAction {
         SigAction {
             handler: handler as usize,
             flags: k::SA_RESTORER as u64,
-            restorer: arch::clonelab_restore_rt as *const () as usize,
+            restorer: arch::clonelab_restore as *const () as usize,
             mask: SigSet::EMPTY,
         }
     }

@@ -70,7 +70,7 @@ impl Call {
     pub(super) fn word(&self) -> (CloneFlags, u64) {
         match self.kind {
             Kind::Clone => {
-                let word = self.stop.args[0];
+                let word = self.stop.args[clone_flags_index()];
                 (
                     CloneFlags::from_bits_retain(word & !0xff),
                     word & clonelab::flags::CSIGNAL,
@@ -160,7 +160,9 @@ impl Call {
                     ExitSignal::new(signal as u32).unwrap_or(ExitSignal::NONE),
                 );
                 let mut s = format!("syscall(SYS_clone, {word}");
-                for (name, value) in arch::CLONE_ARG_ORDER.iter().zip(self.stop.args).skip(1) {
+                // Every argument but the flags word (first everywhere but s390x).
+                let others = arch::CLONE_ARG_ORDER.iter().zip(self.stop.args);
+                for (name, value) in others.filter(|(name, _)| **name != "flags") {
                     let _ = write!(s, ", {name} = {value:#x}");
                 }
                 s + ")"
@@ -279,4 +281,13 @@ pub(super) fn describe_new_task(call: &Call, new: &NewTask) -> String {
         format!("new namespaces: {}", list.join(", "))
     };
     format!("{kind}, {memory}, {ns}")
+}
+
+/// Which of clone's arguments is the flags word on this arch: the first,
+/// except on s390x (CLONE_BACKWARDS2), where the stack comes first.
+pub(super) fn clone_flags_index() -> usize {
+    arch::CLONE_ARG_ORDER
+        .iter()
+        .position(|a| *a == "flags")
+        .unwrap_or(0)
 }

@@ -6,7 +6,9 @@
 //! Renders from a [`Call`] only; uses `clonelab::flags::signal_name`,
 //! `clonelab::arch::NAME`, and std.
 
-use super::call::{args_version, clone_args_fields, describe_new_task, Call, Kind};
+use super::call::{
+    args_version, clone_args_fields, clone_flags_index, describe_new_task, Call, Kind,
+};
 use super::json::json_string;
 use clonelab::flags::signal_name;
 use clonelab::{arch, Pid};
@@ -46,7 +48,7 @@ pub(super) fn render_text(call: &Call) -> String {
     let _ = writeln!(s, "   C call     {}", call.c_call());
     match call.kind {
         Kind::Clone => {
-            let word = call.stop.args[0];
+            let word = call.stop.args[clone_flags_index()];
             let _ = writeln!(
                 s,
                 "   flags      {word:#010x} = bits 8+: {:#x} = {flags} | low byte: {:#04x} = exit signal {}",
