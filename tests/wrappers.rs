@@ -231,8 +231,9 @@ fn kcmp_io_follows_clone_io() {
         Some(same)
     };
     let mut helper = spawn(sigchld(), || {
-        const IOPRIO_WHO_PROCESS: i64 = 1;
-        const BEST_EFFORT_LEVEL_4: i64 = (2 << 13) | 4;
+        // c_long: syscall(2) is variadic, its arguments are machine words.
+        const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+        const BEST_EFFORT_LEVEL_4: libc::c_long = (2 << 13) | 4;
         // SAFETY: ioprio_set takes no pointers; it changes only this helper.
         unsafe {
             libc::syscall(

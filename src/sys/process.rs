@@ -223,6 +223,14 @@ pub fn setpgid(pid: Pid, pgid: Pid) -> Result<(), Errno> {
     decode(unsafe { syscall2(k::__NR_setpgid, pid as usize, pgid as usize) }).map(drop)
 }
 
+/// The clock_nanosleep that reads a 64-bit `__kernel_timespec`: the call
+/// itself on 64-bit arches, `clock_nanosleep_time64` (Linux 5.1) on 32-bit
+/// ones, whose `clock_nanosleep` reads the old 32-bit timespec.
+#[cfg(target_pointer_width = "64")]
+const NR_CLOCK_NANOSLEEP_TIME64: u32 = k::__NR_clock_nanosleep;
+#[cfg(target_pointer_width = "32")]
+const NR_CLOCK_NANOSLEEP_TIME64: u32 = k::__NR_clock_nanosleep_time64;
+
 /// `nanosleep(duration)` (as `clock_nanosleep(CLOCK_MONOTONIC, 0, ...)`):
 /// sleep; a signal handler cuts it short with EINTR. A duration of more than
 /// `i64::MAX` seconds is EINVAL.
@@ -234,7 +242,7 @@ pub fn nanosleep(duration: core::time::Duration) -> Result<(), Errno> {
     // SAFETY: request is a valid timespec; remain = NULL.
     decode(unsafe {
         syscall4(
-            k::__NR_clock_nanosleep,
+            NR_CLOCK_NANOSLEEP_TIME64,
             k::CLOCK_MONOTONIC as usize,
             0,
             &request as *const k::__kernel_timespec as usize,
