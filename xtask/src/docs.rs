@@ -4,13 +4,14 @@
 //!
 //! - `calls`: rendered by `clonelab chapter-calls` from the record of a host
 //!   run (as root): each call's C call, flag bits, exit signal and a register
-//!   table for both arches. Addresses are named, so the text is the same on
+//!   table for all six arches. Addresses are named, so the text is the same on
 //!   every run of the same kernel; `--check` fails when a chapter differs.
 //! - `observed`: copied from the tour in `target/qemu/<arch>.log` (the serial
-//!   log of `cargo xtask qemu`), per arch. These are captures of one run
+//!   log of `cargo xtask qemu`), for every arch that has a log. These are captures of one run
 //!   (pids, inodes), refreshed by `cargo xtask docs` when a log exists and
 //!   never compared by `--check`, which only requires the section to exist.
 
+use crate::arch::Arch;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -87,13 +88,16 @@ fn effective_uid() -> u32 {
 }
 
 /// Per tour entry name: the lines of its block in a VM's serial log that say
-/// what happened (the header, each call's headline and C call, the observation
-/// and the verdict), without the register dumps the chapter tables already show.
+/// what happened (the header, each call's headline and C call, the registers
+/// ptrace observed on that arch, on one line, the observation and the
+/// verdict), without the other arch's derived registers.
 fn vm_tour(log: &str) -> BTreeMap<String, String> {
     let mut entries = BTreeMap::new();
     let mut name: Option<String> = None;
     let mut body = String::new();
     let mut in_observed = false;
+    // The register lines of the image ptrace observed, collected into one line.
+    let mut observed_registers: Option<Vec<String>> = None;
     let mut finish = |name: &mut Option<String>, body: &mut String| {
         if let Some(n) = name.take() {
             entries.insert(n, std::mem::take(body));
@@ -121,6 +125,27 @@ fn vm_tour(log: &str) -> BTreeMap<String, String> {
             continue;
         }
         let trimmed = line.trim_start();
+        if let Some(registers) = &mut observed_registers {
+            // "       r2   0x000003ff9b3f7fb0  stack_top (stack)"
+            let mut fields = trimmed.split_whitespace();
+            if let (Some(name), Some(hex)) = (fields.next(), fields.next()) {
+                if hex.starts_with("0x") {
+                    let what = trimmed[trimmed.find(hex).unwrap_or(0) + hex.len()..].trim_start();
+                    let value = what.split(" (").next().unwrap_or(what);
+                    registers.push(format!("{name}={value}"));
+                    continue;
+                }
+            }
+            body.push_str(&format!(
+                "     registers observed by ptrace: {}\n",
+                registers.join(" ")
+            ));
+            observed_registers = None;
+        }
+        if trimmed.contains(" registers, observed by ptrace") {
+            observed_registers = Some(Vec::new());
+            continue;
+        }
         let keep = in_observed
             || trimmed.starts_with("call ")
             || trimmed.starts_with("C call")
@@ -181,11 +206,12 @@ fn without_provenance(text: &str) -> String {
 /// Regenerate (or with `check`, compare) every chapter.
 pub fn run(check: bool) -> Result<(), String> {
     let chapters = chapter_calls()?;
-    let logs: Vec<(&str, Option<String>)> = ["aarch64", "x86_64"]
+    let logs: Vec<(&str, Option<String>)> = Arch::ALL
         .iter()
+        .map(|arch| arch.name())
         .map(|arch| {
             (
-                *arch,
+                arch,
                 std::fs::read_to_string(format!("target/qemu/{arch}.log")).ok(),
             )
         })

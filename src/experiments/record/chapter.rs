@@ -6,11 +6,12 @@
 //! `core` and [`crate::abi`].
 
 use super::Made;
-use crate::abi::RegisterImage;
+use crate::abi::{cell, CloneCall, RegisterImage, Role, ARCHES};
+use crate::flags::Syscall;
 use core::fmt;
 
 /// One call as a chapter shows it (Markdown): the C call, the flag bits and
-/// the exit signal, and a register table for both arches. Addresses are
+/// the exit signal, and a register table for all six arches. Addresses are
 /// named, never printed, so the text is the same on every run.
 pub struct ChapterCall<'a> {
     /// Its number in the experiment (1-based).
@@ -21,7 +22,7 @@ pub struct ChapterCall<'a> {
 
 impl fmt::Display for ChapterCall<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::abi::{cell, CCall, FlagBits, AARCH64, X86_64};
+        use crate::abi::{CCall, FlagBits};
         let made = self.made;
         let outcome = match made.errno() {
             Some(e) => e.name().unwrap_or("an error"),
@@ -46,25 +47,60 @@ impl fmt::Display for ChapterCall<'_> {
         write!(f, "{}", FlagBits(&made.call))?;
         writeln!(f, "```")?;
         writeln!(f)?;
-        writeln!(f, "| arg | x86_64 | value | aarch64 | value |")?;
-        writeln!(f, "|-----|--------|-------|---------|-------|")?;
-        let x = RegisterImage::on(&X86_64, &made.call);
-        let a = RegisterImage::on(&AARCH64, &made.call);
-        for (i, (rx, ra)) in x.registers().iter().zip(a.registers()).enumerate() {
-            let arg = if i == 0 {
-                "nr"
-            } else {
-                ["", "1", "2", "3", "4", "5"][i]
-            };
-            writeln!(
-                f,
-                "| {arg} | {} | {} | {} | {} |",
-                rx.name,
-                cell(&made.call, rx),
-                ra.name,
-                cell(&made.call, ra)
-            )?;
-        }
+        write!(f, "{}", SixArchTable(&made.call))?;
         writeln!(f)
+    }
+}
+
+/// The registers one call loads on every arch in [`ARCHES`], one row per
+/// argument of the call (in x86_64's order) and one column per arch, each
+/// cell naming the register and its position: where the orders differ
+/// (CLONE_BACKWARDS swaps `tls` and `child_tid`; s390x's CLONE_BACKWARDS2 puts
+/// the stack first) the positions differ. Derived from the recorded call
+/// through each arch's row of the table; the tour in each VM prints the one
+/// it observed, and tests/abi.rs checks each VM's row against its kernel.
+struct SixArchTable<'a>(&'a CloneCall);
+
+impl fmt::Display for SixArchTable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let call = self.0;
+        let images = ARCHES.map(|abi| RegisterImage::on(abi, call));
+        write!(f, "| value |")?;
+        for abi in ARCHES {
+            write!(f, " {} |", abi.name)?;
+        }
+        writeln!(f)?;
+        write!(f, "|---|")?;
+        for _ in ARCHES {
+            write!(f, "---|")?;
+        }
+        writeln!(f)?;
+        let [first, ..] = &images;
+        for (row, register) in first.registers().iter().enumerate() {
+            if row == 0 {
+                // The number differs per arch: print it in each cell.
+                let syscall = match register.role {
+                    Role::Number(Syscall::Clone3) => "clone3",
+                    _ => "clone",
+                };
+                write!(f, "| syscall number ({syscall}) |")?;
+                for image in &images {
+                    let nr = &image.registers()[0];
+                    write!(f, " `{}` = {} |", nr.name, nr.value)?;
+                }
+            } else {
+                write!(f, "| {} |", cell(call, register))?;
+                for image in &images {
+                    let at = image
+                        .registers()
+                        .iter()
+                        .position(|r| r.role == register.role)
+                        .expect("every arch loads every argument of the call");
+                    write!(f, " `{}` (arg {at}) |", image.registers()[at].name)?;
+                }
+            }
+            writeln!(f)?;
+        }
+        Ok(())
     }
 }
