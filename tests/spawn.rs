@@ -215,6 +215,36 @@ fn vfork_suspends_the_parent() {
     assert_eq!(result.unwrap(), (1, WaitStatus::Exited(0)));
 }
 
+/// A scoped CLONE_VFORK child is given no tid word to clear: it has left our
+/// memory when clone returns, so the call carries neither CLONE_PARENT_SETTID
+/// nor CLONE_CHILD_CLEARTID (each costs the kernel a store, the second a futex
+/// wake), while a CLONE_VM child without CLONE_VFORK carries both.
+#[test]
+fn vfork_child_needs_no_tid_word() {
+    let tid_flags = F::CLONE_PARENT_SETTID | F::CLONE_CHILD_CLEARTID;
+    let mut stack = Stack::new(STACK).unwrap();
+    let mut calls = Vec::new();
+    for flags in [F::CLONE_VM | F::CLONE_VFORK, F::CLONE_VM] {
+        let result = scope(|s| {
+            // SAFETY: the child returns a constant: no TLS, no allocation.
+            let child = unsafe { s.spawn(&mut stack, FlagsWord::new(flags, SIGCHLD), || 3) }?;
+            let call = *child.call();
+            child.join().map(|status| (call, status))
+        });
+        if qemu_user_cannot(&result, "CLONE_VM without CLONE_THREAD") {
+            return;
+        }
+        let (call, status) = result.unwrap();
+        assert_eq!(status, WaitStatus::Exited(3));
+        calls.push(call);
+    }
+    let (vfork, vm) = (calls[0], calls[1]);
+    assert!(!vfork.word.flags.intersects(tid_flags), "{}", vfork.word);
+    assert_eq!((vfork.parent_tid, vfork.child_tid), (0, 0));
+    assert!(vm.word.flags.contains(tid_flags), "{}", vm.word);
+    assert_ne!(vm.child_tid, 0);
+}
+
 /// CLONE_PIDFD yields a descriptor that refers to the child and can be waited on.
 #[test]
 fn pidfd_refers_to_the_child() {

@@ -30,6 +30,7 @@ struct ChildShared {
     /// (CLONE_PARENT_SETTID) and set to 0, with a futex wake, when the child
     /// leaves our address space (CLONE_CHILD_CLEARTID: the kernel does it in
     /// `mm_release`, as the exiting or exec-ing child detaches from the mm).
+    /// Always 0 for a CLONE_VFORK child, which has left when clone returns.
     tid: AtomicI32,
     /// The closure's return value, stored by the child before it exits.
     code: AtomicI32,
@@ -217,8 +218,9 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     /// thread-like one); `f` may borrow anything that outlives the scope. The
     /// child's bookkeeping and `f` itself are moved to the top of `stack`, and
     /// the child starts just below them. The API adds `CLONE_SETTLS` (tls = 0),
-    /// `CLONE_PARENT_SETTID` and `CLONE_CHILD_CLEARTID` (its tid word, which
-    /// the join waits on). The child starts with every signal blocked, so no
+    /// and, unless the call has `CLONE_VFORK`, `CLONE_PARENT_SETTID` and
+    /// `CLONE_CHILD_CLEARTID` (its tid word, which the join waits on; a vfork
+    /// child has left our memory when clone returns, so it needs none). The child starts with every signal blocked, so no
     /// handler ever runs on it; the parent's mask is restored after the clone.
     ///
     /// Refused: calls without CLONE_VM (use [`spawn`](super::spawn)), the flags the API
@@ -270,10 +272,18 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             )));
         }
         let thread = word.flags.contains(CloneFlags::CLONE_THREAD);
-        let flags = word.flags
-            | CloneFlags::CLONE_SETTLS
-            | CloneFlags::CLONE_PARENT_SETTID
-            | CloneFlags::CLONE_CHILD_CLEARTID;
+        // A CLONE_VFORK child has left our memory when clone returns: the
+        // kernel resumes the parent only from the child's `mm_release` (exit or
+        // execve), and if a fatal signal cuts that wait short the parent never
+        // runs user code again. So its tid word needs no clearing: it stays 0,
+        // and the join's wait for the word returns at once (the kernel's
+        // put_user and futex wake at the child's exit are saved).
+        let tid_flags = if word.flags.contains(CloneFlags::CLONE_VFORK) {
+            CloneFlags::EMPTY
+        } else {
+            CloneFlags::CLONE_PARENT_SETTID | CloneFlags::CLONE_CHILD_CLEARTID
+        };
+        let flags = word.flags | CloneFlags::CLONE_SETTLS | tid_flags;
         let word = FlagsWord::new(flags, word.signal);
         word.encode_clone()?;
 
@@ -314,9 +324,14 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // pointer: no reference to the whole Record exists while it runs.
         // SAFETY: record points at the Record written above.
         let shared = unsafe { addr_of!((*record).shared) };
-        // SAFETY: as above; `tid` is an AtomicI32, so the kernel's writes race
-        // with nothing non-atomic.
-        let tid_ptr = unsafe { (*shared).tid.as_ptr() };
+        // `tid` is an AtomicI32, so the kernel's writes race with nothing
+        // non-atomic.
+        let tid_ptr = if tid_flags == CloneFlags::EMPTY {
+            ptr::null_mut()
+        } else {
+            // SAFETY: as above.
+            unsafe { (*shared).tid.as_ptr() }
+        };
 
         // Block every signal across the clone: the child inherits the full mask
         // and keeps it, so no handler ever runs on a thread without TLS.
