@@ -32,3 +32,8 @@ pub(super) fn interval(e: &Est) -> String {
 pub(super) fn repeat(e: &Est) -> String {
     format!("[{:.3}, {:.3}]", e.rep_lo, e.rep_hi)
 }
+
+/// An estimate's family repeat interval (all ratios of another run at once), "[lo, hi]".
+pub(super) fn family(e: &Est) -> String {
+    format!("[{:.3}, {:.3}]", e.fam_lo, e.fam_hi)
+}

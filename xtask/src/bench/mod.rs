@@ -104,8 +104,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             println!("{row}");
         }
         println!(
-            "{} of {} ratios of the second run agree with the first (inside its repeat interval, or both within noise); {} inside its confidence interval or both within noise",
-            a.agree, a.total, a.in_ci
+            "{} of {} ratios of the second run agree with the first (inside its family repeat interval, or both within noise); {} inside its per-ratio repeat interval, {} inside its confidence interval (or both within noise)",
+            a.agree, a.total, a.in_repeat, a.in_ci
         );
         return Ok(());
     }

@@ -6,10 +6,10 @@
 //! Part of `xtask/src/bench/`; `report` and `mod.rs` (`--compare`) use it.
 //! Std only.
 
-use super::format::{esc, interval, repeat};
+use super::format::{esc, family, interval, repeat};
 use super::growth::{growth, slope_ratio};
 use super::records::{Column, Run, Series, Set};
-use super::stats::{paired_ratio, Est, Want};
+use super::stats::{paired_ratio, Est, Want, FAMILY};
 use std::collections::BTreeMap;
 
 /// Every ratio the report prints, keyed by a label unique in a run.
@@ -207,12 +207,15 @@ pub(super) fn targets(run: &Run) -> Vec<(String, String, Want)> {
 }
 
 /// Agreement of `second` with `first`: a ratio agrees when the second run's
-/// estimate lies inside the first run's repeat interval, or both runs call it
-/// within noise (both confidence intervals contain 1). Also counted: how many
-/// lie inside the first run's confidence interval (or both within noise).
+/// estimate lies inside the first run's family repeat interval (all ratios
+/// at once, 95 % jointly), or both runs call it within noise (both confidence
+/// intervals contain 1). Also counted: how many lie inside the first run's
+/// per-ratio 95 % repeat interval, and inside its confidence interval (each
+/// or both within noise).
 pub(super) struct Agreement {
     pub(super) total: usize,
     pub(super) agree: usize,
+    pub(super) in_repeat: usize,
     pub(super) in_ci: usize,
     /// Table rows, and whether each agrees.
     pub(super) rows: Vec<(String, bool)>,
@@ -223,6 +226,7 @@ pub(super) fn agreement(first: &Run, second: &Run) -> Agreement {
     let mut a = Agreement {
         total: 0,
         agree: 0,
+        in_repeat: 0,
         in_ci: 0,
         rows: Vec::new(),
     };
@@ -231,29 +235,37 @@ pub(super) fn agreement(first: &Run, second: &Run) -> Agreement {
             continue;
         };
         let noise = b.contains(1.0) && r.est.contains(1.0);
-        let ok = b.repeat_contains(r.est.mid) || noise;
+        let ok = b.family_contains(r.est.mid) || noise;
         a.total += 1;
         a.agree += ok as usize;
+        a.in_repeat += (b.repeat_contains(r.est.mid) || noise) as usize;
         a.in_ci += (b.contains(r.est.mid) || noise) as usize;
         a.rows.push((
             format!(
-                "| {} | {:.3} {} {} | {:.3} {} | {} |",
+                "| {} | {:.3} {} {} {} | {:.3} {} | {} |",
                 esc(&r.key),
                 b.mid,
                 interval(b),
                 repeat(b),
+                family(b),
                 r.est.mid,
                 interval(&r.est),
                 match (ok, noise) {
                     (_, true) => "both within noise",
-                    (true, false) => "agrees",
+                    (true, false) if b.repeat_contains(r.est.mid) => "agrees",
+                    (true, false) => "agrees (family interval only)",
                     (false, false) => "**differs**",
                 }
             ),
             ok,
         ));
     }
+    assert!(
+        a.total <= FAMILY,
+        "{} ratios compared: raise stats::FAMILY",
+        a.total
+    );
     a
 }
 
-pub(super) const AGREEMENT_HEADER: &str = "| ratio | first run, 95 % CI, repeat interval | second run, 95 % CI | |\n|---|---:|---:|:---:|\n";
+pub(super) const AGREEMENT_HEADER: &str = "| ratio | first run: estimate, 95 % CI, repeat interval, family repeat interval | second run, 95 % CI | |\n|---|---:|---:|:---:|\n";

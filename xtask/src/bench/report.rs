@@ -9,6 +9,7 @@ use super::format::{esc, human, interval, repeat};
 use super::growth::{growth, growth_slope};
 use super::ratios::{agreement, ratios, targets, Ratio, AGREEMENT_HEADER};
 use super::records::{Run, Series};
+use super::stats::FAMILY;
 use super::stats::{median, word, Est};
 use super::svg::svg;
 use super::text::{GROWTH, METHOD, NOTES};
@@ -215,16 +216,24 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
         let _ = write!(
             md,
             "\n## Agreement with the run before\n\nThe run before this one on the same machine ({}, load average {} at its end) against this one. \
-             A ratio agrees when this run's estimate lies inside the earlier run's **repeat interval**, or when both runs call it \
-             within noise (both confidence intervals contain 1.0). **{} of {} ratios agree.** For comparison, {} of {} lie inside \
-             the earlier run's *confidence* interval (or both within noise): a 95 % confidence interval catches the estimate of \
-             a repeat run only about 83 % of the time, even when it is exact (the two runs' errors add).\n\n",
+             The requirement is that **every** ratio agree, so each is held to the earlier run's **family repeat interval**: the \
+             repeat interval at the Bonferroni level for {} ratios (1 − 0.05/{} each), inside which all of a repeat run's estimates \
+             land at once with probability at least 95 %. Per-ratio 95 % intervals would be the wrong yardstick for \"all of them\": \
+             even exact ones are expected to miss about one ratio in twenty, some two or three of {} here, by chance alone. \
+             A ratio also agrees when both runs call it within noise (both confidence intervals contain 1.0). \
+             **{} of {} ratios agree.** For comparison, {} of {} lie inside the earlier run's per-ratio 95 % repeat interval, and {} \
+             inside its *confidence* interval (or both within noise; a 95 % confidence interval catches the estimate of a repeat \
+             run only about 83 % of the time, even when it is exact: the two runs' errors add).\n\n",
             prev.meta("date"),
             prev.meta("loadavg"),
+            FAMILY,
+            FAMILY,
+            a.total,
             a.agree,
             a.total,
-            a.in_ci,
-            a.total
+            a.in_repeat,
+            a.total,
+            a.in_ci
         );
         md.push_str(AGREEMENT_HEADER);
         for (row, _) in &a.rows {

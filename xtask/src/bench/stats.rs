@@ -9,7 +9,9 @@
 //! interval (the estimate plus the percentiles of the difference of two
 //! independent resampled estimates: where the estimate of another run of the
 //! same design lands, since that run's error and this one's are independent
-//! draws of the same error; the agreement of two runs uses it).
+//! draws of the same error), and the *family* repeat interval, the same at
+//! the Bonferroni level for [`FAMILY`] ratios (where all of another run's
+//! estimates land at once: the agreement of two runs uses it).
 //!
 //! Part of `xtask/src/bench/`; used by `growth`, `ratios`, `report` and
 //! `svg`. Std only.
@@ -18,8 +20,14 @@ use super::records::{Series, Set};
 
 /// Bootstrap resamples per interval.
 pub(super) const RESAMPLES: usize = 1000;
-/// Pairs of resamples whose differences give the repeat interval.
-pub(super) const PAIRS: usize = 20_000;
+/// Pairs of resamples whose differences give the repeat interval (enough
+/// for the family interval's far tails: 39 differences lie beyond each end).
+pub(super) const PAIRS: usize = 100_000;
+/// The most ratios one agreement check compares (a report has about 55).
+/// The *family* repeat interval is a Bonferroni one for this many: each is
+/// a 1 - 0.05/FAMILY interval, so that all of up to FAMILY ratios land in
+/// theirs at once with probability at least 95 %.
+pub(super) const FAMILY: usize = 64;
 /// Seed of the bootstrap's generator: the same records give the same intervals.
 pub(super) const SEED: u64 = 0x5eed_c10e_1ab0_0001;
 
@@ -81,6 +89,10 @@ pub(super) struct Est {
     /// The repeat interval: where another run's estimate lands.
     pub(super) rep_lo: f64,
     pub(super) rep_hi: f64,
+    /// The family repeat interval: where another run's estimate lands, for
+    /// all of up to [`FAMILY`] ratios at once (95 % jointly).
+    pub(super) fam_lo: f64,
+    pub(super) fam_hi: f64,
 }
 
 impl Est {
@@ -91,12 +103,22 @@ impl Est {
     pub(super) fn repeat_contains(&self, x: f64) -> bool {
         self.rep_lo <= x && x <= self.rep_hi
     }
+
+    pub(super) fn family_contains(&self, x: f64) -> bool {
+        self.fam_lo <= x && x <= self.fam_hi
+    }
 }
 
 /// The 2.5th and 97.5th percentiles of sorted values.
 fn percentiles(sorted: &[f64]) -> (f64, f64) {
     let n = sorted.len();
     (sorted[n * 25 / 1000], sorted[n * 975 / 1000 - 1])
+}
+
+/// The (0.025 / FAMILY)th and (1 - 0.025 / FAMILY)th percentiles of sorted values.
+fn family_percentiles(sorted: &[f64]) -> (f64, f64) {
+    let tail = sorted.len() * 25 / (1000 * FAMILY);
+    (sorted[tail], sorted[sorted.len() - 1 - tail])
 }
 
 /// `point`, the 2.5th and 97.5th percentiles of `resample` over RESAMPLES
@@ -119,12 +141,15 @@ pub(super) fn bootstrap(point: f64, set: &Set, mut resample: impl FnMut(&[usize]
         .collect();
     d.sort_by(f64::total_cmp);
     let (dlo, dhi) = percentiles(&d);
+    let (flo, fhi) = family_percentiles(&d);
     Est {
         mid: point,
         lo,
         hi,
         rep_lo: point + dlo,
         rep_hi: point + dhi,
+        fam_lo: point + flo,
+        fam_hi: point + fhi,
     }
 }
 

@@ -38,7 +38,11 @@ fixed seed. Each estimate carries two 95 % intervals from the same resamples:
   comes out about √2 wider than the CI. A CI is the wrong yardstick for a second run: even an exact
   95 % CI holds the next run's estimate only about 83 % of the time (Cumming and Maillardet,
   \"Confidence intervals and replication: where will the next mean fall?\", Psychological Methods,
-  2006). *Agreement with the run before* uses the repeat interval.
+  2006).
+- the **family repeat interval** is the repeat interval at the Bonferroni level for 64 ratios (each
+  1 − 0.05/64, from the same pairs of resamples): all of a repeat run's estimates, not each one, land
+  in theirs at once with probability at least 95 %. *Agreement with the run before* asks that every
+  ratio agree, so it uses this one (and also counts the per-ratio repeat intervals).
 
 A ratio below 1 means clonelab is faster.
 
