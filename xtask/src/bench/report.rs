@@ -9,7 +9,7 @@ use super::format::{esc, human, interval, repeat};
 use super::growth::{growth, growth_slope};
 use super::ratios::{agreement, ratios, targets, Ratio, AGREEMENT_HEADER};
 use super::records::{Run, Series};
-use super::stats::FAMILY;
+use super::stats::{FAMILY, PAIRS};
 use super::stats::{median, word, Est};
 use super::svg::svg;
 use super::text::{GROWTH, METHOD, NOTES};
@@ -20,7 +20,11 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     let all = ratios(run);
     let find = |key: &str| all.iter().find(|r| r.key == key);
     let mut md = String::from("# Benchmarks\n\n");
-    md.push_str(METHOD);
+    md.push_str(
+        &METHOD
+            .replace("{PAIRS}", &format_thousands(PAIRS))
+            .replace("{FAMILY}", &FAMILY.to_string()),
+    );
     let _ = writeln!(md, "## Machine and run\n");
     for (label, key) in [
         ("CPU", "cpu"),
@@ -244,4 +248,17 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     md.push_str(NOTES);
     let svg = svg(run, &rows);
     (md, svg)
+}
+
+/// 100000 as "100,000".
+fn format_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -5,7 +5,8 @@
 //!
 //! Part of `xtask/src/bench/`; `report` uses it. Std only.
 
-/// The opening paragraphs: pairing, passes, the two intervals.
+/// The opening paragraphs: pairing, passes, the intervals (`{PAIRS}` and
+/// `{FAMILY}` stand for the constants of `stats`, filled in by `report`).
 pub(super) const METHOD: &str = "\
 Measured with `cargo xtask bench` (`benches/clone/`, rendered by `xtask/src/bench/` from the records of one
 run). Every ratio below comes from the two paths measured **alternately, in the same rounds**: a set of
@@ -34,13 +35,13 @@ fixed seed. Each estimate carries two 95 % intervals from the same resamples:
   estimate is the truth plus its own error, this run's the truth plus this run's error; the two errors
   are independent draws of one distribution, which the resamples give: the repeat interval is this
   run's estimate plus the 2.5th to 97.5th percentile of the difference of two independently resampled
-  estimates (20,000 pairs). Nothing is scaled by hand: where the resampled estimates are symmetric it
+  estimates ({PAIRS} pairs). Nothing is scaled by hand: where the resampled estimates are symmetric it
   comes out about √2 wider than the CI. A CI is the wrong yardstick for a second run: even an exact
   95 % CI holds the next run's estimate only about 83 % of the time (Cumming and Maillardet,
   \"Confidence intervals and replication: where will the next mean fall?\", Psychological Methods,
   2006).
-- the **family repeat interval** is the repeat interval at the Bonferroni level for 64 ratios (each
-  1 − 0.05/64, from the same pairs of resamples): all of a repeat run's estimates, not each one, land
+- the **family repeat interval** is the repeat interval at the Bonferroni level for {FAMILY} ratios (each
+  1 − 0.05/{FAMILY}, from the same pairs of resamples): all of a repeat run's estimates, not each one, land
   in theirs at once with probability at least 95 %. *Agreement with the run before* asks that every
   ratio agree, so it uses this one (and also counts the per-ratio repeat intervals).
 
