@@ -82,6 +82,15 @@ pub(super) const NOTES: &str = "
   region, as their APIs give no choice. `vfork (bare asm)` is the kernel's vfork with the child's whole life
   in one `asm!` block (libc's `vfork` cannot be called soundly from Rust); on aarch64 it is
   `clone(CLONE_VM|CLONE_VFORK|SIGCHLD)` on the caller's stack, which is what glibc's vfork is there.
+- `clonelab CLONE_VM|CLONE_VFORK` is the safe scoped path (`Scope::spawn`); `clonelab raw clone` is the
+  unsafe `clonelab::clone` with exactly libc's flags word. What the scoped path adds is what the gap between
+  their two rows against `libc::clone` measures: `CLONE_SETTLS` (tls 0: the child gets no thread pointer),
+  its bookkeeping on the child's stack, and two `rt_sigprocmask` calls, so that the child is born with every
+  signal blocked and no handler can run on a thread without TLS. The child's SIGCHLD then reaches a parent
+  that blocks it, so the kernel queues it and discards it only when the mask is restored, where an unblocked
+  parent with SIGCHLD at its default would have dropped it at once. A vfork child needs no tid word
+  (CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID and the futex wake they cost): it has left our memory when
+  clone returns.
 - spawn+exec: a 3-instruction static ELF the bench writes itself, exec'd and reaped; every exit status is checked.
 - growth sets: the CPU time of the batch (helper and reaped children) as the helper process measured it;
   the pipe round trip that starts it is outside. `RUSAGE_CHILDREN` counts in microseconds, a small
