@@ -323,5 +323,13 @@ fn docs_table_is_the_abi_rows() {
             doc.lines().any(|l| l == line),
             "docs/abi.md lacks the row: {line}"
         );
+        // The instruction table's last column: what clone's tls becomes.
+        let tls_cell = format!("| {} |", row.tls);
+        assert!(
+            doc.lines()
+                .any(|l| l.starts_with(&format!("| {:<7} |", row.name)) && l.ends_with(&tls_cell)),
+            "docs/abi.md: the {} row does not end with {tls_cell}",
+            row.name
+        );
     }
 }

@@ -58,6 +58,8 @@ pub struct ArchAbi {
     pub nr_clone: u64,
     /// `__NR_clone3`.
     pub nr_clone3: u64,
+    /// What clone's `tls` argument becomes with CLONE_SETTLS.
+    pub tls: &'static str,
 }
 
 /// x86_64: `syscall`, number in rax, arguments rdi, rsi, rdx, r10, r8;
@@ -69,6 +71,7 @@ pub const X86_64: ArchAbi = ArchAbi {
     clone_arg_order: ["flags", "stack", "parent_tid", "child_tid", "tls"],
     nr_clone: 56,
     nr_clone3: 435,
+    tls: "the new `fs` base",
 };
 
 /// aarch64: `svc #0`, number in x8, arguments x0..x4; clone's order is
@@ -80,6 +83,7 @@ pub const AARCH64: ArchAbi = ArchAbi {
     clone_arg_order: ["flags", "stack", "parent_tid", "tls", "child_tid"],
     nr_clone: 220,
     nr_clone3: 435,
+    tls: "the new `tpidr_el0`",
 };
 
 /// i386: `int $0x80`, number in eax, arguments ebx, ecx, edx, esi, edi;
@@ -92,6 +96,7 @@ pub const I386: ArchAbi = ArchAbi {
     clone_arg_order: ["flags", "stack", "parent_tid", "tls", "child_tid"],
     nr_clone: 120,
     nr_clone3: 435,
+    tls: "the address of a `struct user_desc` whose base is that value (a GDT entry, as `set_thread_area` takes it)",
 };
 
 /// armhf (32-bit ARM, EABI): `svc #0`, number in r7, arguments r0..r4;
@@ -104,6 +109,7 @@ pub const ARMHF: ArchAbi = ArchAbi {
     clone_arg_order: ["flags", "stack", "parent_tid", "tls", "child_tid"],
     nr_clone: 120,
     nr_clone3: 435,
+    tls: "the new TPIDRURO",
 };
 
 /// ppc64le: `sc`, number in r0, arguments r3..r7; clone's order is flags,
@@ -116,6 +122,7 @@ pub const PPC64LE: ArchAbi = ArchAbi {
     clone_arg_order: ["flags", "stack", "parent_tid", "tls", "child_tid"],
     nr_clone: 120,
     nr_clone3: 435,
+    tls: "the new `r13`",
 };
 
 /// s390x: `svc 0`, number in r1, arguments r2..r6; clone's order is
@@ -128,6 +135,7 @@ pub const S390X: ArchAbi = ArchAbi {
     clone_arg_order: ["stack", "flags", "parent_tid", "child_tid", "tls"],
     nr_clone: 120,
     nr_clone3: 435,
+    tls: "the new access registers `a0:a1` (high:low)",
 };
 
 /// Every arch clonelab runs on, in the order the docs list them.

@@ -7,7 +7,7 @@
 
 use super::Made;
 use crate::abi::{cell, CloneCall, RegisterImage, Role, ARCHES};
-use crate::flags::Syscall;
+use crate::flags::{CloneFlags, Syscall};
 use core::fmt;
 
 /// One call as a chapter shows it (Markdown): the C call, the flag bits and
@@ -98,6 +98,15 @@ impl fmt::Display for SixArchTable<'_> {
                         .expect("every arch loads every argument of the call");
                     write!(f, " `{}` (arg {at}) |", image.registers()[at].name)?;
                 }
+            }
+            writeln!(f)?;
+        }
+        if call.word.flags.contains(CloneFlags::CLONE_SETTLS) {
+            writeln!(f)?;
+            write!(f, "With CLONE_SETTLS, `tls` becomes:")?;
+            for (i, abi) in ARCHES.iter().enumerate() {
+                let end = if i + 1 == ARCHES.len() { "." } else { ";" };
+                write!(f, " {} {}{end}", abi.name, abi.tls)?;
             }
             writeln!(f)?;
         }
