@@ -9,7 +9,7 @@
 //!
 //! **Why out of line.** Rust 1.85, the only Rust with ppc64el standard
 //! libraries here, has no stable inline assembly for PowerPC: `asm!` and
-//! `global_asm!` are error[E0658] there. So the `sc` instruction, the thread
+//! `global_asm!` are `error[E0658]` there. So the `sc` instruction, the thread
 //! pointer and the trampolines live in `arch/powerpc64/*.S`, which build.rs
 //! preprocesses and assembles with the cross gcc (the numbers come from the
 //! kernel's `<asm/unistd.h>`; the names carry the crate version through
@@ -202,15 +202,15 @@ pub const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_PPC64LE;
 
 /// Registers of a stopped tracee as `PTRACE_GETREGSET(NT_PRSTATUS)` fills
 /// them: the kernel's `struct pt_regs` (arch/powerpc/include/uapi/asm/ptrace.h):
-/// gpr[32], nip, msr, orig_gpr3, ctr, link, xer, ccr, softe, trap, dar,
+/// `gpr[32]`, nip, msr, orig_gpr3, ctr, link, xer, ccr, softe, trap, dar,
 /// dsisr, result (44 words of the 48 the regset holds).
 pub type TraceeRegs = linux_raw_sys::ptrace::pt_regs;
 
 /// From a tracee stopped at syscall entry: the number and the six arguments.
 ///
-/// The number is gpr[0]. The first argument's register, r3, is also the
+/// The number is `gpr[0]`. The first argument's register, r3, is also the
 /// result's, so the kernel keeps the argument in `orig_gpr3` (restart and
-/// tracers read it there); the others are still gpr[4..=8].
+/// tracers read it there); the others are still `gpr[4..=8]`.
 pub fn syscall_registers(regs: &TraceeRegs) -> (u64, [u64; 6]) {
     let g = &regs.gpr;
     (g[0], [regs.orig_gpr3, g[4], g[5], g[6], g[7], g[8]])
