@@ -105,11 +105,13 @@ pub fn syscall_info(pid: Pid) -> Result<p::ptrace_syscall_info, Errno> {
 /// `PTRACE_GETREGSET(NT_PRSTATUS)` for a tracee (any tid) in a ptrace stop:
 /// its general registers as this arch lays them out.
 pub fn registers(pid: Pid) -> Result<TraceeRegs, Errno> {
-    // Large enough for x86_64's user_regs_struct (27 words) and aarch64's (34).
-    let mut buffer = [0u64; 40];
+    // Large enough for every arch's regset: x86_64's user_regs_struct (27
+    // words), aarch64's (34), ppc64's (ELF_NGREG, 48, of which pt_regs is 44).
+    let mut buffer = [0u64; 48];
+    const _: () = assert!(size_of::<TraceeRegs>() <= size_of::<[u64; 48]>());
     let mut iov = k::iovec {
         iov_base: buffer.as_mut_ptr().cast(),
-        iov_len: size_of::<[u64; 40]>() as _,
+        iov_len: size_of::<[u64; 48]>() as _,
     };
     ptrace(
         p::PTRACE_GETREGSET,

@@ -1,7 +1,8 @@
 //! Raw syscalls agree with std and with the peer crates.
 //!
-//! clonelab issues every syscall with its own `asm!` (x86_64 `syscall`, aarch64
-//! `svc #0`) and takes every number from linux-raw-sys. These tests check the
+//! clonelab issues every syscall with its own assembly (x86_64 `syscall`,
+//! aarch64 `svc #0`, ...; on ppc64le an out-of-line `sc`) and takes every
+//! number from linux-raw-sys. These tests check the
 //! results against std, the errno decoding against a known failure, and every
 //! number and constant against the `syscalls`, `sc` and `libc` crates, on
 //! whichever arch they run (the xtask runs them on both).
@@ -29,6 +30,19 @@ fn errno_is_decoded_with_name_and_text() {
     assert_eq!(err.raw(), libc::EBADF);
     assert_eq!(err.to_string(), "EBADF (Bad file descriptor)");
     assert_eq!(Errno::EINVAL.to_string(), "EINVAL (Invalid argument)");
+}
+
+/// The raw arch seam returns a failure as -errno and a success as the value,
+/// on every arch: ppc64le's kernel returns +errno with CR0.SO set instead, and
+/// its syscall entry must negate it (read raw, EBADF would look like fd 9).
+#[test]
+fn raw_seam_returns_negative_errno() {
+    // SAFETY: -1 is no descriptor; nothing is closed.
+    let failed = unsafe { clonelab::arch::syscall1(k::__NR_close, -1isize as usize) };
+    assert_eq!(failed as isize, -(linux_raw_sys::errno::EBADF as isize));
+    // SAFETY: getpid takes no arguments and touches no memory.
+    let pid = unsafe { clonelab::arch::syscall0_readonly(k::__NR_getpid) };
+    assert_eq!(pid, std::process::id() as usize);
 }
 
 /// write(2) through clonelab writes the bytes (seen through a pipe).

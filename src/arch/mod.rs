@@ -1,15 +1,34 @@
 //! The one per-architecture seam.
 //!
 //! Everything that differs between the arches (x86_64, aarch64, i386, armhf,
-//! s390x) lives behind this module:
+//! s390x, ppc64le) lives behind this module:
 //! the syscall instruction and its registers (`syscall0..syscall6`), the
 //! register names the docs print, and the two assembly trampolines under
 //! `arch/<arch>/` (`clone.s`, `clone3.s`) that start a child on its own stack.
-//! The rest of the crate is written once.
+//! ppc64le's are `.S` files assembled by gcc, with the syscall entry out of
+//! line too (Rust 1.85 has no stable inline assembly for PowerPC; see
+//! `powerpc64.rs`). The rest of the crate is written once.
 //!
 //! It sits on the ground floor: it uses `core` and `linux-raw-sys` only, and
 //! nothing from the rest of the crate. Every name it exports is listed below;
 //! each arch file defines all of them.
+
+/// A symbol name that carries the crate's version, so that two versions of
+/// clonelab linked into one program each keep their own trampolines.
+macro_rules! versioned_symbol {
+    ($name:literal) => {
+        concat!(
+            "clonelab_",
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            "_",
+            env!("CARGO_PKG_VERSION_MINOR"),
+            "_",
+            env!("CARGO_PKG_VERSION_PATCH"),
+            "_",
+            $name
+        )
+    };
+}
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
@@ -36,6 +55,11 @@ mod s390x;
 #[cfg(target_arch = "s390x")]
 use s390x as this_arch;
 
+#[cfg(target_arch = "powerpc64")]
+mod powerpc64;
+#[cfg(target_arch = "powerpc64")]
+use powerpc64 as this_arch;
+
 pub use this_arch::{
     mmap, syscall0, syscall0_readonly, syscall1, syscall1_noreturn, syscall2, syscall3, syscall4,
     syscall5, syscall6, syscall_registers, thread_pointer, TraceeRegs, ARG_REGISTERS, AUDIT_ARCH,
@@ -61,23 +85,6 @@ use core::ffi::{c_int, c_void};
 /// The function a child runs first: it receives `arg`, and its return value
 /// becomes the child's exit status (passed to `SYS_exit`, never `exit_group`).
 pub type ChildEntry = unsafe extern "C" fn(arg: *mut c_void) -> c_int;
-
-/// A symbol name that carries the crate's version, so that two versions of
-/// clonelab linked into one program each keep their own trampolines.
-macro_rules! versioned_symbol {
-    ($name:literal) => {
-        concat!(
-            "clonelab_",
-            env!("CARGO_PKG_VERSION_MAJOR"),
-            "_",
-            env!("CARGO_PKG_VERSION_MINOR"),
-            "_",
-            env!("CARGO_PKG_VERSION_PATCH"),
-            "_",
-            $name
-        )
-    };
-}
 
 extern "C" {
     /// `arch/<arch>/clone.s`: issue `clone`, then in the child call `entry(arg)`
@@ -109,7 +116,9 @@ extern "C" {
     fn clonelab_child_start();
 
     /// `arch/<arch>/restore.s`: the signal restorer (`rt_sigreturn`) that
-    /// every handler installed through [`crate::sys::signal`] returns to.
+    /// every handler installed through [`crate::sys::signal`] returns to
+    /// (not on ppc64le, whose kernel ignores `sa_restorer`: see [`restorer`]).
+    #[cfg(not(target_arch = "powerpc64"))]
     #[link_name = versioned_symbol!("restore_rt")]
     pub(crate) fn clonelab_restore_rt();
 
@@ -123,8 +132,38 @@ extern "C" {
 
 /// The restorer for a handler installed without `SA_SIGINFO`: on these arches
 /// the kernel builds an rt frame for every handler, so it is the rt one.
-#[cfg(not(any(target_arch = "x86", target_arch = "arm", target_arch = "s390x")))]
-pub(crate) use self::clonelab_restore_rt as clonelab_restore;
+#[cfg(not(any(
+    target_arch = "x86",
+    target_arch = "arm",
+    target_arch = "s390x",
+    target_arch = "powerpc64"
+)))]
+use self::clonelab_restore_rt as clonelab_restore;
+
+/// How a handler returns: the `sa_flags` bit and the `sa_restorer` address
+/// [`crate::sys::signal`] installs a handler with (`siginfo`: an `SA_SIGINFO`
+/// handler). Everywhere but ppc64le: `SA_RESTORER` and clonelab's restorer.
+#[cfg(not(target_arch = "powerpc64"))]
+pub(crate) fn restorer(siginfo: bool) -> (u32, usize) {
+    let function = if siginfo {
+        clonelab_restore_rt
+    } else {
+        clonelab_restore
+    };
+    (
+        linux_raw_sys::general::SA_RESTORER,
+        function as *const () as usize,
+    )
+}
+
+/// How a handler returns on ppc64le: no `SA_RESTORER`, no restorer. The
+/// kernel ignores `sa_restorer` there and always returns through the vDSO's
+/// `__kernel_sigtramp_rt64` (see `powerpc64.rs`), so passing one would only
+/// suggest a path that is never taken.
+#[cfg(target_arch = "powerpc64")]
+pub(crate) fn restorer(_siginfo: bool) -> (u32, usize) {
+    (0, 0)
+}
 
 /// The unwinder's personality routine for the child's first frame (the
 /// trampoline's child start code, which names it with `.cfi_personality`).
@@ -149,7 +188,13 @@ pub(crate) use self::clonelab_restore_rt as clonelab_restore;
 ///
 /// The numbers are the Itanium C++ ABI's (`_Unwind_Action`, `_Unwind_Reason_Code`),
 /// which Linux uses on both x86_64 and aarch64.
-#[cfg_attr(target_arch = "arm", allow(dead_code))] // arm: the EHABI form in arm.rs
+#[cfg_attr(target_arch = "arm", allow(dead_code))]
+// arm: the EHABI form in arm.rs
+// ppc64le: clone.S names it through this symbol (no `sym` operand without global_asm!).
+#[cfg_attr(
+    target_arch = "powerpc64",
+    export_name = versioned_symbol!("child_personality")
+)]
 unsafe extern "C" fn child_personality(
     _version: c_int,
     actions: c_int,

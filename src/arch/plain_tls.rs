@@ -1,5 +1,5 @@
 //! What CLONE_SETTLS takes on every arch but i386: the new thread pointer
-//! itself (x86_64 `fs` base, aarch64 `tpidr_el0`, arm TPIDRURO, ppc64 `r13`,
+//! itself (x86_64 `fs` base, aarch64 `tpidr_el0`, arm TPIDRURO, ppc64le `r13`,
 //! s390x `a0:a1`). i386 takes a GDT descriptor instead (`x86.rs`).
 
 /// What CLONE_SETTLS takes here: the thread pointer itself.

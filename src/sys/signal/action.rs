@@ -161,22 +161,25 @@ impl SigAction {
         }
     }
 
-    /// Run `handler(signal)` on delivery, returning through clonelab's restorer.
+    /// Run `handler(signal)` on delivery, returning through clonelab's restorer
+    /// (on ppc64le through the kernel's vDSO trampoline: see `arch::restorer`).
     pub fn handler(handler: Handler) -> SigAction {
+        let (flag, restorer) = arch::restorer(false);
         SigAction {
             handler: handler as usize,
-            flags: k::SA_RESTORER as u64,
-            restorer: arch::clonelab_restore as *const () as usize,
+            flags: flag as u64,
+            restorer,
             mask: SigSet::EMPTY,
         }
     }
 
     /// Run `handler(signal, &siginfo, &ucontext)` on delivery (`SA_SIGINFO`).
     pub fn info_handler(handler: InfoHandler) -> SigAction {
+        let (flag, restorer) = arch::restorer(true);
         SigAction {
             handler: handler as usize,
-            flags: (k::SA_RESTORER | k::SA_SIGINFO) as u64,
-            restorer: arch::clonelab_restore_rt as *const () as usize,
+            flags: (flag | k::SA_SIGINFO) as u64,
+            restorer,
             mask: SigSet::EMPTY,
         }
     }

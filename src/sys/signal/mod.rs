@@ -17,7 +17,10 @@
 //! trampoline that issues `rt_sigreturn` (`arch/<arch>/restore.s`). x86_64
 //! needs it: the 64-bit kernel refuses to deliver to a handler without
 //! `SA_RESTORER` and forces a SIGSEGV instead. aarch64 would fall back to
-//! the vDSO's `__kernel_rt_sigreturn`; clonelab passes its own on both arches.
+//! the vDSO's `__kernel_rt_sigreturn`; clonelab passes its own on both arches
+//! (and on i386, armhf and s390x). ppc64le is the exception: its kernel
+//! ignores `sa_restorer` and always returns through the vDSO's
+//! `__kernel_sigtramp_rt64`, so there clonelab sets no `SA_RESTORER`.
 
 //! ```
 //! use clonelab::sys::signal::{self, SigAction, SigInfo};
