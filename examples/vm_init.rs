@@ -71,16 +71,19 @@ fn run(path: &str, arg: Option<&std::ffi::CStr>) -> Result<WaitStatus, String> {
     }
 }
 
-/// `CLONELAB_SOAK=N` when the host asked for N soak cycles on the kernel
-/// command line (`clonelab.soak=N`, for arches whose emulation is slow).
-fn soak_cycles() -> Option<CString> {
-    let cmdline = std::fs::read_to_string("/proc/cmdline").ok()?;
-    let n: u32 = cmdline
+/// The environment the host asked for on the kernel command line, for
+/// arches whose emulation is slow: `clonelab.soak=N` becomes `CLONELAB_SOAK=N`
+/// (soak cycles, tests/soak.rs) and `clonelab.fuzz=N` becomes
+/// `CLONELAB_FUZZ=N` (flag-fuzz cases, tests/flag_fuzz.rs).
+fn cmdline_settings() -> Vec<CString> {
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    cmdline
         .split_whitespace()
-        .find_map(|w| w.strip_prefix("clonelab.soak="))?
-        .parse()
-        .ok()?;
-    CString::new(format!("CLONELAB_SOAK={n}")).ok()
+        .filter_map(|w| w.strip_prefix("clonelab."))
+        .filter_map(|w| w.split_once('='))
+        .filter(|(key, n)| ["soak", "fuzz"].contains(key) && n.parse::<u32>().is_ok())
+        .filter_map(|(key, n)| CString::new(format!("CLONELAB_{}={n}", key.to_uppercase())).ok())
+        .collect()
 }
 
 /// Exit status of a child whose execve said ETXTBSY (127: any other failure).
@@ -95,10 +98,8 @@ fn spawn_exec(path: &str, arg: Option<&std::ffi::CStr>) -> Result<WaitStatus, St
     ];
     let env_strings = [c"CLONELAB_VM=1", c"PATH=/bin", c"RUST_BACKTRACE=1"];
     let mut env: Vec<*const c_char> = env_strings.iter().map(|s| s.as_ptr()).collect();
-    let soak = soak_cycles();
-    if let Some(soak) = &soak {
-        env.push(soak.as_ptr());
-    }
+    let settings = cmdline_settings();
+    env.extend(settings.iter().map(|s| s.as_ptr()));
     env.push(std::ptr::null());
     let word = FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD);
     let child = spawn(word, || {

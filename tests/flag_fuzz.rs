@@ -6,7 +6,8 @@
 //! `clonelab::flags::RULES`, the same ones `clonelab explain` prints — must
 //! agree with the kernel: EINVAL if and only if predicted, success otherwise.
 //! Children that are created exit at once and are reaped (threads: waited out
-//! of /proc/self/task; pidfds closed). 5,000 cases, as root (namespaces need it).
+//! of /proc/self/task; pidfds closed). 5,000 cases, as root (namespaces need it);
+//! `CLONELAB_FUZZ=N` sets another count (the VMs, under slow emulation, run 2,000).
 //! proptest keeps the seed of any failure in `proptest-regressions/`.
 //!
 //! Left out of the draw, with reasons: CLONE_PARENT (its children would be our
@@ -144,9 +145,17 @@ fn word_for(syscall: Syscall) -> impl Strategy<Value = (FlagsWord, Syscall)> {
     })
 }
 
+/// How many words to draw: `CLONELAB_FUZZ`, else 5,000.
+fn fuzz_cases() -> u32 {
+    std::env::var("CLONELAB_FUZZ")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5000)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 5000,
+        cases: fuzz_cases(),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/flag_fuzz.txt"))),
         ..ProptestConfig::default()
     })]

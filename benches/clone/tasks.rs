@@ -57,6 +57,9 @@ pub fn bare_vfork_exit() -> isize {
     ret
 }
 
+/// The raw clone with the scoped path's signal mask and tls (see its path).
+pub const MASKED_RAW_VFORK: &str = "clonelab raw clone CLONE_VM|CLONE_VFORK, masked, tls 0";
+
 pub extern "C" fn c_child(_: *mut c_void) -> i32 {
     0
 }
@@ -150,6 +153,32 @@ pub fn paths() -> Vec<Path<'static>> {
             assert_eq!(sys::wait4(pid, 0).unwrap(), (pid, 0));
         },
     ));
+    // The raw call with what the scoped path adds around it (CLONE_SETTLS with
+    // tls 0, every signal blocked across the clone), without its bookkeeping:
+    // against the two rows above it splits the scoped path's cost in two.
+    let masked = FlagsWord::new(F::CLONE_VM | F::CLONE_VFORK | F::CLONE_SETTLS, SIGCHLD);
+    let masked_stack = Stack::new(64 * 1024).unwrap();
+    paths.push(path(cr, MASKED_RAW_VFORK, Growth::No, move || {
+        let none = std::ptr::null_mut();
+        let mask =
+            sys::signal::sigprocmask(k::SIG_SETMASK, Some(sys::signal::SigSet::FULL)).unwrap();
+        // SAFETY: as for the raw path above; the child has no thread pointer and
+        // touches none.
+        let pid = unsafe {
+            clonelab::clone(
+                masked,
+                masked_stack.top(),
+                none,
+                none,
+                0,
+                c_child_unsafe,
+                std::ptr::null_mut(),
+            )
+        };
+        sys::signal::sigprocmask(k::SIG_SETMASK, Some(mask)).unwrap();
+        let pid = pid.unwrap();
+        assert_eq!(sys::wait4(pid, 0).unwrap(), (pid, 0));
+    }));
     paths.push(path(cr, "libc::fork", Growth::Copies, || {
         // SAFETY: the child only calls _exit.
         let pid = unsafe { libc::fork() };

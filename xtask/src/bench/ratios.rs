@@ -40,6 +40,16 @@ pub(super) const PAIRS: &[(&str, &str, &str)] = &[
         "clonelab raw clone CLONE_VM|CLONE_VFORK",
         "libc::clone CLONE_VM|CLONE_VFORK",
     ),
+    (
+        "tasks",
+        "clonelab CLONE_VM|CLONE_VFORK",
+        "clonelab raw clone CLONE_VM|CLONE_VFORK, masked, tls 0",
+    ),
+    (
+        "tasks",
+        "clonelab raw clone CLONE_VM|CLONE_VFORK, masked, tls 0",
+        "clonelab raw clone CLONE_VM|CLONE_VFORK",
+    ),
     ("tasks", "clonelab CLONE_VM|CLONE_VFORK", "vfork (bare asm)"),
     ("tasks", "clonelab thread", "pthread_create"),
     ("tasks", "clonelab thread", "std::thread"),
