@@ -265,7 +265,12 @@ unsafe extern "C" fn child_personality_ehabi(
     }
     // SAFETY: we are on the child's own stack in its outermost frame: nothing
     // above us can be abandoned, and exit ends only this child.
-    unsafe { crate::sys::exit(crate::spawn::PANIC_EXIT_STATUS) }
+    unsafe {
+        syscall1_noreturn(
+            linux_raw_sys::general::__NR_exit,
+            super::PANIC_EXIT_STATUS as usize,
+        )
+    }
 }
 
 // The trampolines live in real assembly files; the syscall numbers are

@@ -15,6 +15,7 @@
 //!   (it cannot emulate most clone flags; those tests skip with a reason).
 //! - `cargo xtask provision` — install the toolchain, QEMU and kernels (Debian, as root).
 
+mod apt;
 mod arch;
 mod bench;
 mod docs;

@@ -14,8 +14,8 @@
 //! fetched; that exit is tolerated here, and the needed package's presence in
 //! the lists is what is checked.
 
+use crate::apt::ensure_packages;
 use crate::arch::Arch;
-use crate::provision::ensure_packages;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

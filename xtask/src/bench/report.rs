@@ -32,6 +32,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
         ("kernel", "kernel"),
         ("arch", "arch"),
         ("compiler", "rustc"),
+        ("code generation flags", "rustflags"),
         ("date", "date"),
         ("load average at the end", "loadavg"),
         ("transparent huge pages", "thp"),

@@ -113,11 +113,13 @@ pub(super) const NOTES: &str = "
   beyond the first run's repeat intervals, and their THP / 1024 MiB ratios 10 to 12 % lower (48 of 55
   ratios agreed). The next two runs, started at 13:40 and 13:46 UTC, agreed with their predecessors on
   55 and 53 of 55.
-- The passes run one binary. Where code placement matters (a loop of one `syscall` costs some 20 % more
-  or less depending on where the loop lands), the getppid ratios hold from run to run of one build but
-  not across builds: on 2026-11-29 clonelab's getppid against the bare `syscall` loop, the same
-  instruction in both, came out at 1.21 and 1.19 in two runs of one build and at 0.997 and 0.998 in runs
-  of the next, with no change to either loop.
+- Code placement: a loop of one `syscall` costs some 20 % more or less depending on where the loop lands,
+  so the passes of one build agree while builds do not: on 2026-11-29 clonelab's getppid against the bare
+  `syscall` loop, the same instruction in both, came out at 1.21 and 1.19 in two runs of one build, at
+  0.997 and 0.998 in runs of the next, and at 1.19 again after a bench path was added elsewhere in the
+  file. So the bench is built with every loop aligned to 64 bytes (LLVM's `-align-loops=64`, in its own
+  target directory, `target/bench-build`): that build of the same source measured 1.00 and 1.01 in two
+  short runs where the unaligned one measured 1.08 and 1.19.
 - *Agreement with the run before* (when there is one) shows how far both go; with some fifty ratios,
   each 95 % repeat interval also lets about one estimate in twenty through by chance.
 ";
