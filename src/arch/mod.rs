@@ -187,9 +187,9 @@ pub(crate) fn restorer(_siginfo: bool) -> (u32, usize) {
 /// it ends; a child that shares the thread group takes the process with it).
 ///
 /// The numbers are the Itanium C++ ABI's (`_Unwind_Action`, `_Unwind_Reason_Code`),
-/// which Linux uses on both x86_64 and aarch64.
+/// which Linux uses on every arch here but 32-bit ARM (EHABI).
+// arm uses the EHABI form in arm.rs instead.
 #[cfg_attr(target_arch = "arm", allow(dead_code))]
-// arm: the EHABI form in arm.rs
 // ppc64le: clone.S names it through this symbol (no `sym` operand without global_asm!).
 #[cfg_attr(
     target_arch = "powerpc64",
