@@ -121,8 +121,9 @@ pub(super) const NOTES: &str = "
   target directory, `target/bench-build`): that build of the same source measured 1.00 and 1.01 in two
   short runs where the unaligned one measured 1.08 and 1.19.
 - *Agreement with the run before* (when there is one) shows how far both go. On 2026-11-29, after the
-  family intervals, four back-to-back pairs of full runs (recorded at 16:00/16:05, 16:14/16:19, 16:26/16:32
-  and 16:39/16:44 UTC, load average 1 to 2) agreed on 55 of 55, 57 of 57, 56 of 57 and 56 of 57 ratios.
+  family intervals, five back-to-back pairs of full runs (recorded at 16:00/16:05, 16:14/16:19,
+  16:26/16:32, 16:39/16:44 and 17:27/17:32 UTC, load average 1 to 2) agreed on 55 of 55, 57 of 57, 56 of
+  57, 56 of 57 and 57 of 57 ratios (this report is the last of them).
   What differed, once each, lay just beyond its family interval: the 1024 MiB THP / 1024 MiB ratio of
   the fork-like clone3 path (0.040 then 0.037; the cross-size ratios move with the load, above), and
   clonelab's getppid against rustix's (1.024 then 1.004, where the per-pass layouts decide).
