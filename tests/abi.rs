@@ -18,7 +18,7 @@
 //! clone; `clone_args.exit_signal` (read from the tracee's memory) for clone3,
 //! whose registers hold only `&clone_args` and its size.
 
-mod common;
+use crate::common;
 
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
 use clonelab::trace::trace;

@@ -13,8 +13,7 @@
 //! The tutorial "tests" CLONE_FS by remounting `/` as shared: mount
 //! propagation is a property of mounts and has nothing to do with CLONE_FS.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::clone_fs::observe;
 

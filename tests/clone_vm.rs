@@ -7,8 +7,7 @@
 //! Asserted: the CLONE_VM child's store is the parent's to read; a fork-like
 //! child's store stays in its copy; kcmp(KCMP_VM) says "same" and "different".
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::clone_vm::{observe, WRITTEN};
 use clonelab::WaitStatus;

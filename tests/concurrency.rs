@@ -9,7 +9,7 @@
 //! thread pointer: each must see its own block (x86_64: `fs:0` self-pointer,
 //! aarch64: `tpidr_el0`).
 
-mod common;
+use crate::common;
 
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord};
 use clonelab::{clone, scope, sys, Stack, WaitStatus, THREAD_FLAGS};

@@ -11,7 +11,7 @@
 //! `CLONE_NEWUSER` unprivileged and `CLONE_INTO_CGROUP` with limits),
 //! `exit_signal = SIGCHLD`.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

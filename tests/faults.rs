@@ -13,7 +13,7 @@
 //! | `dropped_fork_child_is_detached` | handle dropped unjoined | child still reapable: not killed, not reaped |
 //! | `dropped_scoped_child_is_joined` | handle dropped in a scope | its write is done when the scope returns, and it is reaped |
 
-mod common;
+use crate::common;
 
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord};
 use clonelab::{scope, spawn, sys, Errno, Stack, WaitStatus};

@@ -10,8 +10,7 @@
 //! descriptor the child opens is open in the parent, and one it closes is
 //! closed in the parent, only with CLONE_FILES; kcmp(KCMP_FILES) agrees.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::files::observe;
 

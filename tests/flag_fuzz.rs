@@ -7,7 +7,12 @@
 //! agree with the kernel: EINVAL if and only if predicted, success otherwise.
 //! Children that are created exit at once and are reaped (threads: waited out
 //! of /proc/self/task; pidfds closed). 5,000 cases, as root (namespaces need it);
-//! `CLONELAB_FUZZ=N` sets another count (the VMs, under slow emulation, run 2,000).
+//! `CLONELAB_FUZZ=N` sets another count (the VMs, under slow emulation, run 500).
+//! After the draw the test checks what it reached, for clone and for clone3:
+//! every allowed flag bit both set and clear, every exit signal, a word the
+//! kernel accepted and one it refused. With each bit drawn at even odds, 500
+//! words miss one of those with odds of about 2^-200; a count too small to
+//! reach them fails the test instead of passing quietly.
 //! proptest keeps the seed of any failure in `proptest-regressions/`.
 //!
 //! Left out of the draw, with reasons: CLONE_PARENT (its children would be our
@@ -15,7 +20,7 @@
 //! cgroup descriptor; tests/into_cgroup.rs covers it), and for clone() the
 //! clone3-only flags (refused before the syscall; tests/flags.rs covers that).
 
-mod common;
+use crate::common;
 
 use common::{exit_zero, TlsBlock};
 
@@ -23,7 +28,7 @@ use clonelab::flags::{broken_rules, CloneFlags as F, ExitSignal, FlagsWord, Sysc
 use clonelab::{clone, clone3, sys, CloneArgs, Errno, Error, Stack};
 use linux_raw_sys::general as k;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use proptest::test_runner::{FileFailurePersistence, TestRunner};
 use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 
 fn allowed(syscall: Syscall) -> u64 {
@@ -134,12 +139,14 @@ fn attempt(word: FlagsWord, syscall: Syscall) -> Result<(), Errno> {
     Ok(())
 }
 
+/// The exit signals drawn: none, SIGCHLD, and one that is neither.
+const SIGNALS: [u32; 3] = [0, k::SIGCHLD, k::SIGURG];
+
 fn word_for(syscall: Syscall) -> impl Strategy<Value = (FlagsWord, Syscall)> {
-    let signals = [0, k::SIGCHLD, k::SIGURG];
-    (any::<u64>(), 0..signals.len()).prop_map(move |(bits, s)| {
+    (any::<u64>(), 0..SIGNALS.len()).prop_map(move |(bits, s)| {
         let word = FlagsWord::new(
             F::from_bits_retain(bits & allowed(syscall)),
-            ExitSignal::new(signals[s]).unwrap(),
+            ExitSignal::new(SIGNALS[s]).unwrap(),
         );
         (word, syscall)
     })
@@ -153,37 +160,128 @@ fn fuzz_cases() -> u32 {
         .unwrap_or(5000)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: fuzz_cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/flag_fuzz.txt"))),
-        ..ProptestConfig::default()
-    })]
+/// What the drawn words reached, per syscall: each allowed flag bit set and
+/// clear, each exit signal, a word the kernel accepted and one it refused.
+#[derive(Default)]
+struct Coverage {
+    set: u64,
+    clear: u64,
+    signals: Vec<u32>,
+    accepted: bool,
+    refused: bool,
+}
 
-    /// The kernel answers EINVAL exactly when clonelab's rules predict it.
-    #[test]
-    fn rules_predict_the_kernel((word, syscall) in prop_oneof![word_for(Syscall::Clone), word_for(Syscall::Clone3)]) {
-        if sys::geteuid() != 0 || common::under_qemu_user() {
-            // Say so once, not once per case.
-            static SAID: std::sync::Once = std::sync::Once::new();
-            SAID.call_once(|| {
-                common::skip(if common::under_qemu_user() {
-                    "qemu-user rejects most clone flags: the fuzz would only measure qemu"
-                } else {
-                    "the flag fuzz needs root: namespaces are part of the draw"
-                })
-            });
-            return Ok(());
+impl Coverage {
+    fn record(&mut self, word: FlagsWord, accepted: bool) {
+        self.set |= word.flags.bits();
+        self.clear |= !word.flags.bits();
+        if !self.signals.contains(&word.signal.number()) {
+            self.signals.push(word.signal.number());
         }
-        if syscall == Syscall::Clone3 && !clonelab::clone3_available() {
-            return Ok(());
-        }
-        let predicted: Vec<_> = broken_rules(word, syscall, clonelab::probe::kernel_version()).filter(|r| r.errno == Errno::EINVAL).map(|r| r.text).collect();
-        let got = attempt(word, syscall);
-        if predicted.is_empty() {
-            prop_assert_eq!(got, Ok(()), "{:?} {} ({:#x}): no rule predicts a refusal", syscall, word, word.flags.bits());
-        } else {
-            prop_assert_eq!(got, Err(Errno::EINVAL), "{:?} {}: predicted EINVAL because {:?}", syscall, word, predicted);
-        }
+        self.accepted |= accepted;
+        self.refused |= !accepted;
     }
+
+    /// What a run of the fuzz must have reached, or what it missed.
+    fn missed(&self, syscall: Syscall) -> Vec<String> {
+        let mut missed = Vec::new();
+        for (name, flag, _) in ALL_FLAGS {
+            let bit = flag.bits();
+            if allowed(syscall) & bit != 0 {
+                if self.set & bit == 0 {
+                    missed.push(format!("{syscall:?}: {name} never set"));
+                }
+                if self.clear & bit == 0 {
+                    missed.push(format!("{syscall:?}: {name} never clear"));
+                }
+            }
+        }
+        for signal in SIGNALS {
+            if !self.signals.contains(&signal) {
+                missed.push(format!("{syscall:?}: exit signal {signal} never drawn"));
+            }
+        }
+        if !self.accepted {
+            missed.push(format!("{syscall:?}: no word the kernel accepted"));
+        }
+        if !self.refused {
+            missed.push(format!("{syscall:?}: no word the kernel refused"));
+        }
+        missed
+    }
+}
+
+/// The kernel answers EINVAL exactly when clonelab's rules predict it; and the
+/// words drawn reached every allowed flag bit, set and clear, and every exit
+/// signal, each for clone and clone3 (a check that fails if the count is too
+/// small to show it).
+#[test]
+fn rules_predict_the_kernel() {
+    if sys::geteuid() != 0 || common::under_qemu_user() {
+        return common::skip(if common::under_qemu_user() {
+            "qemu-user rejects most clone flags: the fuzz would only measure qemu"
+        } else {
+            "the flag fuzz needs root: namespaces are part of the draw"
+        });
+    }
+    let mut syscalls = vec![Syscall::Clone];
+    if clonelab::clone3_available() {
+        syscalls.push(Syscall::Clone3);
+    } else {
+        common::skip("clone3 is not available here (ENOSYS): clone only");
+    }
+    let coverage: Vec<std::sync::Mutex<Coverage>> =
+        syscalls.iter().map(|_| Default::default()).collect();
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: fuzz_cases(),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/flag_fuzz.txt",
+        ))),
+        ..ProptestConfig::default()
+    });
+    let words = prop_oneof![word_for(Syscall::Clone), word_for(Syscall::Clone3)];
+    let result = runner.run(&words, |(word, syscall)| {
+        let Some(index) = syscalls.iter().position(|&s| s == syscall) else {
+            return Ok(()); // clone3 where it is not available
+        };
+        let predicted: Vec<_> = broken_rules(word, syscall, clonelab::probe::kernel_version())
+            .filter(|r| r.errno == Errno::EINVAL)
+            .map(|r| r.text)
+            .collect();
+        let got = attempt(word, syscall);
+        coverage[index].lock().unwrap().record(word, got.is_ok());
+        if predicted.is_empty() {
+            prop_assert_eq!(
+                got,
+                Ok(()),
+                "{:?} {} ({:#x}): no rule predicts a refusal",
+                syscall,
+                word,
+                word.flags.bits()
+            );
+        } else {
+            prop_assert_eq!(
+                got,
+                Err(Errno::EINVAL),
+                "{:?} {}: predicted EINVAL because {:?}",
+                syscall,
+                word,
+                predicted
+            );
+        }
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    let missed: Vec<String> = syscalls
+        .iter()
+        .zip(&coverage)
+        .flat_map(|(&syscall, c)| c.lock().unwrap().missed(syscall))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "{} words did not reach: {missed:#?}",
+        fuzz_cases()
+    );
 }

@@ -4,8 +4,7 @@
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::fork_vfork_thread::{observe, WRITTEN};
 

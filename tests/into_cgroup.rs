@@ -6,8 +6,7 @@
 //!
 //! Asserted: the child's `/proc/self/cgroup` reads `0::/clonelab-<pid>`.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::into_cgroup::{ebusy, observe};
 use clonelab::Errno;

@@ -11,7 +11,7 @@
 //! It reads the source tree, so inside the test VMs (which hold only the test
 //! binaries) it reports a skip.
 
-mod common;
+use crate::common;
 
 use clonelab::experiments::ALL;
 use std::path::Path;

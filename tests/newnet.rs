@@ -10,8 +10,7 @@
 //! `/proc/self/net/dev` lists exactly one interface, `lo`, and SIOCGIFFLAGS
 //! says it is down.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::newnet::observe;
 use clonelab::WaitStatus;

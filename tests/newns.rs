@@ -11,8 +11,7 @@
 //! Propagation, in a sandbox: a child's mount under a shared mount reaches its
 //! parent; not once made private; not from a less privileged mount namespace.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::newns::{observe, propagation};
 use clonelab::WaitStatus;

@@ -9,8 +9,7 @@
 //! that *outer* pid (the old procfs belongs to the parent's namespace: that is
 //! what `ps` would list) and names 1 once the child mounts its own procfs.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::newpid::observe;
 use clonelab::WaitStatus;

@@ -8,8 +8,7 @@
 //! `getuid()` is the overflow uid; after `0 <euid> 1`, it is 0; its CapEff is
 //! the full set before and after the map.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::newuser::observe;
 use clonelab::WaitStatus;

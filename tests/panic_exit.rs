@@ -1,6 +1,7 @@
 //! # A panicking fork-like child exits with status 101.
 //!
-//! Alone in its binary, and the binary's only test: the child runs the panic
+//! Alone in its process (the suite runs each module in a process of its own),
+//! the module's only test: the child runs the panic
 //! machinery, which takes locks (the panic hook's, stderr's). In a child of a
 //! multi-threaded parent a lock that another thread held at the clone stays
 //! held forever, so no other test may be running while the clone happens.

@@ -7,8 +7,7 @@
 //! Asserted: the pidfd's fdinfo names the child's pid, and `waitid(P_PIDFD)`
 //! returns the child's exit status.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::pidfd::{observe, CODE};
 use clonelab::WaitStatus;

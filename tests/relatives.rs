@@ -7,8 +7,7 @@
 //! Asserted: the child's `getppid()` is our parent's pid, and our `wait4` on
 //! it fails with ECHILD; our parent is the ptrace observer (the test process).
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::relatives::observe;
 use clonelab::Errno;

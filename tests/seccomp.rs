@@ -20,7 +20,7 @@
 //! CLONE_VM and CLONE_NEWPID experiments still pass; and CLONE_NEWTIME, which
 //! only clone3 can carry, fails with a clear ENOSYS instead of a wrong fallback.
 
-mod common;
+use crate::common;
 
 use clonelab::experiments::{clone_vm, namespaces, newpid, Recorded, SharedPage};
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};

@@ -8,8 +8,7 @@
 //! aarch64: `tpidr_el0`) is the block's address; the parent's did not change;
 //! without CLONE_SETTLS a child's thread pointer is the parent thread's.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::settls::observe;
 use clonelab::WaitStatus;

@@ -9,8 +9,7 @@
 //! afterwards, the CLONE_VM-only child's is not; a clone3 child sees the
 //! parent's handler unless CLONE_CLEAR_SIGHAND reset it to SIG_DFL.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::signals::observe;
 

@@ -15,7 +15,7 @@
 //! The tests hold one lock each while they run: some share the descriptor
 //! table or fork this process, and must not see another test's work half done.
 
-mod common;
+use crate::common;
 
 use clonelab::experiments::SharedPage;
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};

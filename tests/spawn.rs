@@ -12,7 +12,7 @@
 //!
 //! On aarch64 the same values go to x8 (number) and x0..x5; see docs/abi.md.
 
-mod common;
+use crate::common;
 
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord};
 use clonelab::{

@@ -1,7 +1,7 @@
 //! `SpawnOptions`: a fork-like child gets a cgroup and the tids the SETTID
 //! flags write, in memory the API owns; the flags themselves stay refused.
 
-mod common;
+use crate::common;
 
 use clonelab::experiments::{contains, own_cgroup_dir};
 use clonelab::spawn::{spawn_with, SpawnOptions};

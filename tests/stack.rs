@@ -4,7 +4,7 @@
 //! and `size()` usable bytes above it. clone() takes `top()`, clone3 takes
 //! `bottom()` plus `size()`.
 
-mod common;
+use crate::common;
 
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord};
 use clonelab::{scope, Error, Stack};

@@ -3,9 +3,9 @@
 //! enter and leave namespaces: each step's observation is checked here.
 
 #[path = "../examples/supervisor.rs"]
-mod supervisor;
+mod program;
 
-mod common;
+use crate::common;
 
 use clonelab::{Signal, WaitStatus};
 
@@ -13,7 +13,7 @@ use clonelab::{Signal, WaitStatus};
 /// pidfd ends the child, and the status says so.
 #[test]
 fn handler_runs_and_pidfd_signal_reaps_the_child() {
-    let seen = supervisor::signals().unwrap();
+    let seen = program::signals().unwrap();
     assert!(seen.handler_ran, "{seen:?}");
     assert_eq!(seen.sender, seen.child, "si_pid names the child");
     assert_eq!(
@@ -29,7 +29,7 @@ fn handler_runs_and_pidfd_signal_reaps_the_child() {
 /// to ours (ours shows again); unshare does the same for a namespace of our own.
 #[test]
 fn namespaces_are_entered_and_left() {
-    let Some(seen) = supervisor::namespaces().unwrap() else {
+    let Some(seen) = program::namespaces().unwrap() else {
         return common::skip("CLONE_NEWUTS needs CAP_SYS_ADMIN");
     };
     assert_eq!(seen.in_child_namespace, "child-box", "{seen:?}");

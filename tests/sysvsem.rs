@@ -8,8 +8,7 @@
 //! reads 1 with CLONE_SYSVSEM and 0 without; kcmp(KCMP_SYSVSEM) agrees; and
 //! the IPC values clonelab types by hand equal libc's.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::sysvsem::{ipc, observe};
 use clonelab::WaitStatus;

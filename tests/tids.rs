@@ -7,8 +7,7 @@
 //! Asserted: `ptid` holds the child's tid the moment clone returns; the child's
 //! first read of `ctid` is its own tid; `ctid` is 0 after it exits.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use clonelab::experiments::tids::observe;
 use clonelab::WaitStatus;

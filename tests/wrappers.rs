@@ -2,7 +2,7 @@
 //! groups, capabilities, ids, statx, sleeping, probing a pid, fds that close
 //! themselves. Each test observes the call's effect, not only its return.
 
-mod common;
+use crate::common;
 
 use clonelab::sys::consts::{O_CLOEXEC, O_RDONLY, STATX_BASIC_STATS};
 use clonelab::sys::{self, Kcmp};

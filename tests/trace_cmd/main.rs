@@ -15,12 +15,11 @@
 //! the trace shows), `text.rs` (the text view), `detach.rs` (signals to
 //! clonelab) and `host_programs.rs` (a shell, Python and unshare, on the host).
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 mod detach;
 mod host_programs;
 mod run;
-mod subject;
+pub mod subject;
 mod text;
 
 use common::{clonelab_binary, skip};

@@ -3,6 +3,7 @@
 //! intra-doc links fail). Each gate counts as one host check, passed or failed.
 
 use crate::tally::Tally;
+use std::io::Write;
 use std::process::Command;
 
 /// One gate: what to call it, cargo's arguments, an extra environment variable.
@@ -37,15 +38,24 @@ const GATES: &[Gate] = &[
     },
 ];
 
-/// Run every gate; record each in `host`.
-pub fn run(host: &mut Tally) {
+/// Run every gate; record each in `host`. Their output goes to `log`
+/// (the terminal if none).
+pub fn run(host: &mut Tally, log: Option<&std::fs::File>) {
     for gate in GATES {
         let mut cmd = Command::new("cargo");
         cmd.args(gate.args);
         if let Some((key, value)) = gate.env {
             cmd.env(key, value);
         }
-        eprintln!("xtask: gate: {}", gate.name);
+        match log {
+            Some(mut file) => {
+                let _ = writeln!(file, "xtask: gate: {}", gate.name);
+                if let (Ok(out), Ok(err)) = (file.try_clone(), file.try_clone()) {
+                    cmd.stdout(out).stderr(err);
+                }
+            }
+            None => eprintln!("xtask: gate: {}", gate.name),
+        }
         match cmd.status() {
             Ok(status) if status.success() => host.passed += 1,
             Ok(status) => {

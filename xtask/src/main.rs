@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's own commands.
 //!
-//! - `cargo xtask test` — every test: the host suite, then the whole suite
-//!   inside real kernels under qemu-system for every arch in [`vm::SUITE`].
-//!   One summary line per run, then the total: `N passed, N failed, N skipped`.
+//! - `cargo xtask test [--host] [--arch A,B] [--vms N]` — every test: the
+//!   host stage and the whole suite inside real kernels under qemu-system for
+//!   every arch in [`vm::SUITE`], overlapped (see `pipeline`); `--host` only
+//!   the host, `--arch` only those VMs. One summary line per run, then the
+//!   total: `N passed, N failed, N skipped`.
 //! - `cargo xtask qemu --arch aarch64|x86_64|i386|armhf|ppc64le|s390x` — one VM run.
 //! - `cargo xtask bench [--quick] [--report-only] [--compare FIRST SECOND]` — run the
 //!   benches in interleaved rounds (or reuse the last records), write `docs/benchmarks.md`
@@ -18,8 +20,11 @@
 mod apt;
 mod arch;
 mod bench;
+mod cache;
 mod docs;
 mod gates;
+mod pipeline;
+mod progress;
 mod provision;
 mod tally;
 mod toolchain;
@@ -36,7 +41,17 @@ fn main() -> ExitCode {
         Arch::parse(args.get(i + 1)?)
     };
     let runs: Result<Vec<(String, Tally)>, String> = match args.first().map(String::as_str) {
-        Some("test") => test(),
+        Some("test") => match test_options(&args[1..]) {
+            Ok(options) => pipeline::run(&options),
+            Err(usage) => {
+                eprintln!("{usage}");
+                return ExitCode::from(if args.iter().any(|a| a == "--help" || a == "-h") {
+                    0
+                } else {
+                    2
+                });
+            }
+        },
         Some("qemu") => match arch_arg() {
             Some(arch) => vm::run(arch).map(|t| vec![(format!("{} (VM)", arch.name()), t)]),
             None => Err(format!("usage: cargo xtask qemu --arch {}", arch_names())),
@@ -57,6 +72,7 @@ fn main() -> ExitCode {
                 ])
                 .env("CLONELAB_SOAK", "100000"),
             "soak",
+            None,
         )
         .map(|t| vec![("host soak, 100,000 cycles per path".into(), t)]),
         Some("qemu-user") => qemu_user().map(|t| vec![("aarch64 (qemu-user)".into(), t)]),
@@ -65,7 +81,7 @@ fn main() -> ExitCode {
             .try_for_each(|&arch| {
                 provision::vm_tools(arch)?;
                 if arch.compiler() == arch::Compiler::Debian185 {
-                    toolchain::debian_185(arch)?;
+                    toolchain::debian_185(&[arch])?;
                 }
                 provision::kernel(arch).map(drop)
             })
@@ -100,31 +116,77 @@ fn arch_names() -> String {
     Arch::ALL.map(Arch::name).join("|")
 }
 
-/// Host tests, then every VM. A VM that cannot even start is a failure, not a skip.
-fn test() -> Result<Vec<(String, Tally)>, String> {
-    let mut host =
-        tally::run_cargo_test(Command::new("cargo").args(["test", "--workspace"]), "host")?;
-    // The chapters' generated call tables must match what the experiments do.
-    match docs::run(true) {
-        Ok(()) => host.passed += 1,
-        Err(e) if e.starts_with("needs root") => {
-            host.skipped += 1;
-            host.skips.push(format!("docs --check: {e}"));
-        }
-        Err(e) => {
-            host.failed += 1;
-            host.failures.push(format!("docs --check: {e}"));
+const TEST_USAGE: &str = "\
+usage: cargo xtask test [--host] [--arch ARCH[,ARCH...]] [--vms N]
+
+Runs every test: the host stage (cargo test --workspace, the chapters' docs
+check, fmt, clippy and rustdoc with warnings denied) and the whole suite in a
+real kernel under qemu-system for each arch, the builds and VMs overlapped.
+With no option, everything (this is what .ci/run calls).
+
+  --host           the host stage only (no VM)
+  --arch A,B       only these VMs (aarch64, x86_64, i386, armhf, ppc64le, s390x);
+                   with --host as well, the host stage too
+  --vms N          run N VMs at once (default: one per two CPUs and 2 GiB free)
+  -h, --help       this text
+
+Each run prints one progress line (phase, time, tests done/total) and its
+summary; the logs are target/xtask/host.log and target/qemu/<arch>.log.";
+
+/// The options of `cargo xtask test`, or the usage text.
+fn test_options(args: &[String]) -> Result<pipeline::Options, String> {
+    let mut host = false;
+    let mut arches: Option<Vec<Arch>> = None;
+    let mut vms = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let value = |args: &mut std::slice::Iter<String>, inline: Option<&str>| {
+            inline
+                .map(str::to_string)
+                .or_else(|| args.next().cloned())
+                .ok_or(format!("{arg}: a value is missing\n\n{TEST_USAGE}"))
+        };
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (arg.as_str(), None),
+        };
+        match name {
+            "--host" => host = true,
+            "--arch" => {
+                let list = value(&mut args, inline)?;
+                let parsed = list
+                    .split(',')
+                    .map(|a| Arch::parse(a).ok_or(format!("unknown arch {a:?}\n\n{TEST_USAGE}")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                arches.get_or_insert_with(Vec::new).extend(parsed);
+            }
+            "--vms" => {
+                let n = value(&mut args, inline)?;
+                vms = Some(
+                    n.parse::<usize>()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or(format!("--vms {n}: a number of at least 1\n\n{TEST_USAGE}"))?,
+                );
+            }
+            _ => return Err(TEST_USAGE.to_string()),
         }
     }
-    // Formatting, clippy and rustdoc, warnings denied.
-    gates::run(&mut host);
-    let mut runs = vec![("host".to_string(), host)];
-    for arch in vm::SUITE {
-        let result =
-            vm::run(arch).unwrap_or_else(|e| Tally::broken(&format!("{} VM: {e}", arch.name())));
-        runs.push((format!("{} (VM)", arch.name()), result));
-    }
-    Ok(runs)
+    let everything = !host && arches.is_none();
+    let arches = match arches {
+        // In the suite's order, each once.
+        Some(chosen) => vm::SUITE
+            .into_iter()
+            .filter(|a| chosen.contains(a))
+            .collect(),
+        None if everything => vm::SUITE.to_vec(),
+        None => Vec::new(),
+    };
+    Ok(pipeline::Options {
+        host: host || everything,
+        arches,
+        vms,
+    })
 }
 
 /// The aarch64 suite under qemu-user, one test at a time (qemu-user forks a
@@ -132,7 +194,8 @@ fn test() -> Result<Vec<(String, Tally)>, String> {
 fn qemu_user() -> Result<Tally, String> {
     provision::cross_toolchain()?;
     let mut total = Tally::default();
-    for binary in provision::build_tests(Arch::Aarch64)? {
+    let built = provision::build_tests(&[Arch::Aarch64])?;
+    for binary in built.into_iter().flat_map(|(_, binaries)| binaries) {
         let mut cmd = Command::new("qemu-aarch64-static");
         cmd.arg(&binary)
             .arg("--test-threads=1")
@@ -152,6 +215,11 @@ fn summarize(runs: &[(String, Tally)]) -> Tally {
     for (name, t) in runs {
         println!("{name}: {t}");
         t.print_details();
+        if t.failed > 0 {
+            if let Some(log) = &t.log {
+                print_tail(log);
+            }
+        }
         total.add(t);
     }
     println!(
@@ -159,4 +227,15 @@ fn summarize(runs: &[(String, Tally)]) -> Tally {
         total.passed, total.failed, total.skipped
     );
     total
+}
+
+/// The last lines of a failed run's log, so CI's output shows what happened.
+fn print_tail(log: &std::path::Path) {
+    const LINES: usize = 40;
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    println!("    --- the last {LINES} lines of {} ---", log.display());
+    for line in &lines[lines.len().saturating_sub(LINES)..] {
+        println!("    | {line}");
+    }
 }

@@ -4,7 +4,7 @@
 //! aarch64 build uses Debian's `rustc-web` (compiler plus aarch64 rlibs from
 //! `libstd-rust-web-dev:arm64`), driven by cargo with `RUSTC=/usr/bin/rustc`;
 //! i386, armhf, ppc64le and s390x use Debian main's 1.85, unpacked into
-//! `target/` (see `toolchain`). Binaries are static so they run under
+//! the cache (see `toolchain`). Binaries are static so they run under
 //! qemu-user and inside a bare initramfs.
 
 use crate::apt::ensure_packages;
@@ -30,39 +30,53 @@ pub fn cross_toolchain() -> Result<(), String> {
 pub use crate::arch::Arch;
 use crate::arch::Compiler;
 
-/// Run `cargo <args>` for `arch` as static binaries and return the paths of
-/// the executables it produced (`only_tests`: just test harness binaries).
+/// Run `cargo <args>` once for every arch in `arches` (all built by one
+/// compiler, so one cargo call with a `--target` each: build scripts and
+/// proc-macros are compiled once) as static binaries, and return each arch's
+/// executables (`only_tests`: just test harness binaries).
 ///
 /// aarch64 builds with Debian's rustc (the only one here with aarch64 rlibs);
-/// x86_64 with rustup's. Separate target dirs keep the two compilers' caches apart.
-pub fn build(arch: Arch, args: &[&str], only_tests: bool) -> Result<Vec<String>, String> {
-    let target = arch.target();
-    let env_target = target.to_uppercase().replace('-', "_");
+/// x86_64 with rustup's; the others with Debian's 1.85. Separate target dirs
+/// keep the compilers' caches apart.
+pub fn build(
+    arches: &[Arch],
+    args: &[&str],
+    only_tests: bool,
+) -> Result<Vec<(Arch, Vec<String>)>, String> {
+    let compiler = arches.first().ok_or("no arch to build")?.compiler();
+    assert!(arches.iter().all(|a| a.compiler() == compiler));
+    // cargo's own messages go to a log; its error, if any, is returned with them.
+    let log_path = format!("target/xtask/build-{}.log", arches[0].name());
+    let log = std::fs::create_dir_all("target/xtask")
+        .and_then(|()| std::fs::File::create(&log_path))
+        .map_err(|e| format!("{log_path}: {e}"))?;
     let mut cmd = Command::new("cargo");
     cmd.args(args)
-        .args([
-            "--package",
-            "clonelab",
-            "--message-format=json",
-            "--target",
-            target,
-        ])
-        .env(
+        .args(["--package", "clonelab", "--message-format=json"])
+        .stderr(log);
+    for arch in arches {
+        let env_target = arch.target().to_uppercase().replace('-', "_");
+        cmd.args(["--target", arch.target()]).env(
             format!("CARGO_TARGET_{env_target}_RUSTFLAGS"),
             // Static, so they run in a bare initramfs; no debuginfo, which would
             // make the initramfs four times larger (and slower to unpack under TCG).
-            "-C target-feature=+crt-static -C relocation-model=static -C strip=debuginfo",
-        )
-        .stderr(std::process::Stdio::inherit());
-    match arch.compiler() {
+            // `clonelab_vm`: built for the VMs (Cargo.toml leaves the host-only
+            // trybuild out of such builds).
+            "-C target-feature=+crt-static -C relocation-model=static -C strip=debuginfo --cfg clonelab_vm",
+        );
+        if let Some(linker) = arch.linker() {
+            cmd.env(format!("CARGO_TARGET_{env_target}_LINKER"), linker);
+        }
+    }
+    match compiler {
         Compiler::DebianInstalled => {
             cmd.args(["--target-dir", "target/debian"])
                 .env("RUSTC", "/usr/bin/rustc")
                 .env("RUSTDOC", "/usr/bin/rustdoc");
         }
         Compiler::Debian185 => {
-            let tools = crate::toolchain::debian_185(arch)?;
-            cmd.args(["--target-dir", "target/debian-1.85/build"])
+            let tools = crate::toolchain::debian_185(arches)?;
+            cmd.args(["--target-dir", "target/debian-1.85"])
                 .env("RUSTC", tools.join("rustc"))
                 .env("RUSTDOC", tools.join("rustdoc"));
         }
@@ -70,12 +84,21 @@ pub fn build(arch: Arch, args: &[&str], only_tests: bool) -> Result<Vec<String>,
             cmd.args(["--target-dir", "target/static"]);
         }
     }
-    if let Some(linker) = arch.linker() {
-        cmd.env(format!("CARGO_TARGET_{env_target}_LINKER"), linker);
-    }
+    let names: Vec<&str> = arches.iter().map(|a| a.name()).collect();
     let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !output.status.success() {
-        return Err(format!("cargo {} for {target} failed", args.join(" ")));
+        let messages = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let errors: Vec<&str> = messages
+            .lines()
+            .skip_while(|l| !l.starts_with("error"))
+            .take(40)
+            .collect();
+        return Err(format!(
+            "cargo {} for {} failed ({log_path}):\n{}",
+            args.join(" "),
+            names.join(", "),
+            errors.join("\n")
+        ));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let executables: Vec<String> = stdout
@@ -84,23 +107,38 @@ pub fn build(arch: Arch, args: &[&str], only_tests: bool) -> Result<Vec<String>,
         .filter(|l| !only_tests || is_test_profile(l))
         .filter_map(|l| json_string(l, "executable"))
         .collect();
-    if executables.is_empty() {
-        return Err(format!(
-            "cargo {} built no executables for {target}",
-            args.join(" ")
-        ));
-    }
-    Ok(executables)
+    arches
+        .iter()
+        .map(|&arch| {
+            let dir = format!("/{}/", arch.target());
+            let mine: Vec<String> = executables
+                .iter()
+                .filter(|e| e.contains(&dir))
+                .cloned()
+                .collect();
+            if mine.is_empty() {
+                return Err(format!(
+                    "cargo {} built no executables for {}",
+                    args.join(" "),
+                    arch.target()
+                ));
+            }
+            Ok((arch, mine))
+        })
+        .collect()
 }
 
-/// Every test binary of the clonelab package, built for `arch`.
-pub fn build_tests(arch: Arch) -> Result<Vec<String>, String> {
-    // --benches: the criterion benches too, which run once each as a smoke
-    // test — on x86_64 and aarch64, the arches their baselines have asm for.
-    if matches!(arch, Arch::X86_64 | Arch::Aarch64) {
-        build(arch, &["test", "--no-run", "--tests", "--benches"], true)
+/// Every test binary of the clonelab package, built for each of `arches`.
+pub fn build_tests(arches: &[Arch]) -> Result<Vec<(Arch, Vec<String>)>, String> {
+    // --benches: the benches too, which run once each as a smoke test — on
+    // x86_64 and aarch64, the arches their baselines have asm for.
+    if arches
+        .iter()
+        .all(|a| matches!(a, Arch::X86_64 | Arch::Aarch64))
+    {
+        build(arches, &["test", "--no-run", "--tests", "--benches"], true)
     } else {
-        build(arch, &["test", "--no-run", "--tests"], true)
+        build(arches, &["test", "--no-run", "--tests"], true)
     }
 }
 
@@ -146,7 +184,7 @@ fn run_ok(cmd: &mut Command) -> Result<std::process::Output, String> {
 }
 
 /// A bootable kernel for `arch`: `$CLONELAB_KERNEL_<ARCH>` if set, else Debian's
-/// current kernel package, downloaded once into `target/qemu/kernels/` with only
+/// current kernel package, downloaded once into the cache's `kernels/` with only
 /// the kernel image extracted. For x86_64 the bzImage is decompressed to an ELF
 /// vmlinux, which QEMU boots through PVH in about half the time.
 pub fn kernel(arch: Arch) -> Result<std::path::PathBuf, String> {
@@ -170,8 +208,7 @@ pub fn kernel(arch: Arch) -> Result<std::path::PathBuf, String> {
         .next()
         .unwrap()
         .to_string();
-    let dir = std::path::Path::new("target/qemu/kernels");
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let dir = &crate::cache::dir("kernels")?;
     let image_name = image_name.replace("{}", &version);
     let image = dir.join(&image_name);
     let booted = match arch {

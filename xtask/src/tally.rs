@@ -7,7 +7,7 @@
 //! skipped here. A binary that ends without its result line counts as a failure.
 
 use std::fmt;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -20,6 +20,8 @@ pub struct Tally {
     pub skipped: usize,
     pub failures: Vec<String>,
     pub skips: Vec<String>,
+    /// Where the run's whole output was written, if not to the terminal.
+    pub log: Option<std::path::PathBuf>,
 }
 
 impl Tally {
@@ -29,6 +31,9 @@ impl Tally {
         self.skipped += other.skipped;
         self.failures.extend(other.failures.iter().cloned());
         self.skips.extend(other.skips.iter().cloned());
+        if self.log.is_none() {
+            self.log = other.log.clone();
+        }
     }
 
     pub fn print_details(&self) {
@@ -102,8 +107,13 @@ fn number_before(text: &str, label: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Run `cmd`, echoing its stdout and stderr as they come, and count.
-fn run_counting(mut cmd: Command, label: &str) -> Result<(Tally, bool), String> {
+/// Run `cmd`, echoing its stdout and stderr as they come (to `sink` if there
+/// is one, else to the terminal), and count.
+fn run_counting(
+    mut cmd: Command,
+    label: &str,
+    mut sink: Option<&mut dyn Write>,
+) -> Result<(Tally, bool), String> {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -127,7 +137,12 @@ fn run_counting(mut cmd: Command, label: &str) -> Result<(Tally, bool), String> 
     drop(tx);
     let mut tally = Tally::default();
     for line in rx {
-        println!("{line}");
+        match sink.as_mut() {
+            Some(sink) => {
+                let _ = writeln!(sink, "{line}");
+            }
+            None => println!("{line}"),
+        }
         tally.line(&line);
     }
     for r in readers {
@@ -139,9 +154,13 @@ fn run_counting(mut cmd: Command, label: &str) -> Result<(Tally, bool), String> 
 }
 
 /// `cargo test ...`: counts every binary it runs.
-pub fn run_cargo_test(cmd: &mut Command, label: &str) -> Result<Tally, String> {
+pub fn run_cargo_test(
+    cmd: &mut Command,
+    label: &str,
+    sink: Option<&mut dyn Write>,
+) -> Result<Tally, String> {
     let cmd = std::mem::replace(cmd, Command::new("true"));
-    let (mut tally, ok) = run_counting(cmd, label)?;
+    let (mut tally, ok) = run_counting(cmd, label, sink)?;
     if !ok && tally.failed == 0 {
         tally.failed += 1;
         tally
@@ -153,7 +172,7 @@ pub fn run_cargo_test(cmd: &mut Command, label: &str) -> Result<Tally, String> {
 
 /// One test binary: a missing result line or a non-zero exit is a failure.
 pub fn run_test_binary(cmd: Command, binary: &str, label: &str) -> Result<Tally, String> {
-    let (mut tally, ok) = run_counting(cmd, label)?;
+    let (mut tally, ok) = run_counting(cmd, label, None)?;
     if !ok && tally.failed == 0 {
         tally.failed += 1;
         tally

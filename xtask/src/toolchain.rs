@@ -4,8 +4,8 @@
 //! Debian main (`libstd-rust-web-dev` 1.85); the installed `rustc-web` comes
 //! from bookworm-security (a newer release), and a compiler loads only rlibs
 //! of its own release. Both `rustc-web` packages cannot be installed at once,
-//! so 1.85 is unpacked (`apt-get download` + `dpkg-deb -x`) into
-//! `target/debian-1.85/`, never installed: the compiler, its amd64 rlibs (for
+//! so 1.85 is unpacked (`apt-get download` + `dpkg-deb -x`) into the cache
+//! (`~/.cache/clonelab/debian-1.85/`, see `cache`), never installed: the compiler, its amd64 rlibs (for
 //! build scripts) and the rlibs of each foreign arch, on demand. Its one
 //! shared dependency from outside, `libllvm19`, is an ordinary package.
 //!
@@ -19,14 +19,10 @@ use crate::arch::Arch;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const ROOT: &str = "target/debian-1.85";
-
 /// The directory holding `rustc` and `rustdoc` wrappers for Debian's 1.85
-/// with `arch`'s rlibs, unpacking whatever is missing first.
-pub fn debian_185(arch: Arch) -> Result<PathBuf, String> {
-    let root = std::env::current_dir()
-        .map_err(|e| e.to_string())?
-        .join(ROOT);
+/// with the rlibs of every arch in `arches`, unpacking whatever is missing first.
+pub fn debian_185(arches: &[Arch]) -> Result<PathBuf, String> {
+    let root = crate::cache::dir("debian-1.85")?;
     let rustlib = |target: &str| root.join(format!("usr/lib/rustlib/{target}/lib"));
     let mut wanted: Vec<String> = Vec::new();
     let version = || rustc_185_version();
@@ -36,13 +32,15 @@ pub fn debian_185(arch: Arch) -> Result<PathBuf, String> {
             wanted.push(format!("{p}={v}"));
         }
     }
-    if !rustlib(arch.target()).exists() {
-        foreign_arch(arch.deb_arch())?;
-        wanted.push(format!(
-            "libstd-rust-web-dev:{}={}",
-            arch.deb_arch(),
-            version()?
-        ));
+    for arch in arches {
+        if !rustlib(arch.target()).exists() {
+            foreign_arch(arch.deb_arch())?;
+            wanted.push(format!(
+                "libstd-rust-web-dev:{}={}",
+                arch.deb_arch(),
+                version()?
+            ));
+        }
     }
     ensure_packages(&[("libllvm19", "/usr/lib/x86_64-linux-gnu/libLLVM.so.19.1")])?;
     if !wanted.is_empty() {

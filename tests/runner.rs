@@ -1,0 +1,316 @@
+//! # How the suite runs: one process per module, as many at once as there are CPUs.
+//!
+//! Before libtest's `main`, a constructor (listed in `.init_array`, which the
+//! C runtime calls with `argc` and `argv`) decides what this process is:
+//!
+//! - a *module process*, started by the runner with `CLONELAB_SUITE_MODULE`
+//!   set (or the trace subject of `trace_cmd`, or any program a test starts
+//!   from this binary, which inherits the variable): the constructor returns
+//!   and libtest runs the tests its command line names;
+//! - `--list` or `--help`: libtest, unchanged;
+//! - otherwise the *runner*. It asks libtest (`--list`, with the caller's
+//!   filters) which tests are selected, groups them by module (the first part
+//!   of `<module>::<test>`), and starts this binary once per module with
+//!   `--exact` and that module's test names, `CLONELAB_SUITE_JOBS` (default:
+//!   the CPUs this process may use; 1 under `--test-threads=1`) at a time, the
+//!   slowest modules first. Each module's output (stdout and stderr through
+//!   one pipe) is printed as one block when it ends, followed by a progress
+//!   line, `suite: done M/N modules, T/U tests, S s`. It exits 0 if every
+//!   module passed and 101 (libtest's failure status) otherwise; a module
+//!   process that ends without libtest's result line (a crash, a signal) is
+//!   printed as a failed test `<module>::(process)` with a result line, so
+//!   that a test counter counts it.
+
+use std::collections::VecDeque;
+use std::ffi::{c_char, c_int, CStr};
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Set in every module process: its module's name.
+const MODULE_VAR: &str = "CLONELAB_SUITE_MODULE";
+/// How many module processes run at once (default: the CPUs we may use).
+const JOBS_VAR: &str = "CLONELAB_SUITE_JOBS";
+
+/// Modules started first because they take longest (seconds in the VMs of a
+/// clean run, slowest arch: soak 18, soundness 15, trace_cmd 11, flag_fuzz 7,
+/// concurrency 4; every other module under 1). Longest first keeps one slow
+/// module from starting last while the other CPUs idle.
+const SLOWEST_FIRST: [&str; 5] = ["soak", "soundness", "trace_cmd", "flag_fuzz", "concurrency"];
+
+/// libtest options that take their value as the next argument.
+const OPTIONS_WITH_VALUE: [&str; 7] = [
+    "--test-threads",
+    "--logfile",
+    "--color",
+    "--format",
+    "-Z",
+    "--shuffle-seed",
+    "--skip",
+];
+
+/// The C runtime calls everything in `.init_array` before `main`, with the
+/// arguments `main` will get.
+#[used]
+#[link_section = ".init_array"]
+static RUNNER_HOOK: extern "C" fn(c_int, *const *const c_char, *const *const c_char) = runner_hook;
+
+extern "C" fn runner_hook(argc: c_int, argv: *const *const c_char, _envp: *const *const c_char) {
+    if std::env::var_os(MODULE_VAR).is_some()
+        || std::env::var_os(crate::trace_cmd::subject::SUBJECT).is_some()
+    {
+        return;
+    }
+    let args: Vec<String> = (1..argc.max(1) as usize)
+        // SAFETY: glibc calls `.init_array` entries with main's argc and argv:
+        // argv holds argc valid, NUL-terminated strings.
+        .map(|i| unsafe { CStr::from_ptr(*argv.add(i)) })
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    if args
+        .iter()
+        .any(|a| matches!(a.as_str(), "--list" | "--help" | "-h"))
+    {
+        return;
+    }
+    let code = run_modules(&args);
+    let _ = std::io::stdout().flush();
+    std::process::exit(code);
+}
+
+/// One module and the tests of it that the command line selects.
+struct Module {
+    name: String,
+    tests: Vec<String>,
+}
+
+/// The runner: every selected module in a process of its own. Its exit status.
+fn run_modules(args: &[String]) -> i32 {
+    let started = Instant::now();
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return fail_early(&format!("cannot find this binary: {e}")),
+    };
+    let modules = match selected_modules(&exe, args) {
+        Ok(modules) => modules,
+        Err(e) => return fail_early(&e),
+    };
+    let options = options_for_modules(args);
+    let serial = options.iter().any(|o| o == "--test-threads=1")
+        || options
+            .windows(2)
+            .any(|w| w[0] == "--test-threads" && w[1] == "1");
+    let jobs = if serial { 1 } else { jobs() };
+    let total_tests: usize = modules.iter().map(|m| m.tests.len()).sum();
+    let total_modules = modules.len();
+    println!(
+        "suite: {total_tests} tests in {total_modules} modules, {jobs} module process(es) at a time"
+    );
+
+    let queue = Mutex::new(VecDeque::from(modules));
+    // (modules done, tests done, modules that failed)
+    let progress = Mutex::new((0usize, 0usize, Vec::<String>::new()));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let Some(module) = queue.lock().unwrap().pop_front() else {
+                    break;
+                };
+                let (output, passed) = run_module(&exe, &options, &module);
+                let mut done = progress.lock().unwrap();
+                done.0 += 1;
+                done.1 += module.tests.len();
+                if !passed {
+                    done.2.push(module.name.clone());
+                }
+                // One block per module, printed whole under the lock.
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(
+                    out,
+                    "---- suite: module {} ({} tests) ----",
+                    module.name,
+                    module.tests.len()
+                );
+                let _ = out.write_all(&output);
+                let _ = writeln!(
+                    out,
+                    "suite: done {}/{total_modules} modules, {}/{total_tests} tests, {:.1} s",
+                    done.0,
+                    done.1,
+                    started.elapsed().as_secs_f64()
+                );
+                let _ = out.flush();
+            });
+        }
+    });
+    let failed = &progress.lock().unwrap().2;
+    if failed.is_empty() {
+        println!(
+            "suite: every module passed ({total_modules} modules, {:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+        0
+    } else {
+        println!(
+            "suite: {} of {total_modules} modules failed: {}",
+            failed.len(),
+            failed.join(", ")
+        );
+        101
+    }
+}
+
+/// Say why the runner could not start, in a form a test counter counts.
+fn fail_early(reason: &str) -> i32 {
+    println!("suite: {reason}");
+    println!("test suite::(runner) ... FAILED");
+    println!("test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out");
+    101
+}
+
+/// `CLONELAB_SUITE_JOBS`, else the CPUs this process may run on.
+fn jobs() -> usize {
+    std::env::var(JOBS_VAR)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Ask libtest which tests `args` select, and group them by module, the
+/// slowest modules first, the rest in name order.
+fn selected_modules(exe: &std::path::Path, args: &[String]) -> Result<Vec<Module>, String> {
+    let listing = Command::new(exe)
+        .args(args)
+        .arg("--list")
+        .env(MODULE_VAR, "(list)")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot list the tests: {e}"))?;
+    if !listing.status.success() {
+        return Err(format!("listing the tests failed: {}", listing.status));
+    }
+    let mut modules: Vec<Module> = Vec::new();
+    for line in String::from_utf8_lossy(&listing.stdout).lines() {
+        let Some(test) = line.strip_suffix(": test") else {
+            continue;
+        };
+        let module = test.split("::").next().unwrap_or(test);
+        match modules.iter_mut().find(|m| m.name == module) {
+            Some(m) => m.tests.push(test.to_string()),
+            None => modules.push(Module {
+                name: module.to_string(),
+                tests: vec![test.to_string()],
+            }),
+        }
+    }
+    let rank = |m: &Module| {
+        SLOWEST_FIRST
+            .iter()
+            .position(|&slow| slow == m.name)
+            .unwrap_or(SLOWEST_FIRST.len())
+    };
+    modules.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
+    Ok(modules)
+}
+
+/// The caller's libtest options without what selects tests (filters,
+/// `--skip`, `--exact`): the module processes get exact names instead.
+fn options_for_modules(args: &[String]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--exact" {
+            continue;
+        }
+        if arg == "--skip" {
+            args.next();
+            continue;
+        }
+        if arg.starts_with("--skip=") || !arg.starts_with('-') {
+            continue; // a filter: already applied by the listing
+        }
+        kept.push(arg.clone());
+        if OPTIONS_WITH_VALUE.contains(&arg.as_str()) {
+            kept.extend(args.next().cloned());
+        }
+    }
+    kept
+}
+
+/// Run one module's tests in a process of their own; its output (stdout and
+/// stderr interleaved as written) and whether it passed.
+fn run_module(exe: &std::path::Path, options: &[String], module: &Module) -> (Vec<u8>, bool) {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: pipe2 writes two descriptors into the array it is given.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        let error = std::io::Error::last_os_error();
+        return (failed_process(module, &format!("pipe2: {error}")), false);
+    }
+    // SAFETY: pipe2 just returned these two descriptors; each has one owner.
+    let (mut reader, writer) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            OwnedFd::from_raw_fd(fds[1]),
+        )
+    };
+    let spawned = writer.try_clone().and_then(|stderr| {
+        Command::new(exe)
+            .args(options)
+            .arg("--exact")
+            .args(&module.tests)
+            .env(MODULE_VAR, &module.name)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::from(stderr))
+            .spawn()
+    });
+    // The Command (and with it our copies of the write end) is gone: the
+    // read below ends when the module process and its children close theirs.
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => return (failed_process(module, &format!("cannot start: {e}")), false),
+    };
+    let mut output = Vec::new();
+    let _ = reader.read_to_end(&mut output);
+    let status = child.wait();
+    let passed = matches!(status, Ok(s) if s.success());
+    if !passed && !contains_result_line(&output) {
+        let why = match status {
+            Ok(status) => describe(status),
+            Err(e) => format!("could not be waited for: {e}"),
+        };
+        output.extend(failed_process(module, &why));
+    }
+    (output, passed)
+}
+
+fn contains_result_line(output: &[u8]) -> bool {
+    String::from_utf8_lossy(output)
+        .lines()
+        .any(|l| l.starts_with("test result: "))
+}
+
+fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (_, Some(signal)) => format!("was killed by signal {signal}"),
+        (Some(code), _) => format!("exited with status {code}"),
+        _ => format!("ended: {status}"),
+    }
+}
+
+/// A module process that ended without libtest's result line, as a failed
+/// test and a result line.
+fn failed_process(module: &Module, why: &str) -> Vec<u8> {
+    format!(
+        "suite: the process of module {} {why} before libtest's result line\n\
+         test {}::(process) ... FAILED\n\
+         test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n",
+        module.name, module.name
+    )
+    .into_bytes()
+}

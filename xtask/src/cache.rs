@@ -1,0 +1,18 @@
+//! Where downloads that outlive a checkout are kept: Debian's kernels and the
+//! unpacked Rust 1.85. `$CLONELAB_CACHE`, else `$XDG_CACHE_HOME/clonelab`,
+//! else `~/.cache/clonelab`. A fresh clone of the repository finds them
+//! there, so only a fresh machine downloads them.
+
+use std::path::PathBuf;
+
+/// The cache directory `name` (created).
+pub fn dir(name: &str) -> Result<PathBuf, String> {
+    let base = std::env::var_os("CLONELAB_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("clonelab")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/clonelab")))
+        .ok_or("neither CLONELAB_CACHE, XDG_CACHE_HOME nor HOME is set")?;
+    let dir = base.join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
