@@ -2,7 +2,7 @@
 //!
 //! Chapter: `docs/clone_fs.md`. Experiment: `clonelab::experiments::clone_fs`.
 //! This test changes the process's cwd and umask (and restores them), so it is
-//! the only test in its binary.
+//! the only test in its module, which runs in a process of its own.
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!

@@ -1,7 +1,7 @@
 //! # File handling: relative paths follow CLONE_FS, descriptors follow CLONE_FILES.
 //!
 //! Chapter: `docs/files.md`. Experiment: `clonelab::experiments::files`.
-//! Changes and restores the process's cwd, so it is alone in its binary.
+//! Changes and restores the process's cwd, so it is alone in its process (the suite runs each module in a process of its own).
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!

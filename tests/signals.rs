@@ -1,7 +1,7 @@
 //! # CLONE_SIGHAND and CLONE_CLEAR_SIGHAND: one handler table, or a reset one.
 //!
 //! Chapter: `docs/signals.md`. Experiment: `clonelab::experiments::signals`.
-//! Changes (and restores) the process's SIGUSR2 disposition: alone in its binary.
+//! Changes (and restores) the process's SIGUSR2 disposition: alone in its process (the suite runs each module in a process of its own).
 //! The calls it makes (flags, both arches' registers) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!

@@ -1,4 +1,4 @@
-//! Helpers shared by every test binary: skipping visibly, reading /proc,
+//! Helpers shared by every module of the test suite: skipping visibly, reading /proc,
 //! the one child stack size the tests use, running an experiment under the
 //! ptrace observer, the child entries and TLS block raw clones need, and how a
 //! child's death by a signal is recognised.
@@ -6,7 +6,7 @@
 //! A skip is written straight to file descriptor 2 with a raw `write`, so
 //! libtest's output capture cannot hide it, in the form
 //! `skipped: <test name>: <reason>`; `cargo xtask test` counts these lines.
-#![allow(dead_code)] // each test binary uses a different subset
+#![allow(dead_code)] // not every helper is used on every arch
 
 use clonelab::experiments::record::match_trace;
 pub use clonelab::experiments::Recorded;

@@ -6,9 +6,9 @@
 //!
 //! - the **host stage** on a thread of its own: `cargo test --workspace`, the
 //!   chapters' `docs --check`, then the gates (fmt, clippy, rustdoc);
-//! - one **builder** thread, building one compiler's arches per cargo call —
-//!   rustup's x86_64, then Debian's aarch64, then Debian 1.85's i386, armhf,
-//!   s390x and ppc64le together — and packing each arch's initramfs;
+//! - one **builder** thread, building one arch per cargo call — rustup's
+//!   x86_64, then Debian's aarch64, then Debian 1.85's i386, armhf, s390x and
+//!   ppc64le — and packing each arch's initramfs;
 //! - **VM workers**, each booting the next packed image: as many at once as
 //!   the machine has pairs of CPUs (every VM has two vCPUs) and 2 GiB of
 //!   memory to spare for each (every VM has 1 GiB), at least one; `--vms N` sets it.
@@ -74,7 +74,10 @@ pub fn run(options: &Options) -> Result<Vec<(String, Tally)>, String> {
         let line = board.line(arch.name());
         line.phase("provide");
         match vm::provide(arch) {
-            Ok(kernel) => kernels.push((arch, kernel)),
+            Ok(kernel) => {
+                line.phase("to build");
+                kernels.push((arch, kernel));
+            }
             Err(e) => {
                 line.finish("could not be provided");
                 results.push((arch, Tally::broken(&format!("{} VM: {e}", arch.name()))));
@@ -93,7 +96,7 @@ pub fn run(options: &Options) -> Result<Vec<(String, Tally)>, String> {
         let board = board.clone();
         let results = Arc::clone(&results);
         std::thread::spawn(move || {
-            for group in compiler_groups(&kernels) {
+            for group in build_order(&kernels) {
                 for (arch, _) in &group {
                     board.line(arch.name()).phase("build");
                 }
@@ -156,24 +159,20 @@ pub fn run(options: &Options) -> Result<Vec<(String, Tally)>, String> {
     Ok(runs)
 }
 
-/// The arches to build, one group per compiler, in build order: the
-/// quickest build first, so a VM can start while the others compile.
-fn compiler_groups(kernels: &[(Arch, PathBuf)]) -> Vec<Vec<(Arch, PathBuf)>> {
-    [
-        Compiler::Rustup,
-        Compiler::DebianInstalled,
-        Compiler::Debian185,
-    ]
-    .into_iter()
-    .map(|compiler| {
-        kernels
-            .iter()
-            .filter(|(arch, _)| arch.compiler() == compiler)
-            .cloned()
-            .collect::<Vec<_>>()
-    })
-    .filter(|group| !group.is_empty())
-    .collect()
+/// The arches to build, one cargo call each, in build order: by compiler
+/// (rustup's x86_64 builds quickest), then in the suite's order. One arch a
+/// call, not all of a compiler's together, so that each VM can start as soon
+/// as its own build is done (measured: the four 1.85 arches built together
+/// kept every one of their VMs waiting for the slowest).
+fn build_order(kernels: &[(Arch, PathBuf)]) -> Vec<Vec<(Arch, PathBuf)>> {
+    let rank = |arch: Arch| match arch.compiler() {
+        Compiler::Rustup => 0,
+        Compiler::DebianInstalled => 1,
+        Compiler::Debian185 => 2,
+    };
+    let mut order = kernels.to_vec();
+    order.sort_by_key(|(arch, _)| rank(*arch));
+    order.into_iter().map(|one| vec![one]).collect()
 }
 
 /// `cargo test --workspace`, `docs --check`, the gates; output to target/xtask/host.log.

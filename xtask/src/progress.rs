@@ -107,7 +107,7 @@ impl Board {
         for row in &mut state.rows {
             let due = match row.printed {
                 None => row.started.is_some(),
-                Some(at) => row.finished.is_none() && at.elapsed() >= Duration::from_secs(15),
+                Some(at) => row.finished.is_none() && at.elapsed() >= Duration::from_secs(30),
             };
             if due && row.started.is_some() {
                 let _ = writeln!(out, "{}", render(row));

@@ -53,6 +53,10 @@ pub fn build(
     let mut cmd = Command::new("cargo");
     cmd.args(args)
         .args(["--package", "clonelab", "--message-format=json"])
+        // No debuginfo: the VMs' binaries are stripped of it anyway, and not
+        // generating it makes their builds quicker (their target dirs are their own).
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+        .env("CARGO_PROFILE_TEST_DEBUG", "false")
         .stderr(log);
     for arch in arches {
         let env_target = arch.target().to_uppercase().replace('-', "_");
