@@ -10,9 +10,10 @@
 //! `CLONELAB_FUZZ=N` sets another count (the VMs, under slow emulation, run 500).
 //! After the draw the test checks what it reached, for clone and for clone3:
 //! every allowed flag bit both set and clear, every exit signal, a word the
-//! kernel accepted and one it refused. With each bit drawn at even odds, 500
-//! words miss one of those with odds of about 2^-200; a count too small to
-//! reach them fails the test instead of passing quietly.
+//! kernel accepted and one it refused. Each syscall gets about half the words,
+//! each bit drawn at even odds and each signal at one in three: 500 words miss
+//! a given one with odds below 2^-140. A count too small to reach them all
+//! fails the test instead of passing quietly.
 //! proptest keeps the seed of any failure in `proptest-regressions/`.
 //!
 //! Left out of the draw, with reasons: CLONE_PARENT (its children would be our

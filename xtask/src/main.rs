@@ -83,7 +83,7 @@ fn main() -> ExitCode {
                 if arch.compiler() == arch::Compiler::Debian185 {
                     toolchain::debian_185(&[arch])?;
                 }
-                provision::kernel(arch).map(drop)
+                provision::kernel(arch, true).map(drop)
             })
             .map(|()| Vec::new()),
         _ => {

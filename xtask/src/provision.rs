@@ -191,12 +191,22 @@ fn run_ok(cmd: &mut Command) -> Result<std::process::Output, String> {
 /// current kernel package, downloaded once into the cache's `kernels/` with only
 /// the kernel image extracted. For x86_64 the bzImage is decompressed to an ELF
 /// vmlinux, which QEMU boots through PVH in about half the time.
-pub fn kernel(arch: Arch) -> Result<std::path::PathBuf, String> {
+///
+/// Unless `refresh` (`cargo xtask provision`), a kernel already in the cache
+/// is used without asking apt which one is current (that look-up takes
+/// seconds per arch).
+pub fn kernel(arch: Arch, refresh: bool) -> Result<std::path::PathBuf, String> {
     let arch = arch.kernel_arch();
     if let Ok(path) = std::env::var(arch.kernel_env_var()) {
         return Ok(path.into());
     }
     let (meta, image_name) = arch.kernel_package();
+    let dir = &crate::cache::dir("kernels")?;
+    if !refresh {
+        if let Some(cached) = cached_kernel(arch, dir) {
+            return Ok(cached);
+        }
+    }
     let deb_arch = arch.deb_arch();
     let depends = run_ok(Command::new("apt-cache").args(["depends", meta]))?;
     let package = String::from_utf8_lossy(&depends.stdout)
@@ -212,7 +222,6 @@ pub fn kernel(arch: Arch) -> Result<std::path::PathBuf, String> {
         .next()
         .unwrap()
         .to_string();
-    let dir = &crate::cache::dir("kernels")?;
     let image_name = image_name.replace("{}", &version);
     let image = dir.join(&image_name);
     let booted = match arch {
@@ -250,6 +259,28 @@ pub fn kernel(arch: Arch) -> Result<std::path::PathBuf, String> {
         decompress_bzimage(&image, &booted)?;
     }
     Ok(booted)
+}
+
+/// The kernel of `arch` already in the cache (the last by name), as booted: the name is
+/// `vmlinu?-VERSION-FLAVOUR` (x86_64's decompressed `vmlinux-…-amd64`).
+fn cached_kernel(arch: Arch, dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let (meta, image_name) = arch.kernel_package();
+    let flavour = meta.strip_prefix("linux-image-")?.split(':').next()?;
+    let prefix = match arch {
+        Arch::X86_64 => "vmlinux-",
+        _ => image_name.strip_suffix("{}")?,
+    };
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(&format!("-{flavour}")))
+        })
+        .collect();
+    found.sort();
+    found.pop()
 }
 
 /// Extract the ELF vmlinux from an xz-compressed bzImage: the xz stream starts

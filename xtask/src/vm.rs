@@ -173,7 +173,7 @@ pub fn provide(arch: Arch) -> Result<PathBuf, String> {
         // First: it adds the foreign dpkg arch whose lists name the kernel package.
         crate::toolchain::debian_185(&[arch])?;
     }
-    provision::kernel(arch)
+    provision::kernel(arch, false)
 }
 
 /// Build the tests, the tour and `vm_init` for `arches` (all of one
