@@ -190,7 +190,9 @@ fn test_options(args: &[String]) -> Result<pipeline::Options, String> {
 }
 
 /// The aarch64 suite under qemu-user, one test at a time (qemu-user forks a
-/// multi-threaded emulator).
+/// multi-threaded emulator), every module in one process: the suite's runner
+/// cannot start itself again there (the machine has no binfmt entry for
+/// aarch64), so it is told it already is a module process.
 fn qemu_user() -> Result<Tally, String> {
     provision::cross_toolchain()?;
     let mut total = Tally::default();
@@ -199,7 +201,8 @@ fn qemu_user() -> Result<Tally, String> {
         let mut cmd = Command::new("qemu-aarch64-static");
         cmd.arg(&binary)
             .arg("--test-threads=1")
-            .env("CLONELAB_QEMU_USER", "1");
+            .env("CLONELAB_QEMU_USER", "1")
+            .env("CLONELAB_SUITE_MODULE", "(every module, under qemu-user)");
         total.add(&tally::run_test_binary(
             cmd,
             &binary,
@@ -229,13 +232,32 @@ fn summarize(runs: &[(String, Tally)]) -> Tally {
     total
 }
 
-/// The last lines of a failed run's log, so CI's output shows what happened.
+/// What a failed run's log says about the failure, so CI's output shows it:
+/// the lines around each panic, failed test and kernel panic (at most 120),
+/// or, where there is none of those, the log's last 40 lines.
 fn print_tail(log: &std::path::Path) {
-    const LINES: usize = 40;
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
-    println!("    --- the last {LINES} lines of {} ---", log.display());
-    for line in &lines[lines.len().saturating_sub(LINES)..] {
+    let marks = |l: &&str| {
+        l.contains("panicked at") || l.ends_with("... FAILED") || l.contains("Kernel panic")
+    };
+    let mut shown = vec![false; lines.len()];
+    for (i, _) in lines.iter().enumerate().filter(|(_, l)| marks(l)) {
+        for flag in &mut shown[i.saturating_sub(3)..(i + 12).min(lines.len())] {
+            *flag = true;
+        }
+    }
+    if !shown.contains(&true) {
+        let from = lines.len().saturating_sub(40);
+        shown[from..].iter_mut().for_each(|flag| *flag = true);
+    }
+    println!("    --- from {} ---", log.display());
+    let mut last = None;
+    for (i, line) in lines.iter().enumerate().filter(|(i, _)| shown[*i]).take(120) {
+        if last.is_some_and(|l: usize| l + 1 != i) {
+            println!("    | ...");
+        }
         println!("    | {line}");
+        last = Some(i);
     }
 }
