@@ -253,7 +253,12 @@ fn print_tail(log: &std::path::Path) {
     }
     println!("    --- from {} ---", log.display());
     let mut last = None;
-    for (i, line) in lines.iter().enumerate().filter(|(i, _)| shown[*i]).take(120) {
+    for (i, line) in lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| shown[*i])
+        .take(120)
+    {
         if last.is_some_and(|l: usize| l + 1 != i) {
             println!("    | ...");
         }
