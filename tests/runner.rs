@@ -1,5 +1,14 @@
 //! # How the suite runs: one process per module, as many at once as there are CPUs.
 //!
+//! Inside a module's process one test runs at a time. A fork-like child of a
+//! multi-threaded process must not take a lock another thread held at the
+//! clone (the allocator's, stdout's): it would wait forever. Tests whose
+//! children allocate — every experiment run under the ptrace observer — ran
+//! two at a time in one process before, and one such child hung in the
+//! aarch64 VM (`fork_vfork_thread`, whose two tests both clone under trace).
+//! With one test at a time, no other test thread is running when a test
+//! clones; the parallelism comes from the modules' processes instead.
+//!
 //! Before libtest's `main`, a constructor (listed in `.init_array`, which the
 //! C runtime calls with `argc` and `argv`) decides what this process is:
 //!
@@ -11,11 +20,14 @@
 //! - otherwise the *runner*. It asks libtest (`--list`, with the caller's
 //!   filters) which tests are selected, groups them by module (the first part
 //!   of `<module>::<test>`), and starts this binary once per module with
-//!   `--exact` and that module's test names, `CLONELAB_SUITE_JOBS` (default:
-//!   the CPUs this process may use; 1 under `--test-threads=1`) at a time, the
-//!   slowest modules first. Each module's output (stdout and stderr through
+//!   `--exact`, that module's test names and `--test-threads=1`, as many
+//!   module processes at a time as `--test-threads` says (default:
+//!   `CLONELAB_SUITE_JOBS`, else the CPUs this process may use), the slowest
+//!   modules first. Each module's output (stdout and stderr through
 //!   one pipe) is printed as one block when it ends, followed by a progress
-//!   line, `suite: done M/N modules, T/U tests, S s`. It exits 0 if every
+//!   line, `suite: done M/N modules, T/U tests, S s`. A module's process that
+//!   runs longer than `CLONELAB_SUITE_TIMEOUT` seconds (300) is killed and
+//!   fails, with the output it printed (the hung test is its last line). It exits 0 if every
 //!   module passed and 101 (libtest's failure status) otherwise; a module
 //!   process that ends without libtest's result line (a crash, a signal) is
 //!   printed as a failed test `<module>::(process)` with a result line, so
@@ -26,8 +38,8 @@ use std::ffi::{c_char, c_int, CStr};
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Set in every module process: its module's name.
 const MODULE_VAR: &str = "CLONELAB_SUITE_MODULE";
@@ -97,12 +109,10 @@ fn run_modules(args: &[String]) -> i32 {
         Ok(modules) => modules,
         Err(e) => return fail_early(&e),
     };
-    let options = options_for_modules(args);
-    let serial = options.iter().any(|o| o == "--test-threads=1")
-        || options
-            .windows(2)
-            .any(|w| w[0] == "--test-threads" && w[1] == "1");
-    let jobs = if serial { 1 } else { jobs() };
+    // One test at a time in each module process; `--test-threads=N` from the
+    // caller is the number of module processes at once instead.
+    let (options, threads) = options_for_modules(args);
+    let jobs = threads.unwrap_or_else(jobs);
     let total_tests: usize = modules.iter().map(|m| m.tests.len()).sum();
     let total_modules = modules.len();
     println!(
@@ -217,18 +227,30 @@ fn selected_modules(exe: &std::path::Path, args: &[String]) -> Result<Vec<Module
     Ok(modules)
 }
 
-/// The caller's libtest options without what selects tests (filters,
-/// `--skip`, `--exact`): the module processes get exact names instead.
-fn options_for_modules(args: &[String]) -> Vec<String> {
+/// The caller's libtest options for the module processes, without what
+/// selects tests (filters, `--skip`, `--exact`: the module processes get
+/// exact names instead) and with `--test-threads=1`; and the caller's
+/// `--test-threads` value, if any.
+fn options_for_modules(args: &[String]) -> (Vec<String>, Option<usize>) {
     let mut kept = Vec::new();
+    let mut threads = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
-        if arg == "--exact" {
+        if let Some(n) = arg.strip_prefix("--test-threads=") {
+            threads = n.parse().ok();
             continue;
         }
-        if arg == "--skip" {
-            args.next();
-            continue;
+        match arg.as_str() {
+            "--exact" => continue,
+            "--skip" => {
+                args.next();
+                continue;
+            }
+            "--test-threads" => {
+                threads = args.next().and_then(|n| n.parse().ok());
+                continue;
+            }
+            _ => {}
         }
         if arg.starts_with("--skip=") || !arg.starts_with('-') {
             continue; // a filter: already applied by the listing
@@ -238,7 +260,8 @@ fn options_for_modules(args: &[String]) -> Vec<String> {
             kept.extend(args.next().cloned());
         }
     }
-    kept
+    kept.push("--test-threads=1".to_string());
+    (kept, threads.filter(|&n: &usize| n > 0))
 }
 
 /// Run one module's tests in a process of their own; its output (stdout and
@@ -274,11 +297,57 @@ fn run_module(exe: &std::path::Path, options: &[String], module: &Module) -> (Ve
         Ok(child) => child,
         Err(e) => return (failed_process(module, &format!("cannot start: {e}")), false),
     };
+    let (chunks, collected) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        while let Ok(n @ 1..) = reader.read(&mut buffer) {
+            if chunks.send(buffer[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
     let mut output = Vec::new();
-    let _ = reader.read_to_end(&mut output);
-    let status = child.wait();
-    let passed = matches!(status, Ok(s) if s.success());
-    if !passed && !contains_result_line(&output) {
+    let deadline = Instant::now() + module_timeout();
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if Instant::now() >= deadline => {
+                timed_out = true;
+                let _ = child.kill();
+                break child.wait();
+            }
+            Ok(None) => {}
+            Err(e) => break Err(e),
+        }
+        if let Ok(chunk) = collected.recv_timeout(Duration::from_millis(50)) {
+            output.extend(chunk);
+        }
+    };
+    // The rest of the output, until every write end is closed. A process the
+    // module started and left running may hold one: then stop waiting soon.
+    let grace = Instant::now() + Duration::from_secs(2);
+    let mut left_open = false;
+    loop {
+        match collected.recv_timeout(grace.saturating_duration_since(Instant::now())) {
+            Ok(chunk) => output.extend(chunk),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                left_open = true;
+                break;
+            }
+        }
+    }
+    if left_open {
+        output.extend_from_slice(
+            b"suite: a process this module started still holds its output open\n",
+        );
+    }
+    let passed = !timed_out && matches!(status, Ok(s) if s.success());
+    if timed_out {
+        let why = format!("was killed after {} s", module_timeout().as_secs());
+        output.extend(failed_process(module, &why));
+    } else if !passed && !contains_result_line(&output) {
         let why = match status {
             Ok(status) => describe(status),
             Err(e) => format!("could not be waited for: {e}"),
@@ -286,6 +355,18 @@ fn run_module(exe: &std::path::Path, options: &[String], module: &Module) -> (Ve
         output.extend(failed_process(module, &why));
     }
     (output, passed)
+}
+
+/// How long one module's process may run: `CLONELAB_SUITE_TIMEOUT` seconds,
+/// else 300 (the slowest module takes about 20 s in the slowest VM). A test
+/// that hangs then fails with its module's output, instead of holding the
+/// whole run until an outer limit.
+fn module_timeout() -> Duration {
+    let seconds = std::env::var("CLONELAB_SUITE_TIMEOUT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    Duration::from_secs(seconds)
 }
 
 fn contains_result_line(output: &[u8]) -> bool {
