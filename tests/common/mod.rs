@@ -21,8 +21,12 @@ pub fn test_name() -> String {
 }
 
 /// Report a skip where no capture can swallow it.
+///
+/// The line starts with a newline of its own: running one test at a time,
+/// libtest has printed `test NAME ... ` without one when the test runs, and
+/// a counter reads only lines that begin with `skipped: `.
 pub fn skip(reason: &str) {
-    let line = format!("skipped: {}: {reason}\n", test_name());
+    let line = format!("\nskipped: {}: {reason}\n", test_name());
     let _ = clonelab::sys::write(clonelab::BorrowedFd::STDERR, line.as_bytes());
 }
 
