@@ -1,6 +1,6 @@
 //! Where downloads that outlive a checkout are kept: Debian's kernels and the
 //! unpacked Rust 1.85. `$CLONELAB_CACHE`, else `$XDG_CACHE_HOME/clonelab`,
-//! else `~/.cache/clonelab`. A fresh clone of the repository finds them
+//! else `~/.cache/clonelab` (with no HOME, `target/cache`). A fresh clone of the repository finds them
 //! there, so only a fresh machine downloads them.
 
 use std::path::PathBuf;
@@ -11,7 +11,8 @@ pub fn dir(name: &str) -> Result<PathBuf, String> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("clonelab")))
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/clonelab")))
-        .ok_or("neither CLONELAB_CACHE, XDG_CACHE_HOME nor HOME is set")?;
+        // No home at all: inside the checkout, as before the cache existed.
+        .unwrap_or_else(|| PathBuf::from("target/cache"));
     let dir = base.join(name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
