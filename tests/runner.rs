@@ -52,16 +52,9 @@ const JOBS_VAR: &str = "CLONELAB_SUITE_JOBS";
 /// module from starting last while the other CPUs idle.
 const SLOWEST_FIRST: [&str; 5] = ["soak", "soundness", "trace_cmd", "flag_fuzz", "concurrency"];
 
-/// libtest options that take their value as the next argument.
-const OPTIONS_WITH_VALUE: [&str; 7] = [
-    "--test-threads",
-    "--logfile",
-    "--color",
-    "--format",
-    "-Z",
-    "--shuffle-seed",
-    "--skip",
-];
+/// libtest options that take their value as the next argument (besides
+/// `--skip` and `--test-threads`, which the runner takes itself).
+const OPTIONS_WITH_VALUE: [&str; 5] = ["--logfile", "--color", "--format", "-Z", "--shuffle-seed"];
 
 /// The C runtime calls everything in `.init_array` before `main`, with the
 /// arguments `main` will get.

@@ -8,7 +8,7 @@ use crate::common;
 
 use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord};
 use clonelab::{scope, Error, Stack};
-use common::{mapping_containing, qemu_user_cannot, STACK};
+use common::{mapping_containing, mappings, qemu_user_cannot, STACK};
 use std::hint::black_box;
 
 /// Sizes round up to whole pages; the top is 16-byte aligned; bottom + size = top.
@@ -87,23 +87,6 @@ fn drop_unmaps() {
         overlapping.is_empty(),
         "still mapped after drop: {overlapping:#x?}"
     );
-}
-
-/// Every line of /proc/self/maps, read once: start, end, permissions.
-fn mappings() -> Vec<(usize, usize, String)> {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .filter_map(|line| {
-            let mut fields = line.split_whitespace();
-            let (start, end) = fields.next()?.split_once('-')?;
-            Some((
-                usize::from_str_radix(start, 16).ok()?,
-                usize::from_str_radix(end, 16).ok()?,
-                fields.next()?.to_string(),
-            ))
-        })
-        .collect()
 }
 
 /// Held by this module's tests that map or unmap stacks, for [`drop_unmaps`].

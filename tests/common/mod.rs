@@ -108,15 +108,29 @@ pub fn mapping_containing(addr: usize) -> Option<String> {
     std::fs::read_to_string("/proc/self/maps")
         .unwrap()
         .lines()
-        .find_map(|line| {
-            let range = line.split_whitespace().next()?;
-            let (lo, hi) = range.split_once('-')?;
-            let (lo, hi) = (
-                usize::from_str_radix(lo, 16).ok()?,
-                usize::from_str_radix(hi, 16).ok()?,
-            );
-            (lo <= addr && addr < hi).then(|| line.to_string())
+        .find(|line| map_range(line).is_some_and(|(lo, hi)| lo <= addr && addr < hi))
+        .map(str::to_string)
+}
+
+/// Every mapping of /proc/self/maps, from one reading: start, end, permissions.
+pub fn mappings() -> Vec<(usize, usize, String)> {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let (start, end) = map_range(line)?;
+            Some((start, end, line.split_whitespace().nth(1)?.to_string()))
         })
+        .collect()
+}
+
+/// The address range `start-end` at the head of a /proc/self/maps line.
+fn map_range(line: &str) -> Option<(usize, usize)> {
+    let (lo, hi) = line.split_whitespace().next()?.split_once('-')?;
+    Some((
+        usize::from_str_radix(lo, 16).ok()?,
+        usize::from_str_radix(hi, 16).ok()?,
+    ))
 }
 
 /// Open file descriptors of this process.

@@ -81,7 +81,7 @@ fn main() -> ExitCode {
             .try_for_each(|&arch| {
                 provision::vm_tools(arch)?;
                 if arch.compiler() == arch::Compiler::Debian185 {
-                    toolchain::debian_185(&[arch])?;
+                    toolchain::debian_185(arch)?;
                 }
                 provision::kernel(arch, true).map(drop)
             })
@@ -196,8 +196,7 @@ fn test_options(args: &[String]) -> Result<pipeline::Options, String> {
 fn qemu_user() -> Result<Tally, String> {
     provision::cross_toolchain()?;
     let mut total = Tally::default();
-    let built = provision::build_tests(&[Arch::Aarch64])?;
-    for binary in built.into_iter().flat_map(|(_, binaries)| binaries) {
+    for binary in provision::build_tests(Arch::Aarch64)? {
         let mut cmd = Command::new("qemu-aarch64-static");
         cmd.arg(&binary)
             .arg("--test-threads=1")

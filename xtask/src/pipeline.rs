@@ -96,25 +96,18 @@ pub fn run(options: &Options) -> Result<Vec<(String, Tally)>, String> {
         let board = board.clone();
         let results = Arc::clone(&results);
         std::thread::spawn(move || {
-            for group in build_order(&kernels) {
-                for (arch, _) in &group {
-                    board.line(arch.name()).phase("build");
-                }
-                match vm::build(&group) {
-                    Ok(images) => {
-                        for image in images {
-                            board.line(image.arch.name()).phase("queued");
-                            let _ = images_tx.send(image);
-                        }
+            for (arch, kernel) in build_order(kernels) {
+                let line = board.line(arch.name());
+                line.phase("build");
+                match vm::build(arch, kernel) {
+                    Ok(image) => {
+                        line.phase("queued");
+                        let _ = images_tx.send(image);
                     }
                     Err(e) => {
-                        for (arch, _) in &group {
-                            board.line(arch.name()).finish("build failed");
-                            results
-                                .lock()
-                                .unwrap()
-                                .push((*arch, Tally::broken(&format!("{} VM: {e}", arch.name()))));
-                        }
+                        line.finish("build failed");
+                        let broken = Tally::broken(&format!("{} VM: {e}", arch.name()));
+                        results.lock().unwrap().push((arch, broken));
                     }
                 }
             }
@@ -159,20 +152,18 @@ pub fn run(options: &Options) -> Result<Vec<(String, Tally)>, String> {
     Ok(runs)
 }
 
-/// The arches to build, one cargo call each, in build order: by compiler
-/// (rustup's x86_64 builds quickest), then in the suite's order. One arch a
-/// call, not all of a compiler's together, so that each VM can start as soon
-/// as its own build is done (measured: the four 1.85 arches built together
-/// kept every one of their VMs waiting for the slowest).
-fn build_order(kernels: &[(Arch, PathBuf)]) -> Vec<Vec<(Arch, PathBuf)>> {
-    let rank = |arch: Arch| match arch.compiler() {
+/// The arches in build order, one cargo call each: by compiler (rustup's
+/// x86_64 builds quickest), then in the suite's order. One arch a call, not
+/// all of a compiler's together, so that each VM can start as soon as its own
+/// build is done (measured: the four 1.85 arches built together kept every
+/// one of their VMs waiting for the slowest).
+fn build_order(mut kernels: Vec<(Arch, PathBuf)>) -> Vec<(Arch, PathBuf)> {
+    kernels.sort_by_key(|(arch, _)| match arch.compiler() {
         Compiler::Rustup => 0,
         Compiler::DebianInstalled => 1,
         Compiler::Debian185 => 2,
-    };
-    let mut order = kernels.to_vec();
-    order.sort_by_key(|(arch, _)| rank(*arch));
-    order.into_iter().map(|one| vec![one]).collect()
+    });
+    kernels
 }
 
 /// `cargo test --workspace`, `docs --check`, the gates; output to target/xtask/host.log.

@@ -30,56 +30,50 @@ pub fn cross_toolchain() -> Result<(), String> {
 pub use crate::arch::Arch;
 use crate::arch::Compiler;
 
-/// Run `cargo <args>` once for every arch in `arches` (all built by one
-/// compiler, so one cargo call with a `--target` each: build scripts and
-/// proc-macros are compiled once) as static binaries, and return each arch's
-/// executables (`only_tests`: just test harness binaries).
+/// Run `cargo <args>` for `arch` as static binaries and return the paths of
+/// the executables it produced (`only_tests`: just test harness binaries).
 ///
 /// aarch64 builds with Debian's rustc (the only one here with aarch64 rlibs);
 /// x86_64 with rustup's; the others with Debian's 1.85. Separate target dirs
-/// keep the compilers' caches apart.
-pub fn build(
-    arches: &[Arch],
-    args: &[&str],
-    only_tests: bool,
-) -> Result<Vec<(Arch, Vec<String>)>, String> {
-    let compiler = arches.first().ok_or("no arch to build")?.compiler();
-    assert!(arches.iter().all(|a| a.compiler() == compiler));
-    // cargo's own messages go to a log; its error, if any, is returned with them.
-    let log_path = format!("target/xtask/build-{}.log", arches[0].name());
+/// keep the compilers' caches apart. cargo's own messages go to
+/// `target/xtask/build-<arch>.log`; a failure returns its errors.
+pub fn build(arch: Arch, args: &[&str], only_tests: bool) -> Result<Vec<String>, String> {
+    let target = arch.target();
+    let env_target = target.to_uppercase().replace('-', "_");
+    let log_path = format!("target/xtask/build-{}.log", arch.name());
     let log = std::fs::create_dir_all("target/xtask")
         .and_then(|()| std::fs::File::create(&log_path))
         .map_err(|e| format!("{log_path}: {e}"))?;
     let mut cmd = Command::new("cargo");
     cmd.args(args)
-        .args(["--package", "clonelab", "--message-format=json"])
-        // No debuginfo: the VMs' binaries are stripped of it anyway, and not
-        // generating it makes their builds quicker (their target dirs are their own).
-        .env("CARGO_PROFILE_DEV_DEBUG", "false")
-        .env("CARGO_PROFILE_TEST_DEBUG", "false")
-        .stderr(log);
-    for arch in arches {
-        let env_target = arch.target().to_uppercase().replace('-', "_");
-        cmd.args(["--target", arch.target()]).env(
+        .args([
+            "--package",
+            "clonelab",
+            "--message-format=json",
+            "--target",
+            target,
+        ])
+        .env(
             format!("CARGO_TARGET_{env_target}_RUSTFLAGS"),
             // Static, so they run in a bare initramfs; no debuginfo, which would
             // make the initramfs four times larger (and slower to unpack under TCG).
             // `clonelab_vm`: built for the VMs (Cargo.toml leaves the host-only
             // trybuild out of such builds).
             "-C target-feature=+crt-static -C relocation-model=static -C strip=debuginfo --cfg clonelab_vm",
-        );
-        if let Some(linker) = arch.linker() {
-            cmd.env(format!("CARGO_TARGET_{env_target}_LINKER"), linker);
-        }
-    }
-    match compiler {
+        )
+        // No debuginfo generated either: stripped anyway, and the builds are
+        // quicker without it (these target dirs are the VMs' own).
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+        .env("CARGO_PROFILE_TEST_DEBUG", "false")
+        .stderr(log);
+    match arch.compiler() {
         Compiler::DebianInstalled => {
             cmd.args(["--target-dir", "target/debian"])
                 .env("RUSTC", "/usr/bin/rustc")
                 .env("RUSTDOC", "/usr/bin/rustdoc");
         }
         Compiler::Debian185 => {
-            let tools = crate::toolchain::debian_185(arches)?;
+            let tools = crate::toolchain::debian_185(arch)?;
             cmd.args(["--target-dir", "target/debian-1.85"])
                 .env("RUSTC", tools.join("rustc"))
                 .env("RUSTDOC", tools.join("rustdoc"));
@@ -88,7 +82,9 @@ pub fn build(
             cmd.args(["--target-dir", "target/static"]);
         }
     }
-    let names: Vec<&str> = arches.iter().map(|a| a.name()).collect();
+    if let Some(linker) = arch.linker() {
+        cmd.env(format!("CARGO_TARGET_{env_target}_LINKER"), linker);
+    }
     let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !output.status.success() {
         let messages = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -98,9 +94,8 @@ pub fn build(
             .take(40)
             .collect();
         return Err(format!(
-            "cargo {} for {} failed ({log_path}):\n{}",
+            "cargo {} for {target} failed ({log_path}):\n{}",
             args.join(" "),
-            names.join(", "),
             errors.join("\n")
         ));
     }
@@ -111,38 +106,23 @@ pub fn build(
         .filter(|l| !only_tests || is_test_profile(l))
         .filter_map(|l| json_string(l, "executable"))
         .collect();
-    arches
-        .iter()
-        .map(|&arch| {
-            let dir = format!("/{}/", arch.target());
-            let mine: Vec<String> = executables
-                .iter()
-                .filter(|e| e.contains(&dir))
-                .cloned()
-                .collect();
-            if mine.is_empty() {
-                return Err(format!(
-                    "cargo {} built no executables for {}",
-                    args.join(" "),
-                    arch.target()
-                ));
-            }
-            Ok((arch, mine))
-        })
-        .collect()
+    if executables.is_empty() {
+        return Err(format!(
+            "cargo {} built no executables for {target}",
+            args.join(" ")
+        ));
+    }
+    Ok(executables)
 }
 
-/// Every test binary of the clonelab package, built for each of `arches`.
-pub fn build_tests(arches: &[Arch]) -> Result<Vec<(Arch, Vec<String>)>, String> {
+/// Every test binary of the clonelab package, built for `arch`.
+pub fn build_tests(arch: Arch) -> Result<Vec<String>, String> {
     // --benches: the benches too, which run once each as a smoke test — on
     // x86_64 and aarch64, the arches their baselines have asm for.
-    if arches
-        .iter()
-        .all(|a| matches!(a, Arch::X86_64 | Arch::Aarch64))
-    {
-        build(arches, &["test", "--no-run", "--tests", "--benches"], true)
+    if matches!(arch, Arch::X86_64 | Arch::Aarch64) {
+        build(arch, &["test", "--no-run", "--tests", "--benches"], true)
     } else {
-        build(arches, &["test", "--no-run", "--tests"], true)
+        build(arch, &["test", "--no-run", "--tests"], true)
     }
 }
 

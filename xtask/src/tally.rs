@@ -31,9 +31,6 @@ impl Tally {
         self.skipped += other.skipped;
         self.failures.extend(other.failures.iter().cloned());
         self.skips.extend(other.skips.iter().cloned());
-        if self.log.is_none() {
-            self.log = other.log.clone();
-        }
     }
 
     pub fn print_details(&self) {

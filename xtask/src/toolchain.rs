@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The directory holding `rustc` and `rustdoc` wrappers for Debian's 1.85
-/// with the rlibs of every arch in `arches`, unpacking whatever is missing first.
-pub fn debian_185(arches: &[Arch]) -> Result<PathBuf, String> {
+/// with `arch`'s rlibs, unpacking whatever is missing first.
+pub fn debian_185(arch: Arch) -> Result<PathBuf, String> {
     let root = crate::cache::dir("debian-1.85")?;
     let rustlib = |target: &str| root.join(format!("usr/lib/rustlib/{target}/lib"));
     let mut wanted: Vec<String> = Vec::new();
@@ -32,15 +32,13 @@ pub fn debian_185(arches: &[Arch]) -> Result<PathBuf, String> {
             wanted.push(format!("{p}={v}"));
         }
     }
-    for arch in arches {
-        if !rustlib(arch.target()).exists() {
-            foreign_arch(arch.deb_arch())?;
-            wanted.push(format!(
-                "libstd-rust-web-dev:{}={}",
-                arch.deb_arch(),
-                version()?
-            ));
-        }
+    if !rustlib(arch.target()).exists() {
+        foreign_arch(arch.deb_arch())?;
+        wanted.push(format!(
+            "libstd-rust-web-dev:{}={}",
+            arch.deb_arch(),
+            version()?
+        ));
     }
     ensure_packages(&[("libllvm19", "/usr/lib/x86_64-linux-gnu/libLLVM.so.19.1")])?;
     if !wanted.is_empty() {

@@ -171,55 +171,40 @@ pub fn provide(arch: Arch) -> Result<PathBuf, String> {
     provision::vm_tools(arch)?;
     if arch.compiler() == crate::arch::Compiler::Debian185 {
         // First: it adds the foreign dpkg arch whose lists name the kernel package.
-        crate::toolchain::debian_185(&[arch])?;
+        crate::toolchain::debian_185(arch)?;
     }
     provision::kernel(arch, false)
 }
 
-/// Build the tests, the tour and `vm_init` for `arches` (all of one
-/// compiler: one cargo call each) and pack one image per arch.
-pub fn build(arches: &[(Arch, PathBuf)]) -> Result<Vec<Image>, String> {
-    let only: Vec<Arch> = arches.iter().map(|(arch, _)| *arch).collect();
-    let tests = provision::build_tests(&only)?;
+/// Build the tests, the tour and `vm_init` for `arch` and pack its image.
+pub fn build(arch: Arch, kernel: PathBuf) -> Result<Image, String> {
+    let tests = provision::build_tests(arch)?;
     let programs = provision::build(
-        &only,
+        arch,
         &["build", "--bin", "clonelab", "--example", "vm_init"],
         false,
     )?;
-    arches
-        .iter()
-        .map(|(arch, kernel)| {
-            let of = |built: &[(Arch, Vec<String>)]| {
-                built
-                    .iter()
-                    .find(|(a, _)| a == arch)
-                    .map(|(_, files)| files.clone())
-                    .unwrap_or_default()
-            };
-            let (tests, programs) = (of(&tests), of(&programs));
-            let find = |name: &str| {
-                programs
-                    .iter()
-                    .find(|p| p.ends_with(name))
-                    .cloned()
-                    .ok_or(format!("no {name} built for {}", arch.name()))
-            };
-            let initrd = initramfs(*arch, &find("/vm_init")?, &find("/clonelab")?, &tests)?;
-            Ok(Image {
-                arch: *arch,
-                kernel: kernel.clone(),
-                initrd,
-                binaries: tests.len() + 1,
-            })
-        })
-        .collect()
+    let find = |name: &str| {
+        programs
+            .iter()
+            .find(|p| p.ends_with(name))
+            .cloned()
+            .ok_or(format!("no {name} built for {}", arch.name()))
+    };
+    let initrd = initramfs(arch, &find("/vm_init")?, &find("/clonelab")?, &tests)?;
+    Ok(Image {
+        arch,
+        kernel,
+        initrd,
+        binaries: tests.len() + 1,
+    })
 }
 
 /// `cargo xtask qemu --arch A`: provide, build, boot, with the console echoed.
 pub fn run(arch: Arch) -> Result<Tally, String> {
     let started = Instant::now();
     let kernel = provide(arch)?;
-    let image = build(&[(arch, kernel)])?.pop().ok_or("nothing built")?;
+    let image = build(arch, kernel)?;
     let built = started.elapsed();
     let tally = boot(&image, None);
     println!(
