@@ -19,6 +19,11 @@
 //!   bare `syscall`/`svc`, clonelab, `libc::syscall`, `libc::getppid`, the
 //!   `syscalls` and `sc` crates, and `rustix`.
 //! - `tasks`: threads and CLONE_VM children made by this process (create+reap).
+//! - `costs`, `costs, NEWNET` and `costs, 1000 in a row`: the per-flag cost
+//!   ledger (`costs`), children made with one clone flag each against the
+//!   same child without it; `container start`: `clonelab container` against
+//!   unshare(1), bubblewrap and crun. Run by `--costs` (what `cargo xtask
+//!   bench --costs` runs) and by the smoke run, not by the plain full run.
 //! - the growth curve, in two sets: the paths whose child copies the address
 //!   space (fork-like), and the others. Each parent size (0, 16, 64, 256 and
 //!   1024 MiB of touched, private, anonymous memory, and 1024 MiB in
@@ -39,8 +44,12 @@
 //!
 //! - `cargo bench --bench clone -- --out FILE` (what `cargo xtask bench` runs):
 //!   the full run, a few minutes; one line per path per round goes to FILE.
+//! - `--costs` (with `--out`, `--scale`, `--quick` as above): the ledger and
+//!   container-start sets only.
 //! - `--quick`, or no `--bench` argument (`cargo test --benches`, the VM test
-//!   runs): a smoke run of three short rounds per set, at 0 and 16 MiB.
+//!   runs): a smoke run of three short rounds per set, at 0 and 16 MiB. With
+//!   no `--bench` argument the costs sets run too; the container set prints
+//!   why it is skipped where the `clonelab` binary or the peers are absent.
 //!
 //! # Layout
 //!
@@ -48,14 +57,17 @@
 //! holds what every set shares (a path, a plan, the interleaved rounds, the
 //! seeded shuffle); one module per family of operations gives its paths:
 //! `getppid` (one syscall), `tasks` (create+reap), `exec` (spawn+exec, with
-//! the tiny program it runs); `growth` holds the parent sizes (ballast and
-//! the helper processes that carry it). The bench uses clonelab's public API,
+//! the tiny program it runs), `costs` (the flag ledger), `startup`
+//! (container start); `growth` holds the parent sizes (ballast and the
+//! helper processes that carry it). The bench uses clonelab's public API,
 //! its peers (libc, syscalls, sc, rustix, std) and std.
 
+mod costs;
 mod exec;
 mod getppid;
 mod growth;
 mod harness;
+mod startup;
 mod tasks;
 
 use exec::Program;
@@ -103,13 +115,22 @@ fn main() -> std::io::Result<()> {
         min_rounds: if quick { 3 } else { 5 },
         max_rounds: if quick { 3 } else { (5000.0 * scale) as usize },
     };
-    let thp = thp_mode();
     writeln!(out, "M\tmode\t{}", if quick { "quick" } else { "full" })?;
+    let started = Instant::now();
+    let mut rng = Rng(0x636c_6f6e_656c_6162); // "clonelab"
+    if has("--costs") || !has("--bench") {
+        measure_costs(&plan, quick, &mut rng, &mut *out)?;
+        if has("--costs") {
+            writeln!(out, "M\tseconds\t{:.0}", started.elapsed().as_secs_f64())?;
+            out.flush()?;
+            println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
+            return Ok(());
+        }
+    }
+    let thp = thp_mode();
     writeln!(out, "M\tthp\t{thp}")?;
     writeln!(out, "M\tgrowth_clock\tcpu")?;
     writeln!(out, "M\tclone3\t{}", clonelab::clone3_available())?;
-    let started = Instant::now();
-    let mut rng = Rng(0x636c_6f6e_656c_6162); // "clonelab"
     let program = Program::new();
 
     // The helpers first, while this process has no other thread.
@@ -187,5 +208,49 @@ fn main() -> std::io::Result<()> {
     writeln!(out, "M\tseconds\t{:.0}", started.elapsed().as_secs_f64())?;
     out.flush()?;
     println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The per-flag ledger and the container-start comparison (see `costs` and
+/// `startup`): every set made here is measured and dropped before the next.
+fn measure_costs(
+    plan: &dyn Fn(u64, u64) -> Plan,
+    quick: bool,
+    rng: &mut Rng,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    measure("costs", &mut costs::ledger(out)?, &plan(10, 100), rng, out)?;
+    measure(
+        "costs, NEWNET",
+        &mut costs::network(out)?,
+        &plan(10, 25),
+        rng,
+        out,
+    )?;
+    // 1,000 children in a row per batch (20 in a smoke run); a round takes
+    // seconds, so three rounds per pass at least.
+    let in_a_row = Plan {
+        batch: if quick { 20 } else { 1000 },
+        min_rounds: 3,
+        ..plan(1000, 45)
+    };
+    measure(
+        "costs, 1000 in a row",
+        &mut costs::sustained(out)?,
+        &in_a_row,
+        rng,
+        out,
+    )?;
+    // The clonelab binary cargo built beside this bench (absent where the
+    // bench was copied elsewhere, as in the VMs).
+    let clonelab = env!("CARGO_BIN_EXE_clonelab");
+    let mut starts = startup::paths(clonelab, out)?;
+    if starts.iter().any(|p| p.name == startup::CLONELAB) {
+        measure("container start", &mut starts, &plan(1, 90), rng, out)?;
+    } else {
+        println!("container start: skipped: {clonelab} is not here, nothing to compare");
+    }
+    drop(starts);
+    startup::remove_scratch();
     Ok(())
 }

@@ -1,4 +1,5 @@
 //! `cargo xtask bench [--quick] [--report-only] [--compare FIRST SECOND]`
+//! and `cargo xtask bench --costs [--quick] [--report-only]`
 //!
 //! Runs `benches/clone/`, which measures every set of paths in interleaved
 //! rounds (see its header) and writes one record per path per round. The
@@ -8,6 +9,9 @@
 //! `docs/benchmarks.svg` (a `--quick` smoke run writes both under
 //! `target/bench/` instead). `--report-only` re-renders from the kept records;
 //! `--compare FIRST SECOND` checks two record files against each other.
+//! `--costs` runs the bench's cost sets instead (the per-flag ledger and the
+//! container start against its peers) and writes `docs/costs.md` and
+//! `docs/costs.svg` from `target/bench/costs.tsv` (see `costs`).
 //!
 //! Statistics. A ratio "A vs B" is the median over rounds of A's time per
 //! operation divided by B's in the same round; A and B are always two series of
@@ -29,11 +33,17 @@
 //! intervals and the verdicts; `growth` fits cost against the parent's size;
 //! `ratios` names every ratio and target the report prints, and checks two
 //! runs' agreement; `format` holds the small text helpers they all share;
-//! `report` writes `benchmarks.md` (its prose in `text`), `svg` the plot.
-//! Std only.
+//! `report` writes `benchmarks.md` (its prose in `text`), `svg` the plot;
+//! `costs` runs and estimates the cost ledger, `costs_report` writes
+//! `costs.md` (its prose in `costs_text`) and `peers` installs the container
+//! tools it compares with. Std only (and `crate::apt`, in `peers`).
 
+mod costs;
+mod costs_report;
+mod costs_text;
 mod format;
 mod growth;
+mod peers;
 mod ratios;
 mod records;
 mod report;
@@ -41,6 +51,7 @@ mod stats;
 mod svg;
 mod text;
 
+pub use peers::ensure_container_peers;
 use ratios::{agreement, AGREEMENT_HEADER};
 use records::read_run;
 use report::report;
@@ -94,6 +105,64 @@ fn machine_records() -> String {
     .collect()
 }
 
+/// Run the bench in `passes` separate processes (each with `extra`
+/// arguments and a share `1 / passes` of a full run's time) and return their
+/// records, pass by pass (`P` records between them), with the machine's.
+fn record_passes(dir: &Path, passes: usize, quick: bool, extra: &[&str]) -> Result<String, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let fresh = dir.join("rounds.new.tsv");
+    let out = std::fs::canonicalize(dir)
+        .map_err(|e| e.to_string())?
+        .join("rounds.new.tsv");
+    // The full run measures in `passes` separate processes, each with a share
+    // of the time: what differs from one process to the next (its
+    // address-space layout, its minutes of the machine) then shows in the
+    // intervals instead of shifting a whole run.
+    let mut text = String::new();
+    for pass in 0..passes {
+        let mut cmd = Command::new("cargo");
+        // Every loop aligned to 64 bytes: where a loop of one `syscall`
+        // lands moves its cost by up to 20 % on this machine, so an
+        // unaligned build could make two identical loops differ. Its own
+        // target directory, so the other builds keep their flags and cache.
+        let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        cmd.env("RUSTFLAGS", format!("{rustflags} {ALIGN_LOOPS}").trim())
+            .env("CARGO_TARGET_DIR", "target/bench-build")
+            .args(["bench", "--package", "clonelab", "--bench", "clone", "--"])
+            .arg("--out")
+            .arg(&out)
+            .args(["--scale", &format!("{}", 1.0 / passes as f64)])
+            .args(extra);
+        if quick {
+            cmd.arg("--quick");
+        }
+        let status = cmd.status().map_err(|e| format!("cargo bench: {e}"))?;
+        if !status.success() {
+            return Err("cargo bench failed".into());
+        }
+        let _ = writeln!(text, "P\t{pass}");
+        text.push_str(&std::fs::read_to_string(&fresh).map_err(|e| e.to_string())?);
+    }
+    let _ = std::fs::remove_file(&fresh);
+    text.push_str(&machine_records());
+    let _ = writeln!(
+        text,
+        "M\tpasses\t{passes}\nM\ttotal_seconds\t{:.0}",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(text)
+}
+
+/// Write a run's records to `records`, first moving the run before to
+/// `previous` (when given).
+fn keep_records(records: &Path, previous: Option<&Path>, text: &str) -> Result<(), String> {
+    if let (Some(previous), true) = (previous, records.exists()) {
+        std::fs::rename(records, previous).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(records, text).map_err(|e| e.to_string())
+}
+
 /// `cargo xtask bench` with its arguments (after `bench`).
 pub fn run(args: &[String]) -> Result<(), String> {
     let has = |flag: &str| args.iter().any(|a| a == flag);
@@ -113,9 +182,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
         return Ok(());
     }
+    if has("--costs") {
+        return costs::run(args);
+    }
     let quick = has("--quick");
     let dir = PathBuf::from("target/bench");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let records = dir.join(if quick {
         "rounds-quick.tsv"
     } else {
@@ -123,51 +194,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     });
     let previous = dir.join("rounds.prev.tsv");
     if !has("--report-only") {
-        let started = std::time::Instant::now();
-        let fresh = dir.join("rounds.new.tsv");
-        let out = std::fs::canonicalize(&dir)
-            .map_err(|e| e.to_string())?
-            .join("rounds.new.tsv");
-        // The full run measures in PASSES separate processes, each with a share
-        // of the time: what differs from one process to the next (its
-        // address-space layout, its minutes of the machine) then shows in the
-        // intervals instead of shifting a whole run.
         let passes = if quick { 1 } else { PASSES };
-        let mut text = String::new();
-        for pass in 0..passes {
-            let mut cmd = Command::new("cargo");
-            // Every loop aligned to 64 bytes: where a loop of one `syscall`
-            // lands moves its cost by up to 20 % on this machine, so an
-            // unaligned build could make two identical loops differ. Its own
-            // target directory, so the other builds keep their flags and cache.
-            let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-            cmd.env("RUSTFLAGS", format!("{rustflags} {ALIGN_LOOPS}").trim())
-                .env("CARGO_TARGET_DIR", "target/bench-build")
-                .args(["bench", "--package", "clonelab", "--bench", "clone", "--"])
-                .arg("--out")
-                .arg(&out)
-                .args(["--scale", &format!("{}", 1.0 / passes as f64)]);
-            if quick {
-                cmd.arg("--quick");
-            }
-            let status = cmd.status().map_err(|e| format!("cargo bench: {e}"))?;
-            if !status.success() {
-                return Err("cargo bench failed".into());
-            }
-            let _ = writeln!(text, "P\t{pass}");
-            text.push_str(&std::fs::read_to_string(&fresh).map_err(|e| e.to_string())?);
-        }
-        text.push_str(&machine_records());
-        let _ = writeln!(
-            text,
-            "M\tpasses\t{passes}\nM\ttotal_seconds\t{:.0}",
-            started.elapsed().as_secs_f64()
-        );
-        if !quick && records.exists() {
-            std::fs::rename(&records, &previous).map_err(|e| e.to_string())?;
-        }
-        std::fs::write(&records, text).map_err(|e| e.to_string())?;
-        let _ = std::fs::remove_file(&fresh);
+        let text = record_passes(&dir, passes, quick, &[])?;
+        keep_records(&records, (!quick).then_some(previous.as_path()), &text)?;
     }
     let run = read_run(&records)?;
     let prev = if quick {

@@ -232,7 +232,16 @@ pub(super) struct Agreement {
 }
 
 pub(super) fn agreement(first: &Run, second: &Run) -> Agreement {
-    let before: BTreeMap<String, Est> = ratios(first).into_iter().map(|r| (r.key, r.est)).collect();
+    let keyed = |run: &Run| -> Vec<(String, Est)> {
+        ratios(run).into_iter().map(|r| (r.key, r.est)).collect()
+    };
+    agreement_of(&keyed(first), &keyed(second))
+}
+
+/// [`agreement`] of any two lists of estimates keyed alike (the cost
+/// ledger's too): `second` against `first`.
+pub(super) fn agreement_of(first: &[(String, Est)], second: &[(String, Est)]) -> Agreement {
+    let before: BTreeMap<&str, &Est> = first.iter().map(|(k, e)| (k.as_str(), e)).collect();
     let mut a = Agreement {
         total: 0,
         agree: 0,
@@ -240,29 +249,29 @@ pub(super) fn agreement(first: &Run, second: &Run) -> Agreement {
         in_ci: 0,
         rows: Vec::new(),
     };
-    for r in ratios(second) {
-        let Some(b) = before.get(&r.key) else {
+    for (key, est) in second {
+        let Some(b) = before.get(key.as_str()) else {
             continue;
         };
-        let noise = b.contains(1.0) && r.est.contains(1.0);
-        let ok = b.family_contains(r.est.mid) || noise;
+        let noise = b.contains(1.0) && est.contains(1.0);
+        let ok = b.family_contains(est.mid) || noise;
         a.total += 1;
         a.agree += ok as usize;
-        a.in_repeat += (b.repeat_contains(r.est.mid) || noise) as usize;
-        a.in_ci += (b.contains(r.est.mid) || noise) as usize;
+        a.in_repeat += (b.repeat_contains(est.mid) || noise) as usize;
+        a.in_ci += (b.contains(est.mid) || noise) as usize;
         a.rows.push((
             format!(
                 "| {} | {:.3} {} {} {} | {:.3} {} | {} |",
-                esc(&r.key),
+                esc(key),
                 b.mid,
                 interval(b),
                 repeat(b),
                 family(b),
-                r.est.mid,
-                interval(&r.est),
+                est.mid,
+                interval(est),
                 match (ok, noise) {
                     (_, true) => "both within noise",
-                    (true, false) if b.repeat_contains(r.est.mid) => "agrees",
+                    (true, false) if b.repeat_contains(est.mid) => "agrees",
                     (true, false) => "agrees (family interval only)",
                     (false, false) => "**differs**",
                 }

@@ -7,7 +7,7 @@
 
 use super::format::{esc, human, interval, repeat};
 use super::growth::{growth, growth_slope};
-use super::ratios::{agreement, ratios, targets, Ratio, AGREEMENT_HEADER};
+use super::ratios::{agreement, ratios, targets, Agreement, Ratio, AGREEMENT_HEADER};
 use super::records::{Run, Series};
 use super::stats::{median, word, Est};
 use super::stats::{FAMILY, PAIRS};
@@ -25,32 +25,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
             .replace("{PAIRS}", &format_thousands(PAIRS))
             .replace("{FAMILY}", &FAMILY.to_string()),
     );
-    let _ = writeln!(md, "## Machine and run\n");
-    for (label, key) in [
-        ("CPU", "cpu"),
-        ("cores", "cores"),
-        ("kernel", "kernel"),
-        ("arch", "arch"),
-        ("compiler", "rustc"),
-        ("code generation flags", "rustflags"),
-        ("date", "date"),
-        ("load average at the end", "loadavg"),
-        ("transparent huge pages", "thp"),
-        ("mode", "mode"),
-    ] {
-        let _ = writeln!(md, "- {label}: {}", run.meta(key));
-    }
-    let _ = writeln!(
-        md,
-        "- {} passes (separate bench processes) in {} s; rounds per set: {}",
-        run.meta("passes"),
-        run.meta("total_seconds"),
-        run.sets
-            .iter()
-            .map(|s| format!("{} {}", s.name, s.rounds()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    machine(&mut md, run);
 
     // Targets.
     md.push_str("\n## Targets\n\n| target | ratio | 95 % CI | repeat interval | wanted | verdict |\n|---|---:|---:|---:|---|---|\n");
@@ -217,38 +192,76 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     }
 
     if let Some(prev) = previous {
-        let a = agreement(prev, run);
-        let _ = write!(
-            md,
-            "\n## Agreement with the run before\n\nThe run before this one on the same machine ({}, load average {} at its end) against this one. \
-             The requirement is that **every** ratio agree, so each is held to the earlier run's **family repeat interval**: the \
-             repeat interval at the Bonferroni level for {} ratios (1 − 0.05/{} each), inside which all of a repeat run's estimates \
-             land at once with probability at least 95 %. Per-ratio 95 % intervals would be the wrong yardstick for \"all of them\": \
-             even exact ones are expected to miss about one ratio in twenty, some two or three of {} here, by chance alone. \
-             A ratio also agrees when both runs call it within noise (both confidence intervals contain 1.0). \
-             **{} of {} ratios agree.** For comparison, {} of {} lie inside the earlier run's per-ratio 95 % repeat interval, and {} \
-             inside its *confidence* interval (or both within noise; a 95 % confidence interval catches the estimate of a repeat \
-             run only about 83 % of the time, even when it is exact: the two runs' errors add).\n\n",
-            prev.meta("date"),
-            prev.meta("loadavg"),
-            FAMILY,
-            FAMILY,
-            a.total,
-            a.agree,
-            a.total,
-            a.in_repeat,
-            a.total,
-            a.in_ci
-        );
-        md.push_str(AGREEMENT_HEADER);
-        for (row, _) in &a.rows {
-            md.push_str(row);
-            md.push('\n');
-        }
+        agreement_section(&mut md, prev, &agreement(prev, run));
     }
     md.push_str(NOTES);
     let svg = svg(run, &rows);
     (md, svg)
+}
+
+/// "Agreement with the run before": how many of this run's ratios agree
+/// with `prev`'s (the rule of [`agreement`]), and the table of them.
+pub(super) fn agreement_section(md: &mut String, prev: &Run, a: &Agreement) {
+    let _ = write!(
+        md,
+        "\n## Agreement with the run before\n\nThe run before this one on the same machine ({}, load average {} at its end) against this one. \
+         The requirement is that **every** ratio agree, so each is held to the earlier run's **family repeat interval**: the \
+         repeat interval at the Bonferroni level for {} ratios (1 − 0.05/{} each), inside which all of a repeat run's estimates \
+         land at once with probability at least 95 %. Per-ratio 95 % intervals would be the wrong yardstick for \"all of them\": \
+         even exact ones are expected to miss about one ratio in twenty, some two or three of {} here, by chance alone. \
+         A ratio also agrees when both runs call it within noise (both confidence intervals contain 1.0). \
+         **{} of {} ratios agree.** For comparison, {} of {} lie inside the earlier run's per-ratio 95 % repeat interval, and {} \
+         inside its *confidence* interval (or both within noise; a 95 % confidence interval catches the estimate of a repeat \
+         run only about 83 % of the time, even when it is exact: the two runs' errors add).\n\n",
+        prev.meta("date"),
+        prev.meta("loadavg"),
+        FAMILY,
+        FAMILY,
+        a.total,
+        a.agree,
+        a.total,
+        a.in_repeat,
+        a.total,
+        a.in_ci
+    );
+    md.push_str(AGREEMENT_HEADER);
+    for (row, _) in &a.rows {
+        md.push_str(row);
+        md.push('\n');
+    }
+}
+
+/// The "Machine and run" section: what the records say of the machine, the
+/// build and the run (the keys a run lacks are left out).
+pub(super) fn machine(md: &mut String, run: &Run) {
+    let _ = writeln!(md, "## Machine and run\n");
+    for (label, key) in [
+        ("CPU", "cpu"),
+        ("cores", "cores"),
+        ("kernel", "kernel"),
+        ("arch", "arch"),
+        ("compiler", "rustc"),
+        ("code generation flags", "rustflags"),
+        ("date", "date"),
+        ("load average at the end", "loadavg"),
+        ("transparent huge pages", "thp"),
+        ("mode", "mode"),
+    ] {
+        if run.meta.contains_key(key) {
+            let _ = writeln!(md, "- {label}: {}", run.meta(key));
+        }
+    }
+    let _ = writeln!(
+        md,
+        "- {} passes (separate bench processes) in {} s; rounds per set: {}",
+        run.meta("passes"),
+        run.meta("total_seconds"),
+        run.sets
+            .iter()
+            .map(|s| format!("{} {}", s.name, s.rounds()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 /// 100000 as "100,000".

@@ -144,3 +144,93 @@ pub(super) fn svg(run: &Run, rows: &[(String, Option<Est>)]) -> String {
     s.push_str("</svg>\n");
     s
 }
+
+/// A plot of paired ratios (`docs/costs.svg`): one row per ratio, its
+/// estimate as a dot and its 95 % CI as a bar, on a log scale with 1.0
+/// marked; a row without an estimate is a heading.
+pub(super) fn ratio_svg(title: &str, rows: &[(String, Option<Est>)]) -> String {
+    let (left, top, width, row_height) = (300.0, 50.0, 480.0, 20.0);
+    let height = row_height * rows.len().max(1) as f64;
+    let ests = || rows.iter().filter_map(|(_, e)| e.as_ref());
+    let lo = ests().map(|e| e.lo).fold(1.0, f64::min).log10();
+    let hi = ests().map(|e| e.hi).fold(1.0, f64::max).log10();
+    // Whole steps of log10(2) on either side, so 1.0 and its doublings are ticks.
+    let step = 2f64.log10();
+    let (lo, hi) = ((lo / step).floor() * step, (hi / step).ceil() * step);
+    let x = |ratio: f64| left + (ratio.log10() - lo) / (hi - lo).max(step) * width;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"22\" font-size=\"15\">{}</text>\n",
+        left + width + 40.0,
+        top + height + 50.0,
+        title.replace('&', "&amp;")
+    );
+    let mut tick = lo;
+    while tick <= hi + 1e-9 {
+        let ratio = 10f64.powf(tick);
+        let xx = x(ratio);
+        let colour = if (ratio - 1.0).abs() < 1e-6 {
+            "#333"
+        } else {
+            "#ddd"
+        };
+        let _ = writeln!(
+            s,
+            "<line x1=\"{xx:.1}\" x2=\"{xx:.1}\" y1=\"{top}\" y2=\"{}\" stroke=\"{colour}\"/>\
+             <text x=\"{xx:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            top + height,
+            top + height + 16.0,
+            if ratio >= 10.0 {
+                format!("{ratio:.0}")
+            } else {
+                format!("{ratio:.2}")
+            }
+        );
+        tick += step;
+    }
+    let _ = writeln!(
+        s,
+        "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">time / the baseline's, paired by round (log scale; bar: 95 % CI)</text>",
+        left + width / 2.0,
+        top + height + 38.0
+    );
+    for (i, (label, est)) in rows.iter().enumerate() {
+        let y = top + (i as f64 + 0.5) * row_height;
+        let label = label.replace('&', "&amp;");
+        match est {
+            None => {
+                let _ = writeln!(
+                    s,
+                    "<text x=\"10\" y=\"{:.1}\" font-weight=\"bold\">{label}</text>",
+                    y + 4.0
+                );
+            }
+            Some(e) => {
+                // Grey within noise, red above 1, green below (colours of COLOURS).
+                let colour = match (e.lo > 1.0, e.hi < 1.0) {
+                    (true, _) => COLOURS[4],
+                    (_, true) => COLOURS[1],
+                    _ => COLOURS[8],
+                };
+                let _ = writeln!(
+                    s,
+                    "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>\
+                     <line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"3\"/>\
+                     <circle cx=\"{:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{colour}\"/>\
+                     <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#555\" font-size=\"10\">{:.3}</text>",
+                    left - 8.0,
+                    y + 4.0,
+                    x(e.lo),
+                    x(e.hi),
+                    x(e.mid),
+                    x(e.hi) + 6.0,
+                    y + 4.0,
+                    e.mid
+                );
+            }
+        }
+    }
+    s.push_str("</svg>\n");
+    s
+}

@@ -1,0 +1,153 @@
+//! `cargo xtask bench --costs [--quick] [--report-only]`: the per-flag cost
+//! ledger and the container start against its peers.
+//!
+//! The bench (`benches/clone/costs.rs`, `startup.rs`, run with `--costs`)
+//! measures its cost sets in interleaved rounds, like every other set, and
+//! names in its records which path each path is measured against
+//! (`M baseline <path> <baseline>`), which paths the host refused (`M skip`)
+//! and how a peer had to be run (`M note`). This module runs it in
+//! [`PASSES`] processes (a `--quick` smoke run: one, short), keeps the
+//! records in `target/bench/costs.tsv` (the run before in
+//! `costs.prev.tsv`), and turns them into paired ratios with the same
+//! two-level bootstrap as `docs/benchmarks.md` ([`paired_ratio`]):
+//! every path against its baseline, and `clonelab container` against every
+//! other tool. `costs_report` writes them to `docs/costs.md` and
+//! `docs/costs.svg` (a `--quick` run: under `target/bench/`).
+//!
+//! Part of `xtask/src/bench/`; `mod.rs` calls [`run`]. Std only.
+
+use super::costs_report::report;
+use super::records::{read_run, Run};
+use super::stats::{median, paired_ratio, Est, Want};
+use super::{ensure_container_peers, keep_records, record_passes};
+use std::path::PathBuf;
+
+/// Separate bench processes in a full run of the cost sets.
+const PASSES: usize = 6;
+
+/// The set of the container-start comparison, and clonelab's path in it.
+pub(super) const CONTAINER_SET: &str = "container start";
+pub(super) const CLONELAB: &str = "clonelab container";
+
+/// One paired ratio of the cost report: `name` against `baseline`, both
+/// measured in the rounds of `set`.
+pub(super) struct Cost {
+    pub(super) set: String,
+    pub(super) name: String,
+    pub(super) baseline: String,
+    pub(super) est: Est,
+    pub(super) rounds: usize,
+    /// Median time per operation of `name` and of `baseline`, in ns.
+    pub(super) ns: f64,
+    pub(super) baseline_ns: f64,
+}
+
+impl Cost {
+    /// A key unique in a run (agreement between runs matches on it).
+    pub(super) fn key(&self) -> String {
+        format!("{}: {} / {}", self.set, self.name, self.baseline)
+    }
+}
+
+fn cost(run: &Run, set_name: &str, name: &str, baseline: &str) -> Option<Cost> {
+    let set = run.set(set_name)?;
+    let (a, b) = (set.series(name, None)?, set.series(baseline, None)?);
+    Some(Cost {
+        set: set_name.to_string(),
+        name: name.to_string(),
+        baseline: baseline.to_string(),
+        est: paired_ratio(set, a, b),
+        rounds: set.rounds(),
+        ns: median(&a.ns),
+        baseline_ns: median(&b.ns),
+    })
+}
+
+/// Every ledger ratio: each path of the cost sets against the baseline its
+/// `M baseline` record names, in the set's order.
+pub(super) fn ledger(run: &Run) -> Vec<Cost> {
+    let mut out = Vec::new();
+    for set in run.sets.iter().filter(|s| s.name != CONTAINER_SET) {
+        for s in &set.series {
+            if let Some(baseline) = run.meta.get(&format!("baseline {}", s.name)) {
+                out.extend(cost(run, &set.name, &s.name, baseline));
+            }
+        }
+    }
+    out
+}
+
+/// `clonelab container` against every other tool measured with it.
+pub(super) fn starts(run: &Run) -> Vec<Cost> {
+    let Some(set) = run.set(CONTAINER_SET) else {
+        return Vec::new();
+    };
+    set.series
+        .iter()
+        .filter(|s| s.name != CLONELAB)
+        .filter_map(|s| cost(run, CONTAINER_SET, CLONELAB, &s.name))
+        .collect()
+}
+
+/// The targets for the container start: (the peer, what is wanted).
+/// crun is held to its run without a cgroup, the isolation clonelab makes.
+pub(super) const TARGETS: &[(&str, Want)] = &[
+    ("crun run, no cgroup", Want::Below(1.0)),
+    ("bwrap", Want::Below(1.0)),
+    ("unshare(1)", Want::AtMost(1.5)),
+];
+
+/// Every estimate of a run, keyed, for the agreement of two runs.
+pub(super) fn keyed(run: &Run) -> Vec<(String, Est)> {
+    ledger(run)
+        .into_iter()
+        .chain(starts(run))
+        .map(|c| (c.key(), c.est))
+        .collect()
+}
+
+/// `cargo xtask bench --costs` with its arguments (after `bench`).
+pub(super) fn run(args: &[String]) -> Result<(), String> {
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let quick = has("--quick");
+    let dir = PathBuf::from("target/bench");
+    let records = dir.join(if quick {
+        "costs-quick.tsv"
+    } else {
+        "costs.tsv"
+    });
+    let previous = dir.join("costs.prev.tsv");
+    if !has("--report-only") {
+        if !quick {
+            // A peer still missing is reported as skipped, with the reason.
+            if let Err(e) = ensure_container_peers() {
+                println!("xtask: container peers not installed: {e}");
+            }
+        }
+        let passes = if quick { 1 } else { PASSES };
+        let text = record_passes(&dir, passes, quick, &["--costs"])?;
+        keep_records(&records, (!quick).then_some(previous.as_path()), &text)?;
+    }
+    let run = read_run(&records)?;
+    let prev = if quick {
+        None
+    } else {
+        read_run(&previous).ok()
+    };
+    let (md, svg) = report(&run, prev.as_ref(), "costs.svg");
+    let out_dir = if quick { dir } else { PathBuf::from("docs") };
+    std::fs::write(out_dir.join("costs.md"), &md).map_err(|e| e.to_string())?;
+    std::fs::write(out_dir.join("costs.svg"), svg).map_err(|e| e.to_string())?;
+    println!(
+        "xtask: wrote {}/costs.md and costs.svg from {}",
+        out_dir.display(),
+        records.display()
+    );
+    for c in ledger(&run).iter().chain(&starts(&run)) {
+        println!(
+            "  {:<34} / {:<28} {:.3} [{:.3}, {:.3}]",
+            c.name, c.baseline, c.est.mid, c.est.lo, c.est.hi
+        );
+    }
+    Ok(())
+}
