@@ -10,6 +10,9 @@
 //!   log of `cargo xtask qemu`), for every arch that has a log. These are captures of one run
 //!   (pids, inodes), refreshed by `cargo xtask docs` when a log exists and
 //!   never compared by `--check`, which only requires the section to exist.
+//!
+//! Both modes also check that every link of a chapter into the cost ledger
+//! (`costs.md#row`) names a row `docs/costs.md` has.
 
 use crate::arch::Arch;
 use std::collections::BTreeMap;
@@ -203,6 +206,26 @@ fn without_provenance(text: &str) -> String {
         .join("\n")
 }
 
+/// Every `costs.md#row` link of the chapters whose row `docs/costs.md`
+/// lacks, as `chapter: row`.
+fn dangling_cost_links<'a>(
+    chapters: impl Iterator<Item = &'a String>,
+) -> Result<Vec<String>, String> {
+    const LINK: &str = "(costs.md#";
+    let ledger = std::fs::read_to_string("docs/costs.md").unwrap_or_default();
+    let mut dangling = Vec::new();
+    for chapter in chapters {
+        let text = std::fs::read_to_string(chapter).map_err(|e| format!("{chapter}: {e}"))?;
+        for tail in text.split(LINK).skip(1) {
+            let row = tail.split(')').next().unwrap_or_default();
+            if !ledger.contains(&format!("<a id=\"{row}\">")) {
+                dangling.push(format!("{chapter}: {row}"));
+            }
+        }
+    }
+    Ok(dangling)
+}
+
 /// Regenerate (or with `check`, compare) every chapter.
 pub fn run(check: bool) -> Result<(), String> {
     let chapters = chapter_calls()?;
@@ -261,6 +284,13 @@ pub fn run(check: bool) -> Result<(), String> {
             std::fs::write(path, &new).map_err(|e| format!("{chapter}: {e}"))?;
             println!("xtask: wrote {chapter}");
         }
+    }
+    let dangling = dangling_cost_links(chapters.keys())?;
+    if !dangling.is_empty() {
+        return Err(format!(
+            "links to rows docs/costs.md does not have (run `cargo xtask bench --costs`): {}",
+            dangling.join(", ")
+        ));
     }
     if !stale.is_empty() {
         return Err(format!(

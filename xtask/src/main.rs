@@ -9,13 +9,16 @@
 //! - `cargo xtask bench [--quick] [--report-only] [--compare FIRST SECOND]` — run the
 //!   benches in interleaved rounds (or reuse the last records), write `docs/benchmarks.md`
 //!   and `.svg` (a `--quick` smoke run writes under `target/bench/`).
+//! - `cargo xtask bench --costs [--quick] [--report-only]` — the per-flag cost ledger and
+//!   the container start against unshare(1), bubblewrap and crun: `docs/costs.md` and `.svg`.
 //! - `cargo xtask docs [--check]` — render the chapters' generated sections
 //!   (call tables from a host run, VM captures from `target/qemu/<arch>.log`);
 //!   `--check` fails when a call table is stale (`cargo xtask test` runs it).
 //! - `cargo xtask soak` — the soak test with 100,000 create/reap cycles per API path (host).
 //! - `cargo xtask qemu-user` — quick aarch64 smoke run under qemu-user
 //!   (it cannot emulate most clone flags; those tests skip with a reason).
-//! - `cargo xtask provision` — install the toolchain, QEMU and kernels (Debian, as root).
+//! - `cargo xtask provision` — install the toolchain, QEMU and kernels, and the container
+//!   tools `bench --costs` compares with: crun, bubblewrap, strace (Debian, as root).
 
 mod apt;
 mod arch;
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
                 }
                 provision::kernel(arch, true).map(drop)
             })
+            .and_then(|()| bench::ensure_container_peers())
             .map(|()| Vec::new()),
         _ => {
             eprintln!(
