@@ -5,8 +5,13 @@
 //! `/dev`, `/tmp`), each run as a command from this process and reaped: the
 //! time from `fork` to the reap of the tool's process.
 //!
-//! Each peer is tried once before the rounds; one that is absent or fails is
-//! left out with an `M skip <path> <reason>` record and a printed line. crun
+//! Each tool is tried once before the rounds, as it will be timed and once
+//! more with a probe in place of `/bin/true` (a shell printing the
+//! namespaces, the mount table and `lo` it finds); the records
+//! `M command <path>`, `M namespaces <path>`, `M mounts <path>` and
+//! `M lo <path>` carry what it was told and what its container was, for the
+//! report's table. One that is absent or fails is left out with an
+//! `M skip <path> <reason>` record and a printed line. crun
 //! refuses a cgroup v1/v2 hybrid host whose v2 hierarchy has any controller
 //! (`cgroups in hybrid mode not supported`, whatever its cgroup manager):
 //! there it runs in a mount namespace made once, before the rounds, in which
@@ -38,10 +43,35 @@ pub const BWRAP: &str = "bwrap";
 pub const CRUN: &str = "crun run, no cgroup";
 pub const CRUN_CGROUPFS: &str = "crun run, cgroupfs manager";
 
-/// One command line of a tool, and how it must be started.
+/// What a tool is made to run in its container.
+#[derive(Clone, Copy, PartialEq)]
+enum Runs {
+    /// [`PROGRAM`], in the timed rounds.
+    Program,
+    /// [`probe`], once, before the rounds.
+    Probe,
+}
+
+/// The probe: a shell that prints what the container it runs in is made of,
+/// in three parts split by `@` lines: the namespace links of its process,
+/// its mount table, and the state of `lo` (by `ip`, found on the host).
+fn probe() -> Vec<String> {
+    let ip = ["/usr/sbin/ip", "/sbin/ip", "/bin/ip"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("ip");
+    let script = format!(
+        "readlink /proc/self/ns/*; echo @; cat /proc/self/mountinfo; echo @; {ip} -o link show lo 2>&1"
+    );
+    ["/bin/sh", "-c", &script].map(String::from).to_vec()
+}
+
+/// One tool: how to make its command line, and how it must be started.
 struct Tool {
     program: String,
-    args: Vec<String>,
+    /// The arguments that make the container run `Runs` (the last one is
+    /// replaced by a fresh container id for crun).
+    args: Box<dyn Fn(Runs) -> Vec<String>>,
     /// A mount namespace to enter before the exec (crun on a hybrid host).
     mount_ns: Option<std::sync::Arc<OwnedFd>>,
     /// crun: the runs so far; each run's container id (the last argument) is new.
@@ -49,22 +79,37 @@ struct Tool {
 }
 
 impl Tool {
-    /// Run it once; Err holds its exit status and what it wrote to stderr.
-    fn run(&mut self, capture: bool) -> Result<(), String> {
-        if let Some(runs) = &mut self.runs {
-            *runs += 1;
-            *self.args.last_mut().expect("an id argument") =
-                format!("clonelab-bench-{}-{runs}", std::process::id());
+    /// The command line of a timed run, for the records.
+    fn command_line(&self) -> String {
+        let mut words = vec![self.program.clone()];
+        words.extend((self.args)(Runs::Program));
+        if self.runs.is_some() {
+            *words.last_mut().expect("an id argument") = "ID".into();
         }
-        let mut cmd = Command::new(&self.program);
-        cmd.args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(if capture {
+        words.join(" ")
+    }
+
+    /// Run it once; Ok holds what the container wrote to stdout (captured
+    /// only with `capture`), Err its exit status and what it wrote to stderr.
+    fn run(&mut self, runs: Runs, capture: bool) -> Result<String, String> {
+        let mut args = (self.args)(runs);
+        if let Some(count) = &mut self.runs {
+            *count += 1;
+            *args.last_mut().expect("an id argument") =
+                format!("clonelab-bench-{}-{count}", std::process::id());
+        }
+        let piped = || {
+            if capture {
                 Stdio::piped()
             } else {
                 Stdio::null()
-            });
+            }
+        };
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&args)
+            .stdin(Stdio::null())
+            .stdout(piped())
+            .stderr(piped());
         if let Some(ns) = &self.mount_ns {
             let fd = ns.as_raw_fd();
             // SAFETY: the hook runs in the forked child before exec and calls
@@ -78,7 +123,7 @@ impl Tool {
         }
         let out = cmd.output().map_err(|e| format!("{}: {e}", self.program))?;
         if out.status.success() {
-            Ok(())
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
             Err(format!(
                 "{} exited with {}: {}",
@@ -144,8 +189,9 @@ fn hybrid_hidden_namespace() -> Result<OwnedFd, String> {
     }
 }
 
-/// The OCI bundle for crun: `config.json` and an empty `rootfs` in `dir`.
-fn write_bundle(dir: &std::path::Path) -> std::io::Result<()> {
+/// An OCI bundle for crun that runs `args`: `config.json` and an empty
+/// `rootfs` in `dir`.
+fn write_bundle(dir: &std::path::Path, args: &[String]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir.join("rootfs"))?;
     let mut mounts = vec![
         r#"{"destination": "/proc", "type": "proc", "source": "proc"}"#.to_string(),
@@ -154,18 +200,16 @@ fn write_bundle(dir: &std::path::Path) -> std::io::Result<()> {
         r#"{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}"#
             .to_string(),
     ];
-    for d in SYSTEM_DIRS
-        .iter()
-        .filter(|d| std::path::Path::new(d).exists())
-    {
+    for d in system_dirs() {
         mounts.push(format!(
             r#"{{"destination": "{d}", "type": "bind", "source": "{d}", "options": ["rbind", "ro"]}}"#
         ));
     }
+    let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
     let config = format!(
         r#"{{
   "ociVersion": "1.0.0",
-  "process": {{"terminal": false, "user": {{"uid": 0, "gid": 0}}, "args": ["{PROGRAM}"],
+  "process": {{"terminal": false, "user": {{"uid": 0, "gid": 0}}, "args": [{}],
               "env": ["PATH=/usr/bin:/bin"], "cwd": "/"}},
   "root": {{"path": "rootfs", "readonly": true}},
   "mounts": [
@@ -175,9 +219,18 @@ fn write_bundle(dir: &std::path::Path) -> std::io::Result<()> {
                            {{"type": "uts"}}, {{"type": "ipc"}}, {{"type": "cgroup"}}]}}
 }}
 "#,
+        args.join(", "),
         mounts.join(",\n    ")
     );
     std::fs::write(dir.join("config.json"), config)
+}
+
+/// The system directories this host has.
+fn system_dirs() -> impl Iterator<Item = &'static str> {
+    SYSTEM_DIRS
+        .iter()
+        .copied()
+        .filter(|d| std::path::Path::new(d).exists())
 }
 
 fn found(program: &str) -> Result<(), String> {
@@ -187,63 +240,90 @@ fn found(program: &str) -> Result<(), String> {
     }
 }
 
-/// Every tool's command line, or why it cannot run here.
+/// The program and its arguments a container runs.
+fn runs(what: Runs) -> Vec<String> {
+    match what {
+        Runs::Program => vec![PROGRAM.to_string()],
+        Runs::Probe => probe(),
+    }
+}
+
+/// Every tool, or why it cannot run here.
 fn tools(clonelab: &str, scratch: &std::path::Path) -> Vec<(&'static str, Result<Tool, String>)> {
-    let tool = |program: &str, args: Vec<String>| Tool {
+    let tool = |program: &str, args: Box<dyn Fn(Runs) -> Vec<String>>| Tool {
         program: program.to_string(),
         args,
         mount_ns: None,
         runs: None,
     };
+    // A tool's fixed words, then what the container runs.
+    let then_runs = |fixed: Vec<String>| -> Box<dyn Fn(Runs) -> Vec<String>> {
+        Box::new(move |what| fixed.iter().cloned().chain(runs(what)).collect())
+    };
     let words = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
     let mut bwrap =
         words("--unshare-pid --unshare-net --unshare-uts --unshare-ipc --unshare-cgroup");
-    for d in SYSTEM_DIRS
-        .iter()
-        .filter(|d| std::path::Path::new(d).exists())
-    {
+    for d in system_dirs() {
         bwrap.extend(["--ro-bind", d, d].map(String::from));
     }
     bwrap.extend(words("--dev /dev --proc /proc --tmpfs /tmp"));
-    bwrap.push(PROGRAM.into());
     let mut out = vec![
         (
             CLONELAB,
-            found(clonelab).map(|()| tool(clonelab, words(&format!("container -- {PROGRAM}")))),
+            found(clonelab).map(|()| tool(clonelab, then_runs(words("container --")))),
         ),
         (
             UNSHARE,
             found("/usr/bin/unshare").map(|()| {
                 tool(
                     "/usr/bin/unshare",
-                    words(&format!(
-                        "--fork --pid --mount --uts --ipc --net --cgroup --mount-proc {PROGRAM}"
+                    then_runs(words(
+                        "--fork --pid --mount --uts --ipc --net --cgroup --mount-proc",
                     )),
                 )
             }),
         ),
         (
             BWRAP,
-            found("/usr/bin/bwrap").map(|()| tool("/usr/bin/bwrap", bwrap)),
+            found("/usr/bin/bwrap").map(|()| tool("/usr/bin/bwrap", then_runs(bwrap))),
         ),
     ];
-    let bundle = scratch.join("bundle");
-    let crun = found("/usr/bin/crun")
-        .and_then(|()| write_bundle(&bundle).map_err(|e| format!("OCI bundle: {e}")));
+    // One bundle per thing the container runs.
+    let bundle = |what: Runs| {
+        scratch.join(match what {
+            Runs::Program => "bundle",
+            Runs::Probe => "bundle-probe",
+        })
+    };
+    let crun = found("/usr/bin/crun").and_then(|()| {
+        [Runs::Program, Runs::Probe]
+            .into_iter()
+            .try_for_each(|what| write_bundle(&bundle(what), &runs(what)))
+            .map_err(|e| format!("OCI bundle: {e}"))
+    });
     for (name, manager) in [(CRUN, "disabled"), (CRUN_CGROUPFS, "cgroupfs")] {
-        let args = vec![
+        let fixed = vec![
             format!("--cgroup-manager={manager}"),
             "--root".into(),
             scratch.join("crun-state").display().to_string(),
             "run".into(),
             "--bundle".into(),
-            bundle.display().to_string(),
-            // The container id: a fresh one at every run.
-            String::new(),
         ];
+        let bundles = [bundle(Runs::Program), bundle(Runs::Probe)];
+        let args = move |what: Runs| {
+            let mut args = fixed.clone();
+            args.push(
+                bundles[(what == Runs::Probe) as usize]
+                    .display()
+                    .to_string(),
+            );
+            // The container id: a fresh one at every run.
+            args.push(String::new());
+            args
+        };
         let with_ids = |()| Tool {
             runs: Some(0),
-            ..tool("/usr/bin/crun", args)
+            ..tool("/usr/bin/crun", Box::new(args))
         };
         out.push((name, crun.clone().map(with_ids)));
     }
@@ -260,37 +340,110 @@ pub fn remove_scratch() {
     let _ = std::fs::remove_dir_all(scratch());
 }
 
-/// The container-start paths that run here (`M skip` records for the
-/// others, `M note` where crun needed the v2 hierarchy hidden).
+/// What the probe printed, as the three records of a tool's isolation:
+/// the namespaces its container has that the bench has not, the
+/// container's mounts (mount point, file system type, `ro`), and `lo`.
+fn isolation(probe: &str) -> [(&'static str, String); 3] {
+    let mut parts = probe.split("\n@\n");
+    let (links, mountinfo, lo) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    // "net:[4026531840]": a namespace the bench is not in is a new one.
+    let own: Vec<String> = std::fs::read_dir("/proc/self/ns")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|l| l.display().to_string())
+        .collect();
+    let mut new: Vec<&str> = links
+        .lines()
+        .filter(|l| !own.iter().any(|o| o == l))
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    new.sort_unstable();
+    new.dedup();
+    // mountinfo: "id parent dev root MOUNTPOINT OPTIONS [tags] - FSTYPE source super".
+    let mounts: Vec<String> = mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (mine, theirs) = line.split_once(" - ")?;
+            let fields: Vec<&str> = mine.split(' ').collect();
+            let (point, options) = (fields.get(4)?, fields.get(5)?);
+            let fstype = theirs.split(' ').next()?;
+            let ro = options.split(',').any(|o| o == "ro");
+            Some(format!("{point} {fstype}{}", if ro { " ro" } else { "" }))
+        })
+        .collect();
+    // "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 ...".
+    let lo = match lo.split_once('<').and_then(|(_, l)| l.split_once('>')) {
+        Some((flags, _)) if flags.split(',').any(|f| f == "UP") => "up".to_string(),
+        Some(_) => "down".to_string(),
+        None => format!("unknown ({})", lo.trim()),
+    };
+    [
+        ("namespaces", new.join(", ")),
+        ("mounts", format!("{}: {}", mounts.len(), mounts.join(", "))),
+        ("lo", lo),
+    ]
+}
+
+/// Run a tool once as it will be timed, and once with the probe; on a
+/// hybrid cgroup host, crun again inside a namespace that hides the v2
+/// hierarchy. Ok holds the probe's output and how the tool had to be run.
+fn try_tool(
+    t: &mut Tool,
+    hidden: &mut Option<Result<std::sync::Arc<OwnedFd>, String>>,
+) -> Result<(String, Option<String>), String> {
+    let mut note = None;
+    if let Err(e) = t.run(Runs::Program, true) {
+        if !(t.runs.is_some() && e.contains("hybrid mode not supported")) {
+            return Err(e);
+        }
+        let ns = hidden
+            .get_or_insert_with(|| hybrid_hidden_namespace().map(std::sync::Arc::new))
+            .clone()
+            .map_err(|h| format!("{e}; hiding the v2 hierarchy failed: {h}"))?;
+        t.mount_ns = Some(ns);
+        t.run(Runs::Program, true)
+            .map_err(|again| format!("{e}; with it hidden: {again}"))?;
+        note = Some(format!(
+            "crun refuses this host's cgroup v1/v2 hybrid (\"{e}\"): run in a mount namespace where a tmpfs hides /sys/fs/cgroup/unified"
+        ));
+    }
+    let probe = t
+        .run(Runs::Probe, true)
+        .map_err(|e| format!("the probe: {e}"))?;
+    Ok((probe, note))
+}
+
+/// The container-start paths that run here, with records of each tool's
+/// command line and of what its container was made of (`M skip` records
+/// for the others, `M note` where crun needed the v2 hierarchy hidden).
 pub fn paths(clonelab: &str, out: &mut dyn Write) -> std::io::Result<Vec<Path<'static>>> {
     let scratch = scratch();
-    let mut hidden: Option<Result<std::sync::Arc<OwnedFd>, String>> = None;
+    let mut hidden = None;
     let mut paths = Vec::new();
     for (name, tool) in tools(clonelab, &scratch) {
-        let mut note = None;
-        let tool = tool.and_then(|mut t| match t.run(true) {
-            Ok(()) => Ok(t),
-            Err(e) if t.runs.is_some() && e.contains("hybrid mode not supported") => {
-                let ns = hidden
-                    .get_or_insert_with(|| hybrid_hidden_namespace().map(std::sync::Arc::new))
-                    .clone()
-                    .map_err(|h| format!("{e}; hiding the v2 hierarchy failed: {h}"))?;
-                t.mount_ns = Some(ns);
-                t.run(true)
-                    .map_err(|again| format!("{e}; with it hidden: {again}"))?;
-                note = Some(format!(
-                    "crun refuses this host's cgroup v1/v2 hybrid (\"{e}\"): run in a mount namespace where a tmpfs hides /sys/fs/cgroup/unified"
-                ));
-                Ok(t)
-            }
-            Err(e) => Err(e),
-        });
-        match tool {
-            Ok(mut t) => {
+        match tool.and_then(|mut t| try_tool(&mut t, &mut hidden).map(|found| (t, found))) {
+            Ok((mut t, (probe, note))) => {
+                // Names, not this machine's paths: the binary and the scratch directory.
+                let command = t
+                    .command_line()
+                    .replace(clonelab, "clonelab")
+                    .replace(&scratch.display().to_string(), "$SCRATCH");
+                writeln!(out, "M\tcommand {name}\t{command}")?;
+                for (what, text) in isolation(&probe) {
+                    writeln!(out, "M\t{what} {name}\t{text}")?;
+                }
                 if let Some(note) = note {
                     writeln!(out, "M\tnote {name}\t{note}")?;
                 }
-                paths.push(path(GROUP, name, Growth::No, move || t.run(false).unwrap()));
+                paths.push(path(GROUP, name, Growth::No, move || {
+                    t.run(Runs::Program, false).map(drop).unwrap()
+                }));
             }
             Err(reason) => {
                 writeln!(out, "M\tskip {name}\t{reason}")?;

@@ -7,7 +7,7 @@
 //! Part of `xtask/src/bench/`; `costs` calls [`report`]. Std only.
 
 use super::costs::{keyed, ledger, starts, Cost, CLONELAB, CONTAINER_SET, TARGETS};
-use super::costs_text::{CONTAINER, CONTAINER_TRACE, FLAGS, IN_A_ROW, ISOLATION, METHOD, NOTES};
+use super::costs_text::{CONTAINER, CONTAINER_TRACE, FLAGS, IN_A_ROW, METHOD, NOTES};
 use super::format::{esc, human, interval, repeat};
 use super::ratios::agreement_of;
 use super::records::Run;
@@ -45,6 +45,41 @@ fn ratio_cells(c: &Cost) -> String {
         repeat(&c.est),
         cost_word(&c.est)
     )
+}
+
+/// The table of what each tool's container was made of, from the bench's
+/// records: the command line it ran, and what its probe saw inside (new
+/// namespaces, the mount table, `lo`). The cgroup column reads the
+/// command line: the probe cannot see its cgroup through a cgroup
+/// namespace, whose root is wherever the container started.
+fn container_isolation(md: &mut String, run: &Run) {
+    let Some(set) = run.set(CONTAINER_SET) else {
+        return;
+    };
+    md.push_str(
+        "\n| tool | command line | new namespaces | mounts in the container | `lo` | cgroup asked for |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for s in &set.series {
+        let record = |what: &str| run.meta(&format!("{what} {}", s.name)).to_string();
+        let command = record("command");
+        let cgroup = if command.contains("--cgroup-manager=cgroupfs") {
+            "one per container (`--cgroup-manager=cgroupfs`)"
+        } else if command.contains("--cgroup-manager=disabled") {
+            "none (`--cgroup-manager=disabled`)"
+        } else {
+            "none (the tool's own)"
+        };
+        let _ = writeln!(
+            md,
+            "| {} | `{}` | {} | {} | {} | {cgroup} |",
+            esc(&s.name),
+            esc(&command),
+            record("namespaces"),
+            esc(&record("mounts")),
+            record("lo"),
+        );
+    }
 }
 
 /// The whole report and its plot.
@@ -137,10 +172,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     // The container start.
     md.push_str("\n## Container start, side by side\n\n");
     md.push_str(CONTAINER);
-    md.push_str("\n| tool | namespaces | mounts | cgroup |\n|---|---|---|---|\n");
-    for (tool, ns, mounts, cgroup) in ISOLATION {
-        let _ = writeln!(md, "| {tool} | {ns} | {mounts} | {cgroup} |");
-    }
+    container_isolation(&mut md, run);
     if let Some(set) = run.set(CONTAINER_SET) {
         let _ = write!(
             md,

@@ -181,81 +181,50 @@ pub(super) const CONTAINER: &str = "\
 Each tool is started as a command from the bench (`fork`, `execve` of the tool, reap of the tool's
 process; stdout and stderr to `/dev/null`) and runs `/bin/true` in the isolation below, in the same
 interleaved rounds: the time is **start to exit**, the same for every tool. The ratio is `clonelab
-container`'s time over the tool's, paired by round.
+container`'s time over the tool's, paired by round. Each tool is told to make the same namespaces,
+a read-only view of the host's system directories, `/proc`, `/dev` and `/tmp`, as far as its options
+go. What it made is not taken from its options: before the rounds each tool runs a probe (`/bin/sh`
+printing `readlink /proc/self/ns/*`, `/proc/self/mountinfo` and `ip -o link show lo`) in place of
+`/bin/true`, with the same command line otherwise, and the table is what the probe saw (`$SCRATCH` is
+the run's scratch directory, which holds crun's bundle and state; `ID` a fresh container id per run).
 ";
 
-/// Where the time of `clonelab container` goes, against unshare(1): from a
-/// profile and traces taken while writing this report (dated: they are not
-/// re-measured by each run).
+/// Where the time of `clonelab container` goes, against unshare(1): from
+/// profiles and traces taken while writing this report (dated: they are
+/// not re-measured by each run).
 pub(super) const CONTAINER_TRACE: &str = "\
-**Where clonelab loses, and why** (traced on 2026-12-05 on this machine, between runs; not re-measured
-by each run). unshare(1) is the one tool that does less than `clonelab container`, and the only one it
-does not beat. `perf stat -r 30` gave 3.33 ms (± 2 %) start to exit and 2.66 ms of CPU for
-`clonelab container -- /bin/true`, 2.46 ms and 1.98 ms for the unshare(1) line above. `strace -f -tt`
-and a `perf record -g` of 150 runs in a row show where clonelab's extra time goes; every item is
-isolation unshare(1) does not make, or the cost of a Rust program's start:
+**Why clonelab is slower than unshare(1)** (profiles and traces taken on 2026-12-05 on this machine,
+between runs; not re-measured by each run). unshare(1) makes the same namespaces and nothing else: no
+new root, `lo` left down (see the table). `perf stat -r 30`, the two alternated twice: `clonelab
+container -- /bin/true` 2.94 and 2.95 ms start to exit (2.41 and 2.36 ms of CPU), the unshare(1) line
+2.44 and 2.36 ms (1.95 and 1.85 ms of CPU). A `perf record -a -g` of 150 starts in a row of each puts
+1,270 samples in clonelab's own processes against 868 in unshare(1)'s (and 441 against 416 in
+`/bin/true`). Where clonelab's extra goes, as shares of all samples of its profile:
 
-- the new root: a tmpfs, a bind mount of each system directory (six here), each followed by its
-  read-only remount, a tmpfs `/dev` with five device binds, a tmpfs `/tmp` (the `mount` calls: 2.9 %
-  of all samples);
-- `lo` brought up by netlink (`RTM_NEWLINK`, which runs `do_setlink` and the `addrconf`/`inetdev`
-  notifier chain: 2.3 %); unshare(1) leaves `lo` down;
-- `pivot_root` and the detach of the old root (`umount2(MNT_DETACH)`, whose `namespace_unlock` waits in
-  `synchronize_rcu_expedited`: 1.8 %);
-- a third process: the container's init forks CMD and stays as PID 1 to reap, where unshare(1)'s child
-  execs `/bin/true` as PID 1 itself;
-- starting the `clonelab` binary: loading `libgcc_s` (which std links for unwinding) runs its
-  `__cpu_indicator_init`, whose `cpuid` traps to the hypervisor on this VM (libgcc_s: 2.8 % of all
-  samples, `__cpu_indicator_init` 0.9 %).
+- the new root: `mount` 1.5 % (a tmpfs, six read-only binds, a tmpfs `/dev` and five device binds, a
+  tmpfs `/tmp`, `/proc`) against 0.75 % for unshare(1)'s one `/proc`; `umount2(MNT_DETACH)` of the old
+  root after `pivot_root` 0.5 % (its `namespace_unlock` waits in `synchronize_rcu_expedited`); the
+  `mkdir` of the mount point 0.8 %;
+- `lo` brought up by netlink: `sendto` 0.9 %, of which `do_setlink` (the `addrconf`/`inetdev` notifier
+  chain) 0.7 %;
+- starting a Rust binary: `libgcc_s`, which std links for unwinding, 2.5 %, its constructor
+  `__cpu_indicator_init` 0.9 % (`cpuid`, which traps to the hypervisor on this VM). A statically linked
+  build (`-C target-feature=+crt-static`: no `ld.so` relocation, no `libgcc_s`) starts `clonelab --help`
+  in 0.92 ms against 1.22 ms (`perf stat -r 100`); its container start, alternated three times with the
+  default build, was 2.66, 2.69 and 3.01 ms against 3.22, 2.98 and 2.84 ms: not clearly faster on this
+  noisy machine, and a static build is the user's choice (`RUSTFLAGS`), so the bench measures the default;
+- a third process: the container's init forks CMD and stays as PID 1 to reap it, where unshare(1)'s
+  child execs `/bin/true` as PID 1 (`do_exit` 5.2 % against 4.0 %).
 
-The network namespace itself (`setup_net`: 11.8 % of all samples, half of it registering sysctl tables)
-is paid alike by every tool. One cost was ours and small, and is fixed: the empty directory the new
-root is mounted on was made and removed in the host's `/tmp`, an ext4 file system here (`mkdir` 2.1 %,
-`rmdir` 1.5 % of the samples, with `ext4_evict_inode`); it is now made in `/dev/shm` (a tmpfs) where
-there is one. `perf stat -r 40` of the two builds, alternated twice: 3.13 and 3.13 ms before, 3.05 and
-2.98 ms after.
+Paid alike by every tool, and so not in the ratio: the network namespace (`setup_net`: 6.7 % of
+clonelab's samples, 8.0 % of unshare(1)'s) and, in every program any tool execs, the dynamic loader's
+probe of the CPU's features and caches (`init_cpu_features`, `intel_check_word`: about a quarter of all
+samples in both profiles, again `cpuid` trapping). One cost was ours and is fixed: the empty directory the
+new root is mounted on was made and removed in the host's `/tmp`, an ext4 file system here (`mkdir` and
+`rmdir`, with `ext4_evict_inode`: 1.6 % of the samples then, 0.8 % now); it is now made in `/dev/shm` (a
+tmpfs) where there is one. Start to exit, `perf stat -r 40` of the two builds alternated twice: 3.29 and
+3.35 ms before, 3.05 and 2.98 ms after.
 ";
-
-/// What each tool was told to make: (path name, namespaces, mounts, cgroup).
-pub(super) const ISOLATION: &[(&str, &str, &str, &str)] = &[
-    (
-        "clonelab container",
-        "pid, mount, network, UTS, IPC, cgroup (one `clone3`); root: no user namespace",
-        "tmpfs root; read-only binds of /usr, /bin, /sbin, /lib, /lib64, /lib32 (where present), /etc; \
-         tmpfs /dev with binds of null, zero, random, urandom, full; tmpfs /tmp; new /proc; \
-         `pivot_root`; `lo` up (netlink)",
-        "none (no `--memory`/`--pids`)",
-    ),
-    (
-        "unshare(1)",
-        "pid, mount, network, UTS, IPC, cgroup (`--fork --pid --mount --uts --ipc --net --cgroup`)",
-        "none but a new /proc (`--mount-proc`; its mount namespace is a private copy of the host's); \
-         no new root; `lo` left down",
-        "none",
-    ),
-    (
-        "bwrap",
-        "pid, mount, network, UTS, IPC, cgroup (`--unshare-pid --unshare-net --unshare-uts \
-         --unshare-ipc --unshare-cgroup`); as root, no user namespace",
-        "tmpfs root; read-only binds of the same directories (`--ro-bind`); `--dev /dev` (tmpfs with \
-         device binds); `--proc /proc`; `--tmpfs /tmp`; `pivot_root`; `lo` up",
-        "none",
-    ),
-    (
-        "crun run, no cgroup",
-        "pid, mount, network, UTS, IPC, cgroup (OCI `linux.namespaces`)",
-        "bundle root (an empty directory), read-only; read-only rbinds of the same directories; tmpfs \
-         /dev (crun creates its default device nodes in it); tmpfs /tmp; /proc; `pivot_root`",
-        "none (`--cgroup-manager=disabled`)",
-    ),
-    (
-        "crun run, cgroupfs manager",
-        "the same",
-        "the same",
-        "a cgroup per container in every mounted v1 controller (crun's default manager on a v1 host), \
-         removed at exit",
-    ),
-];
 
 /// The closing notes.
 pub(super) const NOTES: &str = "
