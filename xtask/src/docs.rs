@@ -11,8 +11,8 @@
 //!   (pids, inodes), refreshed by `cargo xtask docs` when a log exists and
 //!   never compared by `--check`, which only requires the section to exist.
 //!
-//! Both modes also check that every link of a chapter into the cost ledger
-//! (`costs.md#row`) names a row `docs/costs.md` has.
+//! Both modes also check that every link of a page of `docs/` into the cost
+//! report (`costs.md#row`) names an anchor `docs/costs.md` has.
 
 use crate::arch::Arch;
 use std::collections::BTreeMap;
@@ -206,16 +206,22 @@ fn without_provenance(text: &str) -> String {
         .join("\n")
 }
 
-/// Every `costs.md#row` link of the chapters whose row `docs/costs.md`
-/// lacks, as `chapter: row`.
-fn dangling_cost_links<'a>(
-    chapters: impl Iterator<Item = &'a String>,
-) -> Result<Vec<String>, String> {
+/// Every `costs.md#row` link of the pages of `docs/` whose anchor
+/// `docs/costs.md` lacks, as `page: row`.
+fn dangling_cost_links() -> Result<Vec<String>, String> {
     const LINK: &str = "(costs.md#";
     let ledger = std::fs::read_to_string("docs/costs.md").unwrap_or_default();
+    let mut pages: Vec<_> = std::fs::read_dir("docs")
+        .map_err(|e| format!("docs: {e}"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    pages.sort();
     let mut dangling = Vec::new();
-    for chapter in chapters {
-        let text = std::fs::read_to_string(chapter).map_err(|e| format!("{chapter}: {e}"))?;
+    for page in pages {
+        let chapter = page.display();
+        let text = std::fs::read_to_string(&page).map_err(|e| format!("{chapter}: {e}"))?;
         for tail in text.split(LINK).skip(1) {
             let row = tail.split(')').next().unwrap_or_default();
             if !ledger.contains(&format!("<a id=\"{row}\">")) {
@@ -285,7 +291,7 @@ pub fn run(check: bool) -> Result<(), String> {
             println!("xtask: wrote {chapter}");
         }
     }
-    let dangling = dangling_cost_links(chapters.keys())?;
+    let dangling = dangling_cost_links()?;
     if !dangling.is_empty() {
         return Err(format!(
             "links to rows docs/costs.md does not have (run `cargo xtask bench --costs`): {}",

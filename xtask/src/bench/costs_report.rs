@@ -170,7 +170,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     }
 
     // The container start.
-    md.push_str("\n## Container start, side by side\n\n");
+    md.push_str("\n## <a id=\"container-start\"></a>Container start, side by side\n\n");
     md.push_str(CONTAINER);
     container_isolation(&mut md, run);
     if let Some(set) = run.set(CONTAINER_SET) {

@@ -81,7 +81,9 @@ pub(super) const FLAGS: &[(&str, &str)] = &[
     (
         "CLONE_PARENT_SETTID",
         "`kernel_clone` (`kernel/fork.c`) stores the child's pid into the parent's memory (`put_user`) \
-         after `copy_process`: one store.",
+         after `copy_process`: one store, but into a page the fork has just write-protected for \
+         copy-on-write (`copy_present_pte` in `mm/memory.c` does so for the parent too), so in a \
+         fork-like child it is a write fault in the parent that copies the page while the child lives.",
     ),
     (
         "CLONE_CHILD_SETTID",
