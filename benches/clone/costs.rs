@@ -203,7 +203,7 @@ fn push(
         }
         Err(reason) => {
             writeln!(out, "M\tskip {name}\t{reason}")?;
-            println!("costs: {name} not measured: {reason}");
+            println!("skipped: costs: {name}: {reason}");
         }
     }
     Ok(())

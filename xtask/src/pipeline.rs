@@ -1,11 +1,12 @@
 //! `cargo xtask test`: the host stage, the builds and the VM runs, overlapped.
 //!
 //! First, in order, whatever the machine lacks is provided (apt serves one
-//! caller at a time): packages, Debian's 1.85, the kernels. Then three kinds
-//! of work run at once:
+//! caller at a time): packages, Debian's 1.85, the kernels, the container
+//! tools the bench compares with. Then three kinds of work run at once:
 //!
 //! - the **host stage** on a thread of its own: `cargo test --workspace`, the
-//!   chapters' `docs --check`, then the gates (fmt, clippy, rustdoc);
+//!   bench's smoke run (`cargo test --bench clone`), the chapters' `docs
+//!   --check`, then the gates (fmt, clippy, rustdoc);
 //! - one **builder** thread, building one arch per cargo call — rustup's
 //!   x86_64, then Debian's aarch64, then Debian 1.85's i386, armhf, s390x and
 //!   ppc64le — and packing each arch's initramfs;
@@ -87,7 +88,11 @@ pub fn run(options: &Options) -> Result<Vec<(String, Tally)>, String> {
 
     let host = options.host.then(|| {
         let line = board.line("host");
-        std::thread::spawn(move || host_stage(&line))
+        // The container tools the bench's smoke run starts beside `clonelab
+        // container`; missing ones are then reported as skipped by it.
+        line.phase("provide");
+        let peers = crate::bench::ensure_container_peers();
+        std::thread::spawn(move || host_stage(&line, peers))
     });
 
     let (images_tx, images_rx) = mpsc::channel::<Image>();
@@ -166,8 +171,10 @@ fn build_order(mut kernels: Vec<(Arch, PathBuf)>) -> Vec<(Arch, PathBuf)> {
     kernels
 }
 
-/// `cargo test --workspace`, `docs --check`, the gates; output to target/xtask/host.log.
-fn host_stage(line: &Line) -> Tally {
+/// `cargo test --workspace`, the bench's smoke run, `docs --check`, the
+/// gates; output to target/xtask/host.log. `peers` is whether the container
+/// tools could be installed.
+fn host_stage(line: &Line, peers: Result<(), String>) -> Tally {
     let path = PathBuf::from("target/xtask/host.log");
     let log = std::fs::create_dir_all("target/xtask").and_then(|()| std::fs::File::create(&path));
     let mut log = match log {
@@ -184,6 +191,29 @@ fn host_stage(line: &Line) -> Tally {
         Err(e) => Tally::broken(&e),
     };
     line.tests(host.passed + host.failed + host.skipped, 0);
+    // The bench, once, short (`cargo test --bench` runs it with no `--bench`
+    // argument): every set, the cost ledger and the container start beside
+    // its peers; its `skipped:` lines say what this host could not run.
+    line.phase("bench smoke");
+    if let Err(e) = peers {
+        host.skipped += 1;
+        host.skips
+            .push(format!("container peers not installed: {e}"));
+    }
+    match tally::run_cargo_test(
+        Command::new("cargo").args(["test", "--package", "clonelab", "--bench", "clone"]),
+        "bench smoke",
+        Some(&mut log),
+    ) {
+        Ok(mut bench) => {
+            // It prints no libtest result line: a clean exit is its one pass.
+            if bench.failed == 0 {
+                bench.passed = 1;
+            }
+            host.add(&bench);
+        }
+        Err(e) => host.add(&Tally::broken(&e)),
+    }
     // The chapters' generated call tables must match what the experiments do.
     line.phase("docs --check");
     match docs::run(true) {
