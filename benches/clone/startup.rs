@@ -236,7 +236,9 @@ fn system_dirs() -> impl Iterator<Item = &'static str> {
 fn found(program: &str) -> Result<(), String> {
     match std::path::Path::new(program).exists() {
         true => Ok(()),
-        false => Err(format!("{program} not found (not installed, or not copied here)")),
+        false => Err(format!(
+            "{program} not found (not installed, or not copied here)"
+        )),
     }
 }
 
