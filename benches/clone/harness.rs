@@ -44,6 +44,14 @@ pub enum Growth {
 }
 
 /// One operation under test.
+/// Write one `M <key> <value>` record. Text from elsewhere (a tool's
+/// stderr, a probe's output) may hold tabs and newlines, which would break
+/// the record: they become spaces.
+pub fn meta(out: &mut dyn Write, key: &str, value: &str) -> std::io::Result<()> {
+    let one_line = |t: &str| t.replace(['\t', '\r', '\n'], " ");
+    writeln!(out, "M\t{}\t{}", one_line(key), one_line(value))
+}
+
 pub struct Path<'a> {
     /// "getppid", "create+reap" or "spawn+exec".
     pub group: &'static str,

@@ -3,7 +3,9 @@
 //! isolation as it can (the PID, mount, network, UTS, IPC and cgroup
 //! namespaces; a read-only view of the host's system directories; `/proc`,
 //! `/dev`, `/tmp`), each run as a command from this process and reaped: the
-//! time from `fork` to the reap of the tool's process.
+//! time from `fork` to the reap of the tool's process. Every tool is
+//! started the same way, by std's `Command` with a pre-exec hook (so by
+//! `fork`, never `posix_spawn`), whether or not its hook has work to do.
 //!
 //! Each tool is tried once before the rounds, as it will be timed and once
 //! more with a probe in place of `/bin/true` (a shell printing the
@@ -15,18 +17,18 @@
 //! refuses a cgroup v1/v2 hybrid host whose v2 hierarchy has any controller
 //! (`cgroups in hybrid mode not supported`, whatever its cgroup manager):
 //! there it runs in a mount namespace made once, before the rounds, in which
-//! a tmpfs hides `/sys/fs/cgroup/unified`, so crun sees a v1-only host; it
-//! enters that namespace with `setns` between its fork and its exec, so
-//! nothing is added to its time but that one call. An `M note <path>`
-//! record says so.
+//! a tmpfs hides `/sys/fs/cgroup/unified`, so crun sees a v1-only host; its
+//! pre-exec hook enters that namespace with `setns`, which is all that its
+//! start does beyond the others'. An `M note <path>` record says so.
 //!
 //! Part of `benches/clone/`; `main.rs` measures [`paths`]. Uses libc
 //! (fork, setns, mount: a helper child and the commands' pre-exec hook) and
 //! std's `Command`.
 
-use super::harness::{path, Growth, Path};
+use super::harness::{meta, path, Growth, Path};
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
@@ -53,15 +55,17 @@ enum Runs {
 }
 
 /// The probe: a shell that prints what the container it runs in is made of,
-/// in three parts split by `@` lines: the namespace links of its process,
-/// its mount table, and the state of `lo` (by `ip`, found on the host).
+/// in three parts, each after a marker line: the namespace links of its
+/// process (`@ns`), its mount table (`@mounts`), and `lo` (`@lo`, by `ip`,
+/// found on the host). It exits 0 whatever it could not read.
 fn probe() -> Vec<String> {
     let ip = ["/usr/sbin/ip", "/sbin/ip", "/bin/ip"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
         .unwrap_or("ip");
     let script = format!(
-        "readlink /proc/self/ns/*; echo @; cat /proc/self/mountinfo; echo @; {ip} -o link show lo 2>&1"
+        "echo @ns; readlink /proc/self/ns/*; echo @mounts; cat /proc/self/mountinfo; \
+         echo @lo; {ip} -o link show lo 2>&1; exit 0"
     );
     ["/bin/sh", "-c", &script].map(String::from).to_vec()
 }
@@ -76,6 +80,9 @@ struct Tool {
     mount_ns: Option<std::sync::Arc<OwnedFd>>,
     /// crun: the runs so far; each run's container id (the last argument) is new.
     runs: Option<u64>,
+    /// What goes into crun's container ids besides the count (the tools
+    /// share crun's state directory, so their ids must differ).
+    id_prefix: String,
 }
 
 impl Tool {
@@ -95,8 +102,7 @@ impl Tool {
         let mut args = (self.args)(runs);
         if let Some(count) = &mut self.runs {
             *count += 1;
-            *args.last_mut().expect("an id argument") =
-                format!("clonelab-bench-{}-{count}", std::process::id());
+            *args.last_mut().expect("an id argument") = format!("{}-{count}", self.id_prefix);
         }
         let piped = || {
             if capture {
@@ -110,16 +116,18 @@ impl Tool {
             .stdin(Stdio::null())
             .stdout(piped())
             .stderr(piped());
-        if let Some(ns) = &self.mount_ns {
-            let fd = ns.as_raw_fd();
-            // SAFETY: the hook runs in the forked child before exec and calls
-            // only setns, which is async-signal-safe.
-            unsafe {
-                cmd.pre_exec(move || match libc::setns(fd, libc::CLONE_NEWNS) {
-                    0 => Ok(()),
-                    _ => Err(std::io::Error::last_os_error()),
-                });
-            }
+        // Every tool gets a hook, so every tool is started by fork + exec
+        // (std uses posix_spawn only where there is none): the same path.
+        let fd = self.mount_ns.as_ref().map(|ns| ns.as_raw_fd());
+        // SAFETY: the hook runs in the forked child before exec and calls
+        // only setns, which is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || match fd {
+                Some(fd) if libc::setns(fd, libc::CLONE_NEWNS) != 0 => {
+                    Err(std::io::Error::last_os_error())
+                }
+                _ => Ok(()),
+            });
         }
         let out = cmd.output().map_err(|e| format!("{}: {e}", self.program))?;
         if out.status.success() {
@@ -146,6 +154,15 @@ fn hybrid_hidden_namespace() -> Result<OwnedFd, String> {
     }
     // SAFETY: the child makes only async-signal-safe calls and never returns.
     let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        let e = std::io::Error::last_os_error();
+        // SAFETY: the pipe's two descriptors are ours and used nowhere else.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        return Err(format!("fork: {e}"));
+    }
     if pid == 0 {
         // SAFETY: raw syscalls on constant strings, then _exit or pause forever.
         unsafe {
@@ -172,15 +189,18 @@ fn hybrid_hidden_namespace() -> Result<OwnedFd, String> {
         }
     }
     let mut ok = [0u8];
-    // SAFETY: our end of the pipe; one byte into `ok`.
-    let read = unsafe { libc::read(fds[0], ok.as_mut_ptr().cast(), 1) };
+    // SAFETY: the pipe's descriptors are ours: the write end is closed first,
+    // so a child that dies before writing gives EOF; one byte into `ok`.
+    let read = unsafe {
+        libc::close(fds[1]);
+        libc::read(fds[0], ok.as_mut_ptr().cast(), 1)
+    };
     let opened = std::fs::File::open(format!("/proc/{pid}/ns/mnt"));
     // SAFETY: pid is our child; it is killed and reaped here, and the pipe closed.
     unsafe {
         libc::kill(pid, libc::SIGKILL);
         libc::waitpid(pid, std::ptr::null_mut(), 0);
         libc::close(fds[0]);
-        libc::close(fds[1]);
     }
     match (read, ok[0], opened) {
         (1, 1, Ok(f)) => Ok(f.into()),
@@ -205,7 +225,7 @@ fn write_bundle(dir: &std::path::Path, args: &[String]) -> std::io::Result<()> {
             r#"{{"destination": "{d}", "type": "bind", "source": "{d}", "options": ["rbind", "ro"]}}"#
         ));
     }
-    let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+    let args: Vec<String> = args.iter().map(|a| json_string(a)).collect();
     let config = format!(
         r#"{{
   "ociVersion": "1.0.0",
@@ -223,6 +243,21 @@ fn write_bundle(dir: &std::path::Path, args: &[String]) -> std::io::Result<()> {
         mounts.join(",\n    ")
     );
     std::fs::write(dir.join("config.json"), config)
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The system directories this host has.
@@ -257,6 +292,7 @@ fn tools(clonelab: &str, scratch: &std::path::Path) -> Vec<(&'static str, Result
         args,
         mount_ns: None,
         runs: None,
+        id_prefix: String::new(),
     };
     // A tool's fixed words, then what the container runs.
     let then_runs = |fixed: Vec<String>| -> Box<dyn Fn(Runs) -> Vec<String>> {
@@ -298,6 +334,12 @@ fn tools(clonelab: &str, scratch: &std::path::Path) -> Vec<(&'static str, Result
         })
     };
     let crun = found("/usr/bin/crun").and_then(|()| {
+        // A directory of our own, made here: one that is already there (or
+        // a link planted in its place) is refused, not written through.
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(scratch)
+            .map_err(|e| format!("mkdir {}: {e}", scratch.display()))?;
         [Runs::Program, Runs::Probe]
             .into_iter()
             .try_for_each(|what| write_bundle(&bundle(what), &runs(what)))
@@ -325,6 +367,7 @@ fn tools(clonelab: &str, scratch: &std::path::Path) -> Vec<(&'static str, Result
         };
         let with_ids = |()| Tool {
             runs: Some(0),
+            id_prefix: format!("clonelab-bench-{}-{manager}", std::process::id()),
             ..tool("/usr/bin/crun", Box::new(args))
         };
         out.push((name, crun.clone().map(with_ids)));
@@ -346,12 +389,16 @@ pub fn remove_scratch() {
 /// the namespaces its container has that the bench has not, the
 /// container's mounts (mount point, file system type, `ro`), and `lo`.
 fn isolation(probe: &str) -> [(&'static str, String); 3] {
-    let mut parts = probe.split("\n@\n");
-    let (links, mountinfo, lo) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
+    let part = |marker: &str| -> String {
+        probe
+            .lines()
+            .skip_while(|l| *l != marker)
+            .skip(1)
+            .take_while(|l| !l.starts_with('@'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (links, mountinfo, lo) = (part("@ns"), part("@mounts"), part("@lo"));
     // "net:[4026531840]": a namespace the bench is not in is a new one.
     let own: Vec<String> = std::fs::read_dir("/proc/self/ns")
         .into_iter()
@@ -437,20 +484,20 @@ pub fn paths(clonelab: &str, out: &mut dyn Write) -> std::io::Result<Vec<Path<'s
                     .command_line()
                     .replace(clonelab, "clonelab")
                     .replace(&scratch.display().to_string(), "$SCRATCH");
-                writeln!(out, "M\tcommand {name}\t{command}")?;
+                meta(out, &format!("command {name}"), &command)?;
                 for (what, text) in isolation(&probe) {
-                    writeln!(out, "M\t{what} {name}\t{text}")?;
+                    meta(out, &format!("{what} {name}"), &text)?;
                 }
                 if let Some(note) = note {
-                    writeln!(out, "M\tnote {name}\t{note}")?;
+                    meta(out, &format!("note {name}"), &note)?;
                 }
                 paths.push(path(GROUP, name, Growth::No, move || {
                     t.run(Runs::Program, false).map(drop).unwrap()
                 }));
             }
             Err(reason) => {
-                writeln!(out, "M\tskip {name}\t{reason}")?;
-                println!("skipped: container start: {name}: {reason}");
+                meta(out, &format!("skip {name}"), &reason)?;
+                println!("bench: skipped: container start: {name}: {reason}");
                 if name == CLONELAB {
                     // Nothing to compare the others with: one line for the set.
                     return Ok(Vec::new());

@@ -18,7 +18,7 @@
 //! - `cargo xtask qemu-user` — quick aarch64 smoke run under qemu-user
 //!   (it cannot emulate most clone flags; those tests skip with a reason).
 //! - `cargo xtask provision` — install the toolchain, QEMU and kernels, and the container
-//!   tools `bench --costs` compares with: crun, bubblewrap, strace (Debian, as root).
+//!   tools `bench --costs` compares with: crun, bubblewrap, iproute2 (Debian, as root).
 
 mod apt;
 mod arch;

@@ -70,6 +70,12 @@ impl Tally {
             .and_then(|l| l.strip_suffix(" ... FAILED"))
         {
             self.failures.push(name.to_string());
+        } else if let Some(rest) = line.strip_prefix("bench: skipped: ") {
+            // The bench prints no libtest result: its skips took no pass,
+            // so add one for settle() to take out again.
+            self.skipped += 1;
+            self.passed += 1;
+            self.skips.push(format!("bench: {rest}"));
         } else if let Some(rest) = line.strip_prefix("skipped: ") {
             self.skipped += 1;
             self.skips.push(rest.to_string());
