@@ -7,7 +7,9 @@
 //! Part of `xtask/src/bench/`; `costs` calls [`report`]. Std only.
 
 use super::costs::{keyed, ledger, starts, Cost, CLONELAB, CONTAINER_SET, TARGETS};
-use super::costs_text::{CONTAINER, CONTAINER_TRACE, FLAGS, IN_A_ROW, METHOD, NOTES};
+use super::costs_text::{
+    CONTAINER, CONTAINER_TRACE, FLAGS, IN_A_ROW, METHOD, NOTES, NOT_IN_LEDGER,
+};
 use super::format::{esc, human, interval, repeat};
 use super::ratios::agreement_of;
 use super::records::Run;
@@ -120,6 +122,19 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
             c.rounds
         );
     }
+    // A row the host refused keeps its anchor, so the chapters' links hold.
+    for (name, reason) in run.meta.iter().filter_map(|(k, v)| {
+        let name = k.strip_prefix("skip ")?;
+        name.starts_with("CLONE_").then_some((name, v))
+    }) {
+        let _ = writeln!(
+            md,
+            "| <a id=\"{}\"></a>{} | | skipped: {} | | | | | | | |",
+            anchor(name),
+            esc(name),
+            esc(reason)
+        );
+    }
     let measured: Vec<&str> = ledger.iter().map(|c| c.name.as_str()).collect();
     md.push_str("\n### What each flag makes the kernel do\n\n");
     for (name, text) in FLAGS {
@@ -141,6 +156,11 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
         );
     }
 
+    md.push_str("\n### Not in the ledger\n\n");
+    for (name, why) in NOT_IN_LEDGER {
+        let _ = writeln!(md, "- <a id=\"{}\"></a>**{name}**: {why}", anchor(name));
+    }
+
     // Many in a row.
     md.push_str("\n## Many in a row\n\n");
     md.push_str(IN_A_ROW);
@@ -150,8 +170,8 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
         .map_or(0, |s| s.batch);
     let _ = write!(
         md,
-        "\n| flag | children in a row | ratio to as many `SIGCHLD only` | 95 % CI | repeat interval | | per child in the row | per child, ledger | rounds |\n\
-         |---|---:|---:|---:|---:|---|---:|---:|---:|\n"
+        "\n| flag | children in a row | ratio to as many `SIGCHLD only` | 95 % CI | repeat interval | | per child in the row | baseline per child in the row | per child, ledger | rounds |\n\
+         |---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n"
     );
     for c in ledger.iter().filter(|c| c.set == IN_A_ROW_SET) {
         let single = ledger
@@ -160,11 +180,12 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
             .map_or(String::new(), |l| human(l.ns));
         let _ = writeln!(
             md,
-            "| <a id=\"{}-in-a-row\"></a>{} | {batch} | {} | {} | {single} | {} |",
+            "| <a id=\"{}-in-a-row\"></a>{} | {batch} | {} | {} | {} | {single} | {} |",
             anchor(&c.name),
             esc(&c.name),
             ratio_cells(c),
             human(c.ns),
+            human(c.baseline_ns),
             c.rounds
         );
     }

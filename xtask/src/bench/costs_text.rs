@@ -3,8 +3,10 @@
 //! in a 6.18-era tree: `kernel/fork.c`, `kernel/nsproxy.c`,
 //! `net/core/net_namespace.c`, `ipc/namespace.c`, `ipc/sem.c`,
 //! `fs/namespace.c`, `kernel/pid_namespace.c`, `kernel/time/namespace.c`,
-//! `kernel/cgroup/cgroup.c`), and what each container tool makes. Only
-//! mechanisms here: every number in the report comes from the run's records.
+//! `kernel/cgroup/cgroup.c`), and how the container tools are started. Only
+//! mechanisms here: every number in the report comes from the run's
+//! records (the dated profile of a container's start is in
+//! `docs/container.md`, written by hand).
 //!
 //! Part of `xtask/src/bench/`; `costs_report` uses it. Std only.
 
@@ -61,6 +63,21 @@ pub(super) const FLAGS: &[(&str, &str)] = &[
          siglock.",
     ),
     (
+        "CLONE_VM|CLONE_VFORK",
+        "Measured against `CLONE_VM` alone. `kernel_clone` (`kernel/fork.c`) sets up a `vfork_done` \
+         completion and, after waking the child, waits in `wait_for_vfork_done` until the child's \
+         `mm_release` signals it (`complete_vfork_done`) at its exit or exec: the parent sleeps while the \
+         child runs, where without the flag the two run at once and the parent goes straight on to \
+         `wait4`. What the row adds is that hand-off (a sleep and a wake-up before the reap).",
+    ),
+    (
+        "CLONE_CLEAR_SIGHAND",
+        "clone3 only (bit 32), measured against `SIGCHLD only (clone3)`. `copy_sighand` (`kernel/fork.c`) \
+         copies the parent's handlers as for any fork-like child, then, for this flag, resets every one not \
+         set to SIG_IGN to SIG_DFL (`flush_signal_handlers(p, 0)`): a walk over the 64 `sigaction`s of the \
+         child's fresh copy.",
+    ),
+    (
         "CLONE_SYSVSEM",
         "`copy_semundo` (`ipc/sem.c`) shares the parent's SEM_UNDO list (`get_undo_list` allocates one \
          if the parent has none, then a reference is taken) instead of starting the child with none; the \
@@ -109,7 +126,7 @@ pub(super) const FLAGS: &[(&str, &str)] = &[
          `nsproxy`) for `create_new_namespaces`, which allocates an `nsproxy` and calls every `copy_*`; \
          `copy_mnt_ns` (`fs/namespace.c`) allocates the namespace and copies the **whole mount tree** \
          (`copy_tree`) under the namespace lock, then walks both trees to move the child's root and cwd to \
-         the copies. The cost grows with the number of mounts the parent sees (recorded below); the exit \
+         the copies. The cost grows with the number of mounts the parent sees (recorded above, under *Machine and run*); the exit \
          unmounts every copy.",
     ),
     (
@@ -169,19 +186,38 @@ pub(super) const FLAGS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Flags of the tour the ledger cannot measure by create+reap, and why
+/// (each gets an anchor the chapters link to).
+pub(super) const NOT_IN_LEDGER: &[(&str, &str)] = &[
+    (
+        "CLONE_PARENT",
+        "the child is made a child of *our* parent (`copy_process` sets its `real_parent` to the caller's), \
+         so this process cannot `wait4` it: a create+reap of it is not ours to time. The tour's experiment \
+         shows who reaps it (`docs/relatives.md`).",
+    ),
+    (
+        "CLONE_THREAD",
+        "the child joins this thread group and is never a child to `wait4` (it exits without a signal to \
+         anyone; a thread library waits on CLONE_CHILD_CLEARTID's futex instead). Its nearest measured \
+         neighbours are `CLONE_VM|CLONE_SIGHAND` and `CLONE_VM|CLONE_CHILD_CLEARTID` above, and threads \
+         against processes are in [benchmarks.md](benchmarks.md).",
+    ),
+];
+
 /// The sustained-rate section's opening paragraph.
 pub(super) const IN_A_ROW: &str = "\
 The namespaces whose teardown the kernel defers (network: `cleanup_net` in a workqueue; IPC: `free_ipc`
 after an RCU grace period) are also made **1,000 in a row per batch** (a smoke run: 20), against as many
 `SIGCHLD only` children, in a set of their own. If the teardown keeps up, the per-child cost is that of
-the single-batch ledger; if it falls behind, its backlog lands inside the batch (on this machine's two
+the single-batch ledger; if it falls behind, its backlog lands inside the batch (on a machine with few
 cores the workqueue competes with the bench).
 ";
 
 /// The container section's opening paragraph.
 pub(super) const CONTAINER: &str = "\
-Each tool is started as a command from the bench (`fork`, `execve` of the tool, reap of the tool's
-process; stdout and stderr to `/dev/null`) and runs `/bin/true` in the isolation below, in the same
+Each tool is started as a command from the bench, every one the same way (std's `Command` with a
+pre-exec hook, so `fork` and `execve` of the tool, then the reap of the tool's process; stdout and stderr
+to `/dev/null`) and runs `/bin/true` in the isolation below, in the same
 interleaved rounds: the time is **start to exit**, the same for every tool. The ratio is `clonelab
 container`'s time over the tool's, paired by round. Each tool is told to make the same namespaces,
 a read-only view of the host's system directories, `/proc`, `/dev` and `/tmp`, as far as its options
@@ -191,41 +227,12 @@ printing `readlink /proc/self/ns/*`, `/proc/self/mountinfo` and `ip -o link show
 the run's scratch directory, which holds crun's bundle and state; `ID` a fresh container id per run).
 ";
 
-/// Where the time of `clonelab container` goes, against unshare(1): from
-/// profiles and traces taken while writing this report (dated: they are
-/// not re-measured by each run).
+/// After the container table: where the explanation of clonelab's time
+/// against unshare(1) lives (a profile, dated, not re-measured by a run).
 pub(super) const CONTAINER_TRACE: &str = "\
-**Why clonelab is slower than unshare(1)** (profiles and traces taken on 2026-12-05 on this machine,
-between runs; not re-measured by each run). unshare(1) makes the same namespaces and nothing else: no
-new root, `lo` left down (see the table). `perf stat -r 30`, the two alternated twice: `clonelab
-container -- /bin/true` 2.94 and 2.95 ms start to exit (2.41 and 2.36 ms of CPU), the unshare(1) line
-2.44 and 2.36 ms (1.95 and 1.85 ms of CPU). A `perf record -a -g` of 150 starts in a row of each puts
-1,270 samples in clonelab's own processes against 868 in unshare(1)'s (and 441 against 416 in
-`/bin/true`). Where clonelab's extra goes, as shares of all samples of its profile:
-
-- the new root: `mount` 1.5 % (a tmpfs, six read-only binds, a tmpfs `/dev` and five device binds, a
-  tmpfs `/tmp`, `/proc`) against 0.75 % for unshare(1)'s one `/proc`; `umount2(MNT_DETACH)` of the old
-  root after `pivot_root` 0.5 % (its `namespace_unlock` waits in `synchronize_rcu_expedited`); the
-  `mkdir` of the mount point 0.8 %;
-- `lo` brought up by netlink: `sendto` 0.9 %, of which `do_setlink` (the `addrconf`/`inetdev` notifier
-  chain) 0.7 %;
-- starting a Rust binary: `libgcc_s`, which std links for unwinding, 2.5 %, its constructor
-  `__cpu_indicator_init` 0.9 % (`cpuid`, which traps to the hypervisor on this VM). A statically linked
-  build (`-C target-feature=+crt-static`: no `ld.so` relocation, no `libgcc_s`) starts `clonelab --help`
-  in 0.92 ms against 1.22 ms (`perf stat -r 100`); its container start, alternated three times with the
-  default build, was 2.66, 2.69 and 3.01 ms against 3.22, 2.98 and 2.84 ms: not clearly faster on this
-  noisy machine, and a static build is the user's choice (`RUSTFLAGS`), so the bench measures the default;
-- a third process: the container's init forks CMD and stays as PID 1 to reap it, where unshare(1)'s
-  child execs `/bin/true` as PID 1 (`do_exit` 5.2 % against 4.0 %).
-
-Paid alike by every tool, and so not in the ratio: the network namespace (`setup_net`: 6.7 % of
-clonelab's samples, 8.0 % of unshare(1)'s) and, in every program any tool execs, the dynamic loader's
-probe of the CPU's features and caches (`init_cpu_features`, `intel_check_word`: about a quarter of all
-samples in both profiles, again `cpuid` trapping). One cost was ours and is fixed: the empty directory the
-new root is mounted on was made and removed in the host's `/tmp`, an ext4 file system here (`mkdir` and
-`rmdir`, with `ext4_evict_inode`: 1.6 % of the samples then, 0.8 % now); it is now made in `/dev/shm` (a
-tmpfs) where there is one. Start to exit, `perf stat -r 40` of the two builds alternated twice: 3.29 and
-3.35 ms before, 3.05 and 2.98 ms after.
+Where `clonelab container`'s time goes, against unshare(1), the tool here that makes the least (no new
+root, `lo` left down): a profile and traces of both, dated, in
+[container.md](container.md#where-the-start-goes-against-unshare1). It is not re-measured by this run.
 ";
 
 /// The closing notes.
@@ -234,9 +241,9 @@ pub(super) const NOTES: &str = "
 
 - Ledger rows: the clone/clone3 call, the child's whole life, `wait4`, and (CLONE_PIDFD) a `close`. The
   child's stack is mapped once per row, outside the timed batches; every child of a row reuses it.
-- Container rows: `fork` and `execve` of the tool by `std::process::Command`, everything the tool does,
-  and the reap. crun's container id is new for every run (crun deletes the container when it exits).
+- Container rows: `fork` and `execve` of the tool by `std::process::Command` (with a pre-exec hook for
+  every tool, so none is started by `posix_spawn`), everything the tool does, and the reap. crun's container id is new for every run (crun deletes the container when it exits).
 - What pairing does not cancel is as in [`benchmarks.md`](benchmarks.md#what-pairing-does-not-cancel);
-  here also the deferred teardowns (network, IPC), which run in kernel threads on the machine's other
-  core and may land in whichever batch comes next.
+  here also the deferred teardowns (network, IPC), which run in kernel threads on another core and may
+  land in whichever batch comes next.
 ";

@@ -39,9 +39,9 @@ fn write_id_maps(pid: i32, requested: Option<&str>) -> Result<(), String> {
 }
 
 /// The empty directory the init mounts the new root on: in `/dev/shm`
-/// where there is one (a tmpfs), else in `/tmp`. Made and removed in an
-/// ext4 `/tmp`, it made `container -- /bin/true` start to exit about 0.3 ms
-/// slower (3.3 against 3.0 ms; `docs/costs.md`, "Why clonelab is slower").
+/// where there is one (a tmpfs), else in `/tmp`: made and removed in an
+/// ext4 `/tmp` it slowed the start (`docs/container.md`, "Where the start
+/// goes, against unshare(1)").
 fn make_root_dir() -> Result<String, String> {
     let name = format!("clonelab-root-{}", std::process::id());
     let shm = format!("/dev/shm/{name}");
