@@ -17,10 +17,9 @@
 //! Part of `xtask/src/bench/`; `mod.rs` calls [`run`]. Std only.
 
 use super::costs_report::report;
-use super::records::{read_run, Run};
+use super::records::Run;
 use super::stats::{median, paired_ratio, Est, Want};
-use super::{ensure_container_peers, keep_records, record_passes};
-use std::path::PathBuf;
+use super::{ensure_container_peers, record_and_report, Kind};
 
 /// Separate bench processes in a full run of the cost sets.
 const PASSES: usize = 6;
@@ -109,40 +108,20 @@ pub(super) fn keyed(run: &Run) -> Vec<(String, Est)> {
 /// `cargo xtask bench --costs` with its arguments (after `bench`).
 pub(super) fn run(args: &[String]) -> Result<(), String> {
     let has = |flag: &str| args.iter().any(|a| a == flag);
-    let quick = has("--quick");
-    let dir = PathBuf::from("target/bench");
-    let records = dir.join(if quick {
-        "costs-quick.tsv"
-    } else {
-        "costs.tsv"
-    });
-    let previous = dir.join("costs.prev.tsv");
-    if !has("--report-only") {
-        if !quick {
-            // A peer still missing is reported as skipped, with the reason.
-            if let Err(e) = ensure_container_peers() {
-                println!("xtask: container peers not installed: {e}");
-            }
+    if !has("--quick") && !has("--report-only") {
+        // A peer still missing is reported as skipped, with the reason.
+        if let Err(e) = ensure_container_peers() {
+            println!("xtask: container peers not installed: {e}");
         }
-        let passes = if quick { 1 } else { PASSES };
-        let text = record_passes(&dir, passes, quick, &["--costs"])?;
-        keep_records(&records, (!quick).then_some(previous.as_path()), &text)?;
     }
-    let run = read_run(&records)?;
-    let prev = if quick {
-        None
-    } else {
-        read_run(&previous).ok()
+    let kind = Kind {
+        stem: "costs",
+        extra: &["--costs"],
+        passes: PASSES,
+        name: "costs",
+        render: report,
     };
-    let (md, svg) = report(&run, prev.as_ref(), "costs.svg");
-    let out_dir = if quick { dir } else { PathBuf::from("docs") };
-    std::fs::write(out_dir.join("costs.md"), &md).map_err(|e| e.to_string())?;
-    std::fs::write(out_dir.join("costs.svg"), svg).map_err(|e| e.to_string())?;
-    println!(
-        "xtask: wrote {}/costs.md and costs.svg from {}",
-        out_dir.display(),
-        records.display()
-    );
+    let (run, _) = record_and_report(&kind, args)?;
     for c in ledger(&run).iter().chain(&starts(&run)) {
         println!(
             "  {:<34} / {:<28} {:.3} [{:.3}, {:.3}]",

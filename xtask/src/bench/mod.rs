@@ -53,7 +53,7 @@ mod text;
 
 pub use peers::ensure_container_peers;
 use ratios::{agreement, AGREEMENT_HEADER};
-use records::read_run;
+use records::{read_run, Run};
 use report::report;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -154,13 +154,54 @@ fn record_passes(dir: &Path, passes: usize, quick: bool, extra: &[&str]) -> Resu
     Ok(text)
 }
 
-/// Write a run's records to `records`, first moving the run before to
-/// `previous` (when given).
-fn keep_records(records: &Path, previous: Option<&Path>, text: &str) -> Result<(), String> {
-    if let (Some(previous), true) = (previous, records.exists()) {
-        std::fs::rename(records, previous).map_err(|e| e.to_string())?;
+/// One kind of bench run and its report: `stem` names its records
+/// (`target/bench/<stem>.tsv`, the run before in `<stem>.prev.tsv`, a quick
+/// run's in `<stem>-quick.tsv`), `extra` the bench's arguments, `name` the
+/// report (`docs/<name>.md` and `.svg`; a quick run's under `target/bench/`).
+struct Kind {
+    stem: &'static str,
+    extra: &'static [&'static str],
+    passes: usize,
+    name: &'static str,
+    render: fn(&Run, Option<&Run>, &str) -> (String, String),
+}
+
+/// Run the bench as `kind` says (unless `--report-only`: the kept records),
+/// keep its records, write its report; returns the run and the report.
+fn record_and_report(kind: &Kind, args: &[String]) -> Result<(Run, String), String> {
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let quick = has("--quick");
+    let dir = PathBuf::from("target/bench");
+    let records = dir.join(match quick {
+        true => format!("{}-quick.tsv", kind.stem),
+        false => format!("{}.tsv", kind.stem),
+    });
+    let previous = dir.join(format!("{}.prev.tsv", kind.stem));
+    if !has("--report-only") {
+        let passes = if quick { 1 } else { kind.passes };
+        let text = record_passes(&dir, passes, quick, kind.extra)?;
+        if !quick && records.exists() {
+            std::fs::rename(&records, &previous).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&records, text).map_err(|e| e.to_string())?;
     }
-    std::fs::write(records, text).map_err(|e| e.to_string())
+    let run = read_run(&records)?;
+    let prev = if quick {
+        None
+    } else {
+        read_run(&previous).ok()
+    };
+    let (md, svg) = (kind.render)(&run, prev.as_ref(), &format!("{}.svg", kind.name));
+    let out_dir = if quick { dir } else { PathBuf::from("docs") };
+    std::fs::write(out_dir.join(format!("{}.md", kind.name)), &md).map_err(|e| e.to_string())?;
+    std::fs::write(out_dir.join(format!("{}.svg", kind.name)), svg).map_err(|e| e.to_string())?;
+    println!(
+        "xtask: wrote {}/{name}.md and {name}.svg from {}",
+        out_dir.display(),
+        records.display(),
+        name = kind.name
+    );
+    Ok((run, md))
 }
 
 /// `cargo xtask bench` with its arguments (after `bench`).
@@ -185,34 +226,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if has("--costs") {
         return costs::run(args);
     }
-    let quick = has("--quick");
-    let dir = PathBuf::from("target/bench");
-    let records = dir.join(if quick {
-        "rounds-quick.tsv"
-    } else {
-        "rounds.tsv"
-    });
-    let previous = dir.join("rounds.prev.tsv");
-    if !has("--report-only") {
-        let passes = if quick { 1 } else { PASSES };
-        let text = record_passes(&dir, passes, quick, &[])?;
-        keep_records(&records, (!quick).then_some(previous.as_path()), &text)?;
-    }
-    let run = read_run(&records)?;
-    let prev = if quick {
-        None
-    } else {
-        read_run(&previous).ok()
+    let kind = Kind {
+        stem: "rounds",
+        extra: &[],
+        passes: PASSES,
+        name: "benchmarks",
+        render: report,
     };
-    let (md, svg) = report(&run, prev.as_ref(), "benchmarks.svg");
-    let out_dir = if quick { dir } else { PathBuf::from("docs") };
-    std::fs::write(out_dir.join("benchmarks.md"), &md).map_err(|e| e.to_string())?;
-    std::fs::write(out_dir.join("benchmarks.svg"), svg).map_err(|e| e.to_string())?;
-    println!(
-        "xtask: wrote {}/benchmarks.md and benchmarks.svg from {}",
-        out_dir.display(),
-        records.display()
-    );
+    let (_, md) = record_and_report(&kind, args)?;
     // The targets, on the terminal too.
     if let Some(start) = md.find("## Targets") {
         let end = md[start..]
