@@ -32,6 +32,17 @@
 //!   process that ends without libtest's result line (a crash, a signal) is
 //!   printed as a failed test `<module>::(process)` with a result line, so
 //!   that a test counter counts it.
+//!
+//! A module passes only if its process exited 0 **and** its result line
+//! accounts for every test listed for it (passed + failed + ignored): a test
+//! path that ends the process early with status 0 (`process::exit(0)`, a
+//! CLONE_THREAD child reaching `exit_group(0)`) would otherwise skip the
+//! module's remaining tests with no FAILED line. A listing that selects no
+//! test although no filter was given fails too. Each module process leads a
+//! process group of its own; the whole group is killed on timeout and when
+//! the module ends, and a process of the group that still holds the
+//! module's output open fails the module (`tests/runner_selftest.rs` plants
+//! both and checks that the run fails).
 
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, CStr};
@@ -102,6 +113,9 @@ fn run_modules(args: &[String]) -> i32 {
         Ok(modules) => modules,
         Err(e) => return fail_early(&e),
     };
+    if modules.is_empty() && !has_filter(args) {
+        return fail_early("the listing selected no test, and no filter was given");
+    }
     // One test at a time in each module process; `--test-threads=N` from the
     // caller is the number of module processes at once instead.
     let (options, threads) = options_for_modules(args);
@@ -257,6 +271,49 @@ fn options_for_modules(args: &[String]) -> (Vec<String>, Option<usize>) {
     (kept, threads.filter(|&n: &usize| n > 0))
 }
 
+/// Whether `args` hold a test name filter (an argument that is not an
+/// option, nor the value of one).
+fn has_filter(args: &[String]) -> bool {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if matches!(arg.as_str(), "--skip" | "--test-threads")
+            || OPTIONS_WITH_VALUE.contains(&arg.as_str())
+        {
+            args.next();
+        } else if !arg.starts_with('-') {
+            return true;
+        }
+    }
+    false
+}
+
+/// The counts of libtest's result line in `output`: passed + failed +
+/// ignored, the tests it accounts for (None: no result line).
+fn accounted_tests(output: &[u8]) -> Option<usize> {
+    let text = String::from_utf8_lossy(output);
+    let line = text.lines().rev().find(|l| l.starts_with("test result: "))?;
+    let count = |word: &str| -> usize {
+        line.split(';')
+            .find_map(|part| {
+                let part = part.trim().trim_start_matches("test result: ");
+                let part = part.split(". ").last().unwrap_or(part);
+                part.strip_suffix(word)?.trim().parse().ok()
+            })
+            .unwrap_or(0)
+    };
+    Some(count(" passed") + count(" failed") + count(" ignored"))
+}
+
+/// Send SIGKILL to every process of the group `pgid` (ESRCH: none is left).
+fn kill_group(pgid: u32) {
+    // SAFETY: kill(2) with a negative pid signals a process group; it touches
+    // no memory of ours. The group is the module process's own (it was
+    // started as the leader of a new group), so nothing outside it is hit.
+    unsafe {
+        libc::kill(-(pgid as libc::pid_t), libc::SIGKILL);
+    }
+}
+
 /// Run one module's tests in a process of their own; its output (stdout and
 /// stderr interleaved as written) and whether it passed.
 fn run_module(exe: &std::path::Path, options: &[String], module: &Module) -> (Vec<u8>, bool) {
@@ -274,7 +331,9 @@ fn run_module(exe: &std::path::Path, options: &[String], module: &Module) -> (Ve
         )
     };
     let spawned = writer.try_clone().and_then(|stderr| {
+        use std::os::unix::process::CommandExt;
         Command::new(exe)
+            .process_group(0)
             .args(options)
             .arg("--exact")
             .args(&module.tests)
@@ -290,6 +349,7 @@ fn run_module(exe: &std::path::Path, options: &[String], module: &Module) -> (Ve
         Ok(child) => child,
         Err(e) => return (failed_process(module, &format!("cannot start: {e}")), false),
     };
+    let group = child.id();
     let (chunks, collected) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
         let mut buffer = [0u8; 8192];
@@ -307,7 +367,7 @@ fn run_module(exe: &std::path::Path, options: &[String], module: &Module) -> (Ve
             Ok(Some(status)) => break Ok(status),
             Ok(None) if Instant::now() >= deadline => {
                 timed_out = true;
-                let _ = child.kill();
+                kill_group(group);
                 break child.wait();
             }
             Ok(None) => {}
@@ -331,21 +391,38 @@ fn run_module(exe: &std::path::Path, options: &[String], module: &Module) -> (Ve
             }
         }
     }
+    // Whatever the module left running goes with it.
+    kill_group(group);
+    let accounted = accounted_tests(&output);
+    let exited_0 = matches!(status, Ok(s) if s.success());
+    let complete = accounted == Some(module.tests.len());
+    let passed = !timed_out && exited_0 && complete && !left_open;
     if left_open {
         output.extend_from_slice(
-            b"suite: a process this module started still holds its output open\n",
+            b"suite: a process this module started still held its output open (killed)\n",
         );
+        output.extend(failed_test(module, "(left running)"));
     }
-    let passed = !timed_out && matches!(status, Ok(s) if s.success());
     if timed_out {
         let why = format!("was killed after {} s", module_timeout().as_secs());
         output.extend(failed_process(module, &why));
-    } else if !passed && !contains_result_line(&output) {
+    } else if !exited_0 && !contains_result_line(&output) {
         let why = match status {
             Ok(status) => describe(status),
             Err(e) => format!("could not be waited for: {e}"),
         };
         output.extend(failed_process(module, &why));
+    } else if exited_0 && !complete {
+        output.extend(
+            format!(
+                "suite: module {} exited 0, but only {} of its {} tests reached a result\n",
+                module.name,
+                accounted.unwrap_or(0),
+                module.tests.len()
+            )
+            .into_bytes(),
+        );
+        output.extend(failed_test(module, "(incomplete)"));
     }
     (output, passed)
 }
@@ -375,6 +452,17 @@ fn describe(status: ExitStatus) -> String {
         (Some(code), _) => format!("exited with status {code}"),
         _ => format!("ended: {status}"),
     }
+}
+
+/// A failed pseudo-test `<module>::<what>` with a result line, so that a
+/// test counter counts the failure.
+fn failed_test(module: &Module, what: &str) -> Vec<u8> {
+    format!(
+        "test {}::{what} ... FAILED\n\
+         test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n",
+        module.name
+    )
+    .into_bytes()
 }
 
 /// A module process that ended without libtest's result line, as a failed

@@ -4,12 +4,16 @@
 //! scoped CLONE_VM child on one reused stack, and a thread-like child on one
 //! reused stack — create and reap `CLONELAB_SOAK` children (10,000 by default;
 //! `cargo xtask soak` sets 100,000, the VMs 1,000). Before and after, compare: open file
-//! descriptors, lines of /proc/self/maps, children left to reap (none may be),
+//! descriptors, lines of /proc/self/maps, the tasks of this process
+//! (`Threads:` in /proc/self/status: a thread-like child that never exits is
+//! one more, and `wait4` cannot see it), children left to reap (none may be),
 //! and resident memory (VmRSS), which may grow by at most 2 MiB (allocator
-//! and page-cache noise; a leaked stack would be 68 KiB per cycle, gigabytes here).
-//! Descriptors, mappings and children are compared exactly, so one leaked per
-//! cycle shows after any count; memory shows once N cycles of the leak pass
-//! 2 MiB: at the VMs' 1,000, one 4 KiB page a cycle (3.9 MiB).
+//! and page-cache noise). Descriptors, mappings, threads and children are
+//! compared exactly, so one leaked per cycle shows after any count. A leaked
+//! child stack is a leaked mapping, caught by the count; its pages are mapped
+//! MAP_NORESERVE and only the ones a child touched are resident, so RSS is not
+//! what shows it. Memory shows once N cycles of a leak pass 2 MiB: at the VMs'
+//! 1,000, one 4 KiB page a cycle (3.9 MiB).
 //! Everything runs in one test so nothing else in the process disturbs the counts.
 
 use crate::common;
@@ -27,15 +31,17 @@ fn cycles() -> usize {
         .unwrap_or(10_000)
 }
 
-fn rss_kib() -> i64 {
+/// A number field of /proc/self/status (`VmRSS:` in KiB, `Threads:`).
+fn status_field(name: &str) -> i64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(name)).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 struct Snapshot {
     fds: usize,
     maps: usize,
+    threads: i64,
     rss: i64,
 }
 
@@ -43,24 +49,28 @@ fn snapshot() -> Snapshot {
     Snapshot {
         fds: common::open_fd_count(),
         maps: common::mapping_count(),
-        rss: rss_kib(),
+        threads: status_field("Threads:"),
+        rss: status_field("VmRSS:"),
     }
 }
 
 fn check(path: &str, before: &Snapshot, n: usize, started: Instant) {
     let after = snapshot();
     println!(
-        "{path}: {n} cycles in {:.2}s; fds {} -> {}, maps {} -> {}, rss {} -> {} KiB",
+        "{path}: {n} cycles in {:.2}s; fds {} -> {}, maps {} -> {}, threads {} -> {}, rss {} -> {} KiB",
         started.elapsed().as_secs_f64(),
         before.fds,
         after.fds,
         before.maps,
         after.maps,
+        before.threads,
+        after.threads,
         before.rss,
         after.rss
     );
     assert_eq!(after.fds, before.fds, "{path}: descriptors leaked");
     assert_eq!(after.maps, before.maps, "{path}: mappings leaked");
+    assert_eq!(after.threads, before.threads, "{path}: tasks of this process leaked");
     assert!(
         after.rss - before.rss <= RSS_TOLERANCE_KIB,
         "{path}: RSS grew by {} KiB",

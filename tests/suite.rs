@@ -40,6 +40,7 @@ mod newuser;
 mod panic_exit;
 mod pidfd;
 mod relatives;
+mod runner_selftest;
 mod seccomp;
 mod settls;
 mod signals;

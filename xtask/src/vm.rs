@@ -3,9 +3,11 @@
 //! Build every test binary and the `vm_init` example statically for the arch,
 //! pack them into an initramfs (`/init`, `/tests/*`), boot Debian's kernel,
 //! and read the serial console. The run passes only if all of these hold:
-//! the init's sentinel `CLONELAB-RESULT: binaries N failed 0` is there, every
-//! binary exited 0, no test failed, no kernel panic was printed, QEMU's exit
-//! status is the init's "pass" code, and all of it happened before the timeout.
+//! the init's sentinel `CLONELAB-RESULT: binaries N failed 0` is there with N
+//! the number of binaries packed, every binary exited 0, the suite's last
+//! `suite: done` line counts as many tests as its first line announced, no
+//! test failed, no kernel panic was printed, QEMU's exit status is the init's
+//! "pass" code, and all of it happened before the timeout.
 
 use crate::progress::Line;
 use crate::provision::{self, Arch};
@@ -141,20 +143,106 @@ fn initramfs(arch: Arch, init: &str, tour: &str, tests: &[String]) -> Result<Pat
         let name = Path::new(test).file_name().unwrap();
         std::fs::copy(test, root.join("tests").join(name)).map_err(|e| format!("{test}: {e}"))?;
     }
-    let script = format!(
-        "find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1 > '{}'",
-        image.display()
-    );
-    let ok = Command::new("sh")
-        .args(["-c", &script])
-        .current_dir(&root)
-        .status()
-        .map(|s| s.success());
-    if !matches!(ok, Ok(true)) {
-        return Err(format!("packing the initramfs failed: {script}"));
-    }
+    // No manifest while the image is being made: a failure leaves none to reuse.
+    let _ = std::fs::remove_file(&manifest_path);
+    pack(&root, &image)?;
     std::fs::write(&manifest_path, manifest).map_err(|e| e.to_string())?;
     Ok(image)
+}
+
+/// `find . | sort | cpio | gzip` of `root` into `image`, every stage's status
+/// checked (bash's pipefail): written to a temporary name and renamed only
+/// when the whole pipeline succeeded, so a failed stage never leaves a
+/// truncated image under the final name.
+fn pack(root: &Path, image: &Path) -> Result<(), String> {
+    pack_with_path(root, image, None)
+}
+
+/// [`pack`], with `PATH` set to `path` for the pipeline's commands when given.
+fn pack_with_path(root: &Path, image: &Path, path: Option<&str>) -> Result<(), String> {
+    let partial = image.with_extension("gz.partial");
+    let script = format!(
+        "set -euo pipefail; find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1 > '{}'",
+        partial.display()
+    );
+    let mut bash = Command::new("bash");
+    bash.args(["-c", &script]).current_dir(root);
+    if let Some(path) = path {
+        bash.env("PATH", path);
+    }
+    let ok = bash.status().map(|s| s.success());
+    if !matches!(ok, Ok(true)) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(format!("packing the initramfs failed ({ok:?}): {script}"));
+    }
+    std::fs::rename(&partial, image).map_err(|e| format!("{}: {e}", image.display()))
+}
+
+/// What the console said of the run's completeness: the init's sentinel, and
+/// the suite's announced and last-done test counts.
+#[derive(Default)]
+struct Completeness {
+    sentinel: Option<String>,
+    suite_announced: Option<usize>,
+    suite_done: Option<usize>,
+}
+
+impl Completeness {
+    fn line(&mut self, text: &str) {
+        if text.contains("CLONELAB-RESULT:") {
+            self.sentinel = Some(text.to_string());
+        }
+        if let Some(rest) = text.strip_prefix("suite: ") {
+            let numbers: Vec<usize> = rest
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            if rest.starts_with("done ") && numbers.len() >= 4 {
+                self.suite_done = Some(numbers[2]);
+            } else if rest.contains(" tests in ") && !numbers.is_empty() {
+                self.suite_announced = Some(numbers[0]);
+            }
+        }
+    }
+
+    /// Every way the run fell short of `binaries` packed binaries and the
+    /// suite's announced tests.
+    fn problems(&self, binaries: usize) -> Vec<String> {
+        let mut problems = Vec::new();
+        match &self.sentinel {
+            None => {
+                problems.push("no CLONELAB-RESULT sentinel: the init never finished".to_string())
+            }
+            Some(line) => {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let after = |key: &str| {
+                    words
+                        .iter()
+                        .position(|w| *w == key)
+                        .and_then(|i| words.get(i + 1))
+                        .and_then(|n| n.parse::<usize>().ok())
+                };
+                if after("failed") != Some(0) {
+                    problems.push(line.clone());
+                }
+                if after("binaries") != Some(binaries) {
+                    problems.push(format!(
+                        "the init ran {} binaries, {binaries} were packed: {line}",
+                        after("binaries").map_or("?".to_string(), |n| n.to_string())
+                    ));
+                }
+            }
+        }
+        match (self.suite_announced, self.suite_done) {
+            (Some(announced), Some(done)) if announced == done && announced > 0 => {}
+            (announced, done) => problems.push(format!(
+                "the suite announced {} tests and finished {}",
+                announced.map_or("no".to_string(), |n| n.to_string()),
+                done.map_or("none".to_string(), |n| n.to_string())
+            )),
+        }
+        problems
+    }
 }
 
 /// A packed VM run: the kernel to boot and the initramfs with the tests.
@@ -270,7 +358,7 @@ pub fn boot(image: &Image, line: Option<&Line>) -> Tally {
     drop(tx);
 
     let mut tally = Tally::default();
-    let mut sentinel: Option<String> = None;
+    let mut completeness = Completeness::default();
     let mut panicked = false;
     let mut timed_out = false;
     let mut binaries_done = 0;
@@ -290,9 +378,7 @@ pub fn boot(image: &Image, line: Option<&Line>) -> Tally {
                         tally.failures.push(format!("binary {rest}"));
                     }
                 }
-                if text.contains("CLONELAB-RESULT:") {
-                    sentinel = Some(text.clone());
-                }
+                completeness.line(&text);
                 panicked |= text.contains("Kernel panic");
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -316,11 +402,7 @@ pub fn boot(image: &Image, line: Option<&Line>) -> Tally {
     if panicked {
         problems.push("the kernel panicked".to_string());
     }
-    match &sentinel {
-        None => problems.push("no CLONELAB-RESULT sentinel: the init never finished".to_string()),
-        Some(line) if !line.trim_end().ends_with("failed 0") => problems.push(line.clone()),
-        Some(_) => {}
-    }
+    problems.extend(completeness.problems(image.binaries));
     if status.code() != Some(pass_status(arch)) {
         problems.push(format!(
             "QEMU exited with {status}, not the pass status {}",
@@ -364,5 +446,83 @@ fn follow(line: &Line, text: &str, binaries_done: &mut usize, binaries: usize) {
         } else if rest.contains(" tests in ") && !numbers.is_empty() {
             line.tests(0, numbers[0]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn console(lines: &[&str]) -> Completeness {
+        let mut c = Completeness::default();
+        for l in lines {
+            c.line(l);
+        }
+        c
+    }
+
+    #[test]
+    fn a_complete_run_has_no_problem() {
+        let c = console(&[
+            "suite: 12 tests in 3 modules, 2 module process(es) at a time",
+            "suite: done 3/3 modules, 12/12 tests, 4.0 s",
+            "CLONELAB-RESULT: binaries 4 failed 0",
+        ]);
+        assert_eq!(c.problems(4), Vec::<String>::new());
+    }
+
+    #[test]
+    fn fewer_binaries_than_packed_fail() {
+        let c = console(&[
+            "suite: 12 tests in 3 modules, 2 module process(es) at a time",
+            "suite: done 3/3 modules, 12/12 tests, 4.0 s",
+            "CLONELAB-RESULT: binaries 3 failed 0",
+        ]);
+        assert_eq!(c.problems(4).len(), 1, "{:?}", c.problems(4));
+    }
+
+    #[test]
+    fn a_suite_that_stops_short_fails() {
+        let c = console(&[
+            "suite: 12 tests in 3 modules, 2 module process(es) at a time",
+            "suite: done 2/3 modules, 9/12 tests, 4.0 s",
+            "CLONELAB-RESULT: binaries 4 failed 0",
+        ]);
+        assert_eq!(c.problems(4).len(), 1, "{:?}", c.problems(4));
+        let silent = console(&["CLONELAB-RESULT: binaries 4 failed 0"]);
+        assert_eq!(silent.problems(4).len(), 1, "{:?}", silent.problems(4));
+    }
+
+    #[test]
+    fn no_sentinel_or_a_failure_fails() {
+        assert!(!console(&[]).problems(1).is_empty());
+        let c = console(&[
+            "suite: 1 tests in 1 modules",
+            "suite: done 1/1 modules, 1/1 tests, 1.0 s",
+            "CLONELAB-RESULT: binaries 1 failed 1",
+        ]);
+        assert_eq!(c.problems(1).len(), 1, "{:?}", c.problems(1));
+    }
+
+    /// A stage that fails (here cpio, replaced by `false` through PATH)
+    /// fails the pack and leaves no image under the final name.
+    #[test]
+    fn a_failed_stage_leaves_no_image() {
+        let dir = std::env::temp_dir().join(format!("xtask-pack-{}", std::process::id()));
+        let bin = dir.join("bin");
+        let root = dir.join("root");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("file"), "x").unwrap();
+        let fake = bin.join("cpio");
+        std::fs::write(&fake, "#!/bin/sh\nexit 1\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let image = dir.join("image.cpio.gz");
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        let result = pack_with_path(&root, &image, Some(&path));
+        assert!(result.is_err(), "a failed cpio was not noticed");
+        assert!(!image.exists(), "a failed pack left an image");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
