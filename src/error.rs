@@ -25,7 +25,9 @@ use core::fmt;
 pub enum Error {
     /// A stack smaller than [`crate::Stack::MIN_SIZE`] was requested.
     StackTooSmall { requested: usize, minimum: usize },
-    /// The child's stack pointer is not 16-byte aligned (both ABIs require it).
+    /// The child's stack pointer is not a multiple of
+    /// [`crate::clone::STACK_ALIGN`] (16 bytes: what x86_64, aarch64, i386 and
+    /// ppc64le require at a call, and more than the 8 of armhf and s390x).
     MisalignedStack { address: usize },
     /// `CLONE_VM` (or `CLONE_THREAD`/`CLONE_SIGHAND`, which need it) without a
     /// stack: the child would run on the parent's live stack.
@@ -123,7 +125,7 @@ impl fmt::Display for Error {
             ),
             Error::MisalignedStack { address } => write!(
                 f,
-                "child stack pointer {address:#x} is not 16-byte aligned (x86_64 and aarch64 ABIs require it)"
+                "child stack pointer {address:#x} is not 16-byte aligned (clonelab asks 16 on every arch: the strictest of the six ABIs)"
             ),
             Error::MissingStack => f.write_str(
                 "CLONE_VM needs a child stack: without one the child would run on the parent's live stack",

@@ -1,13 +1,16 @@
 //! # clonelab
 //!
-//! Linux `clone()` and `clone3()` with no libc: raw syscalls in inline
-//! assembly, hand-written child trampolines under `arch/`, and a safe API on
-//! top. Read it in this order:
+//! Linux `clone()` and `clone3()` with no libc, on six arches (x86_64,
+//! aarch64, i386, armhf, s390x, ppc64le): raw syscalls in inline assembly
+//! (out of line on ppc64le), hand-written child trampolines under `arch/`,
+//! and a safe API on top. Read it in this order:
 //!
-//! 1. [`arch`] — the one per-architecture seam: `syscall0..6` for x86_64
-//!    (`syscall`) and aarch64 (`svc #0`), and the two trampolines
-//!    (`arch/<arch>/clone.s`, `clone3.s`), each opening with a diagram of the
-//!    child's registers and stack at its first instruction.
+//! 1. [`arch`] — the one per-architecture seam, for six arches: `syscall0..6`
+//!    with each arch's instruction (x86_64 `syscall`, aarch64 and armhf
+//!    `svc #0`, i386 `int 0x80`, s390x `svc 0`, ppc64le `sc`, out of line),
+//!    and the two trampolines (`arch/<arch>/clone.s`, `clone3.s`), each
+//!    opening with a diagram of the child's registers and stack at its first
+//!    instruction.
 //! 2. [`flags`] — `CLONE_*` flags, the exit signal in the low byte of clone()'s
 //!    flags word, clone3's separate `exit_signal`, and the rules of clone(2).
 //! 3. [`stack`] — a child stack with a guard page.
@@ -15,7 +18,6 @@
 //! 5. [`wait`] — reaping, `__WCLONE`, pidfds.
 //! 6. [`spawn`](mod@spawn) — fork-like children (safe), scoped `CLONE_VM` children (`unsafe`),
 //!    thread-like children joined through `CLONE_CHILD_CLEARTID`.
-//!
 //! 7. [`trace`] — a ptrace observer that records the registers of every
 //!    clone/clone3 a closure makes, to check [`abi::RegisterImage`] against.
 //! 8. [`experiments`] — one module per clone flag experiment, each with its

@@ -3,7 +3,7 @@
 //! ```text
 //!   high addresses
 //!   +--------------------------+ <- top(): page-aligned, so 16-byte aligned;
-//!   |                          |    clone() takes this, the child's first sp
+//!   |                          |    a raw clone() may take this as the child's first sp
 //!   |   usable: size() bytes   |
 //!   |   (grows downward)       |
 //!   +--------------------------+ <- bottom(): clone3's `stack` (lowest byte);
@@ -11,6 +11,34 @@
 //!   +--------------------------+ <- the mapping's start
 //!   low addresses
 //! ```
+//!
+//! The scoped API ([`Scope::spawn`](crate::Scope::spawn)) does not start its
+//! child at `top()`. It first moves two things to the top of the stack, where
+//! no allocator is needed and where they live exactly as long as the borrow:
+//! its bookkeeping for the child (a `Record`, whose first part the child is
+//! given as `arg` and which holds the tid word the kernel writes and clears),
+//! and the closure itself. It passes clone the first 16-byte boundary below
+//! them, so they lie *above* the child's stack top:
+//!
+//! ```text
+//!   +--------------------------+ <- top()
+//!   |   Record                 |    size_of::<Record>() bytes (&tid is in here)
+//!   +--------------------------+
+//!   |   the closure F          |    size_of::<F>() bytes, aligned to align_of::<F>()
+//!   +--------------------------+
+//!   |   0 to 15 bytes padding  |
+//!   +--------------------------+ <- stack_top: clone()'s `stack`, the child's first sp
+//!   |   the child's frames     |    at least 8 KiB of them
+//!   |   (grow downward)        |
+//!   +--------------------------+ <- bottom()
+//!   |   guard page, PROT_NONE  |
+//!   +--------------------------+
+//! ```
+//!
+//! The child must never return from its first frame: on x86_64 a `ret`
+//! would pop the 8 bytes just above its stack top (padding, or the first
+//! bytes of the closure or of the Record) as a return address. Each trampoline under
+//! `arch/<arch>/clone.s` draws this picture for its arch.
 //!
 //! An overflow runs into the guard page and the child dies with SIGSEGV
 //! instead of silently overwriting whatever lies below. `MAP_GROWSDOWN` is

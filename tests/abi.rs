@@ -1,18 +1,23 @@
-//! # The register-level differences between x86_64 and aarch64, observed.
+//! # The register-level differences between the six arches, observed.
 //!
 //! Chapter: `docs/abi.md`. Observer: `clonelab::trace` (ptrace).
 //!
 //! One `clone` call with every pointer argument set to a distinct address is
-//! traced, and the test asserts *which register* each value arrived in:
+//! traced, and the test asserts *which register* each value arrived in, on
+//! the arch it runs on (each VM of `cargo xtask test` checks its own column):
 //!
-//! | value      | x86_64 | aarch64 |
-//! |------------|--------|---------|
-//! | number     | rax (orig_rax) = 56 | x8 = 220 |
-//! | flags      | rdi    | x0      |
-//! | stack      | rsi    | x1      |
-//! | parent_tid | rdx    | x2      |
-//! | child_tid  | **r10**| **x4**  |
-//! | tls        | **r8** | **x3**  |
+//! | value      | x86_64 | aarch64 | i386 | armhf | ppc64le | s390x |
+//! |------------|--------|---------|------|-------|---------|-------|
+//! | number     | rax (orig_rax) = 56 | x8 = 220 | eax (orig_eax) = 120 | r7 = 120 | r0 = 120 | r1 = 120 |
+//! | flags      | rdi    | x0      | ebx  | r0    | r3      | **r3** |
+//! | stack      | rsi    | x1      | ecx  | r1    | r4      | **r2** |
+//! | parent_tid | rdx    | x2      | edx  | r2    | r5      | r4    |
+//! | child_tid  | **r10**| **x4**  | **edi** | **r4** | **r7** | r5 |
+//! | tls        | **r8** | **x3**  | **esi** | **r3** | **r6** | r6 |
+//!
+//! (In bold: where an arch's order differs from x86_64's. aarch64, i386,
+//! armhf and ppc64le swap tls and child_tid (CLONE_BACKWARDS); s390x puts
+//! the stack before the flags (CLONE_BACKWARDS2).)
 //!
 //! Then where the exit signal travels: bits 0-7 of the flags register for
 //! clone; `clone_args.exit_signal` (read from the tracee's memory) for clone3,
@@ -26,8 +31,8 @@ use clonelab::{clone, spawn_via, sys, Stack};
 use std::ffi::c_void;
 use std::sync::atomic::AtomicI32;
 
-/// tls lands in r8 on x86_64 and x3 on aarch64; child_tid in r10 and x4
-/// (and each other arch's registers as its kernel reads them).
+/// tls and child_tid land where this arch's kernel reads them: r8 and r10
+/// on x86_64, x3 and x4 on aarch64, and so on (the table above).
 #[test]
 fn tls_and_child_tid_swap_registers_between_arches() {
     if common::under_qemu_user() {
@@ -189,11 +194,12 @@ fn exit_signal_travels_in_flags_or_in_clone_args() {
     assert!(clone3_stop.result.unwrap() > 0);
 }
 
-/// The per-arch table the tour derives the other arch's image from is right
-/// for both arches: numbers agree with the `syscalls` crate's tables, and this
-/// build's row with `clonelab::arch` and linux-raw-sys (each VM run checks its own row).
+/// The per-arch table the tour derives other arches' images from is right
+/// for all six: the syscall numbers agree with the `syscalls` crate's tables,
+/// and this build's row with `clonelab::arch` and linux-raw-sys (each VM run
+/// checks its own row).
 #[test]
-fn abi_table_matches_both_arches() {
+fn abi_table_matches_every_arch() {
     use clonelab::abi::this_arch;
     // syscalls needs nightly inline assembly when built for s390x and ppc64.
     #[cfg(not(any(target_arch = "s390x", target_arch = "powerpc64")))]

@@ -3,7 +3,7 @@
 //! Chapter: `docs/clone_fs.md`. Experiment: `clonelab::experiments::clone_fs`.
 //! This test changes the process's cwd and umask (and restores them), so it is
 //! the only test in its module, which runs in a process of its own.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! CLONE_FS makes the child share the parent's `fs_struct`: root, cwd, umask.

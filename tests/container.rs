@@ -5,8 +5,9 @@
 //! is the clonelab binary itself, bound read-only into the container at
 //! `/clonelab` — and asserts on what the probe prints and on the host afterwards.
 //!
-//! The call (x86_64 / aarch64): rax / x8 = 435 (clone3); rdi / x0 = &clone_args;
-//! rsi / x1 = 88; `clone_args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
+//! The call: clone3 (number 435 on every arch), `&clone_args` and 88 in the
+//! first two argument registers (rdi and rsi on x86_64, x0 and x1 on aarch64;
+//! docs/abi.md has all six arches); `clone_args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
 //! CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP` (`0x6e020000`, plus
 //! `CLONE_NEWUSER` unprivileged and `CLONE_INTO_CGROUP` with limits),
 //! `exit_signal = SIGCHLD`.

@@ -1,7 +1,7 @@
 //! # The kernel's errors, reproduced.
 //!
 //! Chapter: `docs/errors.md`. Experiment: `clonelab::experiments::errors`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 
 use crate::common;
@@ -57,4 +57,65 @@ fn every_documented_refusal_is_reproduced() {
     } else {
         common::skip("EPERM and EAGAIN need root to drop privileges from");
     }
+}
+
+/// The nesting limits are stated as observed: the case, the call labels and
+/// the explanation are rendered from the levels recorded (the deepest made,
+/// the first refused), no fixed "32 levels" claims them, and user namespaces
+/// reach one level deeper than PID namespaces (create_user_ns tests the
+/// parent's level, create_pid_namespace the new namespace's).
+#[test]
+fn nesting_limits_are_rendered_from_the_levels_observed() {
+    if clonelab::sys::geteuid() != 0 {
+        common::skip("nesting namespaces needs root");
+        return;
+    }
+    let o = observed!(observe, "nested PID and user namespaces");
+    let pid = o.pid_nesting.expect("PID namespaces were nested");
+    let user = o.user_nesting.expect("user namespaces were nested");
+    let mut rendered = o.to_string();
+    for case in o.cases() {
+        rendered += &format!("{}\n", case.what);
+    }
+    for made in o.calls.iter() {
+        rendered += &format!("{}\n", made.label);
+    }
+    for limit in [pid, user] {
+        assert_eq!(limit.errno, Err(clonelab::Errno::ENOSPC), "{limit}");
+        assert_eq!(limit.refused, limit.deepest + 1, "{limit}");
+        let said = format!(
+            "{} namespaces nested: level {} made, level {} refused",
+            limit.kind(),
+            limit.deepest,
+            limit.refused
+        );
+        assert!(
+            rendered.contains(&said),
+            "not said: {said:?} in\n{rendered}"
+        );
+        let refused_call = format!(
+            "level {}: past the limit, made by level {}",
+            limit.refused, limit.deepest
+        );
+        assert!(rendered.contains(&refused_call), "no call {refused_call:?}");
+    }
+    assert!(
+        rendered.contains(&format!(
+            "so a parent at level {} still made level {}",
+            user.deepest - 1,
+            user.deepest
+        )),
+        "the off-by-one of user namespaces is not explained:\n{rendered}"
+    );
+    for fixed in ["32 levels", "deeper than 32", "past 32"] {
+        assert!(
+            !rendered.contains(fixed),
+            "a fixed {fixed:?} claims the limit:\n{rendered}"
+        );
+    }
+    assert_eq!(
+        user.deepest,
+        pid.deepest + 1,
+        "user namespaces nest one level deeper than PID namespaces"
+    );
 }

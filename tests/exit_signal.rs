@@ -1,7 +1,7 @@
 //! # The exit signal byte: SIGCHLD, another signal, or none.
 //!
 //! Chapter: `docs/exit_signal.md`. Experiment: `clonelab::experiments::exit_signal`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 
 use crate::common;

@@ -2,7 +2,7 @@
 //!
 //! Chapter: `docs/files.md`. Experiment: `clonelab::experiments::files`.
 //! Changes and restores the process's cwd, so it is alone in its process (the suite runs each module in a process of its own).
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: after the child's `chdir(b)` and `open("note", O_CREAT)`, the

@@ -1,7 +1,7 @@
 //! # fork vs vfork vs clone(CLONE_VM) vs a thread, asked of kcmp(2).
 //!
 //! Chapter: `docs/fork_vfork_thread.md`. Experiment: `clonelab::experiments::fork_vfork_thread`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 
 use crate::common;

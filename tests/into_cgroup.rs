@@ -1,7 +1,7 @@
 //! # CLONE_INTO_CGROUP: clone3 places the child in a cgroup.
 //!
 //! Chapter: `docs/into_cgroup.md`. Experiment: `clonelab::experiments::into_cgroup`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: the child's `/proc/self/cgroup` reads `0::/clonelab-<pid>`.

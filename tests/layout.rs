@@ -4,9 +4,10 @@
 //! `entry!` macro: the module's main entry is named as the module
 //! (`clone_vm`), a further case `<module>.<case>` (`newns.propagation`). The
 //! module lives in `src/experiments/<module>.rs` (or a folder of that name),
-//! its test in `tests/<module>.rs`, its chapter in `docs/<module>.md`. This
-//! test checks that each of those files is there for every entry, so a new
-//! experiment cannot drift from the scheme.
+//! its test in `tests/<module>.rs`, its chapter in `docs/<module>.md` and the
+//! chapter's short program in `examples/<module>.rs`. This test checks that
+//! each of those files is there for every entry, so a new experiment cannot
+//! drift from the scheme.
 //!
 //! It reads the source tree, so inside the test VMs (which hold only the test
 //! binaries) it reports a skip.
@@ -17,9 +18,9 @@ use clonelab::experiments::ALL;
 use std::path::Path;
 
 /// Every tour entry is named after its module (or `<module>.<case>`), and its
-/// module, test and chapter exist under that one name.
+/// module, test, chapter and example exist under that one name.
 #[test]
-fn every_entry_has_its_module_test_and_chapter() {
+fn every_entry_has_its_module_test_chapter_and_example() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     if !root.join("src/experiments").is_dir() {
         common::skip("no source tree here to look for the files (host only)");
@@ -43,7 +44,11 @@ fn every_entry_has_its_module_test_and_chapter() {
         if !source.is_file() && !folder.is_file() {
             missing.push(format!("{}: src/experiments/{module}.rs", entry.name));
         }
-        for file in [format!("tests/{module}.rs"), entry.chapter.to_string()] {
+        for file in [
+            format!("tests/{module}.rs"),
+            entry.chapter.to_string(),
+            format!("examples/{module}.rs"),
+        ] {
             if !root.join(&file).is_file() {
                 missing.push(format!("{}: {file}", entry.name));
             }

@@ -1,7 +1,7 @@
 //! # CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP, CLONE_NEWTIME: new namespaces by identity.
 //!
 //! Chapter: `docs/namespaces.md`. Experiment: `clonelab::experiments::namespaces`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 
 use crate::common;
@@ -17,8 +17,12 @@ fn check(o: Observed) {
         "{}: the child could not stat its handle",
         o.kind
     );
-    if let Some((what, held)) = o.effect {
-        assert!(held, "{}: {what}", o.kind);
+    if let Some(effect) = o.effect {
+        assert!(
+            effect.held,
+            "{}: {}: {}",
+            o.kind, effect.claim, effect.evidence
+        );
     }
     assert!(
         o.same_kernel,

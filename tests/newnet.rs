@@ -1,7 +1,7 @@
 //! # CLONE_NEWNET: what a new network namespace holds.
 //!
 //! Chapter: `docs/newnet.md`. Experiment: `clonelab::experiments::newnet`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! The tutorial's experiment calls `socket()` in the child and reports success:

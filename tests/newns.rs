@@ -1,7 +1,7 @@
 //! # CLONE_NEWNS: a mount the child makes stays in its namespace.
 //!
 //! Chapter: `docs/newns.md`. Experiment: `clonelab::experiments::newns`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! The child gets a *copy* of the mount table. Copies of shared mounts stay in

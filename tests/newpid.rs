@@ -1,7 +1,7 @@
 //! # CLONE_NEWPID: the child is PID 1 of a new namespace.
 //!
 //! Chapter: `docs/newpid.md`. Experiment: `clonelab::experiments::newpid`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: `getpid() == 1` and `getppid() == 0` in the child; clone returns

@@ -1,7 +1,7 @@
 //! # CLONE_NEWUSER: unmapped, then root inside.
 //!
 //! Chapter: `docs/newuser.md`. Experiment: `clonelab::experiments::newuser`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: before the parent writes `/proc/<child>/uid_map`, the child's

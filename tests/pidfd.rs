@@ -1,7 +1,7 @@
 //! # CLONE_PIDFD: a descriptor for the child.
 //!
 //! Chapter: `docs/pidfd.md`. Experiment: `clonelab::experiments::pidfd`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: the pidfd's fdinfo names the child's pid, and `waitid(P_PIDFD)`

@@ -1,7 +1,7 @@
 //! # CLONE_PARENT: a sibling, not a child.
 //!
 //! Chapter: `docs/relatives.md`. Experiment: `clonelab::experiments::relatives`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: the child's `getppid()` is our parent's pid, and our `wait4` on

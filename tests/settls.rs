@@ -1,7 +1,7 @@
 //! # CLONE_SETTLS: the child's thread pointer is the tls argument.
 //!
 //! Chapter: `docs/settls.md`. Experiment: `clonelab::experiments::settls`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: the child's thread pointer (x86_64: the self-pointer at `fs:0`;

@@ -1,13 +1,20 @@
 //! # CLONE_SIGHAND and CLONE_CLEAR_SIGHAND: one handler table, or a reset one.
 //!
 //! Chapter: `docs/signals.md`. Experiment: `clonelab::experiments::signals`.
-//! Changes (and restores) the process's SIGUSR2 disposition: alone in its process (the suite runs each module in a process of its own).
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
-//! from its record; `common::observe_traced` checks each against ptrace.
+//! Changes (and restores) the process's SIGUSR2 disposition: alone in its
+//! process (the suite runs each module in a process of its own).
+//! The calls it makes (flags, registers on all six arches) are rendered in
+//! the chapter from its record; `common::observe_traced` checks each against
+//! ptrace.
 //!
-//! Asserted: the CLONE_SIGHAND child's `SIG_IGN` is the parent's disposition
-//! afterwards, the CLONE_VM-only child's is not; a clone3 child sees the
-//! parent's handler unless CLONE_CLEAR_SIGHAND reset it to SIG_DFL.
+//! Asserted, part 1: the parent ignores SIGUSR2 (SIG_IGN), a CLONE_VM child
+//! installs a handler that counts its runs, and the parent sends itself
+//! SIGUSR2. The child's handler runs in the parent exactly once when the
+//! child was cloned with CLONE_SIGHAND (one shared table), and 0 times when
+//! it was cloned with CLONE_VM alone (the parent's own table still says
+//! SIG_IGN). Part 2: the parent installs a handler; a fork-like clone3 child
+//! sees that handler, and sees SIG_DFL (0) when cloned with
+//! CLONE_CLEAR_SIGHAND. Every child exits 0.
 
 use crate::common;
 
@@ -19,13 +26,19 @@ fn handlers_are_shared_or_cleared() {
     let o = observed!(observe, "CLONE_VM without CLONE_THREAD, and clone3");
     assert_eq!(
         o.with_sighand, 1,
-        "SIG_IGN set by the child is the parent's too"
+        "with CLONE_SIGHAND the handler the child installed runs once in the parent"
     );
     assert_eq!(
         o.without_sighand, 0,
-        "without CLONE_SIGHAND the parent keeps SIG_DFL"
+        "with CLONE_VM alone the child's handler never runs in the parent, whose table still says SIG_IGN"
     );
-    assert_eq!(o.child_saw.0, o.handler, "a child inherits the handler");
-    assert_eq!(o.child_saw.1, 0, "CLONE_CLEAR_SIGHAND resets it to SIG_DFL");
-    assert!(o.children_ok);
+    assert_eq!(
+        o.child_saw.0, o.handler,
+        "a fork-like clone3 child inherits the parent's handler"
+    );
+    assert_eq!(
+        o.child_saw.1, 0,
+        "CLONE_CLEAR_SIGHAND resets the child's handler to SIG_DFL (0)"
+    );
+    assert!(o.children_ok, "every child exited with status 0");
 }

@@ -10,7 +10,11 @@
 //! | thread | `clone(rdi=0x3d0f00, ...)`: THREAD_FLAGS + SETTLS + tid flags | same tgid, other tid; CLEARTID zeroed |
 //! | vfork | `clone(rdi=CLONE_VM\|CLONE_VFORK\|SIGCHLD=0x4111)` | the child's store done before clone returns |
 //!
-//! On aarch64 the same values go to x8 (number) and x0..x5; see docs/abi.md.
+//! The other five arches load the same values into their own registers
+//! (aarch64: x8 for the number, x0 to x4 for the arguments), in clone's
+//! order for that arch: s390x takes the stack before the flags, and aarch64,
+//! i386, armhf and ppc64le take `tls` before `child_tid`. docs/abi.md has
+//! every arch's row.
 
 use crate::common;
 

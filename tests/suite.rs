@@ -25,6 +25,7 @@ mod concurrency;
 mod container;
 mod errors;
 mod exit_signal;
+mod explain;
 mod faults;
 mod files;
 mod flag_fuzz;
@@ -53,6 +54,7 @@ mod supervisor;
 mod syscalls;
 mod sysvsem;
 mod tids;
+mod tour;
 #[path = "trace_cmd/main.rs"]
 mod trace_cmd;
 mod wrappers;

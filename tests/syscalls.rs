@@ -5,7 +5,7 @@
 //! number from linux-raw-sys. These tests check the
 //! results against std, the errno decoding against a known failure, and every
 //! number and constant against the `syscalls`, `sc` and `libc` crates, on
-//! whichever arch they run (the xtask runs them on both).
+//! whichever arch they run (the xtask runs them in each of the six VMs).
 
 use clonelab::{sys, Errno};
 use linux_raw_sys::general as k;

@@ -1,7 +1,7 @@
 //! # CLONE_SYSVSEM: SEM_UNDO adjustments undone at exit, or deferred to the shared list.
 //!
 //! Chapter: `docs/sysvsem.md`. Experiment: `clonelab::experiments::sysvsem`.
-//! The calls it makes (flags, both arches' registers) are rendered in the chapter
+//! The calls it makes (flags, registers on all six arches) are rendered in the chapter
 //! from its record; `common::observe_traced` checks each against ptrace.
 //!
 //! Asserted: after the child's `semop(+1, SEM_UNDO)` and exit, the semaphore

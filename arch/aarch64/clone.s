@@ -8,22 +8,45 @@
 //
 // Kernel order on aarch64 (CONFIG_CLONE_BACKWARDS): clone(flags, stack, parent_tid, tls, child_tid)
 // in x0..x4, number in x8. tls and child_tid are swapped relative to x86_64, so the first three
-// instructions below exchange x3 and x4.
+// instructions below exchange x3 and x4. i386, armhf and ppc64le swap them too; s390x instead
+// swaps the first two (see docs/abi.md).
 //
-// The child, at its first instruction (the one after `svc`):
+// The child, at its first instruction (the one after `svc`), as the scoped API makes it
+// (Scope::spawn, src/spawn/scope.rs). That API moves two things to the top of the child's
+// Stack and passes as `stack` the first 16-byte boundary below them:
 //
-//     registers                        child stack (the `stack` argument)
-//     x0  = 0        (the only way     +------------------------+ <- stack top, 16-byte aligned
-//                     it knows it is   |   (nothing pushed)     |    sp = stack
-//                     the child)       |            |           |
-//     sp  = stack                      |            v grows     |
-//     x5  = entry    (kept by svc)     |         down           |
-//     x6  = arg      (kept by svc)     +------------------------+ <- lowest usable byte
-//     x29, x30 = parent's (cleared next)    [ guard page, PROT_NONE ]
-//     tpidr_el0 = parent's unless CLONE_SETTLS
+//     registers                          the child's Stack
+//                                        +----------------------------+ <- Stack::top(), page-aligned
+//     x0  = 0       (the only way it     | Record: the scope's        |    size_of Record bytes,
+//                    knows it is the     | bookkeeping. arg points at |    aligned to its alignment
+//                    child)              | its ChildShared part, the  |
+//     sp  = stack   (as passed)          | tid word (&tid) is in it   |
+//     x5  = entry   (kept by svc)        +----------------------------+
+//     x6  = arg     (kept by svc)        | the closure, moved here by |    size_of F bytes, aligned
+//     x1..x4 = the other clone           | value; entry reads it once |    to align_of F, just below
+//              arguments (kept)          +----------------------------+    the Record
+//     x29 = the parent's frame pointer   | 0 to 15 bytes of padding   |
+//     x30 = the parent's return address  +----------------------------+ <- stack = sp: the closure's
+//           (both cleared next)          |   free: the child's frames |    address rounded down to 16
+//     tpidr_el0 = 0 (the scoped API      |   grow down from here      |
+//           sets CLONE_SETTLS, tls = 0)  +----------------------------+ <- Stack::bottom()
+//                                          [ guard page, PROT_NONE ]
+//
+// A bare clone(..., Stack::top(), ...) has nothing of clonelab's above sp: the mapping ends
+// there. With stack = 0 (fork-like) sp is the parent's, in the child's copy of its memory.
 //
 // `svc` preserves every register but x0, and the child gets a copy of them all, so entry and
 // arg ride in x5 and x6 and never touch the child stack. Works with stack = 0 (fork-like) too.
+//
+// Why the child must never return: nobody called it. x30 (lr) still holds the parent's return
+// address, into the Rust function that called this one, whose frame lives on the parent's
+// stack. A `ret` would run that function's code in the child with sp on the new stack: it
+// would read its saved registers and locals from whatever lies above `stack` (on the scoped
+// path the closure and the Record; after a bare Stack::top(), the bytes past the mapping's
+// end) and return to an address made of those bytes. So the child branches to child_start
+// below, which clears x29 and x30, calls entry and ends the thread with SYS_exit; `udf` traps
+// if SYS_exit ever came back. (With stack = 0 the `ret` would even "work": the child would
+// return 0 to the Rust caller, which would take it for a tid and run the parent's code.)
 
 // Symbol names: `{clone}` and `{child_start}` are substituted by the Rust side with names that
 // carry the crate's version (clonelab_<major>_<minor>_<patch>_clone, ...), so two versions of

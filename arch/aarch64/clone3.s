@@ -16,9 +16,17 @@
 //     x5  = entry    (kept by svc)     |            |           |
 //     x6  = arg      (kept by svc)     |            v           |
 //     x1  = size (stale)               +------------------------+ <- args->stack (lowest byte)
-//     tpidr_el0 = parent's unless CLONE_SETTLS  [ guard page, PROT_NONE ]
+//     x30 = the parent's return address     [ guard page, PROT_NONE ]
+//     tpidr_el0 = parent's unless CLONE_SETTLS
 //
-// The child then continues in the shared child start code (clone.s), like a clone child.
+// Above sp: nothing of clonelab's. The scoped API, which moves its Record and closure to the
+// top of a Stack, makes its children with clone (see clone.s); a clone3 made with
+// Stack::bottom() and Stack::size() starts at Stack::top(), where the mapping ends.
+//
+// Why the child must never return: as in clone.s, nobody called it. A `ret` would jump to the
+// parent's return address in x30 and run the Rust caller's code on the new stack, reading its
+// frame from past the stack's end. So the child continues in the shared child start code
+// (clone.s), which clears x29 and x30, calls entry and ends the thread with SYS_exit.
 // `{clone3}` and `{child_start}` are version-unique names substituted by the Rust side.
 
     .text                           // code section

@@ -4,8 +4,9 @@
 // stack and starts the handler with x30 (the link register) set to the restorer. Unlike
 // x86_64, arm64 does not need one from us: without SA_RESTORER the kernel points x30 at the
 // vDSO's `__kernel_rt_sigreturn`, which is these same two instructions. clonelab sets
-// SA_RESTORER with this function anyway, so both arches take the same path and a handler works
-// even in a process started without a vDSO (`vdso=0`).
+// SA_RESTORER with this function anyway, so aarch64 takes the path of every arch here but
+// ppc64le (whose kernel ignores sa_restorer), and a handler works even in a process started
+// without a vDSO (`vdso=0`).
 //
 // The handler's `ret` jumps here with sp at the rt_sigframe; `rt_sigreturn` restores every
 // register and the signal mask from it. `mov x8, #139` assembles to 0xd2801168 and `svc #0` to

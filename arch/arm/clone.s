@@ -7,23 +7,47 @@
 @              [sp]               [sp+4]                [sp+8]
 @
 @ Kernel order on arm (CONFIG_CLONE_BACKWARDS): clone(flags, stack, parent_tid, tls, child_tid)
-@ in r0..r4, number in r7 (EABI). `tls` becomes the child's TPIDRURO.
+@ in r0..r4, number in r7 (EABI). `tls` becomes the child's TPIDRURO. tls and child_tid are
+@ swapped relative to x86_64, as on aarch64, i386 and ppc64le: see the `mov r4, r3` and
+@ `ldr r3` below.
 @
-@ The child, at its first instruction (the one after `svc`):
+@ The child, at its first instruction (the one after `svc`), as the scoped API makes it
+@ (Scope::spawn, src/spawn/scope.rs). That API moves two things to the top of the child's
+@ Stack and passes as `stack` the first 16-byte boundary below them:
 @
-@     registers                        child stack (the `stack` argument)
-@     r0  = 0        (the only way     +------------------------+ <- stack top
-@                     it knows it is   |   (nothing pushed)     |    sp = stack
-@                     the child)       |            |           |
-@     sp  = stack                      |            v grows     |
-@     r5  = entry    (kept by svc)     |         down           |
-@     r6  = arg      (kept by svc)     +------------------------+ <- lowest usable byte
-@     r11 (fp), lr = parent's (cleared next)   [ guard page, PROT_NONE ]
-@     TPIDRURO = parent's unless CLONE_SETTLS
+@     registers                          the child's Stack
+@                                        +----------------------------+ <- Stack::top(), page-aligned
+@     r0  = 0       (the only way it     | Record: the scope's        |    size_of Record bytes,
+@                    knows it is the     | bookkeeping. arg points at |    aligned to its alignment
+@                    child)              | its ChildShared part, the  |
+@     sp  = stack   (as passed)          | tid word (&tid) is in it   |
+@     r5  = entry   (kept by svc)        +----------------------------+
+@     r6  = arg     (kept by svc)        | the closure, moved here by |    size_of F bytes, aligned
+@     r1..r4 = the other clone           | value; entry reads it once |    to align_of F, just below
+@              arguments (kept)          +----------------------------+    the Record
+@     r11 (fp) = the parent's            | 0 to 15 bytes of padding   |
+@     lr  = the parent's return address  +----------------------------+ <- stack = sp: the closure's
+@           (both cleared next)          |   free: the child's frames |    address rounded down to 16
+@     TPIDRURO = 0 (the scoped API sets  |   grow down from here      |
+@           CLONE_SETTLS with tls = 0)   +----------------------------+ <- Stack::bottom()
+@                                          [ guard page, PROT_NONE ]
+@
+@ A bare clone(..., Stack::top(), ...) has nothing of clonelab's above sp: the mapping ends
+@ there. With stack = 0 (fork-like) sp is the parent's, in the child's copy of its memory.
 @
 @ `svc` preserves every register but r0, and the child gets a copy of them all, so entry and
 @ arg ride in r5 and r6 (callee-saved: the parent path restores them) and never touch the
 @ child stack. Works with stack = 0 (fork-like) too.
+@
+@ Why the child must never return: nobody called it. lr still holds the parent's return
+@ address, into the Rust function that called this one, whose frame lives on the parent's
+@ stack. The parent's path (`pop` four registers, then `bx lr`) would load r4..r7 from the 16
+@ bytes above `stack` (on the scoped path the padding, the closure and the Record; after a
+@ bare Stack::top(), the bytes past the mapping's end) and then run the Rust caller's code
+@ with sp on the new stack, reading its frame from there too. So the child branches to
+@ child_start below, which clears r11 and lr, calls entry and ends the thread with SYS_exit;
+@ `udf` traps if SYS_exit ever came back. (With stack = 0 the parent's path would even "work":
+@ the child would return 0 to the Rust caller, which would take it for a tid.)
 @
 @ Unwind info is ARM EHABI (.fnstart/.save/.fnend, in .ARM.exidx), not DWARF CFI.
 @ `{clone}` and `{child_start}` are version-unique names substituted by the Rust side.

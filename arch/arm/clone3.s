@@ -16,9 +16,17 @@
 @     r5  = entry    (kept by svc)     |            |           |
 @     r6  = arg      (kept by svc)     |            v           |
 @     r1  = size (stale)               +------------------------+ <- args->stack (lowest byte)
-@     TPIDRURO = parent's unless CLONE_SETTLS   [ guard page, PROT_NONE ]
+@     lr  = the parent's return address     [ guard page, PROT_NONE ]
+@     TPIDRURO = parent's unless CLONE_SETTLS
 @
-@ The child then continues in the shared child start code (clone.s), like a clone child.
+@ Above sp: nothing of clonelab's. The scoped API, which moves its Record and closure to the
+@ top of a Stack, makes its children with clone (see clone.s); a clone3 made with
+@ Stack::bottom() and Stack::size() starts at Stack::top(), where the mapping ends.
+@
+@ Why the child must never return: as in clone.s, nobody called it. The parent's path (`pop`
+@ into r5, r6, r7 and pc) would take the registers and the address to return to from past
+@ the end of the stack. So the child continues in the shared child start code (clone.s),
+@ which clears r11 and lr, calls entry and ends the thread with SYS_exit.
 @ `{clone3}` and `{child_start}` are version-unique names substituted by the Rust side.
 
     .text                           @ code section

@@ -7,28 +7,55 @@
  *              r7                 r8                    r9
  *
  * Kernel order on powerpc (CONFIG_CLONE_BACKWARDS): clone(flags, stack, parent_tid, tls,
- * child_tid) in r3..r7, number in r0. tls and child_tid are swapped relative to x86_64, so
- * r6 and r7 are exchanged below. `tls` becomes r13 of the child, the thread pointer.
- * Failure comes back as +errno with CR0.SO set, turned into -errno here (see syscall.S).
+ * child_tid) in r3..r7, number in r0. tls and child_tid are swapped relative to x86_64, as on
+ * aarch64, i386 and armhf, so r6 and r7 are exchanged below. `tls` becomes r13 of the child,
+ * the thread pointer. Failure comes back as +errno with CR0.SO set, turned into -errno here
+ * (see syscall.S).
  *
- * The child, at its first instruction (the one after `sc`):
+ * The child, at its first instruction (the one after `sc`), as the scoped API makes it
+ * (Scope::spawn, src/spawn/scope.rs). That API moves two things to the top of the child's
+ * Stack and passes as `stack` the first 16-byte boundary below them:
  *
- *     registers                        child stack (the `stack` argument)
- *     r3  = 0        (the only way     +------------------------+ <- stack top
- *                     it knows it is   |   (nothing pushed)     |    r1 = stack
- *                     the child)       |            |           |
- *     r1  = stack    (the stack        |            v grows     |
- *                     pointer)         |         down           |
- *     r30 = entry    (kept by sc)      +------------------------+ <- lowest usable byte
- *     r31 = arg      (kept by sc)           [ guard page, PROT_NONE ]
- *     lr  = parent's return address (cleared next)
- *     r13 = parent's thread pointer unless CLONE_SETTLS
+ *     registers                          the child's Stack
+ *                                        +----------------------------+ <- Stack::top(), page-aligned
+ *     r3  = 0       (the only way it     | Record: the scope's        |    size_of Record bytes,
+ *                    knows it is the     | bookkeeping. arg points at |    aligned to its alignment
+ *                    child)              | its ChildShared part, the  |
+ *     r1  = stack   (the stack pointer,  | tid word (&tid) is in it   |
+ *                    as passed)          +----------------------------+
+ *     r30 = entry   (kept by sc)         | the closure, moved here by |    size_of F bytes, aligned
+ *     r31 = arg     (kept by sc)         | value; entry reads it once |    to align_of F, just below
+ *     r4..r7 = the other clone           +----------------------------+    the Record
+ *              arguments                 | 0 to 15 bytes of padding   |
+ *     lr  = the parent's return address  +----------------------------+ <- stack = r1: the closure's
+ *           (cleared next)               |   free: the child's frames |    address rounded down to 16
+ *     r13 = 0 (the scoped API sets       |   grow down from here      |
+ *           CLONE_SETTLS with tls = 0)   +----------------------------+ <- Stack::bottom()
+ *                                          [ guard page, PROT_NONE ]
+ *
+ * A bare clone(..., Stack::top(), ...) has nothing of clonelab's above r1: the mapping ends
+ * there. With stack = 0 (fork-like) r1 is the parent's, in the child's copy of its memory.
+ *
+ * ELFv2 lets a function store its return address at 16(r1) of its CALLER's frame, that is
+ * above its own r1. So child_start makes a 32-byte minimal frame below `stack` before it calls
+ * entry: entry's save lands there, never in the closure or the Record.
  *
  * `sc` preserves the non-volatile registers r14..r31, and the child gets a copy of them all,
  * so entry and arg ride in r30 and r31 and never touch the child stack (musl instead stores
  * them on the child stack before the call). The parent keeps its caller's r30 and r31 in
  * the 288-byte protected zone below r1, which the ABI lets a leaf use without a frame and
- * signal delivery skips. Works with stack = 0 (fork-like) too: the kernel then leaves r1. */
+ * signal delivery skips. Works with stack = 0 (fork-like) too: the kernel then leaves r1.
+ *
+ * Why the child must never return: nobody called it. lr still holds the parent's return
+ * address, into the Rust function that called this one, whose frame lives on the parent's
+ * stack. The parent's path (two `ld`, then `blr`) would load r30 and r31 from below the new
+ * r1, where the parent saved nothing, and then run the Rust caller's code with r1 on the new
+ * stack, reading its frame from whatever lies above `stack` (on the scoped path the closure
+ * and the Record; after a bare Stack::top(), the bytes past the mapping's end). So the child
+ * branches to child_start below, which clears lr, calls entry and ends the thread with
+ * SYS_exit; `trap` stops it if SYS_exit ever came back. (With stack = 0 the parent's path
+ * would even "work": the child would return 0 to the Rust caller, which would take it for a
+ * tid.) */
 
 #include <asm/unistd.h>             /* __NR_clone, __NR_exit: the kernel's numbers, not typed here */
 #include "symbols.h"

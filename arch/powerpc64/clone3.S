@@ -18,9 +18,18 @@
  *     r30 = entry    (kept by sc)      |            |           |
  *     r31 = arg      (kept by sc)      |            v           |
  *     r4  = size (stale)               +------------------------+ <- args->stack (lowest byte)
- *     r13 = parent's thread pointer unless CLONE_SETTLS  [ guard page, PROT_NONE ]
+ *     lr  = the parent's return address     [ guard page, PROT_NONE ]
+ *     r13 = parent's thread pointer unless CLONE_SETTLS
  *
- * The child then continues in the shared child start code (clone.S), like a clone child. */
+ * Above r1: nothing of clonelab's. The scoped API, which moves its Record and closure to the
+ * top of a Stack, makes its children with clone (see clone.S); a clone3 made with
+ * Stack::bottom() and Stack::size() starts at Stack::top(), where the mapping ends.
+ *
+ * Why the child must never return: as in clone.S, nobody called it. A `blr` would jump to
+ * the parent's return address in lr and run the Rust caller's code on the new stack, reading
+ * its frame from past the stack's end. So the child continues in the shared child start code
+ * (clone.S), which clears lr, makes a minimal frame, calls entry and ends the thread with
+ * SYS_exit. */
 
 #include <asm/unistd.h>             /* __NR_clone3: the kernel's number, not typed here */
 #include "symbols.h"

@@ -7,25 +7,51 @@
 #              r6                 160(r15)              168(r15)
 #
 # Kernel order on s390x (CONFIG_CLONE_BACKWARDS2): clone(STACK, FLAGS, parent_tid, child_tid,
-# tls) in r2..r6, number in r1. The first two are swapped relative to every other arch here.
+# tls) in r2..r6, number in r1. The first two are swapped relative to every other arch here;
+# child_tid and tls keep x86_64's order (aarch64, i386, armhf and ppc64le swap those two).
 # `tls` becomes access registers a0:a1 of the child.
 #
-# The child, at its first instruction (the one after `svc`):
+# The child, at its first instruction (the one after `svc`), as the scoped API makes it
+# (Scope::spawn, src/spawn/scope.rs). That API moves two things to the top of the child's
+# Stack and passes as `stack` the first 16-byte boundary below them:
 #
-#     registers                        child stack (the `stack` argument)
-#     r2  = 0        (the only way     +------------------------+ <- stack top
-#                     it knows it is   |   (nothing pushed)     |    r15 = stack
-#                     the child)       |            |           |
-#     r15 = stack    (the stack        |            v grows     |
-#                     pointer)         |         down           |
-#     r8  = entry    (kept by svc)     +------------------------+ <- lowest usable byte
-#     r9  = arg      (kept by svc)          [ guard page, PROT_NONE ]
-#     r14 = parent's return address (cleared next)
-#     a0:a1 = parent's thread pointer unless CLONE_SETTLS
+#     registers                          the child's Stack
+#                                        +----------------------------+ <- Stack::top(), page-aligned
+#     r2  = 0       (the only way it     | Record: the scope's        |    size_of Record bytes,
+#                    knows it is the     | bookkeeping. arg points at |    aligned to its alignment
+#                    child)              | its ChildShared part, the  |
+#     r15 = stack   (the stack pointer,  | tid word (&tid) is in it   |
+#                    as passed)          +----------------------------+
+#     r8  = entry   (kept by svc)        | the closure, moved here by |    size_of F bytes, aligned
+#     r9  = arg     (kept by svc)        | value; entry reads it once |    to align_of F, just below
+#     r3..r6 = the other clone           +----------------------------+    the Record
+#              arguments (kept)          | 0 to 15 bytes of padding   |
+#     r14 = the parent's return address  +----------------------------+ <- stack = r15: the closure's
+#           (cleared next)               |   free: the child's frames |    address rounded down to 16
+#     a0:a1 = 0 (the scoped API sets     |   grow down from here      |
+#           CLONE_SETTLS with tls = 0)   +----------------------------+ <- Stack::bottom()
+#                                          [ guard page, PROT_NONE ]
+#
+# A bare clone(..., Stack::top(), ...) has nothing of clonelab's above r15: the mapping ends
+# there. With stack = 0 (fork-like) r15 is the parent's, in the child's copy of its memory.
+#
+# The s390x ABI lets a function store into the 160 bytes ABOVE its r15 (the register save
+# area, which belongs to its caller's frame). So child_start moves r15 down 160 bytes before it
+# calls entry: entry's saves land below `stack`, never in the closure or the Record.
 #
 # `svc` preserves every register but r2, and the child gets a copy of them all, so entry and
 # arg ride in r8 and r9 (callee-saved: the parent path restores them) and never touch the
 # child stack. Works with stack = 0 (fork-like) too.
+#
+# Why the child must never return: nobody called it. r14 still holds the parent's return
+# address, into the Rust function that called this one, whose frame lives on the parent's
+# stack. The parent's path (`lmg`, then `br %r14`) would load r8 and r9 from 64 bytes above
+# `stack` (whatever lies there: the closure, the Record, or the bytes past the mapping's end)
+# and then run the Rust caller's code with r15 on the new stack, reading its frame and saved
+# registers from there too. So the child branches to child_start below, which clears r14,
+# calls entry and ends the thread with SYS_exit; the invalid opcode after it traps if SYS_exit
+# ever came back. (With stack = 0 the parent's path would even "work": the child would return
+# 0 to the Rust caller, which would take it for a tid.)
 #
 # `{clone}` and `{child_start}` are version-unique names substituted by the Rust side.
 

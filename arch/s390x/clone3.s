@@ -16,9 +16,17 @@
 #     r8  = entry    (kept by svc)     |            |           |
 #     r9  = arg      (kept by svc)     |            v           |
 #     r3  = size (stale)               +------------------------+ <- args->stack (lowest byte)
-#     a0:a1 = parent's thread pointer unless CLONE_SETTLS  [ guard page, PROT_NONE ]
+#     r14 = the parent's return address     [ guard page, PROT_NONE ]
+#     a0:a1 = parent's thread pointer unless CLONE_SETTLS
 #
-# The child then continues in the shared child start code (clone.s), like a clone child.
+# Above r15: nothing of clonelab's. The scoped API, which moves its Record and closure to the
+# top of a Stack, makes its children with clone (see clone.s); a clone3 made with
+# Stack::bottom() and Stack::size() starts at Stack::top(), where the mapping ends.
+#
+# Why the child must never return: as in clone.s, nobody called it. The parent's path (`lmg`,
+# then `br %r14`) would load r8 and r9 from past the end of the stack and run the Rust caller
+# on the new stack. So the child continues in the shared child start code (clone.s), which
+# clears r14, makes a 160-byte frame, calls entry and ends the thread with SYS_exit.
 # `{clone3}` and `{child_start}` are version-unique names substituted by the Rust side.
 
     .text                           # code section

@@ -8,26 +8,48 @@
 #
 # Kernel order on i386 (CONFIG_CLONE_BACKWARDS): clone(flags, stack, parent_tid, tls, child_tid)
 # in ebx, ecx, edx, esi, edi, number in eax. `tls` is the address of a `struct user_desc`.
+# tls and child_tid are swapped relative to x86_64, as on aarch64, armhf and ppc64le: the
+# loads below put the 5th C argument in esi and the 4th in edi.
 #
-# The child, at its first instruction (the one after `int 0x80`):
+# The child, at its first instruction (the one after `int 0x80`), as the scoped API makes it
+# (Scope::spawn, src/spawn/scope.rs). That API moves two things to the top of the child's
+# Stack and passes as `stack` the first 16-byte boundary below them:
 #
-#     registers                        child stack (the `stack` argument)
-#     eax = 0        (the only way     +------------------------+ <- stack top
-#                     it knows it is   |   (nothing pushed:     |    esp = stack
-#                     the child)       |    the parent wrote    |
-#     esp = stack                      |    nothing here)       |
-#     ebp  = entry   (kept by int)     |            |           |
-#     xmm0 = arg     (FPU/SSE state    |            v grows     |
-#                     is copied too)   |         down           |
-#     ebx, ecx, edx, esi, edi = the    +------------------------+ <- lowest usable byte
-#       five clone arguments (kept)         [ guard page, PROT_NONE ]
-#     gs  = parent's selector; with CLONE_SETTLS its GDT entry is the child's own
+#     registers                          the child's Stack
+#                                        +----------------------------+ <- Stack::top(), page-aligned
+#     eax = 0       (the only way it     | Record: the scope's        |    size_of Record bytes,
+#                    knows it is the     | bookkeeping. arg points at |    aligned to its alignment
+#                    child)              | its ChildShared part, the  |
+#     esp = stack   (as passed)          | tid word (&tid) is in it   |
+#     ebp  = entry  (kept by int)        +----------------------------+
+#     xmm0 = arg    (FPU/SSE state       | the closure, moved here by |    size_of F bytes, aligned
+#                    is copied too)      | value; entry reads it once |    to align_of F, just below
+#     ebx, ecx, edx, esi, edi = the      +----------------------------+    the Record
+#       five clone arguments (kept)      | 0 to 15 bytes of padding   |
+#     gs  = the parent's selector; with  +----------------------------+ <- stack = esp: the closure's
+#       CLONE_SETTLS its GDT entry is    |   free: the child's frames |    address rounded down to 16
+#       the child's own (the scoped API  |   grow down from here      |
+#       passes base 0, limit 1 byte)     +----------------------------+ <- Stack::bottom()
+#                                          [ guard page, PROT_NONE ]
+#
+# A bare clone(..., Stack::top(), ...) has nothing of clonelab's above esp: the mapping ends
+# there. With stack = 0 (fork-like) esp is the parent's, in the child's copy of its memory.
 #
 # The five argument registers all go to the kernel, which leaves only ebp for entry. arg rides
 # in xmm0: the child gets a copy of the FPU/SSE registers as of the call, like every general
 # register. So nothing is written to the child stack and `stack` reaches the kernel unchanged
 # (musl instead stores fn and arg at the top of the new stack, and passes the kernel 16 bytes
 # less). Works with stack = 0 (fork-like) too.
+#
+# Why the child must never return: nobody called it. It wakes up in the middle of this
+# function on a stack with no return address. The 4 bytes at [esp] are whatever lies above
+# `stack`: on the scoped path the padding or the closure's first bytes; after a bare
+# Stack::top(), the bytes past the mapping's end. The parent's path (four `pop`s, then `ret`)
+# would load edi, esi, ebx and ebp from those bytes and jump to an address made of the next 4.
+# So the child moves entry and arg (label 1) and jumps to child_start below, which calls entry
+# and ends the thread with SYS_exit; `ud2` traps if SYS_exit ever came back. (With stack = 0
+# the parent's path would even "work": the child would return 0 to the Rust caller, which
+# would take it for a tid and run the parent's code.)
 
 # Symbol names: `{clone}` and `{child_start}` are substituted by the Rust side with names that
 # carry the crate's version (clonelab_<major>_<minor>_<patch>_clone, ...).

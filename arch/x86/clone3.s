@@ -18,6 +18,14 @@
 #     ebx = args, ecx = size (stale)   +------------------------+ <- args->stack (lowest byte)
 #     gs  = parent's selector unless CLONE_SETTLS   [ guard page, PROT_NONE ]
 #
+# Above esp: nothing of clonelab's. The scoped API, which moves its Record and closure to the
+# top of a Stack, makes its children with clone (see clone.s); a clone3 made with
+# Stack::bottom() and Stack::size() starts at Stack::top(), where the mapping ends.
+#
+# Why the child must never return: as in clone.s, nobody called it. [esp] holds no return
+# address, and the parent's path (three `pop`s, then `ret`) would read the registers and the
+# address to jump to from past the end of the stack.
+#
 # clone3 reads only ebx and ecx, so entry and arg ride in edi and esi, and the child continues
 # in the shared child start code (clone.s). `{clone3}` and `{child_start}` are version-unique.
 

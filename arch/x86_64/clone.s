@@ -6,25 +6,49 @@
 #                       rdi                rsi          rdx              rcx
 #                       r8                 r9                        [rsp+8]
 #
-# Kernel order on x86_64: clone(flags, stack, parent_tid, child_tid, tls) in rdi, rsi, rdx, r10, r8.
-# (aarch64 swaps the last two; see arch/aarch64/clone.s.)
+# Kernel order on x86_64: clone(flags, stack, parent_tid, child_tid, tls) in rdi, rsi, rdx, r10, r8:
+# the generic order, so only rcx moves (to r10). aarch64, i386, armhf and ppc64le swap the last
+# two (CONFIG_CLONE_BACKWARDS); s390x swaps the first two (CONFIG_CLONE_BACKWARDS2). See
+# arch/<arch>/clone.s and docs/abi.md.
 #
-# The child, at its first instruction (the one after `syscall`):
+# The child, at its first instruction (the one after `syscall`), as the scoped API makes it
+# (Scope::spawn, src/spawn/scope.rs). That API moves two things to the top of the child's
+# Stack and passes as `stack` the first 16-byte boundary below them:
 #
-#     registers                        child stack (the `stack` argument)
-#     rax = 0        (the only way     +------------------------+ <- stack top, 16-byte aligned
-#                     it knows it is   |   (nothing pushed:     |    rsp = stack
-#                     the child)       |    the parent wrote    |
-#     rsp = stack                      |    nothing here)       |
-#     rbx = arg      (kept by syscall) |            |           |
-#     r9  = entry    (kept by syscall) |            v grows     |
-#     rcx, r11 = garbage (clobbered)   |         down           |
-#     rbp = parent's (cleared next)    +------------------------+ <- lowest usable byte
-#     fs  = parent's unless CLONE_SETTLS    [ guard page, PROT_NONE ]
+#     registers                          the child's Stack
+#                                        +----------------------------+ <- Stack::top(), page-aligned
+#     rax = 0       (the only way it     | Record: the scope's        |    size_of Record bytes,
+#                    knows it is the     | bookkeeping. arg points at |    aligned to its alignment
+#                    child)              | its ChildShared part, the  |
+#     rsp = stack   (as passed)          | tid word (&tid) is in it   |
+#     rbx = arg     (kept by syscall)    +----------------------------+
+#     r9  = entry   (kept by syscall)    | the closure, moved here by |    size_of F bytes, aligned
+#     rcx = the RIP that `syscall`       | value; entry reads it once |    to align_of F, just below
+#           saved: the `test` below      +----------------------------+    the Record
+#     r11 = the RFLAGS `syscall` saved   | 0 to 15 bytes of padding   |
+#     rdi, rsi, rdx, r10, r8 = the       +----------------------------+ <- stack = rsp: the closure's
+#           clone arguments (kept)       |   free: the child's frames |    address rounded down to 16
+#     rbp = the parent's (cleared next)  |   grow down from here      |
+#     fs base = 0 (the scoped API sets   +----------------------------+ <- Stack::bottom()
+#           CLONE_SETTLS with tls = 0)     [ guard page, PROT_NONE ]
 #
-# fn and arg never touch the child stack: the kernel hands the child a copy of every
-# register but rax, rcx and r11, so rbx and r9 carry them across. That also works with
-# stack = 0 (fork-like: the child runs on its copy of the parent's stack).
+# A bare clone(..., Stack::top(), ...) has nothing of clonelab's above rsp: the mapping ends
+# there. With stack = 0 (fork-like) rsp is the parent's, in the child's copy of its memory.
+#
+# entry and arg never touch the child stack: the kernel gives the child a copy of the parent's
+# registers as they are after `syscall`, with rax = 0 and rsp = stack. rcx and r11 hold, in the
+# child as in the parent, what the `syscall` instruction put there. rbx and r9 are left alone,
+# so they carry arg and entry across. That also works with stack = 0.
+#
+# Why the child must never return: nobody called it. It wakes up in the middle of this
+# function on a stack with no return address. The 8 bytes at [rsp] are whatever lies above
+# `stack`: on the scoped path the padding, the closure's first bytes, or (for a closure that
+# captures nothing) the Record's; after a bare Stack::top(), the bytes past the mapping's end.
+# The parent's path (`pop rbx`, then `ret`) would load rbx from those bytes and jump to an
+# address made of the next 8. So the child jumps to child_start below, which calls entry and
+# ends the thread with SYS_exit; `ud2` traps if SYS_exit ever came back. (With stack = 0 the
+# parent's path would even "work": the child would return 0 to the Rust caller, which would
+# take it for a tid and run the parent's code.)
 
 # Symbol names: `{clone}` and `{child_start}` are substituted by the Rust side with names that
 # carry the crate's version (clonelab_<major>_<minor>_<patch>_clone, ...), so two versions of
@@ -45,7 +69,7 @@
     mov     eax, {SYS_clone}        # rax = __NR_clone
     syscall                         # rdi flags, rsi stack, rdx parent_tid, r10 child_tid, r8 tls
     test    rax, rax                # rax = 0 in the child, tid or -errno in the parent
-    jz      {child_start}           # child: leave this frame for good
+    jz      {child_start}           # child: leave this frame for good (it must never return)
     pop     rbx                     # parent: restore rbx
     .cfi_adjust_cfa_offset -8       # unwind info: back to the entry's CFA
     .cfi_restore rbx                # unwind info: rbx holds the caller's value again

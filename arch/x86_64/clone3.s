@@ -16,9 +16,18 @@
 #     rbx = arg      (kept by syscall) |            |           |
 #     r9  = entry    (kept by syscall) |            v           |
 #     rdi = args, rsi = size (stale)   +------------------------+ <- args->stack (lowest byte)
-#     fs  = parent's unless CLONE_SETTLS    [ guard page, PROT_NONE ]
+#     rcx, r11 = the RIP and RFLAGS         [ guard page, PROT_NONE ]
+#                that `syscall` saved
+#     fs  = parent's unless CLONE_SETTLS
 #
-# The child then continues in the shared child start code (clone.s), like a clone child.
+# Above rsp: nothing of clonelab's. The scoped API, which moves its Record and closure to the
+# top of a Stack, makes its children with clone (see clone.s); a clone3 made with
+# Stack::bottom() and Stack::size() starts at Stack::top(), where the mapping ends.
+#
+# Why the child must never return: as in clone.s, nobody called it. [rsp] holds no return
+# address, and the parent's path (`pop rbx`, `ret`) would read rbx and the address to jump to
+# from past the end of the stack. So the child jumps to the shared child start code (clone.s),
+# which calls entry and ends the thread with SYS_exit.
 
 # `{clone3}` and `{child_start}` are version-unique names substituted by the Rust side (see clone.s).
 

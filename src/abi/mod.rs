@@ -149,8 +149,10 @@ pub fn this_arch() -> &'static ArchAbi {
         .expect("every arch with a src/arch module has a row in ARCHES")
 }
 
-/// The row of the arch the tour contrasts this one with: x86_64 and aarch64
-/// each other, every other arch x86_64.
+/// The one arch whose registers the tour derives beside the ones it observed:
+/// aarch64 when this build runs on x86_64, x86_64 on each of the other five.
+/// A fixed pair, not a choice among the six: the chapters' generated tables
+/// lay every call out on all six through [`ARCHES`].
 pub fn other_arch() -> &'static ArchAbi {
     if arch::NAME == X86_64.name {
         &AARCH64

@@ -25,7 +25,7 @@ pub const ARG_REGISTERS: [&str; 6] = ["rdi", "rsi", "rdx", "r10", "r8", "r9"];
 pub const RET_REGISTER: &str = "rax";
 /// The kernel's order of `clone`'s arguments on this arch: the generic one.
 /// x86_64 sets none of CONFIG_CLONE_BACKWARDS (tls before child_tid: aarch64,
-/// i386, arm), CONFIG_CLONE_BACKWARDS2 (stack first: s390) or
+/// i386, arm, powerpc), CONFIG_CLONE_BACKWARDS2 (stack first: s390) or
 /// CONFIG_CLONE_BACKWARDS3 (an extra stack-size argument: microblaze).
 pub const CLONE_ARG_ORDER: [&str; 5] = ["flags", "stack", "parent_tid", "child_tid", "tls"];
 

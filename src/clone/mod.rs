@@ -27,7 +27,13 @@ const NEEDS_STACK: CloneFlags = CloneFlags::from_bits_retain(
         | CloneFlags::CLONE_THREAD.bits(),
 );
 
-/// Both ABIs want the stack pointer 16-byte aligned at a call.
+/// The alignment clonelab asks of every child's initial stack pointer, on
+/// every arch: 16 bytes. That is what the x86_64, aarch64, i386 (as Linux
+/// compilers use it) and ppc64le ABIs require at a call; armhf and s390x need
+/// only 8, which 16 satisfies. [`clone`] and [`clone3`] refuse a stack top that
+/// is not a multiple of it ([`Error::MisalignedStack`]), and each trampoline
+/// rounds the stack pointer down again before it calls `entry` (to 16 bytes;
+/// s390x's to the 8 its ABI asks).
 pub const STACK_ALIGN: usize = 16;
 
 /// Check the child's initial stack pointer. A missing stack is reported only
@@ -68,7 +74,10 @@ fn finish(raw: isize, word: FlagsWord, syscall: Syscall) -> Result<Pid, Error> {
 /// `stack` is the child's initial stack pointer: the *top* (highest address,
 /// exclusive) of its stack, 16-byte aligned; 0 lets the child run on a copy of
 /// the caller's stack (only without CLONE_VM). Argument order as in x86_64's
-/// kernel ABI; on aarch64 the trampoline swaps `tls` and `child_tid`.
+/// kernel ABI, the generic one. The trampolines put each argument where the
+/// kernel of their arch reads it: those of aarch64, i386, armhf and ppc64le
+/// swap `tls` and `child_tid` (CONFIG_CLONE_BACKWARDS), s390x's swaps `flags`
+/// and `stack` (CONFIG_CLONE_BACKWARDS2); see [`crate::abi`].
 ///
 /// Returns the child's tid in the caller.
 ///

@@ -1,12 +1,19 @@
-//! `CLONE_VM | CLONE_FS | SIGCHLD` (0x311): the child shares the parent's
-//! filesystem context — current directory, root, and umask. Nothing else:
-//! mounts belong to the mount namespace (CLONE_NEWNS), not to CLONE_FS.
+//! `CLONE_FS`: the child shares the parent's filesystem context — current
+//! directory, root, and umask. Nothing else: mounts belong to the mount
+//! namespace (CLONE_NEWNS), not to CLONE_FS.
+//!
+//! The child is asked for as `CLONE_VM | CLONE_FS | SIGCHLD` (0x311) and
+//! started through the scoped API, which adds CLONE_SETTLS,
+//! CLONE_PARENT_SETTID and CLONE_CHILD_CLEARTID (see
+//! [`clone_vm`](super::clone_vm)): the kernel is given 0x380311, and 0x380111
+//! for the contrast without CLONE_FS.
 //!
 //! The child calls `chdir("/proc")` and `umask(027)`; the parent's own cwd and
 //! umask change with CLONE_FS and stay put without it. kcmp(KCMP_FS) agrees.
 //! The parent's cwd and umask are restored afterwards.
 
 use super::record::Checks;
+use super::text::YesNo;
 use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -59,22 +66,37 @@ impl super::Recorded for Observed {
         c.check(
             w.cwd_followed && w.umask == self.child_umask,
             "with CLONE_FS the child's chdir and umask are the parent's",
-            format_args!("cwd followed: {}, umask {:03o}", w.cwd_followed, w.umask),
+            format_args!(
+                "the parent's cwd is /proc: {}, its umask {:03o}",
+                YesNo(w.cwd_followed),
+                w.umask
+            ),
         );
         c.check(
             !wo.cwd_followed && wo.umask != self.child_umask,
             "contrast: without it, neither",
-            format_args!("cwd followed: {}, umask {:03o}", wo.cwd_followed, wo.umask),
+            format_args!(
+                "the parent's cwd is /proc: {}, its umask {:03o}",
+                YesNo(wo.cwd_followed),
+                wo.umask
+            ),
         );
         c.check(
             w.kcmp_fs != Some(false) && wo.kcmp_fs != Some(true),
             "kcmp(KCMP_FS) agrees",
-            format_args!("{}, {}", Kcmp(w.kcmp_fs), Kcmp(wo.kcmp_fs)),
+            format_args!(
+                "with CLONE_FS {}, without {}",
+                Kcmp(w.kcmp_fs),
+                Kcmp(wo.kcmp_fs)
+            ),
         );
         c.check(
             w.status == ok && wo.status == ok,
             "both children exited 0",
-            format_args!("{:?}, {:?}", w.status, wo.status),
+            format_args!(
+                "with CLONE_FS the child {}, without it {}",
+                w.status, wo.status
+            ),
         );
         c
     }
@@ -172,8 +194,8 @@ impl fmt::Display for Observed {
         ] {
             writeln!(
                 f,
-                "  {name}  cwd is /proc: {:<5}  umask: {:03o}  kcmp(KCMP_FS): {}",
-                side.cwd_followed,
+                "  {name}  cwd is /proc: {:<3}  umask: {:03o}  kcmp(KCMP_FS): {}",
+                YesNo(side.cwd_followed),
                 side.umask,
                 Kcmp(side.kcmp_fs)
             )?;

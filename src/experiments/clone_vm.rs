@@ -1,9 +1,24 @@
-//! `CLONE_VM | SIGCHLD` (0x111): the child runs in the parent's address space.
+//! `CLONE_VM`: the child runs in the parent's address space.
 //!
-//! The child stores [`WRITTEN`](crate::experiments::clone_vm::WRITTEN) into a variable of the parent's; the parent
+//! The child stores [`WRITTEN`] into a variable of the parent's; the parent
 //! reads it after the child exits. Without CLONE_VM (fork-like, 0x11) the
 //! child's store lands in its own copy-on-write copy and the parent still reads
 //! 0. kcmp(KCMP_VM) confirms independently: same `mm` with the flag, different without.
+//!
+//! The experiment asks for `CLONE_VM | SIGCHLD` (0x111), but the kernel is
+//! given `0x380111`: the child is started through the scoped API
+//! ([`Scope::spawn`](crate::Scope::spawn), `src/spawn/scope.rs`), which adds
+//! three flags of its own (the last two only when the call has no
+//! CLONE_VFORK):
+//!
+//! | bit | flag | why the scoped path adds it |
+//! |-----|------|-----------------------------|
+//! | 0x80000 | CLONE_SETTLS, tls "none" (0; on i386 a descriptor of base 0) | the child must not use the parent thread's thread-local storage (errno, malloc caches, the panic counter) at the same time as it: with no thread pointer, any TLS access faults instead |
+//! | 0x100000 | CLONE_PARENT_SETTID | the kernel stores the child's tid in the scope's record (at the top of the child's stack, above stack_top) before clone returns |
+//! | 0x200000 | CLONE_CHILD_CLEARTID | the same word: when the child leaves our memory (exit or execve) the kernel zeroes it and futex-wakes it; the scope's join waits for that, so the stack is never freed under a running child |
+//!
+//! The fork-like contrast goes through [`spawn`](crate::spawn()), which adds
+//! nothing: the kernel is given 0x11.
 
 use super::record::Checks;
 use super::Calls;
@@ -60,12 +75,19 @@ impl super::Recorded for Observed {
         c.check(
             self.kcmp_vm.0 != Some(false) && self.kcmp_vm.1 != Some(true),
             "kcmp agrees: one mm with the flag, two without",
-            format_args!("{}, {}", Kcmp(self.kcmp_vm.0), Kcmp(self.kcmp_vm.1)),
+            format_args!(
+                "with CLONE_VM {}, without {}",
+                Kcmp(self.kcmp_vm.0),
+                Kcmp(self.kcmp_vm.1)
+            ),
         );
         c.check(
             self.status == (WaitStatus::Exited(0), WaitStatus::Exited(0)),
             "both children exited 0",
-            format_args!("{:?}", self.status),
+            format_args!(
+                "the CLONE_VM child {}, the fork-like child {}",
+                self.status.0, self.status.1
+            ),
         );
         c
     }

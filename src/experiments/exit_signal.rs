@@ -2,13 +2,16 @@
 //!
 //! Three fork-like children, `clone(SIGCHLD)` (0x11), `clone(SIGURG)` (0x17)
 //! and `clone(0)` (0x00). Once each has exited, the parent asks whether a wait
-//! with and without `__WCLONE` can see it (`waitid` with WNOWAIT, which looks
-//! without reaping and follows the same rules as `wait4`). Linux calls a child whose exit signal is not
+//! with and without `__WCLONE` can see it: `waitid(P_PID, pid, WEXITED |
+//! WNOHANG | WNOWAIT | options)`, which looks without reaping and chooses
+//! children by the same rule as `wait4` (`eligible_child` in kernel/exit.c);
+//! then it reaps it with `wait4(pid, __WALL)`. Linux calls a child whose exit signal is not
 //! SIGCHLD a "clone child": plain waits skip it, `__WCLONE` waits see only it,
 //! `__WALL` sees both. SIGURG is used because its default action is to ignore,
 //! so the parent needs no handler.
 
 use super::record::Checks;
+use super::text::YesNo;
 use super::Calls;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::sys::{self, Pid};
@@ -24,9 +27,9 @@ pub struct Case {
     pub signal: ExitSignal,
     /// The clone() flags word.
     pub word: u64,
-    /// `wait4(pid, WNOHANG)` found it (without `__WCLONE`).
+    /// `waitid(P_PID, pid, WEXITED | WNOHANG | WNOWAIT)` found it (without `__WCLONE`).
     pub plain_wait_sees_it: bool,
-    /// `wait4(pid, __WCLONE | WNOHANG)` found it.
+    /// The same with `__WCLONE` found it.
     pub wclone_wait_sees_it: bool,
     /// The status it was finally reaped with (`__WALL`).
     pub code: i32,
@@ -53,30 +56,36 @@ impl super::Recorded for Observed {
             s.plain_wait_sees_it && !s.wclone_wait_sees_it,
             "a SIGCHLD child is seen by a plain wait, not by __WCLONE",
             format_args!(
-                "plain {}, __WCLONE {}",
-                s.plain_wait_sees_it, s.wclone_wait_sees_it
+                "a plain wait sees it: {}, a __WCLONE wait: {}",
+                YesNo(s.plain_wait_sees_it),
+                YesNo(s.wclone_wait_sees_it)
             ),
         );
         c.check(
             !u.plain_wait_sees_it && u.wclone_wait_sees_it,
             "a SIGURG child only by __WCLONE",
             format_args!(
-                "plain {}, __WCLONE {}",
-                u.plain_wait_sees_it, u.wclone_wait_sees_it
+                "a plain wait sees it: {}, a __WCLONE wait: {}",
+                YesNo(u.plain_wait_sees_it),
+                YesNo(u.wclone_wait_sees_it)
             ),
         );
         c.check(
             !n.plain_wait_sees_it && n.wclone_wait_sees_it,
             "a child with no exit signal too: it can still be reaped",
             format_args!(
-                "plain {}, __WCLONE {}",
-                n.plain_wait_sees_it, n.wclone_wait_sees_it
+                "a plain wait sees it: {}, a __WCLONE wait: {}",
+                YesNo(n.plain_wait_sees_it),
+                YesNo(n.wclone_wait_sees_it)
             ),
         );
         c.check(
             [s.code, u.code, n.code] == [1, 2, 3],
             "each was reaped with its own exit code",
-            format_args!("{:?}", [s.code, u.code, n.code]),
+            format_args!(
+                "exit codes 1, 2, 3 were given; reaped: SIGCHLD child {}, SIGURG child {}, no-signal child {}",
+                s.code, u.code, n.code
+            ),
         );
         c
     }
@@ -153,12 +162,12 @@ impl fmt::Display for Observed {
                 if c.plain_wait_sees_it {
                     "sees it"
                 } else {
-                    "ECHILD"
+                    "does not"
                 },
                 if c.wclone_wait_sees_it {
                     "sees it"
                 } else {
-                    "ECHILD"
+                    "does not"
                 }
             )?;
         }

@@ -4,13 +4,14 @@
 //! creates `note` by a *relative* path; the parent, whose cwd was `a`, then
 //! opens `note` by the same relative path. With CLONE_FS they share one cwd,
 //! so the parent finds it; without, the parent's `note` still means `a/note`
-//! and is not there (ENOENT).
+//! and is not there.
 //!
 //! Part 2 (`CLONE_VM | CLONE_FILES`): the child opens a file and closes a
 //! descriptor the parent had opened. With CLONE_FILES the parent sees the
 //! child's new descriptor open and its own one closed; without, neither.
 
 use super::record::Checks;
+use super::text::YesNo;
 use super::Calls;
 use super::{run_child, shares, CPath, Kcmp, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -57,35 +58,46 @@ impl super::Recorded for Observed {
             s.relative_open_found && !p.relative_open_found,
             "a relative path follows the cwd only with CLONE_FS",
             format_args!(
-                "found: {} with, {} without",
-                s.relative_open_found, p.relative_open_found
+                "the parent's open(\"note\") found it: with CLONE_FS {}, without {}",
+                YesNo(s.relative_open_found),
+                YesNo(p.relative_open_found)
             ),
         );
         c.check(
             s.child_fd_open_in_parent && !p.child_fd_open_in_parent,
             "the child's new descriptor is ours only with CLONE_FILES",
             format_args!(
-                "open here: {} with, {} without",
-                s.child_fd_open_in_parent, p.child_fd_open_in_parent
+                "the child's new fd is open in the parent: with CLONE_FILES {}, without {}",
+                YesNo(s.child_fd_open_in_parent),
+                YesNo(p.child_fd_open_in_parent)
             ),
         );
         c.check(
             !s.parent_fd_still_open && p.parent_fd_still_open,
             "the child's close closes ours only with CLONE_FILES",
             format_args!(
-                "still open: {} with, {} without",
-                s.parent_fd_still_open, p.parent_fd_still_open
+                "the parent's fd is still open: with CLONE_FILES {}, without {}",
+                YesNo(s.parent_fd_still_open),
+                YesNo(p.parent_fd_still_open)
             ),
         );
         c.check(
             s.kcmp_files != Some(false) && p.kcmp_files != Some(true),
             "kcmp(KCMP_FILES) agrees",
-            format_args!("{}, {}", Kcmp(s.kcmp_files), Kcmp(p.kcmp_files)),
+            format_args!(
+                "with CLONE_FILES {}, without {}",
+                Kcmp(s.kcmp_files),
+                Kcmp(p.kcmp_files)
+            ),
         );
         c.check(
             s.children_ok && p.children_ok,
             "every child exited 0",
-            format_args!("{}, {}", s.children_ok, p.children_ok),
+            format_args!(
+                "exit status 0: the children with the flags {}, those without {}",
+                YesNo(s.children_ok),
+                YesNo(p.children_ok)
+            ),
         );
         c
     }
@@ -255,18 +267,18 @@ impl fmt::Display for Observed {
                 if side.relative_open_found {
                     "found"
                 } else {
-                    "ENOENT"
+                    "not found"
                 }
             )?;
             writeln!(
                 f,
                 "  child's new fd open in the parent: {}",
-                side.child_fd_open_in_parent
+                YesNo(side.child_fd_open_in_parent)
             )?;
             writeln!(
                 f,
                 "  parent's fd still open after the child closed it: {}",
-                side.parent_fd_still_open
+                YesNo(side.parent_fd_still_open)
             )?;
             writeln!(f, "  kcmp(KCMP_FILES): {}", Kcmp(side.kcmp_files))?;
         }

@@ -12,14 +12,21 @@
 //! child exited); with `CLONE_VM` alone the same read finds 0 (the child is
 //! still asleep), and the write shows only after the parent waited.
 //!
-//! | shape  | flags | word |
-//! |--------|-------|------|
-//! | fork   | SIGCHLD | 0x11 |
-//! | vfork  | CLONE_VM \| CLONE_VFORK \| SIGCHLD | 0x4111 |
-//! | clone  | CLONE_VM \| SIGCHLD | 0x111 |
-//! | thread | CLONE_VM \| CLONE_FS \| CLONE_FILES \| CLONE_SIGHAND \| CLONE_THREAD \| CLONE_SYSVSEM (+ SETTLS, PARENT_SETTID, CHILD_CLEARTID) | 0x3d0f00 |
+//! | shape  | flags asked for | the kernel is given |
+//! |--------|-----------------|---------------------|
+//! | fork   | SIGCHLD (0x11) | 0x11 |
+//! | vfork  | CLONE_VM \| CLONE_VFORK \| SIGCHLD (0x4111) | 0x84111 |
+//! | clone  | CLONE_VM \| SIGCHLD (0x111) | 0x380111 |
+//! | thread | CLONE_VM \| CLONE_FS \| CLONE_FILES \| CLONE_SIGHAND \| CLONE_THREAD \| CLONE_SYSVSEM (0x50f00) | 0x3d0f00 |
+//!
+//! The vfork, clone and thread children are started through the scoped API,
+//! which adds CLONE_SETTLS to each, and CLONE_PARENT_SETTID and
+//! CLONE_CHILD_CLEARTID to those without CLONE_VFORK (see
+//! [`clone_vm`](super::clone_vm) for why). The sleeping writers go through
+//! the raw [`clone`](crate::clone()) and are given their words as asked.
 
 use super::record::Checks;
+use super::text::YesNo;
 use super::{run_child, Calls, SharedPage};
 use crate::clone::clone;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -129,33 +136,45 @@ impl super::Recorded for Observed {
                 && is(thread, [true; 4]),
             "each shape shares what its flags say (kcmp)",
             format_args!(
-                "fork {:?}, vfork {:?}, clone {:?}, thread {:?}",
-                fork.shares, vfork.shares, clone.shares, thread.shares
+                "shared with us: fork {}; vfork {}; clone {}; thread {}",
+                Shared(fork.shares),
+                Shared(vfork.shares),
+                Shared(clone.shares),
+                Shared(thread.shares)
             ),
         );
         c.check(
             thread.same_thread_group && !fork.same_thread_group && !clone.same_thread_group,
             "only the thread joins our thread group",
             format_args!(
-                "{} {} {}",
-                fork.same_thread_group, clone.same_thread_group, thread.same_thread_group
+                "in our thread group: fork {}, clone {}, thread {}",
+                YesNo(fork.same_thread_group),
+                YesNo(clone.same_thread_group),
+                YesNo(thread.same_thread_group)
             ),
         );
         c.check(
             fork.waitable && !thread.waitable,
             "a thread cannot be waited for",
-            format_args!("fork {}, thread {}", fork.waitable, thread.waitable),
+            format_args!(
+                "waitid accepts it: fork {}, thread {}",
+                YesNo(fork.waitable),
+                YesNo(thread.waitable)
+            ),
         );
         c.check(
             self.vfork_reads == (WRITTEN, WRITTEN),
             "CLONE_VFORK: clone returns only after the sleeping child wrote",
-            format_args!("read {:#x} at return", self.vfork_reads.0),
+            format_args!(
+                "read {:#x} when clone returned, {:#x} after the wait",
+                self.vfork_reads.0, self.vfork_reads.1
+            ),
         );
         c.check(
             self.clone_vm_reads == (0, WRITTEN),
             "contrast, CLONE_VM only: clone returns while it sleeps",
             format_args!(
-                "read {:#x} at return, {:#x} after the wait",
+                "read {:#x} when clone returned, {:#x} after the wait",
                 self.clone_vm_reads.0, self.clone_vm_reads.1
             ),
         );
@@ -164,13 +183,46 @@ impl super::Recorded for Observed {
                 .iter()
                 .all(|s| s.status == WaitStatus::Exited(0)),
             "every child exited 0",
-            format_args!("{:?}", self.shapes.map(|s| s.status)),
+            format_args!(
+                "fork {}, vfork {}, clone {}, thread {}",
+                fork.status, vfork.status, clone.status, thread.status
+            ),
         );
         c
     }
 }
 
 const KINDS: [Kcmp; 4] = [Kcmp::Vm, Kcmp::Files, Kcmp::Fs, Kcmp::Sighand];
+
+/// What a shape shares with us, by name: `memory, fds` or `nothing`, with
+/// `(kcmp unavailable: ...)` for what could not be asked.
+struct Shared([Option<bool>; 4]);
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [&str; 4] = ["memory", "fds", "fs", "handlers"];
+        let mut any = false;
+        for (name, shared) in NAMES.iter().zip(self.0) {
+            if shared == Some(true) {
+                f.write_str(if any { ", " } else { "" })?;
+                f.write_str(name)?;
+                any = true;
+            }
+        }
+        if !any {
+            f.write_str("nothing")?;
+        }
+        let mut unknown = NAMES.iter().zip(self.0).filter(|(_, s)| s.is_none());
+        if let Some((first, _)) = unknown.next() {
+            write!(f, " (kcmp unavailable: {first}")?;
+            for (name, _) in unknown {
+                write!(f, ", {name}")?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
 
 fn shape(
     calls: &mut Calls,
@@ -279,19 +331,24 @@ impl fmt::Display for Observed {
         }
         writeln!(
             f,
-            "a child sleeps {} ms, then writes {WRITTEN:#x}; the parent reads (when clone returns, after the wait):",
+            "a child sleeps {} ms, then writes {WRITTEN:#x}; the parent reads the word twice:",
             SLEEP_NS / 1_000_000
         )?;
-        writeln!(
-            f,
-            "  CLONE_VM|CLONE_VFORK  {:#x}, {:#x}  (clone returned only after the child exited)",
-            self.vfork_reads.0, self.vfork_reads.1
-        )?;
-        writeln!(
-            f,
-            "  CLONE_VM only         {:#x}, {:#x}  (clone returned while the child slept)",
-            self.clone_vm_reads.0, self.clone_vm_reads.1
-        )
+        for (name, (at_return, after)) in [
+            ("CLONE_VM|CLONE_VFORK", self.vfork_reads),
+            ("CLONE_VM only       ", self.clone_vm_reads),
+        ] {
+            writeln!(
+                f,
+                "  {name}  when clone returned {at_return:#x}, after the wait {after:#x}  ({})",
+                if at_return == WRITTEN {
+                    "already written: clone returned after the child's write"
+                } else {
+                    "not yet written: clone returned while the child slept"
+                }
+            )?;
+        }
+        Ok(())
     }
 }
 

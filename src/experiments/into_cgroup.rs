@@ -9,6 +9,7 @@
 
 use super::record::Checks;
 use super::record::Label;
+use super::text::YesNo;
 use super::Calls;
 use super::{cgroup2_mount, own_cgroup_dir, CPath, SharedPage, Text};
 use crate::clone::{clone3, zeroed_args, CloneArgs};
@@ -48,13 +49,13 @@ impl super::Recorded for Observed {
             format_args!(
                 "its /proc/self/cgroup reads 0::/{}: {}",
                 Text(self.cgroup.as_bytes()),
-                self.child_in_cgroup
+                YesNo(self.child_in_cgroup)
             ),
         );
         c.check(
             self.status == WaitStatus::Exited(0),
             "the child exited 0",
-            format_args!("{:?}", self.status),
+            format_args!("the child {}", self.status),
         );
         c
     }
@@ -139,7 +140,7 @@ impl fmt::Display for Observed {
             f,
             "child's /proc/self/cgroup reads 0::/{}: {}",
             Text(self.cgroup.as_bytes()),
-            self.child_in_cgroup
+            YesNo(self.child_in_cgroup)
         )
     }
 }
@@ -169,7 +170,13 @@ impl super::Recorded for Busy {
             None => c.check(
                 self.errno == Some(Errno::EBUSY),
                 "clone3 into a cgroup that distributes memory to children: EBUSY",
-                format_args!("{:?}", self.errno),
+                format_args!(
+                    "clone3 answered {}",
+                    match self.errno {
+                        Some(e) => e.name().unwrap_or("an error"),
+                        None => "with a child",
+                    }
+                ),
             ),
         };
         c

@@ -35,6 +35,50 @@
 //!
 //! What the tour, the tests and the container use from them is re-exported
 //! here; the rest is the experiments' own.
+//!
+//! The experiments, in the order the book teaches them. Each has a chapter,
+//! `docs/<module>.md` (`cargo xtask book` renders the book):
+//! - [`fork_vfork_thread`] — fork, vfork, a thread and a bare CLONE_VM child, compared by
+//!   asking the kernel (kcmp) what each shares with its parent. The chapter:
+//!   `docs/fork_vfork_thread.md`.
+//! - [`exit_signal`] — the exit signal byte of the flags word: which signal the parent gets
+//!   when the child exits (SIGCHLD, another, or none), and which waits can then reap it. The
+//!   chapter: `docs/exit_signal.md`.
+//! - [`clone_vm`] — CLONE_VM: a child made with it writes into the parent's memory; a fork-like
+//!   child writes into its own copy. The chapter: `docs/clone_vm.md`.
+//! - [`clone_fs`] — CLONE_FS: a child made with it changes the parent's current directory, root
+//!   and umask; a child made without it changes only its own. The chapter: `docs/clone_fs.md`.
+//! - [`files`] — paths and descriptors across clone: relative paths follow CLONE_FS, the
+//!   descriptor table follows CLONE_FILES. The chapter: `docs/files.md`.
+//! - [`signals`] — signal handlers across clone: CLONE_SIGHAND shares the parent's table of
+//!   handlers, CLONE_CLEAR_SIGHAND resets the child's. The chapter: `docs/signals.md`.
+//! - [`sysvsem`] — CLONE_SYSVSEM: parent and child share one System V semaphore undo list,
+//!   applied when the last of them exits. The chapter: `docs/sysvsem.md`.
+//! - [`relatives`] — CLONE_PARENT: the child becomes the caller's sibling, so the caller's
+//!   parent reaps it. The chapter: `docs/relatives.md`.
+//! - [`tids`] — the tid flags: CLONE_PARENT_SETTID and CLONE_CHILD_SETTID store the child's
+//!   tid, CLONE_CHILD_CLEARTID clears it and wakes a futex waiter when the child exits. The
+//!   chapter: `docs/tids.md`.
+//! - [`settls`] — CLONE_SETTLS: the child starts with the thread pointer the caller chose, the
+//!   register through which thread-local storage is found. The chapter: `docs/settls.md`.
+//! - [`pidfd`] — CLONE_PIDFD: the parent gets a file descriptor for the child, a handle that
+//!   cannot be recycled the way a pid can. The chapter: `docs/pidfd.md`.
+//! - [`newuser`] — CLONE_NEWUSER: the child gets user and group ids and capabilities of its
+//!   own, which a uid map ties to the parent's. The chapter: `docs/newuser.md`.
+//! - [`newpid`] — CLONE_NEWPID: the child is PID 1 of a new PID namespace, while its parent
+//!   sees an ordinary pid. The chapter: `docs/newpid.md`.
+//! - [`newns`] — CLONE_NEWNS: the child gets a copy of the mount table, and mount propagation
+//!   decides whether its mounts stay private. The chapter: `docs/newns.md`.
+//! - [`newnet`] — CLONE_NEWNET: the child gets a new, empty network stack whose one device, the
+//!   loopback, is down. The chapter: `docs/newnet.md`.
+//! - [`namespaces`] — the UTS, IPC, cgroup and time namespaces: a child made with each flag is
+//!   in a namespace of its own, as `/proc/self/ns` shows. The chapter: `docs/namespaces.md`.
+//! - [`into_cgroup`] — clone3's CLONE_INTO_CGROUP: the child is born in a cgroup the parent
+//!   chose and never runs in the parent's, as it would before a later write to `cgroup.procs`.
+//!   The chapter: `docs/into_cgroup.md`.
+//! - [`errors`] — the kernel's refusals: each invalid clone or clone3 call is made, and the
+//!   errno the kernel returned is recorded beside the one clone(2) documents. The chapter:
+//!   `docs/errors.md`.
 
 pub(crate) mod harness;
 pub(crate) mod host;
@@ -56,39 +100,21 @@ pub(crate) use harness::{
 pub(crate) use host::{cgroup2_mount, map_root, namespace_flags, shares, Kcmp};
 pub(crate) use text::{parse_decimal, Text};
 
-#[doc = include_str!("../../docs/clone_fs.md")]
 pub mod clone_fs;
-#[doc = include_str!("../../docs/clone_vm.md")]
 pub mod clone_vm;
-#[doc = include_str!("../../docs/errors.md")]
 pub mod errors;
-#[doc = include_str!("../../docs/exit_signal.md")]
 pub mod exit_signal;
-#[doc = include_str!("../../docs/files.md")]
 pub mod files;
-#[doc = include_str!("../../docs/fork_vfork_thread.md")]
 pub mod fork_vfork_thread;
-#[doc = include_str!("../../docs/into_cgroup.md")]
 pub mod into_cgroup;
-#[doc = include_str!("../../docs/namespaces.md")]
 pub mod namespaces;
-#[doc = include_str!("../../docs/newnet.md")]
 pub mod newnet;
-#[doc = include_str!("../../docs/newns.md")]
 pub mod newns;
-#[doc = include_str!("../../docs/newpid.md")]
 pub mod newpid;
-#[doc = include_str!("../../docs/newuser.md")]
 pub mod newuser;
-#[doc = include_str!("../../docs/pidfd.md")]
 pub mod pidfd;
-#[doc = include_str!("../../docs/relatives.md")]
 pub mod relatives;
-#[doc = include_str!("../../docs/settls.md")]
 pub mod settls;
-#[doc = include_str!("../../docs/signals.md")]
 pub mod signals;
-#[doc = include_str!("../../docs/sysvsem.md")]
 pub mod sysvsem;
-#[doc = include_str!("../../docs/tids.md")]
 pub mod tids;

@@ -12,7 +12,8 @@
 //! | CLONE_NEWCGROUP (0x2000000) | `cgroup` | the child's `/proc/self/cgroup` v2 path is `/` |
 //! | CLONE_NEWTIME (0x80, clone3 only) | `time` | through clone() the same word, 0x91, is read as exit signal 145: accepted, and no time namespace is made |
 
-use super::record::Checks;
+use super::record::{Checks, Label};
+use super::text::{Text, YesNo};
 use super::Calls;
 use super::{namespace_flags, run_child, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -37,8 +38,8 @@ pub struct Observed {
     pub parent_ns: (u64, u64),
     /// (dev, ino) of the child's handle.
     pub child_ns: (u64, u64),
-    /// The particular effect, if the kind has one, and whether it held.
-    pub effect: Option<(StaticText, bool)>,
+    /// The particular effect, if the kind has one.
+    pub effect: Option<Effect>,
     /// Whether CLONE_NEWUSER was added.
     pub in_user_namespace: bool,
     /// How the child ended.
@@ -50,6 +51,30 @@ pub struct Observed {
     pub clone_0x91: Option<ByClone>,
     /// Why it could not run here (a kernel without this namespace type).
     pub skipped: Option<super::record::Label>,
+}
+
+/// The effect particular to one kind of namespace: the claim, the values
+/// observed, and whether they bear it out.
+#[derive(Clone, Copy, Debug)]
+pub struct Effect {
+    /// What is claimed.
+    pub claim: StaticText,
+    /// The values it rests on, each named.
+    pub evidence: Label,
+    /// Whether they bear it out.
+    pub held: bool,
+}
+
+impl Effect {
+    fn new(claim: &'static str, held: bool, evidence: fmt::Arguments<'_>) -> Effect {
+        let mut text = Label::empty();
+        let _ = fmt::Write::write_fmt(&mut text, evidence);
+        Effect {
+            claim: StaticText::new(claim),
+            evidence: text,
+            held,
+        }
+    }
 }
 
 /// What `clone(CLONE_NEWTIME | SIGCHLD)` = `clone(0x91)` did.
@@ -74,22 +99,26 @@ impl super::Recorded for Observed {
             self.child_ns != self.parent_ns && self.child_ns != (0, 0),
             "the child's namespace is another",
             format_args!(
-                "/proc/self/ns/{} inode {} vs {}",
+                "/proc/self/ns/{} inode: the child's {}, ours {}",
                 self.kind, self.child_ns.1, self.parent_ns.1
             ),
         );
-        if let Some((what, held)) = self.effect {
-            c.check(held, what.as_str(), format_args!("{held}"));
+        if let Some(effect) = self.effect {
+            c.check(
+                effect.held,
+                effect.claim.as_str(),
+                format_args!("{}", effect.evidence),
+            );
         }
         c.check(
             self.same_kernel,
             "one kernel serves both namespaces",
-            format_args!("same boot_id: {}", self.same_kernel),
+            format_args!("the child reads our boot_id: {}", YesNo(self.same_kernel)),
         );
         c.check(
             self.status == WaitStatus::Exited(0),
             "the child exited 0",
-            format_args!("{:?}", self.status),
+            format_args!("the child {}", self.status),
         );
         c
     }
@@ -184,10 +213,19 @@ pub fn uts() -> Result<Observed, Error> {
         },
     )?;
     let mut after = [0u8; 65];
-    let unchanged = crate::probe::hostname(&mut after)? == &before[..before_len];
-    o.effect = Some((
-        StaticText::new("child renamed its host; parent's hostname unchanged"),
-        page.get(2) == 1 && unchanged,
+    let after = crate::probe::hostname(&mut after)?;
+    let unchanged = after == &before[..before_len];
+    let renamed = page.get(2) == 1;
+    o.effect = Some(Effect::new(
+        "the child renames its host; the parent's hostname stays",
+        renamed && unchanged,
+        format_args!(
+            "the child's sethostname(\"{}\") took: {}; ours is still \"{}\": {}",
+            Text(CHILD_HOSTNAME),
+            YesNo(renamed),
+            Text(after),
+            YesNo(unchanged)
+        ),
     ));
     Ok(o)
 }
@@ -217,9 +255,14 @@ pub fn cgroup() -> Result<Observed, Error> {
             page.put(2, at_root as u64);
         },
     )?;
-    o.effect = Some((
-        StaticText::new("child's /proc/self/cgroup reads 0::/"),
-        page.get(2) == 1,
+    let at_root = page.get(2) == 1;
+    o.effect = Some(Effect::new(
+        "the child sees itself at the root of the cgroup tree",
+        at_root,
+        format_args!(
+            "the child's /proc/self/cgroup has the line 0::/ : {}",
+            YesNo(at_root)
+        ),
     ));
     Ok(o)
 }
@@ -300,9 +343,15 @@ pub fn time() -> Result<Observed, Error> {
         child_in_our_time_ns: same_ns && page.get(1) != 0,
         status: reaped,
     });
-    o.effect = Some((
-        StaticText::new("clone(0x91) accepted; its child stays in our time namespace"),
+    o.effect = Some(Effect::new(
+        "clone(0x91) is accepted, and its child stays in our time namespace",
         result.is_ok() && same_ns && reaped == Some(WaitStatus::Exited(0)),
+        format_args!(
+            "clone(0x91) made a child: {}; its time namespace is ours: {}; reaped with __WALL: {}",
+            YesNo(result.is_ok()),
+            YesNo(same_ns),
+            Reaped(reaped)
+        ),
     ));
     Ok(o)
 }
@@ -317,23 +366,23 @@ impl fmt::Display for Observed {
         writeln!(
             f,
             "the child's kernel is ours (same boot_id): {}",
-            self.same_kernel
+            YesNo(self.same_kernel)
         )?;
         if let Some(c) = self.clone_0x91 {
             writeln!(
                 f,
-                "clone(0x91): {}; the child's time namespace is {}; reaped with __WALL: {:?}",
+                "clone(0x91): {}; the child's time namespace is {}; reaped with __WALL: {}",
                 if c.accepted { "accepted" } else { "refused" },
                 if c.child_in_our_time_ns {
                     "ours (none was made)"
                 } else {
                     "not ours"
                 },
-                c.status
+                Reaped(c.status)
             )?;
         }
-        if let Some((what, held)) = self.effect {
-            writeln!(f, "{what}: {held}")?;
+        if let Some(effect) = self.effect {
+            writeln!(f, "{}: {}", effect.claim, effect.evidence)?;
         }
         if self.in_user_namespace {
             writeln!(f, "(unprivileged: CLONE_NEWUSER was added)")?;
@@ -345,6 +394,20 @@ impl fmt::Display for Observed {
 // SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
 // WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
 unsafe impl crate::plain::Plain for Observed {}
+/// How a child was reaped: its status in words, or "not reaped".
+struct Reaped(Option<WaitStatus>);
+
+impl fmt::Display for Reaped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(status) => write!(f, "{status}"),
+            None => f.write_str("not reaped (wait refused)"),
+        }
+    }
+}
+
 // SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
 // WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
 unsafe impl crate::plain::Plain for ByClone {}
+// SAFETY: StaticText, Label and a bool, all Plain.
+unsafe impl crate::plain::Plain for Effect {}

@@ -6,6 +6,7 @@
 //! down until someone brings it up. Unprivileged callers get CLONE_NEWUSER added.
 
 use super::record::Checks;
+use super::text::YesNo;
 use super::Calls;
 use super::{contains, namespace_flags, run_child, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -45,20 +46,26 @@ impl super::Recorded for Observed {
         c.check(
             self.child_ns != self.parent_ns && self.child_ns != (0, 0),
             "the child's network namespace is another",
-            format_args!("inode {} vs {}", self.child_ns.1, self.parent_ns.1),
+            format_args!(
+                "/proc/self/ns/net inode: the child's {}, ours {}",
+                self.child_ns.1, self.parent_ns.1
+            ),
         );
         c.check(
             self.child_interfaces == 1 && self.child_has_lo && !self.child_lo_up,
             "it holds only lo, down",
             format_args!(
-                "{} interface(s), lo: {}, up: {} (ours: {})",
-                self.child_interfaces, self.child_has_lo, self.child_lo_up, self.parent_interfaces
+                "the child's interfaces: {}, lo among them: {}, lo up: {} (ours: {} interfaces)",
+                self.child_interfaces,
+                YesNo(self.child_has_lo),
+                YesNo(self.child_lo_up),
+                self.parent_interfaces
             ),
         );
         c.check(
             self.status == WaitStatus::Exited(0),
             "the child exited 0",
-            format_args!("{:?}", self.status),
+            format_args!("the child {}", self.status),
         );
         c
     }

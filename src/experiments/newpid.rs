@@ -56,7 +56,7 @@ impl super::Recorded for Observed {
         c.check(
             self.pid_outside > 1,
             "outside, clone returned an ordinary pid",
-            format_args!("{}", self.pid_outside),
+            format_args!("clone returned {}", self.pid_outside),
         );
         c.check(
             self.proc_self_before == self.pid_outside as u64,
@@ -71,7 +71,7 @@ impl super::Recorded for Observed {
         c.check(
             self.status == WaitStatus::Exited(0),
             "the child exited 0",
-            format_args!("{:?}", self.status),
+            format_args!("the child {}", self.status),
         );
         c
     }

@@ -10,6 +10,7 @@
 //! resources, none over the parent's.
 
 use super::record::Checks;
+use super::text::YesNo;
 use super::Calls;
 use super::{run_child, CPath, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -49,25 +50,33 @@ impl super::Recorded for Observed {
         c.check(
             self.uid_before == self.overflow_uid,
             "unmapped, the child's uid is the overflow uid",
-            format_args!("{} (overflow uid {})", self.uid_before, self.overflow_uid),
+            format_args!(
+                "the child's uid {}, the overflow uid {}",
+                self.uid_before, self.overflow_uid
+            ),
         );
         c.check(
             self.caps_before,
             "it holds every capability inside from creation, before any map",
-            format_args!("full CapEff before the map: {}", self.caps_before),
+            format_args!(
+                "every capability in its CapEff before the map: {}",
+                YesNo(self.caps_before)
+            ),
         );
         c.check(
             self.map_written && self.uid_after == 0 && self.caps_after,
             "after the parent's map it is uid 0 inside",
             format_args!(
-                "map written: {}, uid {}, full CapEff: {}",
-                self.map_written, self.uid_after, self.caps_after
+                "map written: {}; the child's uid {}; every capability in its CapEff: {}",
+                YesNo(self.map_written),
+                self.uid_after,
+                YesNo(self.caps_after)
             ),
         );
         c.check(
             self.status == WaitStatus::Exited(0),
             "the child exited 0",
-            format_args!("{:?}", self.status),
+            format_args!("the child {}", self.status),
         );
         c
     }
@@ -167,12 +176,13 @@ impl fmt::Display for Observed {
             f,
             "parent wrote \"0 {} 1\" to uid_map: {}",
             sys::geteuid(),
-            self.map_written
+            YesNo(self.map_written)
         )?;
         writeln!(
             f,
-            "child's full capability set inside: {} before the map, {} after",
-            self.caps_before, self.caps_after
+            "child's full capability set inside: before the map {}, after {}",
+            YesNo(self.caps_before),
+            YesNo(self.caps_after)
         )?;
         writeln!(f, "child's uid after: {}", self.uid_after)
     }

@@ -45,14 +45,16 @@ impl super::Recorded for Observed {
             self.pidfd >= 0 && self.fdinfo_pid == Some(self.pid as u64),
             "the pidfd names the child",
             format_args!(
-                "pidfd {}, its fdinfo Pid {:?}, child {}",
-                self.pidfd, self.fdinfo_pid, self.pid
+                "pidfd {}, the Pid line of its fdinfo: {}, the child's pid {}",
+                self.pidfd,
+                FdinfoPid(self.fdinfo_pid),
+                self.pid
             ),
         );
         c.check(
             self.status == WaitStatus::Exited(CODE),
             "waitid(P_PIDFD) reaps it with its exit code",
-            format_args!("{:?}", self.status),
+            format_args!("the child {}", self.status),
         );
         c
     }
@@ -100,6 +102,18 @@ impl fmt::Display for Observed {
             None => writeln!(f, "/proc/self/fdinfo/{}: no Pid line", self.pidfd)?,
         }
         writeln!(f, "waitid(P_PIDFD, {}): {}", self.pidfd, self.status)
+    }
+}
+
+/// The Pid line of a pidfd's fdinfo: the number, or that there was none.
+struct FdinfoPid(Option<u64>);
+
+impl fmt::Display for FdinfoPid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(pid) => write!(f, "{pid}"),
+            None => f.write_str("missing"),
+        }
     }
 }
 

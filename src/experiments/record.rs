@@ -32,32 +32,62 @@ use crate::flags::{CloneFlags, ExitSignal, FlagsWord, Syscall};
 use crate::sys::Pid;
 use core::fmt;
 
-/// A short fixed-size text (up to 160 bytes, cut at a character boundary).
+/// Bytes a [`Label`] holds.
+pub const LABEL_BYTES: usize = 240;
+
+/// A short fixed-size text (up to [`LABEL_BYTES`] bytes). Text that does not
+/// fit is never cut silently: the label remembers it was cut
+/// ([`is_cut`](Label::is_cut)), shows it (`[cut: ...]` after the text that
+/// fit), a [`Checks`] holding one does not hold, and the tour fails the
+/// experiment. A test (`tests/tour.rs`) runs every experiment and asserts that
+/// none was cut.
 #[derive(Clone, Copy)]
 pub struct Label {
-    bytes: [u8; 160],
-    len: u8,
+    bytes: [u8; LABEL_BYTES],
+    len: u16,
+    /// How many bytes were written in all, kept or not.
+    wanted: u16,
 }
 
 impl Label {
-    /// `text`, cut to fit.
+    /// `text` (cut, and marked cut, if it is longer than [`LABEL_BYTES`]).
     pub fn new(text: &str) -> Label {
-        let mut label = Label {
-            bytes: [0; 160],
-            len: 0,
-        };
+        let mut label = Label::empty();
         let _ = fmt::Write::write_str(&mut label, text);
         label
     }
 
-    /// The text.
+    /// An empty label, to `write!` into.
+    pub const fn empty() -> Label {
+        Label {
+            bytes: [0; LABEL_BYTES],
+            len: 0,
+            wanted: 0,
+        }
+    }
+
+    /// The text that fit.
     pub fn as_str(&self) -> &str {
         core::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("?")
+    }
+
+    /// Whether more was written than fits: the text is incomplete.
+    pub fn is_cut(&self) -> bool {
+        self.wanted > self.len
     }
 }
 
 impl fmt::Write for Label {
+    /// Appends what fits; if not all of `s` fits, marks the label cut and
+    /// returns `Err` (so `write!` into a label reports the overflow).
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        let already_cut = self.is_cut();
+        self.wanted = self
+            .wanted
+            .saturating_add(s.len().min(u16::MAX as usize) as u16);
+        if already_cut {
+            return Err(fmt::Error);
+        }
         let room = self.bytes.len() - self.len as usize;
         let mut take = s.len().min(room);
         while !s.is_char_boundary(take) {
@@ -65,20 +95,35 @@ impl fmt::Write for Label {
         }
         let at = self.len as usize;
         self.bytes[at..at + take].copy_from_slice(&s.as_bytes()[..take]);
-        self.len += take as u8;
-        Ok(())
+        self.len += take as u16;
+        if take < s.len() {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
     }
 }
 
 impl fmt::Debug for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.as_str())
+        write!(f, "{:?}", self.as_str())?;
+        if self.is_cut() {
+            write!(f, " (cut at {LABEL_BYTES} bytes)")?;
+        }
+        Ok(())
     }
 }
 
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.as_str())?;
+        if self.is_cut() {
+            write!(
+                f,
+                " [cut: longer than the {LABEL_BYTES} bytes a label holds]"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -171,6 +216,11 @@ impl Calls {
         for made in other.iter() {
             self.push_made(*made);
         }
+    }
+
+    /// The first call whose label did not fit (see [`Label`]), if any.
+    pub fn cut_label(&self) -> Option<&Label> {
+        self.iter().map(|m| &m.label).find(|l| l.is_cut())
     }
 
     /// The calls, in order.

@@ -39,12 +39,21 @@ impl super::Recorded for Observed {
         c.check(
             self.child_parent == self.our_parent,
             "the CLONE_PARENT child is our parent's",
-            format_args!("its parent {}, ours {}", self.child_parent, self.our_parent),
+            format_args!(
+                "the child's parent pid {}, ours {}",
+                self.child_parent, self.our_parent
+            ),
         );
         c.check(
             self.our_wait == Err(Errno::ECHILD),
             "so we cannot wait for it",
-            format_args!("wait4: {:?}", self.our_wait),
+            format_args!(
+                "our wait4 on it: {}",
+                match self.our_wait {
+                    Ok(_) => "reaped it",
+                    Err(e) => e.name().unwrap_or("an error"),
+                }
+            ),
         );
         c
     }

@@ -1,14 +1,17 @@
 //! `CLONE_VM | CLONE_SETTLS | SIGCHLD` (0x80111): the child's thread pointer.
 //!
-//! Thread-local storage is found through one register: `fs` on x86_64,
-//! `tpidr_el0` on aarch64. Without CLONE_SETTLS a child keeps the parent
+//! Thread-local storage is found through one register, the thread pointer:
+//! the `fs` base on x86_64, `tpidr_el0` on aarch64, the `gs` segment on
+//! i386, TPIDRURO (cp15 c13) on armhf, `r13` on ppc64le, the access
+//! registers `a0:a1` on s390x. Without CLONE_SETTLS a child keeps the parent
 //! thread's value — and with CLONE_VM that means the parent thread's
 //! thread-locals. With CLONE_SETTLS the kernel loads `tls` (r8 on x86_64, x3
-//! on aarch64) into that register for the child. Here the new thread pointer
-//! is a block whose first word is its own address, as the x86 TLS conventions
-//! want; the child reads its thread pointer and reports it. On i386 `tls` is
-//! not the pointer but the address of a `struct user_desc` describing it
-//! ([`TlsArgument`](crate::arch::TlsArgument) builds what this arch takes).
+//! on aarch64, each arch's register in docs/abi.md) into it for the child.
+//! Here the new thread pointer is a block whose first word is its own
+//! address, as the x86 TLS conventions want; the child reads its thread
+//! pointer and reports it. On i386 `tls` is not the pointer but the address
+//! of a `struct user_desc` describing it
+//! ([`TlsArgument`] builds what this arch takes).
 
 use super::record::Checks;
 use super::Calls;
@@ -50,25 +53,31 @@ impl super::Recorded for Observed {
         c.check(
             self.child_tp == self.block,
             "with CLONE_SETTLS the child's thread pointer is tls",
-            format_args!("{:#x}, tls {:#x}", self.child_tp, self.block),
+            format_args!(
+                "the child's thread pointer {:#x}, tls {:#x}",
+                self.child_tp, self.block
+            ),
         );
         c.check(
             self.child_tp_without == self.parent_tp.0 && self.parent_tp.0 != self.block,
             "contrast: without it, the parent thread's",
-            format_args!("{:#x}", self.child_tp_without),
+            format_args!(
+                "the child's thread pointer {:#x}, the parent thread's {:#x}",
+                self.child_tp_without, self.parent_tp.0
+            ),
         );
         c.check(
             self.parent_tp.0 == self.parent_tp.1,
             "the parent's own thread pointer did not change",
             format_args!(
-                "{:#x} before, {:#x} after",
+                "the parent's thread pointer {:#x} before, {:#x} after",
                 self.parent_tp.0, self.parent_tp.1
             ),
         );
         c.check(
             self.status == WaitStatus::Exited(0),
             "the child exited 0",
-            format_args!("{:?}", self.status),
+            format_args!("the child {}", self.status),
         );
         c
     }
@@ -173,8 +182,13 @@ impl fmt::Display for Observed {
         )?;
         writeln!(
             f,
-            "without CLONE_SETTLS the child's thread pointer is {:#x}: the parent thread's",
-            self.child_tp_without
+            "without CLONE_SETTLS the child's thread pointer is {:#x}: {}",
+            self.child_tp_without,
+            if self.child_tp_without == self.parent_tp.0 {
+                "the parent thread's"
+            } else {
+                "not the parent thread's"
+            }
         )
     }
 }

@@ -1,6 +1,8 @@
 //! Signal handlers across clone: shared with CLONE_SIGHAND, reset with CLONE_CLEAR_SIGHAND.
 //!
-//! Part 1, `CLONE_VM | CLONE_SIGHAND | SIGCHLD` (0x911): the parent ignores
+//! Part 1, `CLONE_VM | CLONE_SIGHAND | SIGCHLD` (0x911, given to the kernel
+//! as 0x380911: the scoped API adds CLONE_SETTLS, CLONE_PARENT_SETTID and
+//! CLONE_CHILD_CLEARTID, see [`clone_vm`](super::clone_vm)): the parent ignores
 //! SIGUSR2; the child installs a handler for it (which counts deliveries);
 //! then the parent sends SIGUSR2 to itself. With CLONE_SIGHAND the *child's*
 //! handler runs in the *parent* (one shared handler table); with `CLONE_VM`
@@ -14,6 +16,7 @@
 //! The parent's SIGUSR2 disposition is restored afterwards.
 
 use super::record::Checks;
+use super::text::YesNo;
 use super::Calls;
 use super::{run_child, shares, Kcmp, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -67,27 +70,34 @@ impl super::Recorded for Observed {
             self.with_sighand == 1 && self.without_sighand == 0,
             "the handler the child installed runs in the parent only with CLONE_SIGHAND",
             format_args!(
-                "it ran in the parent {} time(s) with, {} without",
+                "it ran in the parent: with CLONE_SIGHAND {} time(s), without {}",
                 self.with_sighand, self.without_sighand
             ),
         );
         c.check(
             self.kcmp.0 != Some(false) && self.kcmp.1 != Some(true),
             "kcmp(KCMP_SIGHAND) agrees",
-            format_args!("{}, {}", Kcmp(self.kcmp.0), Kcmp(self.kcmp.1)),
+            format_args!(
+                "with CLONE_SIGHAND {}, without {}",
+                Kcmp(self.kcmp.0),
+                Kcmp(self.kcmp.1)
+            ),
         );
         c.check(
             self.child_saw == (self.handler, SIG_DFL),
             "a clone3 child sees our handler, unless CLONE_CLEAR_SIGHAND reset it",
             format_args!(
-                "saw {:#x} without, {:#x} with",
-                self.child_saw.0, self.child_saw.1
+                "the child's SIGUSR2 handler: without CLONE_CLEAR_SIGHAND {:#x} (ours {:#x}), with it {:#x} (SIG_DFL)",
+                self.child_saw.0, self.handler, self.child_saw.1
             ),
         );
         c.check(
             self.children_ok,
             "every child exited 0",
-            format_args!("{}", self.children_ok),
+            format_args!(
+                "each of the four exited with status 0: {}",
+                YesNo(self.children_ok)
+            ),
         );
         c
     }

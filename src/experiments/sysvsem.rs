@@ -1,4 +1,7 @@
-//! `CLONE_VM | CLONE_SYSVSEM | SIGCHLD` (0x40111): one System V semaphore undo list.
+//! `CLONE_VM | CLONE_SYSVSEM | SIGCHLD` (0x40111; the kernel is given 0x3c0111,
+//! as the scoped API adds CLONE_SETTLS, CLONE_PARENT_SETTID and
+//! CLONE_CHILD_CLEARTID, see [`clone_vm`](super::clone_vm)): one System V
+//! semaphore undo list.
 //!
 //! A `semop` with `SEM_UNDO` records an adjustment in the caller's *undo list*;
 //! the kernel applies it when the last task using that list exits, so that a
@@ -124,22 +127,35 @@ impl super::Recorded for Observed {
         c.check(
             s.value_after_exit == 1,
             "with CLONE_SYSVSEM the child's SEM_UNDO waits for the shared list",
-            format_args!("semaphore {} after the child exited", s.value_after_exit),
+            format_args!(
+                "the semaphore after the child exited: {}",
+                s.value_after_exit
+            ),
         );
         c.check(
             p.value_after_exit == 0,
             "contrast: without it, the undo is applied at the child's exit",
-            format_args!("semaphore {}", p.value_after_exit),
+            format_args!(
+                "the semaphore after the child exited: {}",
+                p.value_after_exit
+            ),
         );
         c.check(
             s.kcmp != Some(false) && p.kcmp != Some(true),
             "kcmp(KCMP_SYSVSEM) agrees",
-            format_args!("{}, {}", Kcmp(s.kcmp), Kcmp(p.kcmp)),
+            format_args!(
+                "with CLONE_SYSVSEM {}, without {}",
+                Kcmp(s.kcmp),
+                Kcmp(p.kcmp)
+            ),
         );
         c.check(
             s.status == WaitStatus::Exited(0) && p.status == WaitStatus::Exited(0),
             "both children exited 0",
-            format_args!("{:?}, {:?}", s.status, p.status),
+            format_args!(
+                "with CLONE_SYSVSEM the child {}, without it {}",
+                s.status, p.status
+            ),
         );
         c
     }
@@ -195,8 +211,26 @@ impl fmt::Display for Observed {
             f,
             "child: semop(+1, SEM_UNDO), exit; the parent then reads the semaphore:"
         )?;
-        writeln!(f, "  with CLONE_SYSVSEM     {}  (undo deferred: the list is ours too)  kcmp(KCMP_SYSVSEM): {}", self.shared.value_after_exit, Kcmp(self.shared.kcmp))?;
-        writeln!(f, "  without CLONE_SYSVSEM  {}  (undone at the child's exit)          kcmp(KCMP_SYSVSEM): {}", self.private.value_after_exit, Kcmp(self.private.kcmp))
+        let undo = |value: usize| {
+            if value == 0 {
+                "(undone at the child's exit)         "
+            } else {
+                "(not undone yet: the list is ours too)"
+            }
+        };
+        for (name, side) in [
+            ("with CLONE_SYSVSEM   ", &self.shared),
+            ("without CLONE_SYSVSEM", &self.private),
+        ] {
+            writeln!(
+                f,
+                "  {name}  {}  {}  kcmp(KCMP_SYSVSEM): {}",
+                side.value_after_exit,
+                undo(side.value_after_exit),
+                Kcmp(side.kcmp)
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -82,6 +82,17 @@ impl fmt::Debug for CPath {
     }
 }
 
+/// A yes-or-no observation as a word a reader says aloud: `yes` or `no`
+/// (padding like a `str`).
+#[derive(Clone, Copy)]
+pub struct YesNo(pub bool);
+
+impl fmt::Display for YesNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(if self.0 { "yes" } else { "no" })
+    }
+}
+
 /// Parse a decimal number at the start of `text`.
 pub fn parse_decimal(text: &[u8]) -> Option<u64> {
     let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -108,11 +119,14 @@ impl fmt::Display for Text<'_> {
 }
 
 /// A fixed-size text buffer (no allocator): what an experiment prints, carried
-/// back from a traced child by value.
+/// back from a traced child by value. Text past its 4096 bytes is not kept,
+/// and the buffer says so ([`is_cut`](TextBuffer::is_cut)): the tour fails an
+/// experiment whose observation did not fit.
 #[derive(Clone, Copy)]
 pub struct TextBuffer {
     bytes: [u8; 4096],
     len: usize,
+    cut: bool,
 }
 
 impl TextBuffer {
@@ -121,12 +135,18 @@ impl TextBuffer {
         TextBuffer {
             bytes: [0; 4096],
             len: 0,
+            cut: false,
         }
     }
 
-    /// The text written so far (cut at 4096 bytes).
+    /// The text written so far (what fit).
     pub fn as_str(&self) -> &str {
         core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("?")
+    }
+
+    /// Whether more was written than fits.
+    pub fn is_cut(&self) -> bool {
+        self.cut
     }
 }
 
@@ -137,19 +157,19 @@ impl Default for TextBuffer {
 }
 
 impl fmt::Write for TextBuffer {
+    /// Appends `s`; if it does not fit, keeps nothing more and returns `Err`.
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = self.bytes.len() - self.len;
-        let mut take = s.len().min(room);
-        while !s.is_char_boundary(take) {
-            take -= 1;
+        if self.cut || s.len() > self.bytes.len() - self.len {
+            self.cut = true;
+            return Err(fmt::Error);
         }
-        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-        self.len += take;
+        self.bytes[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+        self.len += s.len();
         Ok(())
     }
 }
 
-// SAFETY: a byte array and a length.
+// SAFETY: a byte array, a length and a bool.
 unsafe impl crate::plain::Plain for TextBuffer {}
 // SAFETY: a byte array and a length.
 unsafe impl crate::plain::Plain for CPath {}

@@ -19,9 +19,11 @@
 //! Where it sits: pure encoding, above [`crate::signum`] and below everything
 //! that makes a call; it makes no syscall. [`rules`] is the table of clone(2)'s
 //! EINVAL/EPERM rules; [`parse`](mod@parse) reads `0x111`, `273` or
-//! `CLONE_VM|SIGCHLD`. Encoding mistakes are [`EncodingError`]s, which
+//! `CLONE_VM|SIGCHLD`; [`explain`] says what the kernel does with any word it
+//! takes (`clonelab explain`). Encoding mistakes are [`EncodingError`]s, which
 //! [`crate::Error`] carries unchanged.
 
+pub mod explain;
 pub mod parse;
 pub mod rules;
 
@@ -67,7 +69,7 @@ clone_flags! {
     CLONE_THREAD => "same thread group (needs CLONE_SIGHAND); no exit signal",
     CLONE_NEWNS => "new mount namespace",
     CLONE_SYSVSEM => "share System V semaphore undo values",
-    CLONE_SETTLS => "set the thread pointer (fs / tpidr_el0) to tls",
+    CLONE_SETTLS => "set the child's thread pointer (fs, tpidr_el0, r13, ...) from tls",
     CLONE_PARENT_SETTID => "store the child's tid at parent_tid (in the parent)",
     CLONE_CHILD_CLEARTID => "at child exit, zero child_tid and futex-wake it",
     CLONE_DETACHED => "historical, ignored by clone(), refused by clone3()",
@@ -257,6 +259,16 @@ pub enum Syscall {
     Clone3,
 }
 
+/// The syscall's name as C spells it: `clone` or `clone3`.
+impl fmt::Display for Syscall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Syscall::Clone => "clone",
+            Syscall::Clone3 => "clone3",
+        })
+    }
+}
+
 /// Flags plus exit signal: what a C programmer writes as `CLONE_VM | SIGCHLD`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct FlagsWord {
@@ -394,6 +406,13 @@ mod tests {
             assert_eq!(std::format!("{w}"), *name);
             assert_eq!(name.parse::<FlagsWord>().unwrap().flags, *flag);
         }
+    }
+
+    /// A syscall displays as its C name.
+    #[test]
+    fn syscalls_display_as_their_c_names() {
+        assert_eq!(std::format!("{}", Syscall::Clone), "clone");
+        assert_eq!(std::format!("{}", Syscall::Clone3), "clone3");
     }
 
     /// No two flags share a bit.

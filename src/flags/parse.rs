@@ -1,7 +1,12 @@
 //! Reading a flags word as people write it: `0x111`, `273`, `CLONE_VM|SIGCHLD`.
 //!
+//! Two readings: [`Written`] keeps the word as written, any exit-signal byte
+//! included (what `clonelab explain` decodes: the kernel's clone() takes every
+//! byte); [`FlagsWord`] also demands a real exit signal (0 to 64).
+//!
 //! Where it sits: part of [`crate::flags`] (pure text to value, no syscalls).
 
+use super::explain::Written;
 use super::{CloneFlags, EncodingError, ExitSignal, FlagsWord, ALL_FLAGS, CSIGNAL};
 use crate::signum::Signal;
 use core::fmt;
@@ -37,19 +42,14 @@ fn parse_number(s: &str) -> Option<u64> {
     }
 }
 
-/// ```
-/// use clonelab::{CloneFlags, ExitSignal, FlagsWord};
-/// let word: FlagsWord = "CLONE_VM|SIGCHLD".parse().unwrap();
-/// assert_eq!(word, FlagsWord::new(CloneFlags::CLONE_VM, ExitSignal::SIGCHLD));
-/// assert_eq!("0x111".parse::<FlagsWord>().unwrap(), word); // 0x100 | 17
-/// assert_eq!(word.encode_clone().unwrap(), 0x111);
-/// ```
-impl FromStr for FlagsWord {
+impl FromStr for Written {
     type Err = ParseError;
 
     /// Accepts `0x111`, `273`, `CLONE_VM|SIGCHLD` and mixtures; a number is
-    /// read as a clone() word (its low byte is the signal).
-    fn from_str(s: &str) -> Result<FlagsWord, ParseError> {
+    /// read as a clone() word (its low byte is the exit signal, any byte).
+    /// Refused: a part that is no flag name, signal name or number, and two
+    /// different signals.
+    fn from_str(s: &str) -> Result<Written, ParseError> {
         let mut flags = 0u64;
         let mut signal: Option<u32> = None;
         let mut set_signal = |n: u32| match signal {
@@ -75,7 +75,30 @@ impl FromStr for FlagsWord {
                 return Err(ParseError::UnknownName);
             }
         }
-        let signal = ExitSignal::new(signal.unwrap_or(0)).map_err(ParseError::BadSignal)?;
-        Ok(FlagsWord::new(CloneFlags::from_bits_retain(flags), signal))
+        Ok(Written {
+            flags,
+            signal: signal.unwrap_or(0),
+        })
+    }
+}
+
+/// ```
+/// use clonelab::{CloneFlags, ExitSignal, FlagsWord};
+/// let word: FlagsWord = "CLONE_VM|SIGCHLD".parse().unwrap();
+/// assert_eq!(word, FlagsWord::new(CloneFlags::CLONE_VM, ExitSignal::SIGCHLD));
+/// assert_eq!("0x111".parse::<FlagsWord>().unwrap(), word); // 0x100 | 17
+/// assert_eq!(word.encode_clone().unwrap(), 0x111);
+/// ```
+impl FromStr for FlagsWord {
+    type Err = ParseError;
+
+    /// As [`Written`] reads it, and the exit signal must be 0 to 64.
+    fn from_str(s: &str) -> Result<FlagsWord, ParseError> {
+        let written: Written = s.parse()?;
+        let signal = ExitSignal::new(written.signal).map_err(ParseError::BadSignal)?;
+        Ok(FlagsWord::new(
+            CloneFlags::from_bits_retain(written.flags),
+            signal,
+        ))
     }
 }

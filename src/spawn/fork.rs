@@ -194,9 +194,10 @@ impl<'fd> SpawnOptions<'fd> {
         self
     }
 
-    /// `CLONE_CHILD_SETTID`: the kernel stores the child's tid in the
-    /// *child's* copy of memory before it runs; the closure receives it in
-    /// [`Born::child_settid`].
+    /// `CLONE_CHILD_SETTID`: the child's tid is stored in the *child's* copy
+    /// of memory by the child itself, in the kernel, as it first runs
+    /// (`schedule_tail`), before its first user instruction; the closure
+    /// receives it in [`Born::child_settid`].
     pub const fn child_settid(mut self) -> SpawnOptions<'fd> {
         self.child_settid = true;
         self

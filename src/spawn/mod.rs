@@ -34,10 +34,13 @@
 //! `scope.rs` the memory-sharing ones; this file, what both refuse.
 //!
 //! **Memory-sharing children are `unsafe` to start.** A `CLONE_VM` child from
-//! [`Scope::spawn`] starts with its thread pointer (x86_64 `fs`, aarch64
-//! `tpidr_el0`) set to 0 via `CLONE_SETTLS`: sharing the parent thread's
-//! thread-local storage (std's, libc's `errno` and malloc caches, the panic
-//! counter) would race with it. With 0, any thread-local access faults. No
+//! [`Scope::spawn`] starts with its thread pointer (`fs` on x86_64,
+//! `tpidr_el0` on aarch64, the `gs` selector and its GDT entry on i386,
+//! TPIDRURO on armhf, `a0:a1` on s390x, `r13` on ppc64le) set to 0 via
+//! `CLONE_SETTLS` (on i386, a GDT entry of base 0 and a one-byte limit):
+//! sharing the parent thread's thread-local storage (std's, libc's `errno`
+//! and malloc caches, the panic counter) would race with it. With 0, any
+//! thread-local access faults. No
 //! type can promise that a closure never allocates, prints or panics (all of
 //! which use TLS), so the caller must: see the `# Safety` section of
 //! [`Scope::spawn`]. What the types do promise is enforced: the stack and

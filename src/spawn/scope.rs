@@ -82,10 +82,13 @@ impl Record {
 
     /// Wait until the kernel has cleared the tid word (CLONE_CHILD_CLEARTID).
     /// With futex unavailable (seccomp), poll instead: never return early.
-    /// (The kernel leaves the word alone when the child dies dumping core.
-    /// A thread that does takes the whole process with it; a process child is
-    /// reaped with wait4 and comes here only when wait4 is refused — then the
-    /// join waits for ever rather than return early.)
+    /// A child that dies dumping core: since Linux 5.16 the kernel writes the
+    /// core first and then clears the word in `mm_release` like any exit
+    /// (the word is cleared whenever another task still uses the mm, as we
+    /// do). Up to 5.15 `mm_release` left the word set during a core dump
+    /// (its `SIGNAL_GROUP_COREDUMP` test), but the dump also killed every
+    /// process sharing the mm, us included, so no join was left waiting. A
+    /// thread that dumps core takes its whole process with it on any kernel.
     fn wait_until_gone(&self) {
         let word = &self.shared.tid;
         loop {
@@ -287,7 +290,24 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let word = FlagsWord::new(flags, word.signal);
         word.encode_clone()?;
 
-        // Lay out [ Record | closure | child frames ... ] from the top down.
+        // Lay out [ Record | closure | child frames ... ] from the top down
+        // (the trampolines in arch/<arch>/clone.s draw it too):
+        //
+        //   top         +---------------------+  page-aligned (Stack::top)
+        //               | Record              |  size_of::<Record>(), aligned to its alignment
+        //   record_at   +---------------------+
+        //               | the closure F       |  size_of::<F>(), aligned to align_of::<F>()
+        //   closure_at  +---------------------+
+        //               | 0..15 bytes padding |
+        //   child_sp    +---------------------+  STACK_ALIGN-aligned: clone()'s `stack`, the first sp
+        //               | the child's frames  |  at least MIN_CHILD_FRAMES bytes
+        //   bottom      +---------------------+  (Stack::bottom, above the guard page)
+        //
+        // Both lie above the child's stack top, so the child's frames grow
+        // away from them (on s390x and ppc64le, whose ABIs let a callee store
+        // into its caller's frame, the trampoline makes a frame first), and
+        // the child never returns from its first frame (a `ret` there would
+        // take these bytes for a return address).
         let top = stack.top() as usize;
         let record_at = (top - size_of::<Record>()) & !(align_of::<Record>() - 1);
         let closure_at = (record_at - size_of::<F>()) & !(align_of::<F>() - 1);
@@ -388,5 +408,139 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             ..CloneCall::default()
         };
         Ok(ScopedChild { record, call })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::offset_of;
+
+    /// Where the docs say these numbers are stated; update them if this test fails.
+    const DOCS: &str = "the layout above stack_top changed: update docs/trampolines.md \
+        (\"What lies above stack_top\"), the pictures in docs/trampolines/<arch>.md, \
+        and docs/abi.md and src/stack.rs if they quote it";
+
+    /// What the docs state, per pointer width: the Record's size and
+    /// alignment, ChildShared's size, where `closure`, `code` and `tid` lie in
+    /// the Record, and so how far below `Stack::top()` the tid word is.
+    struct Stated {
+        record_size: usize,
+        record_align: usize,
+        shared_size: usize,
+        closure: usize,
+        code: usize,
+        tid: usize,
+        tid_below_top: usize,
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    const STATED: Stated = Stated {
+        record_size: 48,
+        record_align: 8,
+        shared_size: 16,
+        closure: 0,
+        code: 12,
+        tid: 8,
+        tid_below_top: 40,
+    };
+
+    #[cfg(target_pointer_width = "32")]
+    const STATED: Stated = Stated {
+        record_size: 36,
+        record_align: 4,
+        shared_size: 12,
+        closure: 8,
+        code: 4,
+        tid: 0,
+        tid_below_top: 36,
+    };
+
+    /// The sizes, alignments and offsets docs/trampolines*.md draw are the
+    /// ones this build lays out.
+    #[test]
+    fn record_layout_is_the_documented_one() {
+        let shared = offset_of!(Record, shared);
+        assert_eq!(
+            size_of::<Record>(),
+            STATED.record_size,
+            "size_of::<Record>(): {DOCS}"
+        );
+        assert_eq!(
+            align_of::<Record>(),
+            STATED.record_align,
+            "align_of::<Record>(): {DOCS}"
+        );
+        assert_eq!(
+            size_of::<ChildShared>(),
+            STATED.shared_size,
+            "size_of::<ChildShared>(): {DOCS}"
+        );
+        assert_eq!(shared, 0, "ChildShared is not first in the Record: {DOCS}");
+        let at = |field: usize| shared + field;
+        assert_eq!(
+            at(offset_of!(ChildShared, closure)),
+            STATED.closure,
+            "closure's offset: {DOCS}"
+        );
+        assert_eq!(
+            at(offset_of!(ChildShared, code)),
+            STATED.code,
+            "code's offset: {DOCS}"
+        );
+        assert_eq!(
+            at(offset_of!(ChildShared, tid)),
+            STATED.tid,
+            "tid's offset: {DOCS}"
+        );
+    }
+
+    /// A real scoped spawn passes `&tid` at `Stack::top()` − 40 (64-bit) or
+    /// − 36 (32-bit) as clone's parent_tid and child_tid, whatever the closure.
+    #[test]
+    fn tid_word_lies_where_the_docs_say() {
+        let mut stack = Stack::new(64 * 1024).expect("a stack");
+        let top = stack.top() as usize;
+        let word = FlagsWord::new(CloneFlags::CLONE_VM, crate::flags::ExitSignal::SIGCHLD);
+        let big = [7u8; 100]; // a closure larger than the Record changes nothing above it
+        let spawned = scope(|s| {
+            // SAFETY: the child copies a captured byte and returns: no TLS,
+            // no allocation, no panic.
+            let child = unsafe {
+                s.spawn(&mut stack, word, move || {
+                    let [.., last] = big;
+                    i32::from(last != 7)
+                })
+            }?;
+            let call = *child.call();
+            Ok::<_, Error>((call, child.join()?))
+        });
+        let (call, status) = match spawned {
+            // `cargo xtask qemu-user` runs this binary under qemu-user, which
+            // refuses CLONE_VM without CLONE_THREAD.
+            Err(e)
+                if e.errno() == Some(Errno::EINVAL)
+                    && std::env::var_os("CLONELAB_QEMU_USER").is_some() =>
+            {
+                // Straight to fd 2, past libtest's capture, where the xtask's
+                // counter reads `skipped:` lines.
+                let line = "\nskipped: spawn::scope::tests::tid_word_lies_where_the_docs_say: \
+                            qemu-user cannot emulate CLONE_VM without CLONE_THREAD\n";
+                let _ = sys::write(sys::BorrowedFd::STDERR, line.as_bytes());
+                return;
+            }
+            other => other.expect("a scoped spawn and its join"),
+        };
+        assert_eq!(status, WaitStatus::Exited(0));
+        assert_eq!(call.parent_tid, call.child_tid);
+        assert_eq!(
+            top - call.parent_tid,
+            STATED.tid_below_top,
+            "&tid below Stack::top(): {DOCS}"
+        );
+        assert!(
+            call.stack < top - STATED.record_size - big.len(),
+            "stack_top lies below the Record and the closure"
+        );
     }
 }

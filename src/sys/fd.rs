@@ -156,7 +156,7 @@ pub fn pipe(flags: u32) -> Result<(OwnedFd, OwnedFd), Errno> {
     Ok(unsafe { (OwnedFd::from_raw(fds[0]), OwnedFd::from_raw(fds[1])) })
 }
 
-/// `dup3(old, new, flags)` (aarch64 has no dup2; dup3 exists on both):
+/// `dup3(old, new, flags)` (aarch64 has no dup2; dup3 exists on all six arches):
 /// `new` becomes a copy of `old`.
 ///
 /// # Safety

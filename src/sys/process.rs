@@ -60,17 +60,24 @@ pub fn exit_group(status: i32) -> ! {
 /// Create a child like `fork()`: it resumes right here, on a copy of the
 /// caller's stack, and `Ok(None)` tells it that it is the child.
 ///
-/// aarch64 has no `fork` syscall, so this is `clone(SIGCHLD, 0, 0, 0, 0)` on
-/// both arches, exactly what libc's fork does.
+/// aarch64 has no `fork` syscall, so on all six arches this is `clone` with
+/// the flags word `SIGCHLD` and every other argument 0 (no stack: the child
+/// runs on its copy of ours), as musl's fork does where there is no `fork`
+/// syscall. s390x takes clone's stack before its flags
+/// (CONFIG_CLONE_BACKWARDS2), so there the two arguments trade places.
 ///
 /// # Safety
 /// The child of a multi-threaded process may only make async-signal-safe
 /// calls (every lock held by another thread stays locked forever in the
 /// child). Prefer [`crate::spawn()`], which runs a closure instead of returning twice.
 pub unsafe fn fork() -> Result<Option<Pid>, Errno> {
+    #[cfg(not(target_arch = "s390x"))]
+    let (first, second) = (k::SIGCHLD as usize, 0); // flags, stack
+    #[cfg(target_arch = "s390x")]
+    let (first, second) = (0, k::SIGCHLD as usize); // stack, flags
     // SAFETY: stack = 0 makes the child continue on its copy of our stack, so
     // returning from this function in the child is sound (its memory is private).
-    let pid = decode(unsafe { syscall5(k::__NR_clone, k::SIGCHLD as usize, 0, 0, 0, 0) })?;
+    let pid = decode(unsafe { syscall5(k::__NR_clone, first, second, 0, 0, 0) })?;
     Ok(if pid == 0 { None } else { Some(pid as Pid) })
 }
 
@@ -175,10 +182,11 @@ pub enum Kcmp {
     Sysvsem = 6,
 }
 
-/// `setrlimit(resource, {limit, limit})` (as `prlimit64(0, ...)`, the one
-/// form both arches have): set a resource limit of this process. Both the
-/// soft and the hard limit are set, and without CAP_SYS_RESOURCE a hard
-/// limit cannot be raised again.
+/// `setrlimit(resource, {limit, limit})` (as `prlimit64(0, ...)`, whose
+/// `struct rlimit64` has 64-bit fields on all six arches; plain `setrlimit`
+/// takes `unsigned long`s, 32 bits on i386 and armhf): set a resource limit
+/// of this process. Both the soft and the hard limit are set, and without
+/// CAP_SYS_RESOURCE a hard limit cannot be raised again.
 pub fn setrlimit(resource: u32, limit: u64) -> Result<(), Errno> {
     let new = k::rlimit64 {
         rlim_cur: limit,
@@ -262,4 +270,31 @@ pub fn nanosleep(duration: core::time::Duration) -> Result<(), Errno> {
 pub unsafe fn ptrace(request: u32, pid: Pid, addr: usize, data: usize) -> Result<usize, Errno> {
     // SAFETY: the caller vouches for addr and data.
     decode(unsafe { syscall4(k::__NR_ptrace, request as usize, pid as usize, addr, data) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// fork's child is a plain SIGCHLD child: a plain `wait4(pid, 0)` reaps it
+    /// with the status it exited with. With clone's arguments in the wrong
+    /// order (s390x takes the stack first) the child would get exit signal 0
+    /// and a stack pointer of 17, and this wait would fail with ECHILD.
+    #[test]
+    fn fork_child_is_a_plain_sigchld_child() {
+        // SAFETY: the child makes one async-signal-safe call, exit_group.
+        match unsafe { fork() }.expect("fork") {
+            None => exit_group(7),
+            Some(pid) => {
+                let (reaped, status) = loop {
+                    match wait4(pid, 0) {
+                        Err(Errno::EINTR) => continue,
+                        other => break other.expect("a plain wait4 reaps fork's child"),
+                    }
+                };
+                assert_eq!(reaped, pid);
+                assert_eq!(status, 7 << 8, "the child exited with status 7");
+            }
+        }
+    }
 }

@@ -65,8 +65,9 @@ pub unsafe extern "C" fn exit_zero(_: *mut std::ffi::c_void) -> i32 {
     0
 }
 
-/// A TLS block as x86_64 expects one (its first word points to itself, as
-/// `fs:0` reads do) and aarch64 accepts, for CLONE_SETTLS.
+/// A TLS block as x86_64 and i386 expect one (its first word points to
+/// itself, as `fs:0` and `gs:0` reads do) and the other arches accept, for
+/// CLONE_SETTLS (on i386 passed through a `user_desc`: `arch::TlsArgument`).
 #[repr(C, align(64))]
 pub struct TlsBlock {
     self_pointer: usize,
@@ -346,4 +347,50 @@ pub fn clonelab_binary() -> String {
     } else {
         "/bin/clonelab".to_string()
     }
+}
+
+// ---------------------------------------------------------------- the tour
+
+/// One tour entry run as the tour runs it (`clonelab::experiments::ALL`,
+/// through [`Entry::run`](clonelab::experiments::Entry)), untraced: what it
+/// returned and what it printed.
+pub struct Ran {
+    /// The entry.
+    pub entry: &'static clonelab::experiments::Entry,
+    /// Its outcome: the record of calls, the checks, a reason to skip.
+    pub outcome: clonelab::experiments::Outcome,
+    /// What it printed (the tour's `observed` block).
+    pub text: clonelab::experiments::TextBuffer,
+}
+
+/// Run every tour entry, in tour order. An entry the environment cannot run
+/// (qemu-user, no privilege when not root) is reported as a skip and left
+/// out; any other error fails the test, as it fails the tour.
+pub fn run_every_experiment() -> Vec<Ran> {
+    let mut ran = Vec::new();
+    for entry in clonelab::experiments::ALL {
+        let mut text = clonelab::experiments::TextBuffer::new();
+        let result = (entry.run)(&mut text);
+        if let Some(outcome) = observed_or_skip(result, entry.name) {
+            ran.push(Ran {
+                entry,
+                outcome,
+                text,
+            });
+        }
+    }
+    ran
+}
+
+/// Run the clonelab binary with `args`: (exit code, stdout, stderr).
+pub fn clonelab(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(clonelab_binary())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running clonelab {args:?}: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

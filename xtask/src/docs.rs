@@ -7,7 +7,8 @@
 //!   table for all six arches. Addresses are named, so the text is the same on
 //!   every run of the same kernel; `--check` fails when a chapter differs.
 //! - `observed`: copied from the tour in `target/qemu/<arch>.log` (the serial
-//!   log of `cargo xtask qemu`), for every arch that has a log. These are captures of one run
+//!   log of `cargo xtask qemu`), for every arch that has a log: the first
+//!   arch's open, the others folded into one `<details>`. These are captures of one run
 //!   (pids, inodes), refreshed by `cargo xtask docs` when a log exists and
 //!   never compared by `--check`, which only requires the section to exist.
 //!
@@ -232,6 +233,55 @@ fn dangling_cost_links() -> Result<Vec<String>, String> {
     Ok(dangling)
 }
 
+/// The tour's blocks of the entries `names` in one VM's serial `log`, as a
+/// headed `text` block; None when the log has none of them.
+fn capture(arch: &str, log: &str, names: &[String]) -> Option<String> {
+    let tour = vm_tour(log);
+    let blocks: Vec<&String> = names.iter().filter_map(|n| tour.get(n)).collect();
+    if blocks.is_empty() {
+        return None;
+    }
+    // "clonelab tour on aarch64, Linux 6.1.0-57-arm64 (pid 1, euid 0)"
+    let kernel = log
+        .lines()
+        .find_map(|l| l.split("clonelab tour on ").nth(1))
+        .and_then(|l| l.split(" (").next())
+        .unwrap_or(arch);
+    let mut text =
+        format!("**{kernel}** (the tour in a VM, `target/qemu/{arch}.log`):\n\n```text\n");
+    for b in blocks {
+        text.push_str(b);
+    }
+    text.push_str("```\n\n");
+    Some(text)
+}
+
+/// The `observed` section: the first arch's capture open, the others folded
+/// into one `<details>` (blank lines around its Markdown, so that it renders).
+fn observed_section(captures: &[(&str, String)]) -> String {
+    let Some(((_, first), rest)) = captures.split_first() else {
+        return String::new();
+    };
+    let mut text = first.clone();
+    if rest.is_empty() {
+        return text;
+    }
+    let names: Vec<&str> = rest.iter().map(|(arch, _)| *arch).collect();
+    let listed = match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, others)) => format!("{} and {last}", others.join(", ")),
+        None => unreachable!("rest is not empty"),
+    };
+    text.push_str(&format!(
+        "<details><summary>The same experiment on {listed}</summary>\n\n"
+    ));
+    for (_, capture) in rest {
+        text.push_str(capture);
+    }
+    text.push_str("</details>\n\n");
+    text
+}
+
 /// Regenerate (or with `check`, compare) every chapter.
 pub fn run(check: bool) -> Result<(), String> {
     let chapters = chapter_calls()?;
@@ -261,28 +311,11 @@ pub fn run(check: bool) -> Result<(), String> {
             continue;
         }
         let names = entries_of(calls);
-        let mut captured = String::new();
-        for (arch, log) in &logs {
-            let Some(log) = log else { continue };
-            let tour = vm_tour(log);
-            let blocks: Vec<&String> = names.iter().filter_map(|n| tour.get(n)).collect();
-            if blocks.is_empty() {
-                continue;
-            }
-            // "clonelab tour on aarch64, Linux 6.1.0-57-arm64 (pid 1, euid 0)"
-            let kernel = log
-                .lines()
-                .find_map(|l| l.split("clonelab tour on ").nth(1))
-                .and_then(|l| l.split(" (").next())
-                .unwrap_or(arch);
-            captured.push_str(&format!(
-                "**{kernel}** (the tour in a VM, `target/qemu/{arch}.log`):\n\n```text\n"
-            ));
-            for b in blocks {
-                captured.push_str(b);
-            }
-            captured.push_str("```\n\n");
-        }
+        let captures: Vec<(&str, String)> = logs
+            .iter()
+            .filter_map(|(arch, log)| Some((*arch, capture(arch, log.as_deref()?, &names)?)))
+            .collect();
+        let captured = observed_section(&captures);
         if !captured.is_empty() {
             new = splice(&new, OBSERVED_BEGIN, OBSERVED_END, &captured).expect("checked above");
         }
@@ -311,4 +344,57 @@ pub fn run(check: bool) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = "clonelab tour on ARCH, Linux 6.1.0-57-ARCH (pid 1, euid 0)\n\
+== 1/23 clone_vm: Does the parent see what a CLONE_VM child writes?\n\
+   call 1/2: with CLONE_VM  -> child 18023\n\
+   observed\n\
+     the parent read 0x5eed\n\
+   PASS\n\
+tour: 1 passed, 0 failed, 0 skipped\n";
+
+    #[test]
+    fn the_first_arch_open_the_others_folded() {
+        let names = vec!["clone_vm".to_string()];
+        let captures: Vec<(&str, String)> = ["aarch64", "x86_64", "i386"]
+            .iter()
+            .map(|arch| {
+                (
+                    *arch,
+                    capture(arch, &LOG.replace("ARCH", arch), &names).unwrap(),
+                )
+            })
+            .collect();
+        let section = observed_section(&captures);
+        let open = section.find("**aarch64, Linux 6.1.0-57-aarch64**").unwrap();
+        let fold = section
+            .find("<details><summary>The same experiment on x86_64 and i386</summary>\n\n")
+            .unwrap();
+        let x86_64 = section.find("**x86_64, Linux").unwrap();
+        assert!(open < fold && fold < x86_64, "{section}");
+        assert!(section.ends_with("```\n\n</details>\n\n"), "{section}");
+        assert!(section.contains("the parent read 0x5eed"));
+        // One arch: nothing folded; none: nothing at all.
+        assert!(!observed_section(&captures[..1]).contains("<details>"));
+        assert_eq!(observed_section(&[]), "");
+        let four: Vec<(&str, String)> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|a| (*a, String::new()))
+            .collect();
+        assert!(observed_section(&four).contains("on b, c and d</summary>"));
+    }
+
+    #[test]
+    fn markers_are_found_wherever_they_sit() {
+        let chapter = "# T\n\n## What was observed\n\nProse.\n\n<!-- BEGIN GENERATED observed: x -->\nold\n<!-- END GENERATED observed -->\n\n## Appendix\n\n<!-- BEGIN GENERATED calls: y -->\nold\n<!-- END GENERATED calls -->\n";
+        let new = splice(chapter, CALLS_BEGIN, CALLS_END, "new calls\n").unwrap();
+        let new = splice(&new, OBSERVED_BEGIN, OBSERVED_END, "new observed\n").unwrap();
+        assert!(new.contains("x -->\nnew observed\n<!-- END GENERATED observed -->\n\n## Appendix"));
+        assert!(new.ends_with("y -->\nnew calls\n<!-- END GENERATED calls -->\n"));
+    }
 }

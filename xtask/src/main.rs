@@ -14,22 +14,33 @@
 //! - `cargo xtask docs [--check]` — render the chapters' generated sections
 //!   (call tables from a host run, VM captures from `target/qemu/<arch>.log`);
 //!   `--check` fails when a call table is stale (`cargo xtask test` runs it).
+//! - `cargo xtask book [--check]` — build the book (`docs/`, mdBook, installed into the
+//!   cache when missing) into `target/book/html/`, with the source trees its chapters link
+//!   to copied beside it; `--check` also checks it: mdBook's warnings, every link and
+//!   anchor, the chapters' shape, the examples they include, and the pages in a headless
+//!   chromium (`cargo xtask test` runs it; see `book`).
+//! - `cargo xtask examples` — build and run every `examples/*.rs` (but `vm_init`), each
+//!   checked against the expected output in its header (`cargo xtask test` runs it).
 //! - `cargo xtask soak` — the soak test with 100,000 create/reap cycles per API path (host).
 //! - `cargo xtask qemu-user` — quick aarch64 smoke run under qemu-user
 //!   (it cannot emulate most clone flags; those tests skip with a reason).
-//! - `cargo xtask provision` — install the toolchain, QEMU and kernels, and the container
-//!   tools `bench --costs` compares with: crun, bubblewrap, iproute2 (Debian, as root).
+//! - `cargo xtask provision` — install the toolchain, QEMU and kernels, the container
+//!   tools `bench --costs` compares with (crun, bubblewrap, iproute2), chromium (Debian,
+//!   as root) and mdBook (into the cache).
 
 mod apt;
 mod arch;
 mod bench;
+mod book;
 mod cache;
 mod docs;
+mod examples;
 mod gates;
 mod pipeline;
 mod progress;
 mod provision;
 mod tally;
+mod timed;
 mod toolchain;
 mod vm;
 
@@ -61,6 +72,11 @@ fn main() -> ExitCode {
         },
         Some("bench") => bench::run(&args[1..]).map(|()| Vec::new()),
         Some("docs") => docs::run(args.iter().any(|a| a == "--check")).map(|()| Vec::new()),
+        Some("book") => book::run(args.iter().any(|a| a == "--check")),
+        Some("examples") => Ok(vec![(
+            "examples".to_string(),
+            examples::run(&mut std::io::stdout()),
+        )]),
         Some("soak") => tally::run_cargo_test(
             Command::new("cargo")
                 .args([
@@ -89,10 +105,12 @@ fn main() -> ExitCode {
                 provision::kernel(arch, true).map(drop)
             })
             .and_then(|()| bench::ensure_container_peers())
+            .and_then(|()| book::provide_chromium())
+            .and_then(|()| book::mdbook(&mut std::io::stdout()).map(drop))
             .map(|()| Vec::new()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | qemu --arch {} | qemu-user | soak | bench | docs [--check] | provision>",
+                "usage: cargo xtask <test | qemu --arch {} | qemu-user | soak | bench | docs [--check] | book [--check] | examples | provision>",
                 arch_names()
             );
             return ExitCode::from(2);
@@ -123,8 +141,9 @@ fn arch_names() -> String {
 const TEST_USAGE: &str = "\
 usage: cargo xtask test [--host] [--arch ARCH[,ARCH...]] [--vms N]
 
-Runs every test: the host stage (cargo test --workspace, the chapters' docs
-check, fmt, clippy and rustdoc with warnings denied) and the whole suite in a
+Runs every test: the host stage (cargo test --workspace, the bench's smoke
+run, the chapters' docs check, every example run and checked, the book built
+and checked, fmt, clippy and rustdoc with warnings denied) and the whole suite in a
 real kernel under qemu-system for each arch, the builds and VMs overlapped.
 With no option, everything (this is what .ci/run calls).
 

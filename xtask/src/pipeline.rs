@@ -6,7 +6,8 @@
 //!
 //! - the **host stage** on a thread of its own: `cargo test --workspace`, the
 //!   bench's smoke run (`cargo test --bench clone`), the chapters' `docs
-//!   --check`, then the gates (fmt, clippy, rustdoc);
+//!   --check`, every example run and checked (`examples`), the book built and
+//!   checked (`book`), then the gates (fmt, clippy, rustdoc);
 //! - one **builder** thread, building one arch per cargo call — rustup's
 //!   x86_64, then Debian's aarch64, then Debian 1.85's i386, armhf, s390x and
 //!   ppc64le — and packing each arch's initramfs;
@@ -22,7 +23,7 @@ use crate::arch::{Arch, Compiler};
 use crate::progress::{Board, Line};
 use crate::tally::{self, Tally};
 use crate::vm::{self, Image};
-use crate::{docs, gates};
+use crate::{book, docs, examples, gates};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::mpsc;
@@ -92,7 +93,9 @@ pub fn run(options: &Options) -> Result<Vec<(String, Tally)>, String> {
         // container`; missing ones are then reported as skipped by it.
         line.phase("provide");
         let peers = crate::bench::ensure_container_peers();
-        std::thread::spawn(move || host_stage(&line, peers))
+        // The browser the book's check loads pages in (apt, so here, in order).
+        let chromium = book::provide_chromium();
+        std::thread::spawn(move || host_stage(&line, peers, chromium))
     });
 
     let (images_tx, images_rx) = mpsc::channel::<Image>();
@@ -172,9 +175,10 @@ fn build_order(mut kernels: Vec<(Arch, PathBuf)>) -> Vec<(Arch, PathBuf)> {
 }
 
 /// `cargo test --workspace`, the bench's smoke run, `docs --check`, the
-/// gates; output to target/xtask/host.log. `peers` is whether the container
-/// tools could be installed.
-fn host_stage(line: &Line, peers: Result<(), String>) -> Tally {
+/// examples, the book, the gates; output to target/xtask/host.log. `peers`
+/// is whether the container tools could be installed, `chromium` whether the
+/// browser could.
+fn host_stage(line: &Line, peers: Result<(), String>, chromium: Result<(), String>) -> Tally {
     let path = PathBuf::from("target/xtask/host.log");
     let log = std::fs::create_dir_all("target/xtask").and_then(|()| std::fs::File::create(&path));
     let mut log = match log {
@@ -227,6 +231,16 @@ fn host_stage(line: &Line, peers: Result<(), String>) -> Tally {
             host.failures.push(format!("docs --check: {e}"));
         }
     }
+    // Every chapter's program, run, its output checked: one check each.
+    line.phase("examples");
+    host.add(&examples::run(&mut log));
+    // The book: built (mdBook installed into the cache if need be), then its
+    // checks a-e, one host check each. Nothing here skips: a missing mdBook or
+    // chromium fails its checks, with the reason.
+    line.phase("mdbook");
+    let mdbook = book::mdbook(&mut log);
+    line.phase("book");
+    host.add(&book::tally(&book::checks(&mut log, mdbook, chromium)));
     // Formatting, clippy and rustdoc, warnings denied.
     line.phase("gates");
     gates::run(&mut host, Some(&log));

@@ -135,7 +135,7 @@ fn is_test_profile(line: &str) -> bool {
 }
 
 /// The string value of `"key":"..."` in one line of cargo's JSON (paths need no unescaping here).
-fn json_string(line: &str, key: &str) -> Option<String> {
+pub(crate) fn json_string(line: &str, key: &str) -> Option<String> {
     let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
     let end = line[start..].find('"')? + start;
     Some(line[start..end].to_string())
@@ -175,13 +175,38 @@ fn run_ok(cmd: &mut Command) -> Result<std::process::Output, String> {
 /// Unless `refresh` (`cargo xtask provision`), a kernel already in the cache
 /// is used without asking apt which one is current (that look-up takes
 /// seconds per arch).
+///
+/// A kernel gets its final name only once it is whole: it is extracted (and
+/// for x86_64 decompressed) under a `.partial` name, checked against the
+/// md5sum its package lists, then renamed; a download or extraction cut short
+/// leaves nothing a later run would take. Two checkouts sharing the cache
+/// take turns: the cache's lock file is held throughout.
 pub fn kernel(arch: Arch, refresh: bool) -> Result<std::path::PathBuf, String> {
     let arch = arch.kernel_arch();
     if let Ok(path) = std::env::var(arch.kernel_env_var()) {
         return Ok(path.into());
     }
-    let (meta, image_name) = arch.kernel_package();
     let dir = &crate::cache::dir("kernels")?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".lock"))
+        .map_err(|e| format!("{}/.lock: {e}", dir.display()))?;
+    lock.lock()
+        .map_err(|e| format!("locking {}/.lock: {e}", dir.display()))?;
+    let kernel = kernel_locked(arch, dir, refresh);
+    let _ = lock.unlock();
+    kernel
+}
+
+/// [`kernel`], with the cache's lock held.
+fn kernel_locked(
+    arch: Arch,
+    dir: &std::path::Path,
+    refresh: bool,
+) -> Result<std::path::PathBuf, String> {
+    let (meta, image_name) = arch.kernel_package();
     if !refresh {
         if let Some(cached) = cached_kernel(arch, dir) {
             return Ok(cached);
@@ -228,17 +253,94 @@ pub fn kernel(arch: Arch, refresh: bool) -> Result<std::path::PathBuf, String> {
             name.starts_with(&format!("linux-image-{version}_")) && name.ends_with(".deb")
         })
         .ok_or("apt-get download left no .deb")?;
+    let partial = dir.join(format!("{image_name}.partial"));
     let script = format!(
-        "dpkg-deb --fsys-tarfile '{}' | tar -xO ./boot/{image_name} > '{}'",
+        "set -euo pipefail; dpkg-deb --fsys-tarfile '{}' | tar -xO ./boot/{image_name} > '{}'",
         deb.display(),
-        image.display()
+        partial.display()
     );
-    run_ok(Command::new("sh").args(["-c", &script]))?;
+    let extracted = run_ok(Command::new("bash").args(["-c", &script]))
+        .and_then(|_| check_against_package(&deb, &format!("boot/{image_name}"), &partial));
     let _ = std::fs::remove_file(&deb);
+    if let Err(e) = extracted {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    std::fs::rename(&partial, &image).map_err(|e| format!("{}: {e}", image.display()))?;
     if arch == Arch::X86_64 {
-        decompress_bzimage(&image, &booted)?;
+        let partial = dir.join(format!("vmlinux-{version}.partial"));
+        if let Err(e) = decompress_bzimage(&image, &partial) {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+        std::fs::rename(&partial, &booted).map_err(|e| format!("{}: {e}", booted.display()))?;
     }
     Ok(booted)
+}
+
+/// Whether `file` is the package's `member` exactly: its md5 against the one
+/// the package's `md5sums` lists.
+fn check_against_package(
+    deb: &std::path::Path,
+    member: &str,
+    file: &std::path::Path,
+) -> Result<(), String> {
+    let script = format!(
+        "set -euo pipefail; dpkg-deb --ctrl-tarfile '{}' | tar -xO ./md5sums",
+        deb.display()
+    );
+    let listed = run_ok(Command::new("bash").args(["-c", &script]))?;
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    let want = listed
+        .lines()
+        .find_map(|l| {
+            let (sum, name) = l.split_once("  ")?;
+            (name.trim() == member).then(|| sum.trim().to_string())
+        })
+        .ok_or(format!("{}: md5sums lists no {member}", deb.display()))?;
+    let got = run_ok(Command::new("md5sum").arg(file))?;
+    let got = String::from_utf8_lossy(&got.stdout);
+    let got = got.split_whitespace().next().unwrap_or_default();
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: md5 {got}, but {} lists {want} for {member}: extraction cut short?",
+            file.display(),
+            deb.display()
+        ))
+    }
+}
+
+/// Order two names by their runs of digits as numbers and the rest as text,
+/// so that `6.1.0-10` sorts above `6.1.0-9`.
+fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = s.as_bytes();
+        for i in 1..=bytes.len() {
+            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
+                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let (ra, rb) = (runs(a), runs(b));
+    for (x, y) in ra.iter().zip(rb.iter()) {
+        let order = match (x, y) {
+            ((true, x), (true, y)) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            ((_, x), (_, y)) => x.cmp(y),
+        };
+        if order != std::cmp::Ordering::Equal {
+            return order;
+        }
+    }
+    ra.len().cmp(&rb.len())
 }
 
 /// The kernel of `arch` already in the cache (the last by name), as booted: the name is
@@ -259,7 +361,12 @@ fn cached_kernel(arch: Arch, dir: &std::path::Path) -> Option<std::path::PathBuf
                 .is_some_and(|n| n.starts_with(prefix) && n.ends_with(&format!("-{flavour}")))
         })
         .collect();
-    found.sort();
+    found.sort_by(|a, b| {
+        version_order(
+            &a.file_name().unwrap_or_default().to_string_lossy(),
+            &b.file_name().unwrap_or_default().to_string_lossy(),
+        )
+    });
     found.pop()
 }
 
@@ -290,4 +397,62 @@ fn decompress_bzimage(bzimage: &std::path::Path, out: &std::path::Path) -> Resul
         return Err("decompressed kernel is not an ELF vmlinux".into());
     }
     std::fs::write(out, output.stdout).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod kernel_cache_tests {
+    use super::version_order;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn versions_sort_as_numbers() {
+        assert_eq!(
+            version_order("vmlinuz-6.1.0-10-arm64", "vmlinuz-6.1.0-9-arm64"),
+            Greater
+        );
+        assert_eq!(
+            version_order("vmlinuz-6.1.0-9-arm64", "vmlinuz-6.1.0-57-arm64"),
+            Less
+        );
+        assert_eq!(
+            version_order("vmlinux-6.1.0-57-amd64", "vmlinux-6.1.0-57-amd64"),
+            Equal
+        );
+        let mut names = vec![
+            "k-6.1.0-9-x",
+            "k-6.1.0-100-x",
+            "k-6.1.0-10-x",
+            "k-6.10.0-1-x",
+        ];
+        names.sort_by(|a, b| version_order(a, b));
+        assert_eq!(
+            names,
+            [
+                "k-6.1.0-9-x",
+                "k-6.1.0-10-x",
+                "k-6.1.0-100-x",
+                "k-6.10.0-1-x"
+            ]
+        );
+    }
+
+    /// The cache's lock is exclusive: a second holder must wait.
+    #[test]
+    fn the_cache_lock_is_exclusive() {
+        let path = std::env::temp_dir().join(format!("xtask-lock-{}", std::process::id()));
+        let open = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .unwrap()
+        };
+        let (first, second) = (open(), open());
+        first.lock().unwrap();
+        assert!(second.try_lock().is_err(), "a second holder got the lock");
+        first.unlock().unwrap();
+        assert!(second.try_lock().is_ok(), "the lock was not released");
+        let _ = std::fs::remove_file(&path);
+    }
 }

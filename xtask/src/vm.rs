@@ -519,7 +519,11 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
         let image = dir.join("image.cpio.gz");
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let result = pack_with_path(&root, &image, Some(&path));
         assert!(result.is_err(), "a failed cpio was not noticed");
         assert!(!image.exists(), "a failed pack left an image");

@@ -10,8 +10,10 @@
 //! - EEXIST for clone3 `set_tid` naming a pid that is alive (our own);
 //! - EPERM for CLONE_NEWNET without CAP_SYS_ADMIN (a child that dropped to uid 65534);
 //! - EAGAIN for RLIMIT_NPROC reached (the same child, with the limit at 0);
-//! - ENOSPC for PID namespaces and for user namespaces nested past 32 levels
-//!   (user namespaces said EUSERS until Linux 4.8).
+//! - ENOSPC for PID namespaces and for user namespaces nested as deep as the
+//!   kernel allows (user namespaces said EUSERS until Linux 4.8); what is
+//!   printed about each limit is the levels observed ([`NestingLimit`]), and
+//!   why user namespaces reach one level deeper (`limits.rs`).
 //!
 //! Calls that must fail are made in a throwaway fork-like child where they
 //! need lost privileges, so the parent keeps its own.
@@ -26,12 +28,12 @@ mod limits;
 mod privilege;
 mod rules;
 
+pub use limits::{NestingLimit, WhyTheyDiffer};
 pub use rules::{example, examples, needs_privilege};
 
-use super::record::Checks;
+use super::record::{Checks, Label};
 use super::Calls;
 use crate::flags::{CloneFlags as F, RULES};
-use crate::plain::StaticText;
 use crate::stack::Stack;
 use crate::sys;
 use crate::{Errno, Error};
@@ -42,8 +44,8 @@ use linux_raw_sys::general as k;
 /// One reproduced error.
 #[derive(Clone, Copy, Debug)]
 pub struct Case {
-    /// What was tried.
-    pub what: StaticText,
+    /// What was tried (for a nesting limit: rendered from the levels observed).
+    pub what: Label,
     /// The errno clone(2) documents for it.
     pub expected: Errno,
     /// What the kernel returned (Ok(()) if the call unexpectedly succeeded).
@@ -57,6 +59,10 @@ pub struct Observed {
     pub calls: Calls,
     /// The cases, in order.
     pub cases: [Option<Case>; 24],
+    /// How deep PID namespaces nested (as root only).
+    pub pid_nesting: Option<NestingLimit>,
+    /// How deep user namespaces nested (as root only).
+    pub user_nesting: Option<NestingLimit>,
 }
 
 impl super::Recorded for Observed {
@@ -77,7 +83,14 @@ impl super::Recorded for Observed {
             c.check(
                 false,
                 k.what.as_str(),
-                format_args!("expected {:?}, got {:?}", k.expected, k.got),
+                format_args!(
+                    "expected {}, got {}",
+                    k.expected.name().unwrap_or("?"),
+                    match k.got {
+                        Ok(()) => "success",
+                        Err(e) => e.name().unwrap_or("?"),
+                    }
+                ),
             );
         }
         c
@@ -106,6 +119,7 @@ pub fn observe() -> Result<Observed, Error> {
     let mut cases = [None; 24];
     let mut n = 0;
     let mut calls = Calls::new();
+    let (mut pid_nesting, mut user_nesting) = (None, None);
     for rule in RULES.iter().filter(|r| r.errno == Errno::EINVAL) {
         for (word, syscall) in examples(rule.text).into_iter().flatten() {
             if needs_privilege(word, syscall) {
@@ -114,7 +128,7 @@ pub fn observe() -> Result<Observed, Error> {
             let (got, made, raw) = rules::attempt(word, syscall, &stack);
             calls.push(rule.text, made, raw);
             cases[n] = Some(Case {
-                what: StaticText::new(rule.text),
+                what: Label::new(rule.text),
                 expected: rule.errno,
                 got,
             });
@@ -123,13 +137,13 @@ pub fn observe() -> Result<Observed, Error> {
     }
     let what = "clone3 with size 32, below CLONE_ARGS_SIZE_VER0 (64)";
     cases[n] = Some(Case {
-        what: StaticText::new(what),
+        what: Label::new(what),
         expected: Errno::EINVAL,
         got: args::clone3_sized(&mut calls, what, 32, 0),
     });
     let what = "clone3 with size 4096 and a non-zero byte past the known fields";
     cases[n + 1] = Some(Case {
-        what: StaticText::new(what),
+        what: Label::new(what),
         expected: Errno::E2BIG,
         got: args::clone3_sized(&mut calls, what, 4096, 1),
     });
@@ -139,35 +153,33 @@ pub fn observe() -> Result<Observed, Error> {
         let what = "clone3 set_tid = [our own pid] (a pid in use)";
         let got = args::set_tid_in_use(&mut calls, what);
         cases[n] = Some(Case {
-            what: StaticText::new(what),
+            what: Label::new(what),
             expected: Errno::EEXIST,
             got,
         });
         n += 1;
 
-        let (got, _) = limits::nest(&mut calls, F::CLONE_NEWPID, limits::nest_deeper)?;
+        let pid = limits::nest(&mut calls, F::CLONE_NEWPID, limits::nest_deeper)?;
         cases[n] = Some(Case {
-            what: StaticText::new("PID namespaces nested deeper than 32 levels"),
+            what: rendered(format_args!("{pid}")),
             expected: Errno::ENOSPC,
-            got,
+            got: pid.errno,
         });
         n += 1;
-        if sys::geteuid() == 0 {
-            let (got, _) = limits::nest(&mut calls, F::CLONE_NEWUSER, limits::nest_users)?;
-            // clone(2): EUSERS from Linux 3.11 to 4.8, ENOSPC since 4.9.
-            cases[n] = Some(Case {
-                what: StaticText::new(
-                    "user namespaces nested deeper than 32 levels (EUSERS before Linux 4.9)",
-                ),
-                expected: Errno::ENOSPC,
-                got,
-            });
-            n += 1;
-        }
+        pid_nesting = Some(pid);
+        let user = limits::nest(&mut calls, F::CLONE_NEWUSER, limits::nest_users)?;
+        // clone(2): EUSERS from Linux 3.11 to 4.8, ENOSPC since 4.9.
+        cases[n] = Some(Case {
+            what: rendered(format_args!("{user} (EUSERS before Linux 4.9)")),
+            expected: Errno::ENOSPC,
+            got: user.errno,
+        });
+        n += 1;
+        user_nesting = Some(user);
     }
     if sys::geteuid() == 0 {
         cases[n] = Some(Case {
-            what: StaticText::new("CLONE_NEWNET as uid 65534 (no CAP_SYS_ADMIN)"),
+            what: Label::new("CLONE_NEWNET as uid 65534 (no CAP_SYS_ADMIN)"),
             expected: Errno::EPERM,
             got: privilege::unprivileged_attempt(
                 &mut calls,
@@ -177,7 +189,7 @@ pub fn observe() -> Result<Observed, Error> {
             )?,
         });
         cases[n + 1] = Some(Case {
-            what: StaticText::new("fork as uid 65534 with RLIMIT_NPROC = 0"),
+            what: Label::new("fork as uid 65534 with RLIMIT_NPROC = 0"),
             expected: Errno::EAGAIN,
             got: privilege::unprivileged_attempt(
                 &mut calls,
@@ -187,7 +199,19 @@ pub fn observe() -> Result<Observed, Error> {
             )?,
         });
     }
-    Ok(Observed { calls, cases })
+    Ok(Observed {
+        calls,
+        cases,
+        pid_nesting,
+        user_nesting,
+    })
+}
+
+/// A case's text, rendered from what was observed.
+fn rendered(text: fmt::Arguments<'_>) -> Label {
+    let mut label = Label::empty();
+    let _ = fmt::Write::write_fmt(&mut label, text);
+    label
 }
 
 impl Observed {
@@ -216,6 +240,9 @@ impl fmt::Display for Observed {
                 c.expected.name().unwrap_or("?"),
                 c.what
             )?;
+        }
+        if let (Some(pid), Some(user)) = (&self.pid_nesting, &self.user_nesting) {
+            write!(f, "{}", WhyTheyDiffer { pid, user })?;
         }
         if sys::geteuid() != 0 {
             writeln!(

@@ -16,6 +16,7 @@ mod propagation;
 pub use propagation::{propagation, Propagation, CASES};
 
 use super::record::Checks;
+use super::text::YesNo;
 use super::Calls;
 use super::{contains, namespace_flags, run_child, CPath, SharedPage, Text};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
@@ -57,19 +58,23 @@ impl super::Recorded for Observed {
             self.child_sees_mount && !self.parent_sees_mount,
             "the child's tmpfs is in its mount table, not the parent's",
             format_args!(
-                "child: {}, parent: {}",
-                self.child_sees_mount, self.parent_sees_mount
+                "the child's mountinfo lists it: {}, the parent's: {}",
+                YesNo(self.child_sees_mount),
+                YesNo(self.parent_sees_mount)
             ),
         );
         c.check(
             self.same_root,
             "the root did not change",
-            format_args!("the child's / is ours: {}", self.same_root),
+            format_args!(
+                "the child's / is ours (same device and inode): {}",
+                YesNo(self.same_root)
+            ),
         );
         c.check(
             self.status == WaitStatus::Exited(0),
             "the child exited 0",
-            format_args!("{:?}", self.status),
+            format_args!("the child {}", self.status),
         );
         c
     }
@@ -146,9 +151,17 @@ pub fn observe() -> Result<Observed, Error> {
 impl fmt::Display for Observed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.root_was_shared {
-            writeln!(f, "parent's / is a shared mount: without MS_PRIVATE the child's mount would propagate back")?;
+            writeln!(
+                f,
+                "our / is a shared mount (mountinfo: shared:N): without MS_PRIVATE the child's \
+                 mount would propagate back"
+            )?;
         } else {
-            writeln!(f, "parent's / is private here (systemd makes it shared); the child makes / private anyway")?;
+            writeln!(
+                f,
+                "our / is not a shared mount on this machine (mountinfo has no shared:N for it; \
+                 systemd machines have one); the child makes / private first all the same"
+            )?;
         }
         writeln!(
             f,
@@ -158,17 +171,17 @@ impl fmt::Display for Observed {
         writeln!(
             f,
             "  child's mountinfo lists it:  {}",
-            self.child_sees_mount
+            YesNo(self.child_sees_mount)
         )?;
         writeln!(
             f,
             "  parent's mountinfo lists it: {}",
-            self.parent_sees_mount
+            YesNo(self.parent_sees_mount)
         )?;
         writeln!(
             f,
             "  the child's / is ours (same device and inode): {}",
-            self.same_root
+            YesNo(self.same_root)
         )?;
         if self.in_user_namespace {
             writeln!(f, "(unprivileged: CLONE_NEWUSER was added)")?;

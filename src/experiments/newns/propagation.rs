@@ -10,6 +10,7 @@
 
 use super::mountinfo_lists;
 use crate::experiments::record::{self, Checks, Label};
+use crate::experiments::text::YesNo;
 use crate::experiments::{
     map_root, raw_fork_like, raw_fork_like_call, run_child, CPath, Calls, Recorded, SharedPage,
 };
@@ -80,27 +81,44 @@ impl Recorded for Propagation {
         c.check(
             self.mounted == [true; 3],
             "every child's mount succeeded (so \"not seen\" is not a failure)",
-            format_args!("{:?}", self.mounted),
+            format_args!(
+                "mounted: plain {}, private first {}, with CLONE_NEWUSER {}",
+                YesNo(self.mounted[0]),
+                YesNo(self.mounted[1]),
+                YesNo(self.mounted[2])
+            ),
         );
         c.check(
             seen[0] == Some(true),
             "under a shared mount, the child's mount reaches the parent",
-            format_args!("seen: {:?}", seen[0]),
+            format_args!("the parent's mountinfo lists it: {}", Seen(seen[0])),
         );
         c.check(
             seen[1] == Some(false),
             "not once the child made the mount private",
-            format_args!("seen: {:?}", seen[1]),
+            format_args!("the parent's mountinfo lists it: {}", Seen(seen[1])),
         );
         c.check(
             seen[2] == Some(false),
             "not from a mount namespace owned by a new user namespace",
-            format_args!("seen: {:?}", seen[2]),
+            format_args!("the parent's mountinfo lists it: {}", Seen(seen[2])),
         );
         c
     }
     fn skipped(&self) -> Option<Label> {
         self.skipped
+    }
+}
+
+/// Whether the parent saw a case's mount: `yes`, `no`, or `not run`.
+struct Seen(Option<bool>);
+
+impl fmt::Display for Seen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(seen) => write!(f, "{}", YesNo(seen)),
+            None => f.write_str("not run"),
+        }
     }
 }
 

@@ -28,6 +28,8 @@ pub const MAX_CHECKS: usize = 16;
 pub struct Checks {
     list: [Option<Check>; MAX_CHECKS],
     len: usize,
+    /// Checks made past [`MAX_CHECKS`]: not kept, so the checks do not hold.
+    dropped: usize,
 }
 
 impl Default for Checks {
@@ -42,12 +44,16 @@ impl Checks {
         Checks {
             list: [None; MAX_CHECKS],
             len: 0,
+            dropped: 0,
         }
     }
 
     /// Add an observation: `claim`, bearing it out if `holds`, on `evidence`.
+    ///
+    /// A claim or evidence longer than a [`Label`] holds is kept cut and
+    /// marked so: then [`all_hold`](Checks::all_hold) is false.
     pub fn check(&mut self, holds: bool, claim: &str, evidence: fmt::Arguments<'_>) -> &mut Checks {
-        let mut text = Label::new("");
+        let mut text = Label::empty();
         let _ = fmt::Write::write_fmt(&mut text, evidence);
         if self.len < MAX_CHECKS {
             self.list[self.len] = Some(Check {
@@ -56,6 +62,8 @@ impl Checks {
                 holds,
             });
             self.len += 1;
+        } else {
+            self.dropped += 1;
         }
         self
     }
@@ -65,9 +73,26 @@ impl Checks {
         self.list[..self.len].iter().flatten()
     }
 
-    /// Whether there is at least one and every one holds.
+    /// Whether there is at least one, every one holds, none was cut to fit
+    /// its [`Label`] (a claim that cannot be read whole is not made) and none
+    /// was dropped past [`MAX_CHECKS`].
     pub fn all_hold(&self) -> bool {
-        self.len > 0 && self.iter().all(|c| c.holds)
+        self.len > 0
+            && self.dropped == 0
+            && self.iter().all(|c| c.holds)
+            && self.cut_label().is_none()
+    }
+
+    /// How many checks were made past [`MAX_CHECKS`] and not kept.
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    /// The first claim or evidence that did not fit its [`Label`], if any.
+    pub fn cut_label(&self) -> Option<&Label> {
+        self.iter()
+            .flat_map(|c| [&c.claim, &c.evidence])
+            .find(|l| l.is_cut())
     }
 }
 
@@ -77,6 +102,13 @@ impl fmt::Display for Checks {
         for c in self.iter() {
             let mark = if c.holds { "ok" } else { "NO" };
             writeln!(f, "{mark}  {}: {}", c.claim, c.evidence)?;
+        }
+        if self.dropped > 0 {
+            writeln!(
+                f,
+                "NO  {} more check(s) made, past the {MAX_CHECKS} a record keeps",
+                self.dropped
+            )?;
         }
         Ok(())
     }

@@ -17,8 +17,8 @@
 //! trampoline that issues `rt_sigreturn` (`arch/<arch>/restore.s`). x86_64
 //! needs it: the 64-bit kernel refuses to deliver to a handler without
 //! `SA_RESTORER` and forces a SIGSEGV instead. aarch64 would fall back to
-//! the vDSO's `__kernel_rt_sigreturn`; clonelab passes its own on both arches
-//! (and on i386, armhf and s390x). ppc64le is the exception: its kernel
+//! the vDSO's `__kernel_rt_sigreturn`; clonelab passes its own there too,
+//! and on i386, armhf and s390x. ppc64le is the exception: its kernel
 //! ignores `sa_restorer` and always returns through the vDSO's
 //! `__kernel_sigtramp_rt64`, so there clonelab sets no `SA_RESTORER`.
 
@@ -98,7 +98,9 @@ pub fn sigprocmask(how: u32, set: Option<SigSet>) -> Result<SigSet, Errno> {
     let new = set.map(SigSet::bits);
     let new_ptr = new.as_ref().map_or(0, |bits| bits as *const u64 as usize);
     // SAFETY: new_ptr is null or an 8-byte sigset; old is writable; the size
-    // is the kernel's sigset size (8 bytes on both arches).
+    // is the kernel's sigset size: _NSIG / 8 = 8 bytes on all six arches (one
+    // u64 on the 64-bit ones, two u32 words, low word first, on i386 and
+    // armhf, which are little-endian, so one u64 lays them out the same).
     decode(unsafe {
         syscall4(
             k::__NR_rt_sigprocmask,
