@@ -291,7 +291,10 @@ fn has_filter(args: &[String]) -> bool {
 /// ignored, the tests it accounts for (None: no result line).
 fn accounted_tests(output: &[u8]) -> Option<usize> {
     let text = String::from_utf8_lossy(output);
-    let line = text.lines().rev().find(|l| l.starts_with("test result: "))?;
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("test result: "))?;
     let count = |word: &str| -> usize {
         line.split(';')
             .find_map(|part| {

@@ -37,10 +37,7 @@ fn planted_c_leaves_a_process() {
     if std::env::var(PLANT).as_deref() != Ok("leave") {
         return;
     }
-    let word = clonelab::FlagsWord::new(
-        clonelab::CloneFlags::EMPTY,
-        clonelab::ExitSignal::SIGCHLD,
-    );
+    let word = clonelab::FlagsWord::new(clonelab::CloneFlags::EMPTY, clonelab::ExitSignal::SIGCHLD);
     let child = clonelab::spawn(word, || {
         let _ = clonelab::sys::nanosleep(std::time::Duration::from_secs(60));
         0
@@ -90,7 +87,10 @@ fn exits_early_fail_the_module() {
 fn a_process_left_running_fails_the_module() {
     let filter = "runner_selftest::planted_c";
     let (out, text) = run_runner(filter, Some("leave"));
-    assert!(!out.status.success(), "a process left running passed:\n{text}");
+    assert!(
+        !out.status.success(),
+        "a process left running passed:\n{text}"
+    );
     assert!(
         text.contains("still held its output open (killed)"),
         "the runner did not say why:\n{text}"

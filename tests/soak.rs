@@ -70,7 +70,10 @@ fn check(path: &str, before: &Snapshot, n: usize, started: Instant) {
     );
     assert_eq!(after.fds, before.fds, "{path}: descriptors leaked");
     assert_eq!(after.maps, before.maps, "{path}: mappings leaked");
-    assert_eq!(after.threads, before.threads, "{path}: tasks of this process leaked");
+    assert_eq!(
+        after.threads, before.threads,
+        "{path}: tasks of this process leaked"
+    );
     assert!(
         after.rss - before.rss <= RSS_TOLERANCE_KIB,
         "{path}: RSS grew by {} KiB",
