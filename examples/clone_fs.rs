@@ -29,7 +29,7 @@ fn main() -> Result<(), clonelab::Error> {
         ("without CLONE_FS", CloneFlags::EMPTY),
     ] {
         // Start each run from the same place: cwd "/", umask 022.
-        sys::chdir(c"/")?;
+        sys::chdir(c"/")?; // c"...": a NUL-terminated C string
         sys::umask(0o022);
         let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
         let mut child = spawn(word, || {
@@ -40,10 +40,9 @@ fn main() -> Result<(), clonelab::Error> {
         let (cwd, umask) = parent_fs()?;
         let word = child.call().word.encode_clone()?;
         println!("{name} ({word:#x}): the parent's cwd is now {cwd}, its umask {umask:03o}");
-        seen.push((cwd, umask));
+        seen.push(format!("cwd {cwd}, umask {umask:03o}")); // octal, as printed
     }
-    let moved = ("/proc".to_string(), 0o027);
-    let stayed = ("/".to_string(), 0o022);
+    let (moved, stayed) = ("cwd /proc, umask 027", "cwd /, umask 022");
     assert_eq!(
         seen,
         [moved, stayed],

@@ -60,8 +60,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert!(matches!(err, Error::FlagsInSignalByte { .. }));
 
     let word = FlagsWord::new(F::CLONE_SIGHAND, sigchld);
-    let top = null_mut(); // no stack: a child, were one made, would run on a copy of ours
-                          // SAFETY: no CLONE_VM: such a child works on its own copy of memory, and runs `never`.
+    let top = null_mut();
+    // SAFETY: no CLONE_VM, no stack: a child, were one made, runs `never` on a copy of ours.
     let made = unsafe { clone(word, top, null_mut(), null_mut(), 0, never, null_mut()) };
     let err = refused(&format!("clone({word})"), made);
     assert!(matches!(err, Error::Kernel { rule: Some(_), .. })); // the rule it broke

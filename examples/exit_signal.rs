@@ -1,16 +1,16 @@
 //! The exit signal: what the parent is sent when a child exits, and who can wait.
 //!
-//! Three fork-like children whose exit signals are SIGCHLD, SIGURG and 0 (none).
-//! A handler notes the signal each exit brings; then a plain wait and a
-//! `__WCLONE` wait are asked whether they see the exited child. Last, clone3
-//! is offered exit signal 145. Run: `cargo run --example exit_signal`.
+//! Three fork-like children, exit signals SIGCHLD, SIGURG and 0 (none), exit
+//! with codes 1, 2 and 3. A handler notes the signal each exit brings; a plain
+//! and a `__WCLONE` wait are asked if they see the exited child; then it is
+//! reaped. Last, clone3 is offered exit signal 145. Run: `cargo run --example exit_signal`.
 //!
 //! Expected output:
 //!
 //! ```text
-//! exit signal SIGCHLD: the parent got SIGCHLD; a plain wait sees it: true; a __WCLONE wait: false
-//! exit signal SIGURG: the parent got SIGURG; a plain wait sees it: false; a __WCLONE wait: true
-//! exit signal 0: the parent got no signal; a plain wait sees it: false; a __WCLONE wait: true
+//! exit signal SIGCHLD: the parent got SIGCHLD; a plain wait sees it: true; a __WCLONE wait: false; reaped: exited with status 1
+//! exit signal SIGURG: the parent got SIGURG; a plain wait sees it: false; a __WCLONE wait: true; reaped: exited with status 2
+//! exit signal 0: the parent got no signal; a plain wait sees it: false; a __WCLONE wait: true; reaped: exited with status 3
 //! clone3 with exit signal 145: EINVAL (Invalid argument)
 //! ```
 
@@ -42,19 +42,21 @@ fn main() -> Result<(), clonelab::Error> {
         // SAFETY: the handler does one atomic store.
         unsafe { sigaction(signal, &action) }?;
     }
+    // Whoever started us may have blocked them; a blocked signal never runs the handler.
     sigprocmask(SIG_UNBLOCK, Some(SigSet::of(&caught)))?;
-    for exit_signal in [ExitSignal::SIGCHLD, Signal::SIGURG.into(), ExitSignal::NONE] {
+    let urg = Signal::SIGURG.into();
+    for (exit_signal, code) in [(ExitSignal::SIGCHLD, 1), (urg, 2), (ExitSignal::NONE, 3)] {
         GOT.store(0, SeqCst);
-        let mut child = spawn(FlagsWord::new(CloneFlags::EMPTY, exit_signal), || 0)?;
+        let mut child = spawn(FlagsWord::new(CloneFlags::EMPTY, exit_signal), || code)?;
         // Wait until it has exited, without reaping it (__WALL: any child).
-        let pid = child.pid();
-        sys::waitid(P_PID, pid as u32, WEXITED | WNOWAIT | __WALL)?;
-        let (plain, wclone) = (sees(pid, 0), sees(pid, __WCLONE));
-        child.wait()?;
+        sys::waitid(P_PID, child.pid() as u32, WEXITED | WNOWAIT | __WALL)?;
+        let (plain, wclone) = (sees(child.pid(), 0), sees(child.pid(), __WCLONE));
+        let status = child.wait()?; // reaps it (with __WCLONE if it is a clone child)
         let got = GOT.load(SeqCst);
         let name = Signal::new(got as u32).map_or("no signal".into(), |s| s.to_string());
-        println!("exit signal {exit_signal}: the parent got {name}; a plain wait sees it: {plain}; a __WCLONE wait: {wclone}");
+        println!("exit signal {exit_signal}: the parent got {name}; a plain wait sees it: {plain}; a __WCLONE wait: {wclone}; reaped: {status}");
         assert_eq!(got as u32, exit_signal.number(), "the signal sent at exit");
+        assert_eq!(status, clonelab::WaitStatus::Exited(code), "exit status");
         let sigchld = exit_signal.is_sigchld();
         assert_eq!((plain, wclone), (sigchld, !sigchld), "who can wait for it");
     }

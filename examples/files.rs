@@ -23,13 +23,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("with CLONE_FILES", CloneFlags::CLONE_FILES, true),
         ("without CLONE_FILES", CloneFlags::EMPTY, false),
     ] {
-        // A bare number from here on: no OwnedFd in this process will close it.
+        // c"...": a NUL-terminated C string. into_raw: from here on `fd` is a
+        // bare number, which no OwnedFd in this process will close.
         let fd = sys::open(c"/dev/null", O_RDONLY | O_CLOEXEC, 0)?.into_raw();
         let close_it = || {
             // SAFETY: `fd` belongs to this loop alone; nothing else uses it.
             unsafe { sys::close(fd) }.is_err() as i32
         };
         let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
+        // Make the child with clone (not clone3).
         // SAFETY: the child closes only `fd`, which no owner in this process
         // holds, and the parent touches no descriptor until it has reaped it.
         let mut child = unsafe { spawn_unchecked(Syscall::Clone, word, close_it) }?;

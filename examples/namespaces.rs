@@ -1,8 +1,7 @@
 //! UTS, IPC, cgroup and time namespaces: is the child in another one?
 //!
-//! One child per flag reads the inode of its /proc/self/ns/<kind> handle and
-//! one more thing the namespace changes. CLONE_NEWTIME (0x80) lies in clone()'s
-//! signal byte: that child is made with clone3. Run: `sudo cargo run --example namespaces`.
+//! One child per flag reports the inode of its /proc/self/ns/<kind> handle and what
+//! else changed; CLONE_NEWTIME (0x80) needs clone3. Run: `sudo cargo run --example namespaces`.
 //!
 //! Expected output:
 //!
@@ -16,8 +15,7 @@
 //! clone() of CLONE_NEWTIME|SIGCHLD: flag bits 0x80 fall in clone()'s low byte, …
 //! ```
 
-use clonelab::{probe, spawn, sys, sys::consts::O_CLOEXEC};
-use clonelab::{CloneFlags, ExitSignal, FlagsWord, WaitStatus};
+use clonelab::{probe, spawn, sys, sys::consts::O_CLOEXEC, CloneFlags, ExitSignal, FlagsWord};
 
 /// Each kind: its flag, what else it changes, and what the child should see there.
 const KINDS: [(&str, CloneFlags, &str, &str); 4] = [
@@ -60,8 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let report = format!("{} {}", inode(kind), effect(kind));
             sys::write(writer.as_fd(), report.as_bytes()).map_or(1, |_| 0)
         })?;
-        assert_eq!(child.wait()?, WaitStatus::Exited(0));
-        drop(writer);
+        assert_eq!(child.wait()?, clonelab::WaitStatus::Exited(0)); // 0: its report is written
         let mut buf = [0u8; 256];
         let n = sys::read(reader.as_fd(), &mut buf)?;
         let text = String::from_utf8_lossy(&buf[..n]);
@@ -70,6 +67,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{kind:<7} inode: ours {ours}, the child's {theirs} (made with {via})");
         if !what.is_empty() {
             println!("{kind:<7} {what}: ours {our_effect}, the child's {their_effect}");
+        }
+        if our_effect == "0::/" {
+            println!("cgroup  ours is the root too, so they match: try from a sub-cgroup");
         }
         assert_ne!(theirs, ours.to_string()); // another namespace of this kind
         assert_eq!((their_effect, effect(kind)), (expected, our_effect)); // ours unchanged

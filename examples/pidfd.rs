@@ -44,7 +44,9 @@ fn main() {
     let pid = child.pid();
     let fd = child
         .pidfd()
-        .expect("no pidfd: a kernel before 5.2?")
+        .expect(
+            "no pidfd: the child was made without CLONE_PIDFD (or the kernel is older than 5.2)",
+        )
         .as_raw();
     println!("clone returned pid {pid}; the pidfd is descriptor {fd}");
     let before = fdinfo_pid(fd);

@@ -36,6 +36,7 @@ fn said(waited: Result<WaitStatus, Errno>) -> String {
 /// The middle: make the grandchild, try to wait for it, and report both.
 fn middle(word: FlagsWord, report_to: BorrowedFd) -> i32 {
     let (no_stack, no_tid) = (null_mut(), null_mut());
+    // clonelab::clone(word, stack_top, parent_tid, child_tid, tls, fn, arg)
     // SAFETY: fork-like (no CLONE_VM): with stack 0 the grandchild runs on its
     // own copy of our stack, and it only returns.
     let made = unsafe { clone(word, no_stack, no_tid, no_tid, 0, grandchild, null_mut()) };

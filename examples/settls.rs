@@ -44,6 +44,7 @@ fn run(flags: CloneFlags, tls: usize, block: &Block) -> usize {
     let stack = Stack::new(64 * 1024).unwrap();
     let word = FlagsWord::new(CloneFlags::CLONE_VM | flags, ExitSignal::SIGCHLD);
     let (null, arg) = (std::ptr::null_mut(), block as *const Block as *mut c_void);
+    // clonelab::clone(word, stack_top, parent_tid, child_tid, tls, fn, arg)
     // SAFETY: the child only reads its thread pointer and stores into `block`;
     // `stack` and `block` outlive it (reaped below).
     let pid = unsafe { clone(word, stack.top(), null, null, tls, report, arg) }.unwrap();
@@ -64,5 +65,6 @@ fn main() {
     println!("without CLONE_SETTLS: the child's thread pointer is {without:#x}");
     let after = thread_pointer();
     println!("the parent's thread pointer after: {after:#x}");
-    assert_eq!((with, without, after), (address, parent, parent));
+    let hex = |v: [usize; 3]| v.map(|a| format!("{a:#x}")); // the base printed above
+    assert_eq!(hex([with, without, after]), hex([address, parent, parent]));
 }

@@ -1,8 +1,7 @@
 //! Thread ids: where do PARENT_SETTID, CHILD_SETTID and CHILD_CLEARTID write?
 //!
-//! A CLONE_VM child made as a thread library makes one, joined by sleeping on
-//! `ctid` until the kernel clears it; then a fork-like child shows whose memory
-//! each store lands in. Run: `cargo run --example tids`.
+//! A CLONE_VM child made as a thread library makes one, joined on `ctid`; then
+//! a fork-like child shows whose memory each store lands in. Run: `cargo run --example tids`.
 //!
 //! Expected output:
 //!
@@ -47,6 +46,7 @@ unsafe extern "C" fn fork_child(arg: *mut std::ffi::c_void) -> i32 {
 fn make(flags: F, stack: *mut u8, entry: ChildEntry, w: &Words) -> Pid {
     let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
     let (ptid, ctid, arg) = (w.ptid.as_ptr(), w.ctid.as_ptr(), w as *const _ as *mut _);
+    // clonelab::clone(word, stack_top, parent_tid, child_tid, tls, fn, arg)
     // SAFETY: a child touches only `w` (or its copy); main reaps it before `w` or a stack goes.
     unsafe { clone(word, stack, ptid, ctid, 0, entry, arg) }.unwrap()
 }
@@ -58,18 +58,18 @@ fn main() {
     let pid = make(thread_like, stack.top(), vm_child, &w);
     let ptid = w.ptid.load(SeqCst);
     println!("CLONE_VM:  clone returned {pid}; ptid read at once: {ptid}");
-    // The join: sleep while ctid holds a tid; CHILD_CLEARTID zeroes it and wakes us (5 s at most).
+    // The join (5 s at most): until the child has run (stored its tid) and ctid is 0 again.
     let mut naps = 0;
-    while w.ctid.load(SeqCst) != 0 && naps < 50 {
+    while (w.tid.load(SeqCst) == 0 || w.ctid.load(SeqCst) != 0) && naps < 50 {
+        // Sleep only while ctid still holds this value; wake on FUTEX_WAKE or after 100 ms.
         let _ = sys::futex_wait_timeout(&w.ctid, w.ctid.load(SeqCst), 100_000_000);
         naps += 1;
     }
-    assert_eq!(wait_pid(pid, 0), Ok(Exited(0)));
     let (first, tid) = (w.first.load(SeqCst), w.tid.load(SeqCst));
     println!("CLONE_VM:  the child's first read of ctid: {first}; its gettid(): {tid}");
     println!("CLONE_VM:  ctid after the join: {}", w.ctid.load(SeqCst));
+    assert_eq!(wait_pid(pid, 0), Ok(Exited(0)));
     assert_eq!((ptid, first, tid, w.ctid.load(SeqCst)), (pid, pid, pid, 0));
-
     // Fork-like: no CLONE_VM; stack 0, so the child runs on its own copy of ours.
     let f = Words::default();
     let pid = make(tids, std::ptr::null_mut(), fork_child, &f);

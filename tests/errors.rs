@@ -53,7 +53,7 @@ fn every_documented_refusal_is_reproduced() {
     assert_eq!(detached.call.syscall, Some(Syscall::Clone));
     assert_eq!(detached.errno(), Some(clonelab::Errno::EINVAL));
     if clonelab::sys::geteuid() == 0 {
-        assert_eq!(o.cases().count(), applicable.len() + 7);
+        assert_eq!(o.cases().count(), applicable.len() + 9);
     } else {
         common::skip("EPERM and EAGAIN need root to drop privileges from");
     }

@@ -55,7 +55,17 @@ fn snapshot() -> Snapshot {
 }
 
 fn check(path: &str, before: &Snapshot, n: usize, started: Instant) {
-    let after = snapshot();
+    // A joined thread-like child has cleared its tid word (in mm_release) but
+    // may not have left the thread group yet (release_task comes after): give
+    // the count a moment to settle. A leaked task never does.
+    let mut after = snapshot();
+    for _ in 0..500 {
+        if after.threads <= before.threads {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        after = snapshot();
+    }
     println!(
         "{path}: {n} cycles in {:.2}s; fds {} -> {}, maps {} -> {}, threads {} -> {}, rss {} -> {} KiB",
         started.elapsed().as_secs_f64(),

@@ -2,9 +2,8 @@
 #
 # C signature (System V):
 #   long clone(unsigned long flags, void *stack, int *parent_tid, int *child_tid,
-#                       unsigned long tls, int (*entry)(void *), void *arg);
-#                       rdi                rsi          rdx              rcx
-#                       r8                 r9                        [rsp+8]
+#              unsigned long tls, int (*entry)(void *), void *arg);
+#   registers: flags=rdi stack=rsi parent_tid=rdx child_tid=rcx tls=r8 entry=r9 arg=[rsp+8]
 #
 # Kernel order on x86_64: clone(flags, stack, parent_tid, child_tid, tls) in rdi, rsi, rdx, r10, r8:
 # the generic order, so only rcx moves (to r10). aarch64, i386, armhf and ppc64le swap the last

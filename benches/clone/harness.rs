@@ -1,7 +1,7 @@
 //! What every set of the bench shares: a [`Path`] (one operation, run as a
 //! timed batch), the [`Plan`] of a set, [`measure`] (the interleaved rounds
-//! and their records), the seeded shuffle, and the checks every child's exit
-//! must pass.
+//! and their records), the shuffle's generator, and the checks every child's
+//! exit must pass.
 //!
 //! Part of `benches/clone/`; the family modules build paths with [`path`],
 //! `main.rs` measures them. Uses libc's waitpid (the peers' children) and std.
@@ -85,7 +85,8 @@ pub fn path<'a>(
     }
 }
 
-/// splitmix64: a small, fixed-seed generator, so every run shuffles alike.
+/// splitmix64: a small generator for the shuffle; `main` seeds it anew in
+/// every bench process and records the seed.
 pub struct Rng(pub u64);
 
 impl Rng {

@@ -5,14 +5,23 @@
 //! # Design
 //!
 //! A *set* is a list of paths (operations) measured together. Each round runs
-//! every path of the set once, in an order shuffled anew each round (fixed-seed
-//! RNG), each path as one timed batch of `n` operations, and records the path's
+//! every path of the set once, in an order shuffled anew each round, each path
+//! as one timed batch of `n` operations, and records the path's
 //! mean time per operation in that round. Any two paths of a set are thus
 //! measured alternately, milliseconds apart, in every round: whatever the
 //! machine's load does over seconds and minutes hits both alike, and the
 //! per-round ratio cancels it. `cargo xtask bench` turns the records into
 //! medians of per-round ratios with bootstrap 95 % intervals, growth tables,
 //! slopes and `docs/benchmarks.md`.
+//!
+//! The shuffle's seed is drawn anew by every bench process (a *pass* of
+//! `cargo xtask bench`), from std's `RandomState` (seeded by the operating
+//! system) mixed with the clock and the process id, printed and recorded
+//! (`M seed`): so no two passes, and no two runs, share their round orders,
+//! and an effect of the order (a namespace's deferred teardown landing on
+//! the path after it) varies from pass to pass, where the intervals and the
+//! agreement of two runs can see it, instead of repeating alike in every
+//! pass. `--seed 0x…` replays a recorded pass's orders.
 //!
 //! Sets:
 //! - `getppid`: one syscall round trip (no libc caches getppid) through a
@@ -46,6 +55,7 @@
 //!   the full run, a few minutes; one line per path per round goes to FILE.
 //! - `--costs` (with `--out`, `--scale`, `--quick` as above): the ledger and
 //!   container-start sets only.
+//! - `--seed 0x…` (any mode): shuffle with this seed instead of a fresh one.
 //! - `--quick`, or no `--bench` argument (`cargo test --benches`, the VM test
 //!   runs): a smoke run of three short rounds per set, at 0 and 16 MiB. With
 //!   no `--bench` argument the costs sets run too. A path the host cannot
@@ -118,7 +128,16 @@ fn main() -> std::io::Result<()> {
     };
     writeln!(out, "M\tmode\t{}", if quick { "quick" } else { "full" })?;
     let started = Instant::now();
-    let mut rng = Rng(0x636c_6f6e_656c_6162); // "clonelab"
+    let seed = match args.iter().position(|a| a == "--seed") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok())
+            .expect("--seed 0xHEX"),
+        None => fresh_seed(),
+    };
+    writeln!(out, "M\tseed\t{seed:#018x}")?;
+    println!("bench: shuffle seed {seed:#018x} (replay with --seed {seed:#018x})");
+    let mut rng = Rng(seed);
     if has("--costs") || !has("--bench") {
         measure_costs(&plan, quick, &mut rng, &mut *out)?;
         if has("--costs") {
@@ -210,6 +229,20 @@ fn main() -> std::io::Result<()> {
     out.flush()?;
     println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// A seed no other pass or run shares: std's `RandomState` (keys the
+/// operating system gives each process, by getrandom) hashing the clock and
+/// the process id.
+fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    h.write_u128(now.as_nanos());
+    h.write_u32(std::process::id());
+    h.finish()
 }
 
 /// The per-flag ledger and the container-start comparison (see `costs` and

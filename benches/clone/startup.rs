@@ -12,7 +12,12 @@
 //! namespaces, the mount table and `lo` it finds); the records
 //! `M command <path>`, `M namespaces <path>`, `M mounts <path>` and
 //! `M lo <path>` carry what it was told and what its container was, for the
-//! report's table. One that is absent or fails is left out with an
+//! report's table. A tool that keeps the host's root (unshare(1)) sees a
+//! copy of the host's whole mount tree, private paths of the machine
+//! included: its mounts are compared with the bench's own
+//! (`/proc/self/mountinfo`, read the same way), and its records hold only a
+//! count of the host's mounts it kept (`M host_mounts <path>`) and the
+//! mounts it added. One that is absent or fails is left out with an
 //! `M skip <path> <reason>` record and a printed line. crun
 //! refuses a cgroup v1/v2 hybrid host whose v2 hierarchy has any controller
 //! (`cgroups in hybrid mode not supported`, whatever its cgroup manager):
@@ -385,10 +390,76 @@ pub fn remove_scratch() {
     let _ = std::fs::remove_dir_all(scratch());
 }
 
-/// What the probe printed, as the three records of a tool's isolation:
-/// the namespaces its container has that the bench has not, the
-/// container's mounts (mount point, file system type, `ro`), and `lo`.
-fn isolation(probe: &str) -> [(&'static str, String); 3] {
+/// One line of a mountinfo table: how the report shows it ("/usr ext4 ro")
+/// and what identifies it in any mount namespace (every field but the
+/// mount's id, its parent's id, its propagation tags and its options other
+/// than `ro`): its mount point, its device, its root inside the file
+/// system (not for cgroup file systems, see below), its type and its
+/// source.
+#[derive(PartialEq)]
+struct Mount {
+    shown: String,
+    identity: [String; 6],
+}
+
+/// The mounts of a mountinfo table ("id parent dev root MOUNTPOINT OPTIONS
+/// [tags] - FSTYPE source super").
+fn mounts(mountinfo: &str) -> Vec<Mount> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (mine, theirs) = line.split_once(" - ")?;
+            let fields: Vec<&str> = mine.split(' ').collect();
+            let (dev, root, point, options) =
+                (fields.get(2)?, fields.get(3)?, fields.get(4)?, fields.get(5)?);
+            let mut theirs = theirs.split(' ');
+            let (fstype, source) = (theirs.next()?, theirs.next().unwrap_or(""));
+            let ro = options.split(',').any(|o| o == "ro");
+            // A cgroup file system's root is shown relative to the reader's
+            // cgroup namespace: the same mount reads "/" in a new one and
+            // the bench's cgroup outside. It identifies nothing there.
+            let root = if fstype.starts_with("cgroup") { "" } else { root };
+            Some(Mount {
+                shown: format!("{point} {fstype}{}", if ro { " ro" } else { "" }),
+                identity: [*point, *dev, root, fstype, source, if ro { "ro" } else { "rw" }]
+                    .map(String::from),
+            })
+        })
+        .collect()
+}
+
+/// What a container's mount table is, against the host's (the bench's
+/// own): `(kept, absent, added)` where the container's root is the host's
+/// root mount: `kept` of the host's mounts are there, `absent` are not, and
+/// `added` are the container's own; None where it has a root of its own.
+fn against_host(container: Vec<Mount>, host: Vec<Mount>) -> Option<(usize, usize, Vec<Mount>)> {
+    // The root a process sees is the last mount on "/" (each one after
+    // another hides those before it).
+    let root = |m: &[Mount]| m.iter().rposition(|m| m.identity[0] == "/");
+    if container[root(&container)?].identity != host[root(&host)?].identity {
+        return None;
+    }
+    let mut host = host;
+    let mut added = Vec::new();
+    let mut kept = 0;
+    for m in container {
+        match host.iter().position(|h| h.identity == m.identity) {
+            Some(i) => {
+                host.swap_remove(i);
+                kept += 1;
+            }
+            None => added.push(m),
+        }
+    }
+    Some((kept, host.len(), added))
+}
+
+/// What the probe printed, as the records of a tool's isolation: the
+/// namespaces its container has that the bench has not, the container's
+/// mounts (mount point, file system type, `ro`; where it keeps the host's
+/// root, only those the host has not, and a count of the host's it kept),
+/// and `lo`.
+fn isolation(probe: &str) -> Vec<(&'static str, String)> {
     let part = |marker: &str| -> String {
         probe
             .lines()
@@ -414,29 +485,30 @@ fn isolation(probe: &str) -> [(&'static str, String); 3] {
         .collect();
     new.sort_unstable();
     new.dedup();
-    // mountinfo: "id parent dev root MOUNTPOINT OPTIONS [tags] - FSTYPE source super".
-    let mounts: Vec<String> = mountinfo
-        .lines()
-        .filter_map(|line| {
-            let (mine, theirs) = line.split_once(" - ")?;
-            let fields: Vec<&str> = mine.split(' ').collect();
-            let (point, options) = (fields.get(4)?, fields.get(5)?);
-            let fstype = theirs.split(' ').next()?;
-            let ro = options.split(',').any(|o| o == "ro");
-            Some(format!("{point} {fstype}{}", if ro { " ro" } else { "" }))
-        })
-        .collect();
+    let host = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut records = Vec::new();
+    let listed = |m: &[Mount]| {
+        let shown: Vec<&str> = m.iter().map(|m| m.shown.as_str()).collect();
+        format!("{}: {}", m.len(), shown.join(", "))
+    };
+    let container = mounts(&mountinfo);
+    let shown = listed(&container);
+    match against_host(container, mounts(&host)) {
+        Some((kept, absent, added)) => {
+            records.push(("host_mounts", format!("{kept} {absent}")));
+            records.push(("mounts", listed(&added)));
+        }
+        None => records.push(("mounts", shown)),
+    }
     // "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 ...".
     let lo = match lo.split_once('<').and_then(|(_, l)| l.split_once('>')) {
         Some((flags, _)) if flags.split(',').any(|f| f == "UP") => "up".to_string(),
         Some(_) => "down".to_string(),
         None => format!("unknown ({})", lo.trim()),
     };
-    [
-        ("namespaces", new.join(", ")),
-        ("mounts", format!("{}: {}", mounts.len(), mounts.join(", "))),
-        ("lo", lo),
-    ]
+    records.push(("namespaces", new.join(", ")));
+    records.push(("lo", lo));
+    records
 }
 
 /// Run a tool once as it will be timed, and once with the probe; on a

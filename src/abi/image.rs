@@ -24,12 +24,13 @@ impl RegisterImage {
     }
 
     /// The registers `call` loads on `abi`'s architecture (for the other arch:
-    /// derived from the call, not observed).
+    /// derived from the call, not observed). Each holds what fits: on a 32-bit
+    /// arch a value's bits above 31 are lost ([`ArchAbi::register_value`]).
     pub fn on(abi: &ArchAbi, call: &CloneCall) -> RegisterImage {
         let syscall = call.syscall.unwrap_or(Syscall::Clone);
         let reg = |i: usize, value: u64, role: Role| Register {
             name: abi.arg_registers[i],
-            value,
+            value: abi.register_value(value),
             role,
         };
         let number = Register {
@@ -233,5 +234,42 @@ impl fmt::Display for ImageDiff<'_> {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::{ARCHES, I386, X86_64};
+    use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
+
+    /// A flags word with a bit above 31 (CLONE_INTO_CGROUP, 0x200000000)
+    /// fits a 64-bit register; a 32-bit one holds only its low half.
+    #[test]
+    fn a_32_bit_register_holds_only_the_low_32_bits() {
+        let word = FlagsWord::new(
+            CloneFlags::CLONE_INTO_CGROUP | CloneFlags::CLONE_VM,
+            ExitSignal::SIGCHLD,
+        );
+        let call = CloneCall {
+            syscall: Some(Syscall::Clone),
+            word,
+            ..CloneCall::default()
+        };
+        let flags = |abi| {
+            RegisterImage::on(abi, &call)
+                .register_for(|r| matches!(r, Role::Flags(_)))
+                .map(|r| r.value)
+        };
+        assert_eq!(flags(&X86_64), Some(0x2_0000_0111));
+        assert_eq!(flags(&I386), Some(0x111));
+        for abi in ARCHES {
+            let expected = if abi.register_bits == 32 {
+                0x111
+            } else {
+                0x2_0000_0111
+            };
+            assert_eq!(flags(abi), Some(expected), "{}", abi.name);
+        }
     }
 }

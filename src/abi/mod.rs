@@ -60,6 +60,21 @@ pub struct ArchAbi {
     pub nr_clone3: u64,
     /// What clone's `tls` argument becomes with CLONE_SETTLS.
     pub tls: &'static str,
+    /// How many bits a register holds: 32 on i386 and armhf, 64 on the
+    /// others. A value with higher bits loses them on its way into one.
+    pub register_bits: u32,
+}
+
+impl ArchAbi {
+    /// What a register of this arch holds when loaded with `value`: its low
+    /// [`register_bits`](ArchAbi::register_bits) bits.
+    pub const fn register_value(&self, value: u64) -> u64 {
+        if self.register_bits >= 64 {
+            value
+        } else {
+            value & ((1u64 << self.register_bits) - 1)
+        }
+    }
 }
 
 /// x86_64: `syscall`, number in rax, arguments rdi, rsi, rdx, r10, r8;
@@ -72,6 +87,7 @@ pub const X86_64: ArchAbi = ArchAbi {
     nr_clone: 56,
     nr_clone3: 435,
     tls: "the new `fs` base",
+    register_bits: 64,
 };
 
 /// aarch64: `svc #0`, number in x8, arguments x0..x4; clone's order is
@@ -84,6 +100,7 @@ pub const AARCH64: ArchAbi = ArchAbi {
     nr_clone: 220,
     nr_clone3: 435,
     tls: "the new `tpidr_el0`",
+    register_bits: 64,
 };
 
 /// i386: `int $0x80`, number in eax, arguments ebx, ecx, edx, esi, edi;
@@ -97,6 +114,7 @@ pub const I386: ArchAbi = ArchAbi {
     nr_clone: 120,
     nr_clone3: 435,
     tls: "the address of a `struct user_desc` whose base is that value (a GDT entry, as `set_thread_area` takes it)",
+    register_bits: 32,
 };
 
 /// armhf (32-bit ARM, EABI): `svc #0`, number in r7, arguments r0..r4;
@@ -110,6 +128,7 @@ pub const ARMHF: ArchAbi = ArchAbi {
     nr_clone: 120,
     nr_clone3: 435,
     tls: "the new TPIDRURO",
+    register_bits: 32,
 };
 
 /// ppc64le: `sc`, number in r0, arguments r3..r7; clone's order is flags,
@@ -123,6 +142,7 @@ pub const PPC64LE: ArchAbi = ArchAbi {
     nr_clone: 120,
     nr_clone3: 435,
     tls: "the new `r13`",
+    register_bits: 64,
 };
 
 /// s390x: `svc 0`, number in r1, arguments r2..r6; clone's order is
@@ -136,6 +156,7 @@ pub const S390X: ArchAbi = ArchAbi {
     nr_clone: 120,
     nr_clone3: 435,
     tls: "the new access registers `a0:a1` (high:low)",
+    register_bits: 64,
 };
 
 /// Every arch clonelab runs on, in the order the docs list them.

@@ -63,8 +63,10 @@ fn finish(raw: isize, word: FlagsWord, syscall: Syscall) -> Result<Pid, Error> {
         .map(|tid| tid as Pid)
         .map_err(|errno| Error::Kernel {
             errno,
+            // The kernel checks the rules in an order (`Check`): the first broken one answered.
             rule: broken_rules(word, syscall, crate::probe::kernel_version())
-                .find(|r| r.errno == errno),
+                .filter(|r| r.errno == errno)
+                .min_by_key(|r| r.checked_in),
         })
 }
 

@@ -9,13 +9,23 @@
 //! |------|--------|----------------------------|
 //! | CLONE_NEWUTS (0x4000000) | `uts` | the child's `sethostname` leaves the parent's hostname alone |
 //! | CLONE_NEWIPC (0x8000000) | `ipc` | — (identity only) |
-//! | CLONE_NEWCGROUP (0x2000000) | `cgroup` | the child's `/proc/self/cgroup` v2 path is `/` |
+//! | CLONE_NEWCGROUP (0x2000000) | `cgroup` | the child's `/proc/self/cgroup` v2 path is `/`, while from outside its namespace the same cgroup is not the root |
 //! | CLONE_NEWTIME (0x80, clone3 only) | `time` | through clone() the same word, 0x91, is read as exit signal 145: accepted, and no time namespace is made |
+//!
+//! A new cgroup namespace is rooted at the cgroup the child is born in
+//! (`cgroup_post_fork`, kernel/cgroup/cgroup.c, makes the child's css_set the
+//! namespace's root), which is the caller's cgroup. If that is the root of
+//! the tree (`0::/`, as in the VMs), the child reads `0::/` with or without
+//! the flag, which proves nothing. So the cgroup experiment makes a
+//! sub-cgroup, and a helper child moves into it and makes the
+//! CLONE_NEWCGROUP child there: the helper reads the child's cgroup as
+//! `0::/clonelab-ns-<pid>`, the child its own as `0::/`.
 
 use super::record::{Checks, Label};
 use super::text::{Text, YesNo};
 use super::Calls;
-use super::{namespace_flags, run_child, SharedPage};
+use super::{cgroup2_mount, namespace_flags, raw_fork_like, raw_fork_like_call, run_child};
+use super::{CPath, SharedPage};
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
 use crate::plain::StaticText;
 use crate::sys;
@@ -49,8 +59,24 @@ pub struct Observed {
     pub same_kernel: bool,
     /// `namespaces.time` only: the same word through clone() (0x91).
     pub clone_0x91: Option<ByClone>,
+    /// `namespaces.cgroup` only: the child's cgroup, from outside its
+    /// cgroup namespace and from inside.
+    pub cgroup: Option<CgroupViews>,
     /// Why it could not run here (a kernel without this namespace type).
     pub skipped: Option<super::record::Label>,
+}
+
+/// One cgroup, the CLONE_NEWCGROUP child's, read from both sides of its new
+/// cgroup namespace (the v2 path of the `0::` line, relative to the hierarchy).
+#[derive(Clone, Copy, Debug)]
+pub struct CgroupViews {
+    /// The sub-cgroup made for the helper that made the child (none where
+    /// we were not at the root and could not make one).
+    pub sub_cgroup: Option<CPath>,
+    /// As its parent, the helper, reads it in `/proc/<child>/cgroup`.
+    pub from_parent: CPath,
+    /// As the child reads it in `/proc/self/cgroup`.
+    pub from_child: CPath,
 }
 
 /// The effect particular to one kind of namespace: the claim, the values
@@ -95,6 +121,9 @@ impl super::Recorded for Observed {
 
     fn checks(&self) -> Checks {
         let mut c = Checks::new();
+        if self.skipped.is_some() {
+            return c; // nothing was observed: no claim to check
+        }
         c.check(
             self.child_ns != self.parent_ns && self.child_ns != (0, 0),
             "the child's namespace is another",
@@ -190,6 +219,7 @@ fn run(
         status: child.status,
         same_kernel: boot_id() != 0 && page.get(3) == boot_id(),
         clone_0x91: None,
+        cgroup: None,
         skipped: None,
     };
     Ok((observed, page))
@@ -241,30 +271,261 @@ pub fn ipc() -> Result<Observed, Error> {
     .map(|(o, _)| o)
 }
 
-/// CLONE_NEWCGROUP: the child's cgroup v2 path is the root of its view.
+// Where the cgroup experiment's helper and child report (SharedPage slots).
+const NS_DEV: usize = 0;
+const NS_INO: usize = 1;
+const BOOT_ID: usize = 3;
+const ERRNO: usize = 4;
+const CHILD_PID: usize = 5;
+const CHILD_STATUS: usize = 6;
+const CHILD_VIEW: usize = 10; // length, then 16 slots of text
+const PARENT_VIEW: usize = 30; // length, then 16 slots of text
+const TEXT_SLOTS: usize = 16;
+
+/// The v2 path in a `/proc/<pid>/cgroup` text: what follows `0::`.
+fn v2_path(text: &[u8]) -> &[u8] {
+    text.split(|&b| b == b'\n')
+        .find_map(|line| line.strip_prefix(b"0::"))
+        .unwrap_or(b"")
+}
+
+/// Store up to 128 bytes of `text` in `page` from slot `first` (its length first).
+fn put_text(page: &SharedPage, first: usize, text: &[u8]) {
+    let text = &text[..text.len().min(TEXT_SLOTS * 8)];
+    page.put(first, text.len() as u64);
+    for (i, chunk) in text.chunks(8).enumerate() {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        page.put(first + 1 + i, u64::from_le_bytes(word));
+    }
+}
+
+/// The text [`put_text`] stored from slot `first`.
+fn get_text(page: &SharedPage, first: usize) -> CPath {
+    let len = (page.get(first) as usize).min(TEXT_SLOTS * 8);
+    let mut text = CPath::empty();
+    for i in 0..len.div_ceil(8) {
+        let word = page.get(first + 1 + i).to_le_bytes();
+        text.push(&word[..(len - i * 8).min(8)]);
+    }
+    text
+}
+
+/// A wait status as `wait4` writes it (kernel/exit.c's layout), for a slot.
+fn wait4_word(status: WaitStatus) -> u64 {
+    let raw = match status {
+        WaitStatus::Exited(code) => (code as u32 & 0xff) << 8,
+        WaitStatus::Signaled {
+            signal,
+            core_dumped,
+        } => signal | (core_dumped as u32) << 7,
+        WaitStatus::Stopped(signal) => 0x7f | signal << 8,
+        WaitStatus::Continued => 0xffff,
+    };
+    1 << 32 | raw as u64
+}
+
+/// The CLONE_NEWCGROUP child: it reports its cgroup namespace and its
+/// cgroup as it reads them, then waits until the helper has read its cgroup
+/// from outside.
+unsafe extern "C" fn report_cgroup(arg: *mut c_void) -> i32 {
+    // SAFETY: arg is the helper's (page, gate) pair; this fork-like child
+    // reads its own copy of it; both pages are MAP_SHARED and outlive it
+    // (the helper reaps it before returning).
+    let (page, gate) = unsafe { *(arg as *const (&SharedPage, &SharedPage)) };
+    let (dev, ino) = identity(c"/proc/self/ns/cgroup");
+    page.put(NS_DEV, dev);
+    page.put(NS_INO, ino);
+    page.put(BOOT_ID, boot_id());
+    let mut buf = [0u8; 4096];
+    let text = crate::probe::read_file(c"/proc/self/cgroup", &mut buf).unwrap_or(b"");
+    put_text(page, CHILD_VIEW, v2_path(text));
+    gate.signal_ready();
+    gate.wait_gate();
+    0
+}
+
+/// CLONE_NEWCGROUP: the child's cgroup, which its parent reads as a cgroup
+/// below the root, is the root of the child's own view (`0::/`).
+///
+/// The namespace is rooted at the cgroup the child is born in, the caller's,
+/// so the caller must not sit at the root of the tree: a helper child moves into a new sub-cgroup
+/// (`/clonelab-ns-<pid>` in the v2 hierarchy) and makes the child there. Where
+/// no sub-cgroup can be made (not root), the helper stays in ours, which
+/// shows the effect unless ours is the root: then the experiment is skipped.
 pub fn cgroup() -> Result<Observed, Error> {
-    let (mut o, page) = run(
-        "cgroup",
-        c"/proc/self/ns/cgroup",
-        CloneFlags::CLONE_NEWCGROUP,
-        |page| {
-            let mut buf = [0u8; 4096];
-            let text = crate::probe::read_file(c"/proc/self/cgroup", &mut buf).unwrap_or(b"");
-            // The v2 line reads "0::<path>"; at the root of a new cgroup namespace it is "0::/".
-            let at_root = text.split(|&b| b == b'\n').any(|line| line == b"0::/");
-            page.put(2, at_root as u64);
-        },
-    )?;
-    let at_root = page.get(2) == 1;
+    let flags = namespace_flags(CloneFlags::CLONE_NEWCGROUP);
+    let handle = c"/proc/self/ns/cgroup";
+    let mut o = Observed {
+        calls: Calls::new(),
+        kind: StaticText::new("cgroup"),
+        parent_ns: identity(handle),
+        child_ns: (0, 0),
+        effect: None,
+        in_user_namespace: flags.contains(CloneFlags::CLONE_NEWUSER),
+        status: WaitStatus::Exited(0),
+        same_kernel: true,
+        clone_0x91: None,
+        cgroup: None,
+        skipped: None,
+    };
+    let Some(hierarchy) = cgroup2_mount() else {
+        o.skipped = Some(Label::new(
+            "no cgroup v2 hierarchy is mounted: no 0:: line to read a cgroup from",
+        ));
+        return Ok(o);
+    };
+    let name = CPath::numbered("clonelab-ns-", sys::getpid() as u64);
+    let mut dir = hierarchy;
+    dir.push(b"/").push(name.as_bytes());
+    // EEXIST: left by an earlier run of ours that was killed; empty, so usable.
+    let made = match sys::mkdir(dir.as_cstr(), 0o755) {
+        Err(crate::Errno::EEXIST) => Ok(()),
+        other => other,
+    };
+    if let Err(errno) = made {
+        let mut buf = [0u8; 4096];
+        let text = crate::probe::read_file(c"/proc/self/cgroup", &mut buf).unwrap_or(b"");
+        if v2_path(text) == b"/" {
+            let mut why = Label::empty();
+            let _ = fmt::Write::write_fmt(
+                &mut why,
+                format_args!(
+                    "we are at the root of the cgroup tree (0::/) and cannot make a \
+                     sub-cgroup ({errno}): a child here reads 0::/ with or without \
+                     CLONE_NEWCGROUP"
+                ),
+            );
+            o.skipped = Some(why);
+            return Ok(o);
+        }
+    }
+    let sub = made.ok().map(|()| dir);
+    let result = cgroup_in(&mut o, flags, sub);
+    if sub.is_some() {
+        let _ = sys::rmdir(dir.as_cstr());
+    }
+    result?;
+    let claim =
+        "the child's own cgroup is the root of its view, though from outside it is not the root";
+    let Some(views) = o.cgroup else {
+        // The helper did not finish: it was killed, or its wait failed.
+        o.effect = Some(Effect::new(
+            claim,
+            false,
+            format_args!("the helper child {}: neither view was read", o.status),
+        ));
+        return Ok(o);
+    };
+    let views = CgroupViews {
+        sub_cgroup: sub.map(|_| {
+            let mut p = CPath::empty();
+            p.push(b"/").push(name.as_bytes());
+            p
+        }),
+        ..views
+    };
+    o.cgroup = Some(views);
+    let (inside, outside) = (views.from_child, views.from_parent);
+    let held = inside.as_bytes() == b"/" && !matches!(outside.as_bytes(), b"" | b"/");
     o.effect = Some(Effect::new(
-        "the child sees itself at the root of the cgroup tree",
-        at_root,
+        claim,
+        held,
         format_args!(
-            "the child's /proc/self/cgroup has the line 0::/ : {}",
-            YesNo(at_root)
+            "its parent reads the child's cgroup as 0::{}; the child reads it as 0::{}",
+            Text(outside.as_bytes()),
+            Text(inside.as_bytes())
         ),
     ));
     Ok(o)
+}
+
+/// The two children of [`cgroup`]: a helper that moves into `sub` (if any)
+/// and there makes the CLONE_NEWCGROUP child; fills `o`'s calls, the
+/// child's namespace, status and the two views of its cgroup.
+fn cgroup_in(o: &mut Observed, flags: CloneFlags, sub: Option<CPath>) -> Result<(), Error> {
+    let page = SharedPage::new()?;
+    let gate = SharedPage::new()?;
+    let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
+    let helper = || {
+        if let Some(dir) = sub {
+            // Into the sub-cgroup: write our pid to its cgroup.procs.
+            let mut procs = dir;
+            procs.push(b"/cgroup.procs");
+            let pid = CPath::numbered("", sys::getpid() as u64);
+            let moved = sys::open(procs.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0)
+                .and_then(|fd| sys::write(fd.as_fd(), pid.as_bytes()));
+            if let Err(errno) = moved {
+                page.put(ERRNO, errno.raw() as u64);
+                return 3;
+            }
+        }
+        let pages = (&page, &gate);
+        // SAFETY: fork-like (the word has no CLONE_VM); the child reads its
+        // copy of `pages` and is reaped below, before they go away.
+        let made = unsafe { raw_fork_like(word, report_cgroup, &pages as *const _ as *mut c_void) };
+        let pid = match made {
+            Ok(pid) => pid,
+            Err(e) => {
+                page.put(ERRNO, e.errno().map_or(0, |e| e.raw() as u64));
+                return 4;
+            }
+        };
+        page.put(CHILD_PID, pid as u64);
+        gate.wait_ready(pid);
+        // While the child waits: its cgroup as we, outside its namespace, read it.
+        let mut path = CPath::numbered("/proc/", pid as u64);
+        path.push(b"/cgroup");
+        let mut buf = [0u8; 4096];
+        let text = crate::probe::read_file(path.as_cstr(), &mut buf).unwrap_or(b"");
+        put_text(&page, PARENT_VIEW, v2_path(text));
+        gate.open_gate();
+        match crate::wait::wait_pid(pid, 0) {
+            Ok(status) => page.put(CHILD_STATUS, wait4_word(status)),
+            Err(errno) => page.put(ERRNO, errno.raw() as u64),
+        }
+        0
+    };
+    // SAFETY: `helper` makes raw syscalls and touches SharedPages and
+    // atomics only: no TLS, no allocation, no panics.
+    let run = unsafe {
+        run_child(
+            &mut o.calls,
+            "a helper child: it moves into a new sub-cgroup and makes the next child there",
+            FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD),
+            &page,
+            helper,
+            |_| (),
+        )
+    }?;
+    let errno = crate::Errno::from_raw(page.get(ERRNO) as u16);
+    match run.status {
+        WaitStatus::Exited(0) => {}
+        WaitStatus::Exited(3 | 4) => return Err(errno.into()),
+        other => {
+            o.status = other;
+            return Ok(());
+        }
+    }
+    let pid = page.get(CHILD_PID) as i64;
+    o.calls.push_in_child(
+        "CLONE_NEWCGROUP: the child reads /proc/self/cgroup",
+        raw_fork_like_call(word),
+        pid,
+    );
+    let status = page.get(CHILD_STATUS);
+    if status >> 32 == 0 {
+        return Err(errno.into());
+    }
+    o.status = WaitStatus::from_wait4(status as u32 as i32);
+    o.child_ns = (page.get(NS_DEV), page.get(NS_INO));
+    o.same_kernel = boot_id() != 0 && page.get(BOOT_ID) == boot_id();
+    o.cgroup = Some(CgroupViews {
+        sub_cgroup: None,
+        from_parent: get_text(&page, PARENT_VIEW),
+        from_child: get_text(&page, CHILD_VIEW),
+    });
+    Ok(())
 }
 
 unsafe extern "C" fn report_time_ns(arg: *mut c_void) -> i32 {
@@ -295,6 +556,7 @@ pub fn time() -> Result<Observed, Error> {
             status: WaitStatus::Exited(0),
             same_kernel: true,
             clone_0x91: None,
+            cgroup: None,
             skipped: Some(super::record::Label::new(
                 "this kernel has no time namespaces (no /proc/self/ns/time: CONFIG_TIME_NS)",
             )),
@@ -358,6 +620,9 @@ pub fn time() -> Result<Observed, Error> {
 
 impl fmt::Display for Observed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(why) = self.skipped {
+            return writeln!(f, "not run: {why}");
+        }
         writeln!(
             f,
             "/proc/self/ns/{} inode: parent {}, child {}",
@@ -379,6 +644,25 @@ impl fmt::Display for Observed {
                     "not ours"
                 },
                 Reaped(c.status)
+            )?;
+        }
+        if let Some(views) = self.cgroup {
+            match views.sub_cgroup {
+                Some(sub) => writeln!(
+                    f,
+                    "a helper moved into the new sub-cgroup {} and made the child there",
+                    Text(sub.as_bytes())
+                )?,
+                None => writeln!(
+                    f,
+                    "no sub-cgroup could be made: the helper made the child in our cgroup"
+                )?,
+            }
+            writeln!(
+                f,
+                "the child's cgroup from outside its namespace: 0::{}; from inside: 0::{}",
+                Text(views.from_parent.as_bytes()),
+                Text(views.from_child.as_bytes())
             )?;
         }
         if let Some(effect) = self.effect {
@@ -411,3 +695,5 @@ impl fmt::Display for Reaped {
 unsafe impl crate::plain::Plain for ByClone {}
 // SAFETY: StaticText, Label and a bool, all Plain.
 unsafe impl crate::plain::Plain for Effect {}
+// SAFETY: CPaths and an Option of one, all Plain.
+unsafe impl crate::plain::Plain for CgroupViews {}

@@ -21,12 +21,17 @@
 //! only children whose exit signal is SIGCHLD. So clone() takes exit signals
 //! 65 to 255, and such a child ends like one with exit signal 0. Nothing here
 //! refuses a word the kernel takes: what the kernel refuses is said, with its
-//! errno; what it takes and what it then does are said too.
+//! errno; what it takes and what it then does are said too. Which errno a
+//! word gets when it breaks two rules follows the order the kernel checks them
+//! in ([`Check`]): an EINVAL rule of `copy_process` comes before the privilege
+//! `copy_namespaces` asks for, so an unprivileged caller gets EINVAL there.
 //!
 //! Where it sits: part of [`crate::flags`]: pure decoding, no syscall. The
 //! `clonelab` binary (`explain.rs`) prints it beside the registers of the call.
 
-use super::{broken_rules, CloneFlags, ExitSignal, FlagsWord, Kernel, Syscall, CSIGNAL};
+use super::{
+    broken_rules, Check, CloneFlags, ExitSignal, FlagsWord, Kernel, Rule, Syscall, CSIGNAL,
+};
 use super::{ALL_FLAGS, MAX_SIGNAL};
 use crate::errno::Errno;
 use crate::signum::Signal;
@@ -71,6 +76,7 @@ impl Written {
                 let low = register & 0xffff_ffff;
                 KernelReads {
                     syscall,
+                    written: self,
                     value: register,
                     flags: CloneFlags::from_bits_retain(low & !CSIGNAL),
                     exit_signal: low & CSIGNAL,
@@ -79,6 +85,7 @@ impl Written {
             }
             Syscall::Clone3 => KernelReads {
                 syscall,
+                written: self,
                 value: self.flags,
                 flags: CloneFlags::from_bits_retain(self.flags),
                 exit_signal: self.signal as u64,
@@ -151,6 +158,8 @@ impl fmt::Display for SignalByte {
 pub struct KernelReads {
     /// Through which syscall.
     pub syscall: Syscall,
+    /// The word as written, which this reads.
+    pub written: Written,
     /// clone(): the flags register as loaded (flags | signal byte);
     /// clone3: `clone_args.flags`.
     pub value: u64,
@@ -277,7 +286,7 @@ impl KernelReads {
         let bad_signal = matches!(self.fate(), Fate::Refused(_));
         let rules = broken_rules(self.judged(), self.syscall, kernel)
             .filter(|r| r.errno != Errno::EPERM)
-            .map(|r| Refusal::Rule(r.text, r.errno));
+            .map(Refusal::Rule);
         (unknown != 0)
             .then_some(Refusal::UnknownFlags(unknown))
             .into_iter()
@@ -292,11 +301,47 @@ impl KernelReads {
         let dropped = (self.dropped != 0).then_some(Note::Dropped(self.dropped));
         let newtime = (self.syscall == Syscall::Clone
             && self.exit_signal & k::CLONE_NEWTIME as u64 != 0)
-            .then_some(Note::NewtimeInSignalByte(self.exit_signal));
-        let privilege = broken_rules(self.judged(), self.syscall, kernel)
-            .filter(|r| r.errno == Errno::EPERM)
-            .map(|r| Note::NeedsPrivilege(r.text));
-        dropped.into_iter().chain(newtime).chain(privilege)
+            .then(|| self.newtime_note());
+        dropped
+            .into_iter()
+            .chain(newtime)
+            .chain(self.privilege(kernel))
+    }
+
+    /// CLONE_NEWTIME's bit read as part of clone()'s exit signal, and where
+    /// to see clone3 carry it as a flag.
+    fn newtime_note(&self) -> Note {
+        let newtime = k::CLONE_NEWTIME as u64;
+        let by_name = if self.written.flags & newtime != 0 {
+            // Named: this word's clone3 reading already carries the flag.
+            None
+        } else {
+            // A number: its bits 0-7 are the exit signal for clone3 too.
+            Some(Written {
+                flags: self.written.flags | newtime,
+                signal: (self.exit_signal & !newtime) as u32,
+            })
+        };
+        Note::NewtimeInSignalByte {
+            byte: self.exit_signal,
+            by_name,
+        }
+    }
+
+    /// What a caller without CAP_SYS_ADMIN meets, when a namespace flag asks
+    /// for it: EPERM, unless a rule the kernel checks earlier refuses the
+    /// word first ([`Check`]).
+    fn privilege(&self, kernel: Kernel) -> Option<Note> {
+        let rule =
+            broken_rules(self.judged(), self.syscall, kernel).find(|r| r.errno == Errno::EPERM)?;
+        let first = self.refusals(kernel).min_by_key(Refusal::checked_in);
+        Some(match first {
+            Some(refusal) if refusal.checked_in() < rule.checked_in => {
+                Note::RefusedBeforePrivilege(refusal.function())
+            }
+            Some(_) => Note::NeedsPrivilegeFirst(rule.text),
+            None => Note::NeedsPrivilege(rule.text),
+        })
     }
 
     /// Everything said about this syscall's reading of the word: what the
@@ -319,15 +364,31 @@ pub enum Refusal {
     /// clone3's exit_signal is no signal (EINVAL).
     ExitSignal(u64),
     /// A rule of clone(2) ([`super::RULES`]).
-    Rule(&'static str, Errno),
+    Rule(&'static Rule),
 }
 
 impl Refusal {
     /// The errno the kernel answers.
     pub fn errno(&self) -> Errno {
         match self {
-            Refusal::Rule(_, errno) => *errno,
+            Refusal::Rule(rule) => rule.errno,
             _ => Errno::EINVAL,
+        }
+    }
+
+    /// Where the kernel checks it: the first check a call meets decides.
+    pub fn checked_in(&self) -> Check {
+        match self {
+            Refusal::Rule(rule) => rule.checked_in,
+            _ => Check::Clone3Args,
+        }
+    }
+
+    /// The kernel function that refuses the word.
+    pub fn function(&self) -> &'static str {
+        match self {
+            Refusal::ExitSignal(_) => "copy_clone_args_from_user",
+            _ => self.checked_in().function(),
         }
     }
 }
@@ -341,7 +402,7 @@ impl fmt::Display for Refusal {
                 "clone3 takes no flag in bits 0-7 but CLONE_NEWTIME, and {bits:#x} is there"
             ),
             Refusal::ExitSignal(n) => write!(f, "exit_signal {n} is no signal (1 to {MAX_SIGNAL})"),
-            Refusal::Rule(text, _) => f.write_str(text),
+            Refusal::Rule(rule) => f.write_str(rule.text),
         }
     }
 }
@@ -352,10 +413,22 @@ pub enum Note {
     /// clone() drops these bits above 31 (clone3 only flags).
     Dropped(u64),
     /// CLONE_NEWTIME's bit, 0x80, is in clone()'s signal byte: read as part
-    /// of this exit signal, it asks for no time namespace.
-    NewtimeInSignalByte(u64),
+    /// of this exit signal `byte`, it asks for no time namespace.
+    NewtimeInSignalByte {
+        /// The exit signal clone() reads, 0x80 included.
+        byte: u64,
+        /// `None` where the word named CLONE_NEWTIME (its clone3 reading
+        /// carries the flag); for a number, the word that names it.
+        by_name: Option<Written>,
+    },
     /// Unprivileged, the kernel answers EPERM: this rule.
     NeedsPrivilege(&'static str),
+    /// Unprivileged, the kernel answers EPERM (this rule) before it checks
+    /// the EINVAL rule said above (copy_namespaces asks for the capability first).
+    NeedsPrivilegeFirst(&'static str),
+    /// A namespace flag asks for privilege, but this function refuses the
+    /// word before copy_namespaces asks: EINVAL for every caller.
+    RefusedBeforePrivilege(&'static str),
 }
 
 impl fmt::Display for Note {
@@ -369,15 +442,40 @@ impl fmt::Display for Note {
                      (lower_32_bits) and makes the child without them; only clone3 carries them"
                 )
             }
-            Note::NewtimeInSignalByte(byte) => write!(
-                f,
-                "WARNING: 0x80 is CLONE_NEWTIME's bit, but clone() reads bits 0-7 as the exit \
-                 signal ({byte}): no time namespace is made. clone3 carries the flag apart \
-                 from the signal: `clonelab explain CLONE_NEWTIME|SIGCHLD`"
-            ),
+            Note::NewtimeInSignalByte { byte, by_name } => {
+                write!(
+                    f,
+                    "WARNING: 0x80 is CLONE_NEWTIME's bit, but clone() reads bits 0-7 as the \
+                     exit signal ({byte}): no time namespace is made. Only clone3 carries the \
+                     flag apart from the signal"
+                )?;
+                match by_name {
+                    None => f.write_str(": see this word's clone3 reading, below"),
+                    Some(named) if ExitSignal::new(named.signal).is_ok() => write!(
+                        f,
+                        ", and only when the flag is named (a number's bits 0-7 are its exit \
+                         signal, for clone3 too): `clonelab explain '{named}'`"
+                    ),
+                    Some(named) => write!(
+                        f,
+                        ", and clone3 refuses exit signal {} (1 to {MAX_SIGNAL})",
+                        named.signal
+                    ),
+                }
+            }
             Note::NeedsPrivilege(text) => {
                 write!(f, "unless privileged, the kernel answers EPERM: {text}")
             }
+            Note::NeedsPrivilegeFirst(text) => write!(
+                f,
+                "unless privileged, the kernel answers EPERM instead, as copy_namespaces \
+                 checks CAP_SYS_ADMIN before that rule: {text}"
+            ),
+            Note::RefusedBeforePrivilege(function) => write!(
+                f,
+                "an unprivileged caller gets EINVAL too: {function} refuses the word before \
+                 copy_namespaces checks CAP_SYS_ADMIN for the namespace flag"
+            ),
         }
     }
 }
@@ -406,11 +504,23 @@ impl fmt::Display for Described<'_> {
         }
         let mut out = Wrap::new(f, "          ", 100);
         let mut refused = false;
+        // A rule checked after the capability check meets only privileged
+        // callers (when no rule checked before it refuses the word first).
+        let eperm =
+            broken_rules(r.judged(), r.syscall, self.kernel).any(|x| x.errno == Errno::EPERM);
+        let earliest = r.refusals(self.kernel).map(|x| x.checked_in()).min();
+        let privileged_only = eperm && earliest > Some(Check::Capability);
         for refusal in r.refusals(self.kernel) {
             refused = true;
+            let who = if privileged_only {
+                " to a privileged caller"
+            } else {
+                ""
+            };
             out.line(format_args!(
-                "the kernel answers {}: {refusal}",
-                refusal.errno()
+                "the kernel answers {} in {}{who}: {refusal}",
+                refusal.errno(),
+                refusal.function()
             ))?;
         }
         if !refused {

@@ -29,7 +29,9 @@ pub mod rules;
 
 pub use crate::signum::signal_name;
 pub use parse::ParseError;
-pub use rules::{broken_rules, Kernel, Rule, RULES};
+pub use rules::{
+    broken_rules, first_broken_rule, refused_for_privilege, Check, Kernel, Rule, RULES,
+};
 
 use crate::signum::Signal;
 use core::fmt;

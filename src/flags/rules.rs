@@ -1,7 +1,9 @@
 //! The rules of clone(2) that a flags word can break, as a table.
 //!
 //! Each rule was checked against `kernel/fork.c` (`copy_process`,
-//! `clone3_args_valid`). The table is pure data: a rule that depends on the
+//! `clone3_args_valid`) and `kernel/nsproxy.c` (`copy_namespaces`), and each
+//! names where the kernel checks it ([`Check`]): the order decides which errno
+//! a word that breaks two rules gets. The table is pure data: a rule that depends on the
 //! kernel's version names the version, and [`broken_rules`] is told which
 //! kernel to judge for (the caller asks the running one, see
 //! `clonelab::probe::kernel_version`). The same table explains an errno after a
@@ -24,7 +26,52 @@ pub struct Rule {
     pub syscalls: &'static [Syscall],
     /// Kernels from this version on no longer enforce it (`None`: all do).
     pub until: Kernel,
+    /// Where the kernel checks it, and so which rules it meets first.
+    pub checked_in: Check,
     broken: fn(FlagsWord) -> bool,
+}
+
+/// Where the kernel checks a rule. A call meets the checks in this order
+/// (the variants are ordered so), and the first broken rule decides the errno:
+///
+/// ```text
+///  clone3 only:  copy_clone_args_from_user, clone3_args_valid   EINVAL
+///  kernel_clone                                                 EINVAL
+///  copy_process: its first lines, before it copies anything     EINVAL
+///    ... copy_creds (makes a CLONE_NEWUSER child's user namespace) ...
+///  copy_namespaces (kernel/nsproxy.c): ns_capable(CAP_SYS_ADMIN)  EPERM
+///  copy_namespaces, after that check                            EINVAL
+/// ```
+///
+/// So an unprivileged caller who breaks an EINVAL rule of copy_process gets
+/// EINVAL, not EPERM; one who asks for CLONE_NEWIPC with CLONE_SYSVSEM gets
+/// EPERM, as the capability check comes first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    /// clone3 only, before anything else: `copy_clone_args_from_user` and
+    /// `clone3_args_valid` (kernel/fork.c).
+    Clone3Args,
+    /// `kernel_clone` (kernel/fork.c), before it calls copy_process.
+    KernelClone,
+    /// The first lines of `copy_process` (kernel/fork.c).
+    CopyProcess,
+    /// `copy_namespaces` (kernel/nsproxy.c) asks for CAP_SYS_ADMIN in the
+    /// child's user namespace before making any namespace: EPERM.
+    Capability,
+    /// `copy_namespaces`, after the capability check.
+    CopyNamespaces,
+}
+
+impl Check {
+    /// The kernel function that makes the check.
+    pub const fn function(self) -> &'static str {
+        match self {
+            Check::Clone3Args => "clone3_args_valid",
+            Check::KernelClone => "kernel_clone",
+            Check::CopyProcess => "copy_process",
+            Check::Capability | Check::CopyNamespaces => "copy_namespaces",
+        }
+    }
 }
 
 const BOTH: &[Syscall] = &[Syscall::Clone, Syscall::Clone3];
@@ -37,7 +84,7 @@ fn has(w: FlagsWord, f: CloneFlags) -> bool {
 
 /// The flag combinations the kernel refuses with EINVAL whatever the caller's
 /// state (one depends on the kernel's version), and the EPERM rule for callers
-/// without privilege.
+/// without privilege, each with where it is checked ([`Check`]).
 /// (Rules that depend on state — CLONE_PARENT from a namespace's init, CLONE_THREAD
 /// after unshare(CLONE_NEWPID) — cannot be judged from the word alone and are not here.)
 pub static RULES: &[Rule] = &[
@@ -46,6 +93,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: BOTH,
         until: None,
+        checked_in: Check::CopyProcess,
         broken: |w| has(w, CloneFlags::CLONE_SIGHAND) && !has(w, CloneFlags::CLONE_VM),
     },
     Rule {
@@ -53,6 +101,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: BOTH,
         until: None,
+        checked_in: Check::CopyProcess,
         broken: |w| has(w, CloneFlags::CLONE_THREAD) && !has(w, CloneFlags::CLONE_SIGHAND),
     },
     Rule {
@@ -60,6 +109,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: BOTH,
         until: None,
+        checked_in: Check::CopyProcess,
         broken: |w| has(w, CloneFlags::CLONE_FS) && has(w, CloneFlags::CLONE_NEWNS),
     },
     Rule {
@@ -67,6 +117,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: BOTH,
         until: None,
+        checked_in: Check::CopyProcess,
         broken: |w| has(w, CloneFlags::CLONE_FS) && has(w, CloneFlags::CLONE_NEWUSER),
     },
     Rule {
@@ -74,6 +125,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: BOTH,
         until: None,
+        checked_in: Check::CopyNamespaces,
         broken: |w| has(w, CloneFlags::CLONE_NEWIPC) && has(w, CloneFlags::CLONE_SYSVSEM),
     },
     Rule {
@@ -81,6 +133,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: BOTH,
         until: None,
+        checked_in: Check::CopyProcess,
         broken: |w| {
             has(w, CloneFlags::CLONE_THREAD)
                 && has(w, CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWUSER)
@@ -91,6 +144,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: BOTH,
         until: None,
+        checked_in: Check::CopyProcess,
         broken: |w| has(w, CloneFlags::CLONE_PIDFD) && has(w, CloneFlags::CLONE_DETACHED),
     },
     Rule {
@@ -98,6 +152,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: CLONE,
         until: None,
+        checked_in: Check::KernelClone,
         broken: |w| has(w, CloneFlags::CLONE_PIDFD) && has(w, CloneFlags::CLONE_PARENT_SETTID),
     },
     Rule {
@@ -105,6 +160,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: BOTH,
         until: Some((6, 9)),
+        checked_in: Check::CopyProcess,
         broken: |w| {
             has(w, CloneFlags::CLONE_PIDFD) && has(w, CloneFlags::CLONE_THREAD)
         },
@@ -114,6 +170,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: CLONE3,
         until: None,
+        checked_in: Check::Clone3Args,
         broken: |w| has(w, CloneFlags::CLONE_DETACHED),
     },
     Rule {
@@ -121,6 +178,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: CLONE3,
         until: None,
+        checked_in: Check::Clone3Args,
         broken: |w| {
             has(w, CloneFlags::CLONE_THREAD | CloneFlags::CLONE_PARENT) && w.signal.number() != 0
         },
@@ -130,6 +188,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EINVAL,
         syscalls: CLONE3,
         until: None,
+        checked_in: Check::Clone3Args,
         broken: |w| has(w, CloneFlags::CLONE_SIGHAND) && has(w, CloneFlags::CLONE_CLEAR_SIGHAND),
     },
     Rule {
@@ -137,6 +196,7 @@ pub static RULES: &[Rule] = &[
         errno: Errno::EPERM,
         syscalls: BOTH,
         until: None,
+        checked_in: Check::Capability,
         broken: |w| {
             let others = CloneFlags::NAMESPACES.without(CloneFlags::CLONE_NEWUSER);
             has(w, others) && !has(w, CloneFlags::CLONE_NEWUSER)
@@ -176,4 +236,87 @@ pub fn broken_rules(
         };
         enforced && r.syscalls.contains(&syscall) && (r.broken)(word)
     })
+}
+
+/// The broken rule that decides the errno a caller without CAP_SYS_ADMIN
+/// gets for `word`: the one the kernel checks first ([`Check`]; between two
+/// rules of one check, the first in [`RULES`]). A privileged caller does not
+/// meet the EPERM rule, and gets the first of the others.
+///
+/// ```
+/// use clonelab::flags::{first_broken_rule, CloneFlags as F, ExitSignal, FlagsWord, Syscall};
+/// use clonelab::Errno;
+/// let errno = |f| {
+///     let word = FlagsWord::new(f, ExitSignal::SIGCHLD);
+///     first_broken_rule(word, Syscall::Clone, None).map(|r| r.errno)
+/// };
+/// // copy_process refuses CLONE_FS with CLONE_NEWNS first: EINVAL for everyone.
+/// assert_eq!(errno(F::CLONE_FS | F::CLONE_NEWNS), Some(Errno::EINVAL));
+/// // copy_namespaces checks privilege before CLONE_NEWIPC with CLONE_SYSVSEM.
+/// assert_eq!(errno(F::CLONE_NEWIPC | F::CLONE_SYSVSEM), Some(Errno::EPERM));
+/// ```
+pub fn first_broken_rule(
+    word: FlagsWord,
+    syscall: Syscall,
+    kernel: Kernel,
+) -> Option<&'static Rule> {
+    broken_rules(word, syscall, kernel).min_by_key(|r| r.checked_in)
+}
+
+/// Whether a caller without CAP_SYS_ADMIN gets EPERM for `word`: the EPERM
+/// rule is broken and no EINVAL rule that the kernel checks before
+/// `copy_namespaces`' capability check is (see [`first_broken_rule`]).
+pub fn refused_for_privilege(word: FlagsWord, syscall: Syscall, kernel: Kernel) -> bool {
+    first_broken_rule(word, syscall, kernel).is_some_and(|r| r.errno == Errno::EPERM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::ExitSignal;
+
+    /// The capability check sits in copy_namespaces; every rule but one is
+    /// checked before it, and that one (CLONE_NEWIPC with CLONE_SYSVSEM) in
+    /// copy_namespaces too, after it.
+    #[test]
+    fn only_the_eperm_rule_is_the_capability_check() {
+        for rule in RULES {
+            assert_eq!(
+                rule.errno == Errno::EPERM,
+                rule.checked_in == Check::Capability,
+                "{}",
+                rule.text
+            );
+        }
+        let after: [&str; 1] = ["CLONE_NEWIPC cannot be combined with CLONE_SYSVSEM"];
+        for rule in RULES.iter().filter(|r| r.checked_in > Check::Capability) {
+            assert!(after.contains(&rule.text), "{}", rule.text);
+        }
+    }
+
+    #[test]
+    fn eperm_only_when_no_earlier_einval_rule_is_broken() {
+        let w = |f: CloneFlags| FlagsWord::new(f, ExitSignal::SIGCHLD);
+        let thread = CloneFlags::CLONE_VM | CloneFlags::CLONE_SIGHAND | CloneFlags::CLONE_THREAD;
+        let cases = [
+            (CloneFlags::CLONE_NEWNS, true),
+            (CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUSER, false),
+            (CloneFlags::CLONE_FS | CloneFlags::CLONE_NEWNS, false),
+            (thread | CloneFlags::CLONE_NEWPID, false),
+            (CloneFlags::CLONE_SIGHAND | CloneFlags::CLONE_NEWUTS, false),
+            (CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_SYSVSEM, true),
+        ];
+        for (flags, eperm) in cases {
+            let word = if flags.contains(CloneFlags::CLONE_THREAD) {
+                FlagsWord::new(flags, ExitSignal::NONE)
+            } else {
+                w(flags)
+            };
+            assert_eq!(
+                refused_for_privilege(word, Syscall::Clone, None),
+                eperm,
+                "{word}"
+            );
+        }
+    }
 }

@@ -16,10 +16,10 @@
 //!
 //! Called from `main.rs`; uses clonelab's public API and std only.
 
-use clonelab::abi::{self, CCall};
+use clonelab::abi::{self, CCall, Role};
 use clonelab::flags::explain::{BitTable, Written};
-use clonelab::flags::Syscall;
-use clonelab::{CloneCall, RegisterImage};
+use clonelab::flags::{FlagsWord, Syscall};
+use clonelab::{CloneCall, CloneFlags as F, RegisterImage};
 use std::process::ExitCode;
 
 /// Print the decoding of `text`; exit code 2 if it is not a flags word.
@@ -38,31 +38,28 @@ pub fn explain(text: &str) -> ExitCode {
         println!();
         let reads = word.read_by(syscall);
         // The same renderers as the tour and the chapters: a call with this
-        // word and no pointers, on every arch.
+        // word, on every arch.
         if let Some(call_word) = word.call_word(syscall) {
-            let needs_stack = reads.flags.intersects(
-                clonelab::CloneFlags::CLONE_VM
-                    | clonelab::CloneFlags::CLONE_SIGHAND
-                    | clonelab::CloneFlags::CLONE_THREAD,
-            );
-            let call = CloneCall {
-                syscall: Some(syscall),
-                word: call_word,
-                // Named, not printed: a child sharing our memory needs its own stack.
-                stack: if needs_stack && syscall == Syscall::Clone {
-                    16
-                } else {
-                    0
-                },
-                ..CloneCall::default()
-            };
+            let call = call_for(call_word, reads.flags, syscall);
             println!("{}", CCall(&call));
             for arch in abi::ARCHES {
                 let image = RegisterImage::on(arch, &call);
                 let cells: Vec<String> = image
                     .registers()
                     .iter()
-                    .map(|r| format!("{}={}", r.name, abi::cell(&call, r)))
+                    .map(|r| match r.role {
+                        // A 32-bit register cannot hold bits above 31: say
+                        // what it holds, and what was lost on the way in.
+                        Role::Flags(_) if r.value != reads.value => format!(
+                            "{}={:#x} (flags: bits {:#x} of the word do not fit a {}-bit \
+                             register and are lost)",
+                            r.name,
+                            r.value,
+                            reads.value & !r.value,
+                            arch.register_bits
+                        ),
+                        _ => format!("{}={}", r.name, abi::cell(&call, r)),
+                    })
                     .collect();
                 println!("  {:<8} {}", arch.name, cells.join("  "));
             }
@@ -70,4 +67,38 @@ pub fn explain(text: &str) -> ExitCode {
         print!("{}", reads.describe(kernel));
     }
     ExitCode::SUCCESS
+}
+
+/// The call to show for `word` through `syscall`, where `flags` are the flags
+/// the kernel acts on: every argument a flag uses is given, so the C call and
+/// the registers name it (`&ptid`, `&ctid`, `&pidfd`, `tls`, `stack_top`), and
+/// an argument no flag uses is `NULL` or 0. The addresses are placeholders,
+/// named and never printed.
+fn call_for(word: FlagsWord, flags: F, syscall: Syscall) -> CloneCall {
+    let clone3 = syscall == Syscall::Clone3;
+    let uses = |f: F| flags.intersects(f);
+    let at = |used: bool, address: usize| if used { address } else { 0 };
+    // clone() stores the pidfd through parent_tid (kernel_clone's
+    // `.pidfd = parent_tidptr`); a NULL there makes copy_process fail with
+    // EFAULT. clone3 has a field of its own for it.
+    let parent_tid = uses(F::CLONE_PARENT_SETTID) || (!clone3 && uses(F::CLONE_PIDFD));
+    let child_tid = uses(F::CLONE_CHILD_SETTID | F::CLONE_CHILD_CLEARTID);
+    // A child sharing our memory needs its own stack (clone(); clone3 is
+    // shown with the stack it was given: none).
+    let stack = !clone3 && uses(F::CLONE_VM | F::CLONE_SIGHAND | F::CLONE_THREAD);
+    CloneCall {
+        syscall: Some(syscall),
+        word,
+        stack: at(stack, 0x1000),
+        parent_tid: at(parent_tid, 0x2000),
+        child_tid: at(child_tid, 0x3000),
+        pidfd: at(clone3 && uses(F::CLONE_PIDFD), 0x4000),
+        tls: at(uses(F::CLONE_SETTLS), 0x5000),
+        cgroup: if clone3 && uses(F::CLONE_INTO_CGROUP) {
+            3
+        } else {
+            0
+        },
+        ..CloneCall::default()
+    }
 }

@@ -9,6 +9,9 @@
 //!   in the part it does not know;
 //! - EEXIST for clone3 `set_tid` naming a pid that is alive (our own);
 //! - EPERM for CLONE_NEWNET without CAP_SYS_ADMIN (a child that dropped to uid 65534);
+//! - which check comes first for that child: EINVAL for CLONE_FS|CLONE_NEWNS
+//!   (copy_process refuses it before copy_namespaces asks for the capability),
+//!   EPERM for CLONE_NEWIPC|CLONE_SYSVSEM (refused in copy_namespaces, after it);
 //! - EAGAIN for RLIMIT_NPROC reached (the same child, with the limit at 0);
 //! - ENOSPC for PID namespaces and for user namespaces nested as deep as the
 //!   kernel allows (user namespaces said EUSERS until Linux 4.8); what is
@@ -33,7 +36,7 @@ pub use rules::{example, examples, needs_privilege};
 
 use super::record::{Checks, Label};
 use super::Calls;
-use crate::flags::{CloneFlags as F, RULES};
+use crate::flags::{first_broken_rule, CloneFlags as F, ExitSignal, FlagsWord, Syscall, RULES};
 use crate::stack::Stack;
 use crate::sys;
 use crate::{Errno, Error};
@@ -188,7 +191,37 @@ pub fn observe() -> Result<Observed, Error> {
                 false,
             )?,
         });
-        cases[n + 1] = Some(Case {
+        // Which check meets the call first: copy_process's EINVAL rules come
+        // before copy_namespaces asks for CAP_SYS_ADMIN; CLONE_NEWIPC with
+        // CLONE_SYSVSEM is refused in copy_namespaces after it. The errno
+        // expected is the rules table's (`first_broken_rule`), so a wrong
+        // order there shows here.
+        for (i, (flags, what)) in [
+            (
+                F::CLONE_FS | F::CLONE_NEWNS,
+                "CLONE_FS|CLONE_NEWNS as uid 65534: copy_process refuses it before \
+                 copy_namespaces checks CAP_SYS_ADMIN",
+            ),
+            (
+                F::CLONE_NEWIPC | F::CLONE_SYSVSEM,
+                "CLONE_NEWIPC|CLONE_SYSVSEM as uid 65534: copy_namespaces checks \
+                 CAP_SYS_ADMIN before it refuses the pair",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
+            let kernel = crate::probe::kernel_version();
+            let expected = first_broken_rule(word, Syscall::Clone, kernel)
+                .map_or(Errno::from_raw(0), |r| r.errno);
+            cases[n + 1 + i] = Some(Case {
+                what: Label::new(what),
+                expected,
+                got: privilege::unprivileged_attempt(&mut calls, what, flags, false)?,
+            });
+        }
+        cases[n + 3] = Some(Case {
             what: Label::new("fork as uid 65534 with RLIMIT_NPROC = 0"),
             expected: Errno::EAGAIN,
             got: privilege::unprivileged_attempt(

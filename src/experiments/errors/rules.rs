@@ -16,11 +16,12 @@ use crate::sys;
 use crate::Errno;
 
 /// Whether reproducing this word needs root: unprivileged, a namespace flag
-/// without CLONE_NEWUSER may be refused with EPERM before the EINVAL check.
+/// without CLONE_NEWUSER is refused with EPERM when no EINVAL rule checked
+/// before the capability check is broken (CLONE_NEWIPC with CLONE_SYSVSEM;
+/// see [`crate::flags::Check`]).
 pub fn needs_privilege(word: FlagsWord, syscall: Syscall) -> bool {
     sys::geteuid() != 0
-        && crate::flags::broken_rules(word, syscall, crate::probe::kernel_version())
-            .any(|r| r.errno == Errno::EPERM)
+        && crate::flags::refused_for_privilege(word, syscall, crate::probe::kernel_version())
 }
 
 /// A flags word that breaks the rule with this text (and the syscall that

@@ -10,9 +10,9 @@ use crate::arch::{self, syscall4};
 use crate::errno::{decode, Errno};
 use crate::signum::Signal;
 use crate::sys::Pid;
-use core::ffi::{c_int, c_void};
+use core::ffi::{c_int, c_ulong, c_void};
 use core::mem::{size_of, MaybeUninit};
-use core::ptr::addr_of_mut;
+use core::ptr::{addr_of, addr_of_mut};
 use linux_raw_sys::general as k;
 
 /// A handler that receives the signal number.
@@ -226,36 +226,84 @@ impl SigAction {
     }
 }
 
+/// The kernel's `struct sigaction` for `rt_sigaction`, as linux-raw-sys
+/// lays it out for this arch (`k::kernel_sigaction`):
+///
+/// ```text
+///               sa_handler   sa_flags        sa_restorer   sa_mask
+///  64-bit       8 bytes      unsigned long   8 bytes       unsigned long[1]
+///  i386, armhf  4 bytes      unsigned long   4 bytes       unsigned long[2]
+/// ```
+///
+/// `unsigned long` is 32 bits on i386 and armhf: each field is read and
+/// written as its own type, never as a wider one, so `sa_flags` is not read
+/// with the restorer's bytes in its high half.
+type KernelSigaction = k::kernel_sigaction;
+
+/// `sa_flags` as the kernel's field holds it (an `unsigned long`). Every
+/// `SA_*` bit lies in the low 32 (the highest, `SA_RESETHAND`, is bit 31),
+/// and a [`SigAction`] holds no other bits but ones read from this field, so
+/// nothing is lost on 32-bit arches.
+fn flags_field(flags: u64) -> c_ulong {
+    debug_assert!(c_ulong::try_from(flags).is_ok(), "sa_flags {flags:#x}");
+    flags as c_ulong
+}
+
+/// An `unsigned long` as a u64: wider on i386 and armhf, the same elsewhere.
+#[allow(clippy::useless_conversion)] // a conversion only where c_ulong is u32
+fn widen(word: c_ulong) -> u64 {
+    u64::from(word)
+}
+
+/// A [`SigSet`] as the kernel's `sa_mask`: `unsigned long sig[N]`, signals
+/// 1 to 32 in `sig[0]` and, where a word has 32 bits, 33 to 64 in `sig[1]`.
+fn mask_field(set: SigSet) -> k::kernel_sigset_t {
+    let mut field = k::kernel_sigset_t {
+        sig: [0; size_of::<u64>() / size_of::<c_ulong>()],
+    };
+    for (i, word) in field.sig.iter_mut().enumerate() {
+        *word = (set.bits() >> (i as u32 * c_ulong::BITS)) as c_ulong;
+    }
+    field
+}
+
+/// The kernel's `sa_mask` as a [`SigSet`] (see [`mask_field`]).
+fn mask_from_field(field: &k::kernel_sigset_t) -> SigSet {
+    let bits = field.sig.iter().enumerate().fold(0u64, |bits, (i, word)| {
+        bits | widen(*word) << (i as u32 * c_ulong::BITS)
+    });
+    SigSet(bits)
+}
+
 /// One `rt_sigaction(signal, new, &old)`; `new = None` only reads.
 ///
 /// # Safety
 /// A handler in `new` must be sound to run at any instant on any thread that
 /// does not block the signal (see [`sigaction`]).
 unsafe fn rt_sigaction(signal: Signal, new: Option<&SigAction>) -> Result<SigAction, Errno> {
-    // The kernel's struct holds the handler as an `Option<fn>`, which cannot
-    // hold SIG_IGN (1) as a Rust value: it is only ever handled as raw memory.
-    let mut act = MaybeUninit::<k::kernel_sigaction>::zeroed();
-    let mut old = MaybeUninit::<k::kernel_sigaction>::zeroed();
+    // The kernel's struct holds the handler and the restorer as an
+    // `Option<fn>`, which cannot hold SIG_IGN (1) as a Rust value: those two
+    // are only ever handled as raw pointer-sized integers. The flags and the
+    // mask are integers of the struct's own types.
+    let mut act = MaybeUninit::<KernelSigaction>::zeroed();
+    let mut old = MaybeUninit::<KernelSigaction>::zeroed();
     const _: () = assert!(size_of::<k::__kernel_sighandler_t>() == size_of::<usize>());
     const _: () = assert!(size_of::<k::__sigrestore_t>() == size_of::<usize>());
     const _: () = assert!(size_of::<k::kernel_sigset_t>() == size_of::<u64>());
     let act_ptr = act.as_mut_ptr();
     if let Some(new) = new {
-        // SAFETY: act_ptr points at a zeroed kernel_sigaction; each field is
-        // written as the raw integer the kernel reads, never as a Rust value.
+        // SAFETY: act_ptr points at a zeroed kernel_sigaction; the handler
+        // and restorer are written as the raw pointer-sized integers the
+        // kernel reads, the flags and mask as values of their own field types.
         unsafe {
             addr_of_mut!((*act_ptr).sa_handler_kernel)
                 .cast::<usize>()
                 .write(new.handler);
-            addr_of_mut!((*act_ptr).sa_flags)
-                .cast::<u64>()
-                .write(new.flags);
+            addr_of_mut!((*act_ptr).sa_flags).write(flags_field(new.flags));
             addr_of_mut!((*act_ptr).sa_restorer)
                 .cast::<usize>()
                 .write(new.restorer);
-            addr_of_mut!((*act_ptr).sa_mask)
-                .cast::<u64>()
-                .write(new.mask.bits());
+            addr_of_mut!((*act_ptr).sa_mask).write(mask_field(new.mask));
         }
     }
     let old_ptr = old.as_mut_ptr();
@@ -270,15 +318,17 @@ unsafe fn rt_sigaction(signal: Signal, new: Option<&SigAction>) -> Result<SigAct
             size_of::<k::kernel_sigset_t>(),
         )
     })?;
-    // SAFETY: the kernel filled `old`; each field is read back as a raw integer.
+    // SAFETY: the kernel filled `old`; each field is read back as it was
+    // written: handler and restorer as pointer-sized integers, flags and
+    // mask as their own integer types.
     Ok(unsafe {
         SigAction {
-            handler: addr_of_mut!((*old_ptr).sa_handler_kernel)
+            handler: addr_of!((*old_ptr).sa_handler_kernel)
                 .cast::<usize>()
                 .read(),
-            flags: addr_of_mut!((*old_ptr).sa_flags).cast::<u64>().read(),
-            restorer: addr_of_mut!((*old_ptr).sa_restorer).cast::<usize>().read(),
-            mask: SigSet(addr_of_mut!((*old_ptr).sa_mask).cast::<u64>().read()),
+            flags: widen(addr_of!((*old_ptr).sa_flags).read()),
+            restorer: addr_of!((*old_ptr).sa_restorer).cast::<usize>().read(),
+            mask: mask_from_field(&*addr_of!((*old_ptr).sa_mask)),
         }
     })
 }
@@ -316,4 +366,68 @@ pub fn ignore(signal: Signal) -> Result<SigAction, Errno> {
 pub unsafe fn sigaction(signal: Signal, action: &SigAction) -> Result<SigAction, Errno> {
     // SAFETY: the caller vouches for the handler.
     unsafe { rt_sigaction(signal, Some(action)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    extern "C" fn nothing(_: c_int) {}
+
+    /// What is set is what the kernel gives back: handler, flags (the
+    /// constructor's `SA_RESTORER` with two chosen ones), restorer and a mask
+    /// with a signal in each half (on i386 and armhf `sa_flags` is 32 bits
+    /// with the restorer right after it, and `sa_mask` two 32-bit words).
+    #[test]
+    fn an_action_reads_back_from_the_kernel_as_it_was_set() {
+        let high = Signal::rt(8).expect("SIGRTMIN+8 is a signal"); // 40: the mask's high half
+        let mask = SigSet::of(&[Signal::SIGUSR2, high]);
+        let action = SigAction::handler(nothing)
+            .with_flags(SaFlags::RESTART | SaFlags::NODEFER)
+            .with_mask(mask);
+        let (restorer_flag, restorer) = arch::restorer(false);
+        assert_eq!(action.restorer, restorer);
+        assert_eq!(
+            action.flags(),
+            (restorer_flag | k::SA_RESTART | k::SA_NODEFER) as u64
+        );
+        // SAFETY: the handler does nothing, and no one sends SIGUSR1 in
+        // these tests; the previous action is put back below.
+        let old = unsafe { sigaction(Signal::SIGUSR1, &action) }.expect("rt_sigaction");
+        let back = current_action(Signal::SIGUSR1);
+        // SAFETY: `old` was this process's action a moment ago.
+        unsafe { sigaction(Signal::SIGUSR1, &old) }.expect("rt_sigaction");
+        let back = back.expect("rt_sigaction");
+        assert_eq!(back.flags(), action.flags(), "sa_flags");
+        assert_eq!(back.restorer, action.restorer, "sa_restorer");
+        assert_eq!(
+            back.handler_address(),
+            nothing as Handler as usize,
+            "sa_handler"
+        );
+        assert_eq!(back.mask(), mask, "sa_mask");
+        assert_eq!(back, action);
+        assert_eq!(
+            back.disposition(),
+            Disposition::Handler {
+                address: nothing as Handler as usize,
+                siginfo: false
+            }
+        );
+    }
+
+    /// The mask's two 32-bit words on i386 and armhf, one word elsewhere:
+    /// every signal lands where the kernel looks for it, and comes back.
+    #[test]
+    fn a_mask_round_trips_through_the_kernel_field() {
+        for n in 1..=64 {
+            let signal = Signal::new(n).expect("1 to 64");
+            let set = SigSet::EMPTY.with(signal);
+            let field = mask_field(set);
+            let bits = c_ulong::BITS;
+            let word = ((n - 1) / bits) as usize;
+            assert_eq!(field.sig[word], 1 << ((n - 1) % bits), "signal {n}");
+            assert_eq!(mask_from_field(&field), set, "signal {n}");
+        }
+    }
 }

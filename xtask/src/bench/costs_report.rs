@@ -13,7 +13,7 @@ use super::costs_text::{
 use super::format::{esc, human, interval, repeat};
 use super::ratios::agreement_of;
 use super::records::Run;
-use super::report::{agreement_section, machine};
+use super::report::{agreement_section, machine, passes_section};
 use super::stats::{median, Est};
 use super::svg::ratio_svg;
 use std::fmt::Write as _;
@@ -49,6 +49,40 @@ fn ratio_cells(c: &Cost) -> String {
     )
 }
 
+/// What a flag adds per child, from its paired ratio ([`Cost::added`]):
+/// "5.7 µs [5.4 µs, 6.0 µs]", or "within noise [−412.0 ns, 531.0 ns]"
+/// where the ratio's CI holds 1.0 (then the added time's holds 0).
+fn added_cell(c: &Cost) -> String {
+    let e = &c.added;
+    let ci = format!("[{}, {}]", human(e.lo), human(e.hi));
+    match cost_word(&c.est) {
+        "within noise" => format!("within noise {ci}"),
+        _ => format!("{} {ci}", human(e.mid)),
+    }
+}
+
+/// The mounts cell of the container table, from a tool's `M mounts` record
+/// ("N: point type [ro], ...") and, for a tool that keeps the host's root,
+/// its `M host_mounts` record ("KEPT ABSENT": the host's mounts it kept and
+/// those it lacks): such a tree is summarised, not listed (it holds the
+/// private paths of the machine that ran it), and only what the tool added
+/// is listed.
+pub(super) fn mounts_cell(mounts: &str, host: Option<&String>) -> String {
+    let Some(host) = host else {
+        return mounts.to_string();
+    };
+    let mut counts = host.split(' ').map(|n| n.parse::<usize>().unwrap_or(0));
+    let (kept, absent) = (counts.next().unwrap_or(0), counts.next().unwrap_or(0));
+    let tree = match absent {
+        0 => format!("the host's mount tree, {kept} mounts"),
+        n => format!("the host's mount tree, {kept} of its {} mounts", kept + n),
+    };
+    match mounts.split_once(": ") {
+        Some((n, list)) if n != "0" => format!("{tree}; added {n}: {list}"),
+        _ => format!("{tree}; none added"),
+    }
+}
+
 /// The table of what each tool's container was made of, from the bench's
 /// records: the command line it ran, and what its probe saw inside (new
 /// namespaces, the mount table, `lo`). The cgroup column reads the
@@ -78,7 +112,10 @@ fn container_isolation(md: &mut String, run: &Run) {
             esc(&s.name),
             esc(&command),
             record("namespaces"),
-            esc(&record("mounts")),
+            esc(&mounts_cell(
+                &record("mounts"),
+                run.meta.get(&format!("host_mounts {}", s.name))
+            )),
             record("lo"),
         );
     }
@@ -104,7 +141,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
         "\n## The ledger\n\nCreate+reap of a child made with the flag, over the same child made without it \
          (the baseline), paired by round. A ratio above 1 is what the flag adds.\n\n\
          ![per-flag ratios and the container start]({svg_name})\n\n\
-         | flag | measured against | ratio | 95 % CI | repeat interval | | per child | baseline | added per child | set, rounds |\n\
+         | flag | measured against | ratio | 95 % CI | repeat interval | | per child | baseline | added per child [95 % CI] | set, rounds |\n\
          |---|---|---:|---:|---:|---|---:|---:|---:|---|\n"
     );
     for c in ledger.iter().filter(|c| c.set != IN_A_ROW_SET) {
@@ -117,7 +154,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
             ratio_cells(c),
             human(c.ns),
             human(c.baseline_ns),
-            human(c.ns - c.baseline_ns),
+            added_cell(c),
             c.set,
             c.rounds
         );
@@ -284,24 +321,25 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
         let _ = writeln!(md, "- **{}**: {}", esc(name), esc(note));
     }
 
+    passes_section(&mut md, run, keyed);
     if let Some(prev) = previous {
-        agreement_section(&mut md, prev, &agreement_of(&keyed(prev), &keyed(run)));
+        agreement_section(&mut md, prev, run, &agreement_of(&keyed(prev), &keyed(run)));
     }
     md.push_str(NOTES);
 
     // The plot: the ledger, the sustained rates, the container start.
     let mut rows: Vec<(String, Option<Est>)> = vec![("create+reap, flag / baseline".into(), None)];
     for c in ledger.iter().filter(|c| c.set != IN_A_ROW_SET) {
-        rows.push((format!("{} / {}", c.name, c.baseline), Some(c.est)));
+        rows.push((format!("{} / {}", c.name, c.baseline), Some(c.est.clone())));
     }
     rows.push((format!("{batch} in a row, flag / SIGCHLD only"), None));
     for c in ledger.iter().filter(|c| c.set == IN_A_ROW_SET) {
-        rows.push((c.name.clone(), Some(c.est)));
+        rows.push((c.name.clone(), Some(c.est.clone())));
     }
     if !starts.is_empty() {
         rows.push(("container start, clonelab / tool".into(), None));
         for c in &starts {
-            rows.push((c.baseline.clone(), Some(c.est)));
+            rows.push((c.baseline.clone(), Some(c.est.clone())));
         }
     }
     let svg = ratio_svg(

@@ -30,8 +30,11 @@ exits), and the parent reaps it with `wait4` and checks its status. Every row us
 so inside a pair the flag, and the least it needs beside it, is the only difference. The baseline
 `SIGCHLD only` is a fork-like child of the bench process: its cost is mostly the copy of this process's
 address space (`dup_mm` in `copy_mm`, `kernel/fork.c`) and its teardown at exit, so a ratio is the flag's
-cost *relative to a fork of a small process*; the *added per child* column gives the same as a time
-(the difference of the two medians, not paired).
+cost *relative to a fork of a small process*. The *added per child* column gives the same as a time:
+(ratio − 1) × the baseline's median, with its 95 % CI from the same bootstrap as the ratio's (each
+resample takes both over the same drawn rounds), and *within noise* where the ratio's CI holds 1.0. It
+is not the difference of the *per child* and *baseline* columns: those are medians of each path over
+all rounds, unpaired, and the rounds' load moves them apart by more than a small flag costs.
 ";
 
 /// Per ledger row (by path name): what the flag makes the kernel do.
@@ -224,7 +227,11 @@ a read-only view of the host's system directories, `/proc`, `/dev` and `/tmp`, a
 go. What it made is not taken from its options: before the rounds each tool runs a probe (`/bin/sh`
 printing `readlink /proc/self/ns/*`, `/proc/self/mountinfo` and `ip -o link show lo`) in place of
 `/bin/true`, with the same command line otherwise, and the table is what the probe saw (`$SCRATCH` is
-the run's scratch directory, which holds crun's bundle and state; `ID` a fresh container id per run).
+the run's scratch directory, which holds crun's bundle and state; `ID` a fresh container id per run). A
+tool that keeps the host's root (its container's `/` is the host's root mount) sees a copy of the host's
+whole mount tree: that tree is counted, not listed (its paths are the machine's, not the tool's), by
+matching each of the container's mounts with one of the bench's own (mount point, device, root, type,
+source and `ro` alike), and only the mounts the tool added are listed.
 ";
 
 /// After the container table: where the explanation of clonelab's time

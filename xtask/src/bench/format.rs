@@ -33,7 +33,9 @@ pub(super) fn repeat(e: &Est) -> String {
     format!("[{:.3}, {:.3}]", e.rep_lo, e.rep_hi)
 }
 
-/// An estimate's family repeat interval (all ratios of another run at once), "[lo, hi]".
-pub(super) fn family(e: &Est) -> String {
-    format!("[{:.3}, {:.3}]", e.fam_lo, e.fam_hi)
+/// An estimate's family repeat interval for `k` ratios compared at once
+/// (all of another run's at once), "[lo, hi]".
+pub(super) fn family(e: &Est, k: usize) -> String {
+    let (lo, hi) = e.family(k);
+    format!("[{lo:.3}, {hi:.3}]")
 }

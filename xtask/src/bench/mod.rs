@@ -8,7 +8,8 @@
 //! rendered from them alone: `docs/benchmarks.md` and the growth plot
 //! `docs/benchmarks.svg` (a `--quick` smoke run writes both under
 //! `target/bench/` instead). `--report-only` re-renders from the kept records;
-//! `--compare FIRST SECOND` checks two record files against each other.
+//! `--compare FIRST SECOND` checks two record files against each other (with
+//! `--costs`, two records of the cost sets).
 //! `--costs` runs the bench's cost sets instead (the per-flag ledger and the
 //! container start against its peers) and writes `docs/costs.md` and
 //! `docs/costs.svg` from `target/bench/costs.tsv` (see `costs`).
@@ -19,11 +20,15 @@
 //! [`PASSES`] separate bench processes; the intervals are a two-level
 //! bootstrap ([`stats::Rng::draw`]): passes drawn with replacement, then each
 //! drawn pass's rounds in blocks of consecutive rounds, [`stats::RESAMPLES`]
-//! times (fixed seed), the estimate taken each time. Each estimate has a 95 %
+//! times (the bootstrap's own fixed seed; the bench shuffles each pass's
+//! rounds with a seed drawn per pass, recorded as `M seed`), the estimate
+//! taken each time. Each estimate has a 95 %
 //! confidence interval (the resampled estimates' percentiles) and a 95 %
 //! repeat interval (where another run's estimate lands: the estimate plus the
-//! percentiles of the difference of two resampled estimates); `--compare` and
-//! the report's agreement section use the second. A slope is a least-squares
+//! percentiles of the difference of two resampled estimates); `--compare`,
+//! the report's agreement section and its comparison of the two halves of a
+//! run's passes use the second, at the Bonferroni level for the number of
+//! ratios they compare (the family repeat interval). A slope is a least-squares
 //! fit of a path's per-size medians against the size; its intervals, and
 //! those of a ratio of two slopes, resample the rounds the same way (one draw
 //! of round indices for every size and both paths).
@@ -49,10 +54,13 @@ mod records;
 mod report;
 mod stats;
 mod svg;
+#[cfg(test)]
+mod tests;
 mod text;
 
 pub use peers::ensure_container_peers;
-use ratios::{agreement, AGREEMENT_HEADER};
+use ratios::{agreement, agreement_header};
+use report::differences;
 use records::{read_run, Run};
 use report::report;
 use std::fmt::Write as _;
@@ -209,17 +217,27 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let has = |flag: &str| args.iter().any(|a| a == flag);
     if let Some(i) = args.iter().position(|a| a == "--compare") {
         let (Some(a), Some(b)) = (args.get(i + 1), args.get(i + 2)) else {
-            return Err("usage: cargo xtask bench --compare FIRST.tsv SECOND.tsv".into());
+            return Err("usage: cargo xtask bench [--costs] --compare FIRST.tsv SECOND.tsv".into());
         };
         let (first, second) = (read_run(Path::new(a))?, read_run(Path::new(b))?);
-        let a = agreement(&first, &second);
-        print!("{AGREEMENT_HEADER}");
+        let differ = differences(&first, &second);
+        if !differ.is_empty() {
+            println!(
+                "the two runs are not comparable: their records differ ({})",
+                differ.join("; ")
+            );
+        }
+        let a = match has("--costs") {
+            true => ratios::agreement_of(&costs::keyed(&first), &costs::keyed(&second)),
+            false => agreement(&first, &second),
+        };
+        print!("{}", agreement_header("first run", "second run"));
         for (row, _) in &a.rows {
             println!("{row}");
         }
         println!(
-            "{} of {} ratios of the second run agree with the first (inside its family repeat interval, or both within noise); {} inside its per-ratio repeat interval, {} inside its confidence interval (or both within noise)",
-            a.agree, a.total, a.in_repeat, a.in_ci
+            "{} of {} ratios of the second run agree with the first (inside its family repeat interval for the {} compared, or both within noise); {} inside its per-ratio repeat interval, {} inside its confidence interval (or both within noise)",
+            a.agree, a.total, a.total, a.in_repeat, a.in_ci
         );
         return Ok(());
     }

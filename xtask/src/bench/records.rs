@@ -1,8 +1,9 @@
 //! The records of a bench run, read back: `benches/clone/` writes one
 //! tab-separated line per path per round (`R`), with each path's batch size
 //! (`B`), each set's rounds and seconds (`S`), each helper's memory (`H`),
-//! the machine (`M`) and the pass boundaries (`P`); [`Run::parse`] makes
-//! sets of series from them.
+//! the machine (`M`), the pass boundaries (`P`) and each pass's shuffle
+//! seed (`M seed`, one per pass); [`Run::parse`] makes sets of series from
+//! them, and [`Run::passes`] a run of some of its passes.
 //!
 //! Part of `xtask/src/bench/`; everything else there reads a [`Run`]. Std only.
 
@@ -73,6 +74,10 @@ pub(super) struct Run {
     pub(super) sets: Vec<Set>,
     /// The pass being read (`P` records separate the passes' records).
     pub(super) pass: usize,
+    /// Each pass's shuffle seed, as its `M seed` record gave it: (pass, seed).
+    /// Empty in records made before the seed was drawn per pass (they all
+    /// used one fixed seed).
+    pub(super) seeds: Vec<(usize, String)>,
 }
 
 pub(super) fn pairs(fields: &[&str]) -> BTreeMap<String, String> {
@@ -89,11 +94,13 @@ impl Run {
             memory: Vec::new(),
             sets: Vec::new(),
             pass: 0,
+            seeds: Vec::new(),
         };
         for (number, line) in text.lines().enumerate() {
             let f: Vec<&str> = line.split('\t').collect();
             let bad = || format!("record {}: {line:?}", number + 1);
             match f.as_slice() {
+                ["M", "seed", seed] => run.seeds.push((run.pass, seed.to_string())),
                 ["M", key, value] => {
                     run.meta.insert(key.to_string(), value.to_string());
                 }
@@ -142,6 +149,69 @@ impl Run {
             return Err("no records".into());
         }
         Ok(run)
+    }
+
+    /// The passes this run's sets were measured in (the most of any set).
+    pub(super) fn pass_count(&self) -> usize {
+        self.sets.iter().map(|s| s.passes.len()).max().unwrap_or(0)
+    }
+
+    /// A run of the passes `which` of this one (counted per set: the first
+    /// pass that measured a set is its pass 0), with this run's records of
+    /// the machine: what the two halves of a run are compared as.
+    pub(super) fn passes(&self, which: std::ops::Range<usize>) -> Run {
+        let sets = self
+            .sets
+            .iter()
+            .filter_map(|set| {
+                let n = set.rounds();
+                let bounds = |j: usize| set.passes.get(j).copied().unwrap_or(n);
+                let kept: Vec<std::ops::Range<usize>> = which
+                    .clone()
+                    .filter(|&j| j < set.passes.len())
+                    .map(|j| bounds(j)..bounds(j + 1))
+                    .collect();
+                if kept.is_empty() {
+                    return None;
+                }
+                let mut passes = Vec::new();
+                let mut first = 0;
+                for r in &kept {
+                    passes.push(first);
+                    first += r.len();
+                }
+                let series = set
+                    .series
+                    .iter()
+                    .map(|s| Series {
+                        group: s.group.clone(),
+                        name: s.name.clone(),
+                        size: s.size,
+                        batch: s.batch,
+                        ns: kept.iter().flat_map(|r| s.ns[r.clone()].to_vec()).collect(),
+                    })
+                    .collect();
+                Some(Set {
+                    name: set.name.clone(),
+                    info: set.info.clone(),
+                    series,
+                    passes,
+                    pass: set.pass,
+                })
+            })
+            .collect();
+        Run {
+            meta: self.meta.clone(),
+            memory: self.memory.clone(),
+            sets,
+            pass: self.pass,
+            seeds: self
+                .seeds
+                .iter()
+                .filter(|(p, _)| which.contains(p))
+                .cloned()
+                .collect(),
+        }
     }
 
     pub(super) fn set_mut(&mut self, name: &str) -> &mut Set {

@@ -7,10 +7,11 @@
 
 use super::format::{esc, human, interval, repeat};
 use super::growth::{growth, growth_slope};
-use super::ratios::{agreement, ratios, targets, Agreement, Ratio, AGREEMENT_HEADER};
+use super::ratios::{agreement, agreement_header, agreement_of, keyed, ratios, targets, Agreement};
+use super::ratios::Ratio;
 use super::records::{Run, Series};
+use super::stats::PAIRS;
 use super::stats::{median, word, Est};
-use super::stats::{FAMILY, PAIRS};
 use super::svg::svg;
 use super::text::{GROWTH, METHOD, NOTES};
 use std::fmt::Write as _;
@@ -20,11 +21,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
     let all = ratios(run);
     let find = |key: &str| all.iter().find(|r| r.key == key);
     let mut md = String::from("# Benchmarks\n\n");
-    md.push_str(
-        &METHOD
-            .replace("{PAIRS}", &format_thousands(PAIRS))
-            .replace("{FAMILY}", &FAMILY.to_string()),
-    );
+    md.push_str(&METHOD.replace("{PAIRS}", &format_thousands(PAIRS)));
     machine(&mut md, run);
 
     // Targets.
@@ -99,7 +96,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
                 .map_or(String::new(), |x| human(median(&x.1.ns)));
             let _ = write!(md, " {cell} |");
         }
-        let cell = slope.map_or(String::new(), |e| {
+        let cell = slope.as_ref().map_or(String::new(), |e| {
             format!("{} [{}, {}]", human(e.mid), human(e.lo), human(e.hi))
         });
         let _ = writeln!(md, " {cell} |");
@@ -191,43 +188,152 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
         }
     }
 
+    passes_section(&mut md, run, keyed);
     if let Some(prev) = previous {
-        agreement_section(&mut md, prev, &agreement(prev, run));
+        agreement_section(&mut md, prev, run, &agreement(prev, run));
     }
     md.push_str(NOTES);
     let svg = svg(run, &rows);
     (md, svg)
 }
 
-/// "Agreement with the run before": how many of this run's ratios agree
-/// with `prev`'s (the rule of [`agreement`]), and the table of them.
-pub(super) fn agreement_section(md: &mut String, prev: &Run, a: &Agreement) {
+/// The records that must match for two runs to be compared: (what, key).
+/// A run of another machine, kernel or build is another experiment, and
+/// one of another number of passes another design (its intervals differ).
+const SAME_RUN_DESIGN: &[(&str, &str)] = &[
+    ("CPU", "cpu"),
+    ("cores", "cores"),
+    ("kernel", "kernel"),
+    ("arch", "arch"),
+    ("compiler", "rustc"),
+    ("code generation flags", "rustflags"),
+    ("passes", "passes"),
+];
+
+/// Where the records of `prev` and `run` differ in [`SAME_RUN_DESIGN`]:
+/// "kernel: 6.1.0-13-amd64, then 6.18.44" (a record one run lacks is "?").
+pub(super) fn differences(prev: &Run, run: &Run) -> Vec<String> {
+    SAME_RUN_DESIGN
+        .iter()
+        .filter(|(_, key)| prev.meta(key) != run.meta(key))
+        .map(|(what, key)| format!("{what}: {}, then {}", prev.meta(key), run.meta(key)))
+        .collect()
+}
+
+/// "Agreement with the run before": whether the two runs were recorded on
+/// the same machine and build, how many of this run's ratios agree with
+/// `prev`'s (the rule of [`agreement`]), and the table of them.
+pub(super) fn agreement_section(md: &mut String, prev: &Run, run: &Run, a: &Agreement) {
+    let k = a.total;
+    md.push_str("\n## Agreement with the run before\n\n");
+    let differ = differences(prev, run);
+    if differ.is_empty() {
+        let _ = write!(
+            md,
+            "The run before this one ({}, load average {} at its end) against this one. Their records \
+             name the same machine and build (CPU, cores, kernel, arch, compiler, code generation flags \
+             and number of passes alike), so the second is a repeat of the first. ",
+            prev.meta("date"),
+            prev.meta("loadavg"),
+        );
+    } else {
+        let _ = write!(
+            md,
+            "The run before this one ({}) was **not** made on the same machine and build as this one: \
+             their records differ ({}). **The two runs are not comparable**: a ratio may move with the \
+             machine or the build, so the table below is kept for the record and checks nothing. ",
+            prev.meta("date"),
+            esc(&differ.join("; ")),
+        );
+    }
     let _ = write!(
         md,
-        "\n## Agreement with the run before\n\nThe run before this one on the same machine ({}, load average {} at its end) against this one. \
-         The requirement is that **every** ratio agree, so each is held to the earlier run's **family repeat interval**: the \
-         repeat interval at the Bonferroni level for {} ratios (1 − 0.05/{} each), inside which all of a repeat run's estimates \
-         land at once with probability at least 95 %. Per-ratio 95 % intervals would be the wrong yardstick for \"all of them\": \
-         even exact ones are expected to miss about one ratio in twenty, some two or three of {} here, by chance alone. \
-         A ratio also agrees when both runs call it within noise (both confidence intervals contain 1.0). \
-         **{} of {} ratios agree.** For comparison, {} of {} lie inside the earlier run's per-ratio 95 % repeat interval, and {} \
-         inside its *confidence* interval (or both within noise; a 95 % confidence interval catches the estimate of a repeat \
-         run only about 83 % of the time, even when it is exact: the two runs' errors add).\n\n",
-        prev.meta("date"),
-        prev.meta("loadavg"),
-        FAMILY,
-        FAMILY,
-        a.total,
+        "The requirement is that **every** ratio agree, so each is held to the earlier run's **family repeat interval**: the \
+         repeat interval at the Bonferroni level for the {k} ratios the two runs have in common (1 − 0.05/{k} each), inside \
+         which all {k} of a repeat run's estimates land at once with probability at least 95 %. Per-ratio 95 % intervals \
+         would be the wrong yardstick for \"all of them\": even exact ones are expected to miss about one ratio in twenty, \
+         {:.1} of {k} here on average, by chance alone. A ratio also agrees when both runs call it within noise (both confidence intervals \
+         contain 1.0). **{} of {k} ratios agree.** For comparison, {} of {k} lie inside the earlier run's per-ratio 95 % \
+         repeat interval, and {} inside its *confidence* interval (or both within noise; a 95 % confidence interval catches \
+         the estimate of a repeat run only about 83 % of the time, even when it is exact: the two runs' errors add).\n\n",
+        k as f64 / 20.0,
         a.agree,
-        a.total,
         a.in_repeat,
-        a.total,
         a.in_ci
     );
-    md.push_str(AGREEMENT_HEADER);
+    md.push_str(&agreement_header("first run", "second run"));
     for (row, _) in &a.rows {
         md.push_str(row);
         md.push('\n');
+    }
+}
+
+/// "The passes against each other": each pass's shuffle seed, and whether
+/// the ratios moved between the passes beyond their intervals: the first
+/// half of the passes and the second are two runs of half the size, held to
+/// each other as two runs are ([`agreement_of`] of their `keyed` estimates).
+pub(super) fn passes_section(md: &mut String, run: &Run, keyed: fn(&Run) -> Vec<(String, Est)>) {
+    md.push_str("\n## The passes against each other\n\n");
+    let passes = run.pass_count();
+    if run.seeds.is_empty() {
+        md.push_str(
+            "These records hold no shuffle seed: they were made when every pass shuffled its rounds with \
+             one fixed seed, so every pass (and every run) ran its paths in the same orders, and an effect of \
+             the order (a path that pays for the teardown left by the one before it) repeated alike in each, \
+             where neither the intervals nor the agreement of two runs can see it.\n",
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "Each pass shuffles the order of the paths in its rounds with a seed of its own, drawn when the \
+             bench process starts (from std's `RandomState`, which the operating system seeds, mixed with \
+             the clock and the process id) and recorded with its rounds: {}. An effect of the order (a path \
+             that pays for the teardown left by the one before it) thus differs from pass to pass instead of \
+             repeating alike in each, and the intervals, which resample passes, carry it. \
+             `cargo bench --bench clone -- --seed 0x…` replays a pass's orders.",
+            run.seeds
+                .iter()
+                .map(|(p, seed)| format!("pass {} `{seed}`", p + 1))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if passes < 2 {
+        let _ = writeln!(
+            md,
+            "\n{passes} pass: no two passes to compare (a full run has several)."
+        );
+        return;
+    }
+    let half = passes / 2;
+    // "pass 1", "passes 1–3" (counted from 1).
+    let name = |first: usize, last: usize| match first == last {
+        true => format!("pass {first}"),
+        false => format!("passes {first}–{last}"),
+    };
+    let (first, second) = (name(1, half), name(half + 1, passes));
+    let a = agreement_of(
+        &keyed(&run.passes(0..half)),
+        &keyed(&run.passes(half..passes)),
+    );
+    let _ = write!(
+        md,
+        "\nWhether the ratios moved between passes: {first} and {second} are two runs of half the size, \
+         each with its own seeds, and each ratio of the second is held to the first's family repeat \
+         interval for the {} ratios compared (each half's intervals from its own passes, the same \
+         bootstrap), as *Agreement with the run before* holds two runs. **{} of {} agree** ({} inside the \
+         first half's per-ratio repeat interval). ",
+        a.total, a.agree, a.total, a.in_repeat
+    );
+    if a.agree == a.total {
+        md.push_str("None moved beyond its interval.\n");
+    } else {
+        md.push_str("Those that moved:\n\n");
+        md.push_str(&agreement_header(&first, &second));
+        for (row, _) in a.rows.iter().filter(|(_, ok)| !ok) {
+            md.push_str(row);
+            md.push('\n');
+        }
     }
 }
 
@@ -253,8 +359,9 @@ pub(super) fn machine(md: &mut String, run: &Run) {
     }
     let _ = writeln!(
         md,
-        "- {} passes (separate bench processes) in {} s; rounds per set: {}",
+        "- {} pass{} (separate bench processes) in {} s; rounds per set: {}",
         run.meta("passes"),
+        if run.meta("passes") == "1" { "" } else { "es" },
         run.meta("total_seconds"),
         run.sets
             .iter()

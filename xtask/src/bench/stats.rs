@@ -10,8 +10,9 @@
 //! independent resampled estimates: where the estimate of another run of the
 //! same design lands, since that run's error and this one's are independent
 //! draws of the same error), and the *family* repeat interval, the same at
-//! the Bonferroni level for [`FAMILY`] ratios (where all of another run's
-//! estimates land at once: the agreement of two runs uses it).
+//! the Bonferroni level for the k ratios a check compares ([`Est::family`]:
+//! where all k of another run's estimates land at once; the agreement of two
+//! runs, and of the two halves of one run's passes, uses it).
 //!
 //! Part of `xtask/src/bench/`; used by `growth`, `ratios`, `report` and
 //! `svg`. Std only.
@@ -23,11 +24,14 @@ pub(super) const RESAMPLES: usize = 1000;
 /// Pairs of resamples whose differences give the repeat interval (enough
 /// for the family interval's far tails: 39 differences lie beyond each end).
 pub(super) const PAIRS: usize = 100_000;
-/// The most ratios one agreement check compares (a report has about 55).
-/// The *family* repeat interval is a Bonferroni one for this many: each is
-/// a 1 - 0.05/FAMILY interval, so that all of up to FAMILY ratios land in
-/// theirs at once with probability at least 95 %.
-pub(super) const FAMILY: usize = 64;
+/// The most ratios one family interval can cover: at the Bonferroni level
+/// for k ratios each tail holds PAIRS × 0.025 / k differences, and below
+/// about 10 of them the percentile is no longer estimated (a report compares
+/// about 57 ratios: 44 differences in each tail).
+pub(super) const MAX_FAMILY: usize = PAIRS * 25 / 1000 / 10;
+/// The differences kept at each end of the sorted pairs: every tail a
+/// family interval for 1 to [`MAX_FAMILY`] ratios reads.
+const KEPT: usize = PAIRS * 25 / 1000 + 1;
 /// Seed of the bootstrap's generator: the same records give the same intervals.
 pub(super) const SEED: u64 = 0x5eed_c10e_1ab0_0001;
 
@@ -80,7 +84,7 @@ pub(super) fn median_at(v: &[f64], idx: &[usize]) -> f64 {
 }
 
 /// A point estimate with its 95 % confidence and repeat intervals.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(super) struct Est {
     pub(super) mid: f64,
     /// The confidence interval: where the true value lies.
@@ -89,10 +93,9 @@ pub(super) struct Est {
     /// The repeat interval: where another run's estimate lands.
     pub(super) rep_lo: f64,
     pub(super) rep_hi: f64,
-    /// The family repeat interval: where another run's estimate lands, for
-    /// all of up to [`FAMILY`] ratios at once (95 % jointly).
-    pub(super) fam_lo: f64,
-    pub(super) fam_hi: f64,
+    /// The two ends of the sorted differences of two resampled estimates
+    /// ([`KEPT`] each, smallest first): the family intervals read them.
+    tails: std::sync::Arc<(Vec<f64>, Vec<f64>)>,
 }
 
 impl Est {
@@ -104,8 +107,26 @@ impl Est {
         self.rep_lo <= x && x <= self.rep_hi
     }
 
-    pub(super) fn family_contains(&self, x: f64) -> bool {
-        self.fam_lo <= x && x <= self.fam_hi
+    /// The family repeat interval for `k` ratios compared at once: where
+    /// another run's estimate lands, for all k at once (95 % jointly), each
+    /// the (0.025 / k)th to (1 − 0.025 / k)th percentile of the differences
+    /// of two resampled estimates, added to the estimate.
+    pub(super) fn family(&self, k: usize) -> (f64, f64) {
+        assert!(
+            (1..=MAX_FAMILY).contains(&k),
+            "a family of {k} ratios: the bootstrap's {PAIRS} pairs cover 1 to {MAX_FAMILY}"
+        );
+        let tail = PAIRS * 25 / (1000 * k);
+        let (low, high) = &*self.tails;
+        (
+            self.mid + low[tail],
+            self.mid + high[high.len() - 1 - tail],
+        )
+    }
+
+    pub(super) fn family_contains(&self, k: usize, x: f64) -> bool {
+        let (lo, hi) = self.family(k);
+        lo <= x && x <= hi
     }
 }
 
@@ -113,12 +134,6 @@ impl Est {
 fn percentiles(sorted: &[f64]) -> (f64, f64) {
     let n = sorted.len();
     (sorted[n * 25 / 1000], sorted[n * 975 / 1000 - 1])
-}
-
-/// The (0.025 / FAMILY)th and (1 - 0.025 / FAMILY)th percentiles of sorted values.
-fn family_percentiles(sorted: &[f64]) -> (f64, f64) {
-    let tail = sorted.len() * 25 / (1000 * FAMILY);
-    (sorted[tail], sorted[sorted.len() - 1 - tail])
 }
 
 /// `point`, the 2.5th and 97.5th percentiles of `resample` over RESAMPLES
@@ -141,15 +156,13 @@ pub(super) fn bootstrap(point: f64, set: &Set, mut resample: impl FnMut(&[usize]
         .collect();
     d.sort_by(f64::total_cmp);
     let (dlo, dhi) = percentiles(&d);
-    let (flo, fhi) = family_percentiles(&d);
     Est {
         mid: point,
         lo,
         hi,
         rep_lo: point + dlo,
         rep_hi: point + dhi,
-        fam_lo: point + flo,
-        fam_hi: point + fhi,
+        tails: std::sync::Arc::new((d[..KEPT].to_vec(), d[PAIRS - KEPT..].to_vec())),
     }
 }
 

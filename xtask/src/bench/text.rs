@@ -5,15 +5,15 @@
 //!
 //! Part of `xtask/src/bench/`; `report` uses it. Std only.
 
-/// The opening paragraphs: pairing, passes, the intervals (`{PAIRS}` and
-/// `{FAMILY}` stand for the constants of `stats`, filled in by `report`).
+/// The opening paragraphs: pairing, passes, the intervals (`{PAIRS}` stands
+/// for the constant of `stats`, filled in by `report`).
 pub(super) const METHOD: &str = "\
 Measured with `cargo xtask bench` (`benches/clone/`, rendered by `xtask/src/bench/` from the records of one
 run). Every ratio below comes from the two paths measured **alternately, in the same rounds**: a set of
 paths is run in rounds by one bench process (for the growth curve, through helper processes it drives),
-each round runs every path of the set once as a short timed batch, in an order shuffled anew each round,
-and a ratio is the **median over rounds of the per-round ratio** of the two paths' mean times per
-operation. Load that drifts over seconds or minutes (other builds on this shared machine) hits both sides
+each round runs every path of the set once as a short timed batch, in an order shuffled anew each round
+(each pass with a seed of its own: see *The passes against each other*), and a ratio is the **median
+over rounds of the per-round ratio** of the two paths' mean times per operation. Load that drifts over seconds or minutes (other builds on this shared machine) hits both sides
 of a round alike and cancels.
 
 A full run is several **passes**: separate bench processes, one after another, each measuring every set
@@ -25,7 +25,7 @@ and an interval computed as if they were covers only the noise within a process.
 replacement; within each drawn pass draw its rounds, with replacement, in blocks of about m^(1/3)
 consecutive rounds (m rounds in the pass; neighbouring rounds share the machine's state); take the
 estimate (the median of the per-round ratios, or a fitted slope) over the drawn rounds. 1,000 resamples,
-fixed seed. Each estimate carries two 95 % intervals from the same resamples:
+with the bootstrap's own fixed seed (the same records give the same intervals). Each estimate carries two 95 % intervals from the same resamples:
 
 - the **confidence interval** (CI, the 2.5th to 97.5th percentile of the resampled estimates) says where
   the true ratio lies. The words (*faster*, *slower*, *within noise* where it contains 1.0) and the
@@ -40,10 +40,11 @@ fixed seed. Each estimate carries two 95 % intervals from the same resamples:
   95 % CI holds the next run's estimate only about 83 % of the time (Cumming and Maillardet,
   \"Confidence intervals and replication: where will the next mean fall?\", Psychological Methods,
   2006).
-- the **family repeat interval** is the repeat interval at the Bonferroni level for {FAMILY} ratios (each
-  1 − 0.05/{FAMILY}, from the same pairs of resamples): all of a repeat run's estimates, not each one, land
-  in theirs at once with probability at least 95 %. *Agreement with the run before* asks that every
-  ratio agree, so it uses this one (and also counts the per-ratio repeat intervals).
+- the **family repeat interval** is the repeat interval at the Bonferroni level for the k ratios a check
+  compares (each 1 − 0.05/k, from the same pairs of resamples): all k of a repeat run's estimates, not
+  each one, land in theirs at once with probability at least 95 %. *Agreement with the run before* and
+  *The passes against each other* ask that every ratio agree, so they use this one, with k the number of
+  ratios they compare (and also count the per-ratio repeat intervals).
 
 A ratio below 1 means clonelab is faster.
 
@@ -123,8 +124,11 @@ pub(super) const NOTES: &str = "
 - *Agreement with the run before* (when there is one) shows how far both go. On 2026-11-29, after the
   family intervals, five back-to-back pairs of full runs (recorded at 16:00/16:05, 16:14/16:19,
   16:26/16:32, 16:39/16:44 and 17:27/17:32 UTC, load average 1 to 2) agreed on 55 of 55, 57 of 57, 56 of
-  57, 56 of 57 and 57 of 57 ratios (this report is the last of them).
+  57, 56 of 57 and 57 of 57 ratios (the report of that day was the last of them).
   What differed, once each, lay just beyond its family interval: the 1024 MiB THP / 1024 MiB ratio of
   the fork-like clone3 path (0.040 then 0.037; the cross-size ratios move with the load, above), and
-  clonelab's getppid against rustix's (1.024 then 1.004, where the per-pass layouts decide).
+  clonelab's getppid against rustix's (1.024 then 1.004, where the per-pass layouts decide). Those
+  runs shuffled every pass with one fixed seed, and held each ratio to a family interval for 64 ratios
+  whatever the number compared; runs since draw a seed per pass and size the family to the ratios
+  compared.
 ";
