@@ -17,8 +17,13 @@ use core::fmt;
 /// let word = FlagsWord::new(CloneFlags::CLONE_VM, ExitSignal::SIGCHLD);
 /// let err = spawn(word, || 0).unwrap_err();
 /// assert!(matches!(err, Error::FlagNotAllowed(r) if r.flag() == "CLONE_VM"));
-/// // A signal out of range, named before the syscall too.
-/// assert_eq!(ExitSignal::new(65).map_err(Error::from), Err(Error::SignalOutOfRange(65)));
+/// // A signal out of range, named before the syscall too, with the errno
+/// // clone3 would have answered.
+/// let err = Error::from(ExitSignal::new(65).unwrap_err());
+/// assert_eq!(err, Error::SignalOutOfRange(65));
+/// assert_eq!(err.errno(), None); // no syscall was made
+/// assert_eq!(err.kernel_errno(), Some(clonelab::Errno::EINVAL));
+/// assert!(err.to_string().contains("EINVAL"));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)] // each variant's doc describes its fields
@@ -34,8 +39,10 @@ pub enum Error {
     MissingStack,
     /// clone3 needs `stack` and `stack_size` both set or both zero.
     Clone3StackIncomplete,
-    /// An exit signal outside `0..=64`.
-    SignalOutOfRange(u32),
+    /// An exit signal outside `0..=64`: the value exactly as passed (all 64
+    /// bits of `clone_args.exit_signal`). clone3 would answer EINVAL
+    /// ([`Error::kernel_errno`]).
+    SignalOutOfRange(u64),
     /// Flag bits inside the low byte of clone()'s flags word, where the exit
     /// signal lives (`CLONE_NEWTIME = 0x80` is the one real flag there: clone3 only).
     FlagsInSignalByte { bits: u64 },
@@ -51,6 +58,17 @@ pub enum Error {
     ClosureTooLarge { needed: usize, available: usize },
     /// clone3's `stack + stack_size` lies beyond the end of the address space.
     StackRangeOverflows { stack: u64, size: u64 },
+    /// A `clone_args` of `size` bytes, more than the kernel's page
+    /// (`page_size`): refused before the syscall, as `copy_clone_args_from_user`
+    /// refuses it with E2BIG ([`Error::kernel_errno`]). See
+    /// [`crate::clone::CloneArgsExt`].
+    Clone3ArgsTooLarge { size: usize, page_size: usize },
+    /// The kernel answered E2BIG to a `clone_args` of `size` bytes whose last
+    /// non-zero byte, at `offset`, lies past clonelab's `struct clone_args`:
+    /// a kernel takes a struct larger than the one it knows only if every
+    /// byte past its own is zero (`copy_struct_from_user`), so this kernel's
+    /// struct ends before `offset`. See [`crate::clone::clone3_ext`].
+    Clone3ArgsTail { size: usize, offset: usize },
     /// The kernel refused; `rule` is the clone(2) rule the request broke, if known.
     Kernel {
         errno: Errno,
@@ -84,11 +102,57 @@ impl Refusal {
 }
 
 impl Error {
-    /// The errno, for [`Error::Kernel`].
+    /// The errno the kernel returned: for [`Error::Kernel`] and
+    /// [`Error::Clone3ArgsTail`] (E2BIG). `None` for a refusal made before the
+    /// syscall; [`kernel_errno`](Self::kernel_errno) says what the kernel
+    /// would have answered.
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::Kernel { errno, .. } => Some(*errno),
+            Error::Clone3ArgsTail { .. } => Some(Errno::E2BIG),
             _ => None,
+        }
+    }
+
+    /// The kernel's errno for this request: the one it returned
+    /// ([`errno`](Self::errno)) or, for a refusal made before the syscall,
+    /// the one it would have returned had clonelab passed the request on —
+    /// where every kernel that has the call refuses it so:
+    ///
+    /// | refused before the syscall | the kernel's answer |
+    /// |---|---|
+    /// | [`SignalOutOfRange`](Error::SignalOutOfRange) | EINVAL (clone3: `copy_clone_args_from_user`) |
+    /// | [`Clone3StackIncomplete`](Error::Clone3StackIncomplete) | EINVAL (`clone3_stack_valid`) |
+    /// | [`StackRangeOverflows`](Error::StackRangeOverflows), in a 64-bit process | EINVAL (`clone3_stack_valid`: `access_ok` fails) |
+    /// | [`Clone3ArgsTooLarge`](Error::Clone3ArgsTooLarge) | E2BIG (`copy_clone_args_from_user`) |
+    ///
+    /// `None` where the kernel would take the request, or where its answer
+    /// depends on the syscall or the arch: clone() reads a flag in its low
+    /// byte as exit-signal bits and drops bits above 31, no stack for
+    /// `CLONE_VM` makes a child on the parent's stack, clone(2)'s EINVAL
+    /// for a misaligned stack is the arch's to give, and a 32-bit process's
+    /// stack range past 4 GiB meets a kernel that may read the address cut
+    /// to 32 bits (a 32-bit kernel) or check it against 64 (compat).
+    ///
+    /// ```
+    /// use clonelab::clone::{clone3, zeroed_args, CloneArgs};
+    /// use clonelab::{Errno, Error};
+    /// unsafe extern "C" fn never(_: *mut core::ffi::c_void) -> i32 { 0 }
+    /// let mut args = CloneArgs { exit_signal: 0xbadc0ded00000000, ..zeroed_args() };
+    /// // SAFETY: refused before the syscall: no child is made.
+    /// let err = unsafe { clone3(&mut args, size_of::<CloneArgs>(), never, core::ptr::null_mut()) }
+    ///     .unwrap_err();
+    /// assert_eq!(err, Error::SignalOutOfRange(0xbadc0ded00000000));
+    /// assert_eq!((err.errno(), err.kernel_errno()), (None, Some(Errno::EINVAL)));
+    /// ```
+    pub fn kernel_errno(&self) -> Option<Errno> {
+        match self {
+            Error::SignalOutOfRange(_) | Error::Clone3StackIncomplete => Some(Errno::EINVAL),
+            Error::StackRangeOverflows { .. } if cfg!(target_pointer_width = "64") => {
+                Some(Errno::EINVAL)
+            }
+            Error::Clone3ArgsTooLarge { .. } => Some(Errno::E2BIG),
+            _ => self.errno(),
         }
     }
 }
@@ -130,9 +194,10 @@ impl fmt::Display for Error {
             Error::MissingStack => f.write_str(
                 "CLONE_VM needs a child stack: without one the child would run on the parent's live stack",
             ),
-            Error::Clone3StackIncomplete => {
-                f.write_str("clone3 needs stack and stack_size both set, or both zero")
-            }
+            Error::Clone3StackIncomplete => f.write_str(
+                "clone3 needs stack and stack_size both set, or both zero \
+                 (the kernel would fail with EINVAL: clone3_stack_valid)",
+            ),
             Error::SignalOutOfRange(n) => EncodingError::SignalOutOfRange(*n).fmt(f),
             Error::FlagsInSignalByte { bits } => {
                 EncodingError::FlagsInSignalByte { bits: *bits }.fmt(f)
@@ -151,6 +216,18 @@ impl fmt::Display for Error {
             Error::StackRangeOverflows { stack, size } => write!(
                 f,
                 "clone3 stack {stack:#x} + stack_size {size:#x} overflows the address space"
+            ),
+            Error::Clone3ArgsTooLarge { size, page_size } => write!(
+                f,
+                "clone_args of {size} bytes is larger than a page ({page_size} bytes): \
+                 clone3 would fail with E2BIG (copy_clone_args_from_user)"
+            ),
+            Error::Clone3ArgsTail { size, offset } => write!(
+                f,
+                "E2BIG: clone_args is {size} bytes and its last non-zero byte is at offset \
+                 {offset}; the kernel takes a struct larger than its own only if every byte \
+                 past the fields it knows is zero (copy_struct_from_user), and its own ends \
+                 before that byte"
             ),
             Error::Kernel { errno, rule: Some(rule) } => {
                 write!(f, "{errno}: {}", rule.text)

@@ -25,7 +25,7 @@
 //!
 //! The modules stand on floors, each importing only from those below it
 //! (README, "How to read the code"): `arch` and `plain`; `errno` and
-//! `signum`; `flags`; `sys` and `error`; `stack`, `wait`, `probe`, `net`;
+//! `signum`; `flags`; `sys` and `error`; `stack`, `wait`, `shared`, `probe`, `net`;
 //! `clone`; `spawn` and `abi`; `trace`; `experiments`. The `clonelab`
 //! command (`src/bin/clonelab/`) uses the public API only.
 //!
@@ -46,6 +46,7 @@ pub mod flags;
 pub mod net;
 pub mod plain;
 pub mod probe;
+pub mod shared;
 pub mod signum;
 pub mod spawn;
 pub mod stack;
@@ -61,6 +62,7 @@ pub use flags::{CloneFlags, EncodingError, ExitSignal, FlagsWord, Syscall};
 /// The kernel's own definitions, as clonelab takes them (every number and struct).
 pub use linux_raw_sys;
 pub use plain::Plain;
+pub use shared::{SharedError, SharedPage};
 pub use signum::Signal;
 pub use spawn::{
     scope, spawn, spawn_unchecked, spawn_via, Child, Scope, ScopedChild, PANIC_EXIT_STATUS,

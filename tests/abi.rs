@@ -225,7 +225,11 @@ fn abi_table_matches_every_arch() {
     assert_eq!(row.clone_arg_order, clonelab::arch::CLONE_ARG_ORDER);
     assert_eq!(row.nr_clone, linux_raw_sys::general::__NR_clone as u64);
     assert_eq!(row.nr_clone3, linux_raw_sys::general::__NR_clone3 as u64);
-    assert_eq!(row.register_bits, usize::BITS, "a register is as wide as a pointer");
+    assert_eq!(
+        row.register_bits,
+        usize::BITS,
+        "a register is as wide as a pointer"
+    );
 }
 
 unsafe extern "C" fn note_sp(arg: *mut c_void) -> i32 {

@@ -1,12 +1,14 @@
-//! `SpawnOptions`: a fork-like child gets a cgroup and the tids the SETTID
-//! flags write, in memory the API owns; the flags themselves stay refused.
+//! `SpawnOptions`: a fork-like child gets a cgroup, the tids the SETTID
+//! flags write, in memory the API owns, and the pids set_tid chooses; the
+//! flags themselves stay refused.
 
 use crate::common;
 
 use clonelab::experiments::{contains, own_cgroup_dir};
-use clonelab::spawn::{spawn_with, SpawnOptions};
+use clonelab::linux_raw_sys::general as k;
+use clonelab::spawn::{spawn_with, SpawnOptions, MAX_SET_TID};
 use clonelab::sys::consts::{O_CLOEXEC, O_DIRECTORY, O_RDONLY};
-use clonelab::{probe, sys, CloneFlags, Error, ExitSignal, FlagsWord, WaitStatus};
+use clonelab::{probe, sys, CloneFlags, Errno, Error, ExitSignal, FlagsWord, Pid, WaitStatus};
 
 fn sigchld() -> FlagsWord {
     FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD)
@@ -144,4 +146,204 @@ fn pidfd_with_parent_settid_needs_clone3() {
     assert!(child.pidfd().is_some());
     assert_eq!(child.parent_settid(), Some(child.pid()));
     assert_eq!(child.wait().unwrap(), WaitStatus::Exited(0));
+}
+
+// ---- set_tid: the pid a child gets, chosen by the caller (clone3, Linux 5.5) ----
+
+/// A pid that was free a moment ago: a child's, after we reaped it. Another
+/// process may take it before we ask for it: callers retry on EEXIST.
+fn a_free_pid() -> Pid {
+    let mut child = spawn_with(sigchld(), SpawnOptions::new(), |_| 0).unwrap();
+    let pid = child.pid();
+    child.wait().unwrap();
+    pid
+}
+
+/// How many PID namespaces this process is in (its `NSpid:` line has one pid each).
+fn pid_ns_levels() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("NSpid:"));
+    line.map_or(1, |l| l.split_whitespace().count() - 1)
+}
+
+/// Whether we may choose pids in our own PID namespace: CAP_SYS_ADMIN or
+/// CAP_CHECKPOINT_RESTORE (alloc_pid's checkpoint_restore_ns_capable).
+fn may_choose_pids() -> bool {
+    let caps = sys::capget(0).unwrap();
+    caps.has_effective(k::CAP_SYS_ADMIN) || caps.has_effective(k::CAP_CHECKPOINT_RESTORE)
+}
+
+/// `spawn_with(word, set_tid(pids))` for a child that exits 1 if `getpid()`
+/// is `inner`, retried while the kernel says the pid is taken (EEXIST) and
+/// `pids` comes from `fresh`. `None`: skipped (reported).
+fn spawn_with_pids(
+    word: FlagsWord,
+    fresh: impl Fn() -> Vec<Pid>,
+    inner: impl Fn(&[Pid]) -> Pid,
+) -> Option<(clonelab::Child, Vec<Pid>)> {
+    for _ in 0..20 {
+        let pids = fresh();
+        let want = inner(&pids);
+        let made = spawn_with(word, SpawnOptions::new().set_tid(&pids), |_| {
+            (sys::getpid() == want) as i32
+        });
+        if common::qemu_user_cannot(&made, "clone3") {
+            return None;
+        }
+        match made {
+            Err(e) if e.errno() == Some(Errno::EEXIST) => continue, // taken meanwhile
+            Err(e) if e.errno() == Some(Errno::ENOSYS) => {
+                common::skip("no clone3 here (set_tid needs Linux 5.5)");
+                return None;
+            }
+            other => return Some((other.unwrap(), pids)),
+        }
+    }
+    panic!("20 free pids were each taken before clone3 could use them");
+}
+
+/// What can be known before the syscall is refused there, naming set_tid;
+/// the count limit is the kernel's MAX_PID_NS_LEVEL, 32.
+#[test]
+fn set_tid_refused_before_the_syscall() {
+    let too_many = [1 as Pid; MAX_SET_TID + 1];
+    let newpid = FlagsWord::new(CloneFlags::CLONE_NEWPID, ExitSignal::SIGCHLD);
+    let cases: [(FlagsWord, SpawnOptions<'_>, &str); 6] = [
+        (sigchld(), SpawnOptions::new().set_tid(&[]), "(&[])"),
+        (
+            sigchld(),
+            SpawnOptions::new().set_tid(&too_many),
+            "more than 32",
+        ),
+        (sigchld(), SpawnOptions::new().set_tid(&[0]), "<= 0"),
+        (sigchld(), SpawnOptions::new().set_tid(&[5, -1]), "<= 0"),
+        (newpid, SpawnOptions::new().set_tid(&[2, 5]), "other than 1"),
+        (
+            sigchld(),
+            SpawnOptions::new()
+                .via(clonelab::Syscall::Clone)
+                .set_tid(&[5]),
+            "Syscall::Clone",
+        ),
+    ];
+    assert_eq!(MAX_SET_TID, 32, "the refusal's text says 32");
+    for (word, options, names) in cases {
+        match spawn_with(word, options, |_| 0) {
+            Err(Error::FlagNotAllowed(r)) => {
+                assert!(r.flag().contains("set_tid"), "{r:?}");
+                assert!(r.flag().contains(names), "{r:?}");
+            }
+            other => panic!("{options:?}: {other:?}"),
+        }
+    }
+    // 32 pids pass the checks: the kernel judges them (EINVAL: we are not
+    // 31 namespaces deep), and the call was made with clone3.
+    let deep = [1 as Pid; MAX_SET_TID];
+    let made = spawn_with(sigchld(), SpawnOptions::new().set_tid(&deep), |_| 0);
+    if common::qemu_user_cannot(&made, "clone3") {
+        return;
+    }
+    assert!(
+        matches!(
+            made.as_ref().map_err(Error::errno),
+            Err(Some(Errno::EINVAL | Errno::EPERM))
+        ),
+        "{made:?}"
+    );
+}
+
+/// In our own PID namespace: the child gets exactly the pid asked for, seen
+/// by us (`Child::pid`) and by itself (`getpid`, exit 1), through clone3 with
+/// the array recorded in the call.
+#[test]
+fn set_tid_gives_the_child_that_pid() {
+    if !may_choose_pids() {
+        return common::skip("choosing a pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE");
+    }
+    let Some((mut child, pids)) = spawn_with_pids(sigchld(), || vec![a_free_pid()], |p| p[0])
+    else {
+        return;
+    };
+    assert_eq!(child.pid(), pids[0]);
+    assert_eq!(child.call().syscall, Some(clonelab::Syscall::Clone3));
+    assert_eq!(child.call().set_tid_size, 1);
+    assert_eq!(child.wait().unwrap(), WaitStatus::Exited(1));
+}
+
+/// With CLONE_NEWPID, `[1, outer]`: pid 1 inside its new namespace (exit 1),
+/// `outer` in ours.
+#[test]
+fn set_tid_in_a_new_pid_namespace() {
+    if !may_choose_pids() {
+        return common::skip("choosing a pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE");
+    }
+    let word = FlagsWord::new(CloneFlags::CLONE_NEWPID, ExitSignal::SIGCHLD);
+    let Some((mut child, pids)) = spawn_with_pids(word, || vec![1, a_free_pid()], |p| p[0]) else {
+        return;
+    };
+    assert_eq!(child.pid(), pids[1], "the outer pid, in our namespace");
+    assert_eq!(child.call().set_tid_size, 2);
+    assert_eq!(child.wait().unwrap(), WaitStatus::Exited(1), "pid 1 inside");
+}
+
+/// The kernel's answers: EEXIST for a pid in use (ours); EINVAL for one pid
+/// more than the child has namespace levels.
+#[test]
+fn set_tid_kernel_refusals() {
+    if !may_choose_pids() {
+        return common::skip("choosing a pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE");
+    }
+    let taken = [sys::getpid()];
+    let made = spawn_with(sigchld(), SpawnOptions::new().set_tid(&taken), |_| 0);
+    if common::qemu_user_cannot(&made, "clone3") {
+        return;
+    }
+    assert_eq!(
+        made.unwrap_err().errno(),
+        Some(Errno::EEXIST),
+        "our own pid is taken"
+    );
+    let levels = pid_ns_levels();
+    let mut pids = vec![a_free_pid()];
+    pids.extend(std::iter::repeat_n(1, levels)); // one more than our levels
+    let made = spawn_with(sigchld(), SpawnOptions::new().set_tid(&pids), |_| 0);
+    assert_eq!(
+        made.unwrap_err().errno(),
+        Some(Errno::EINVAL),
+        "{levels} levels, {pids:?}"
+    );
+}
+
+/// Without CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE (dropped in a child of
+/// ours), choosing a pid in our namespace is EPERM: the child exits with
+/// the errno its spawn got.
+#[test]
+fn set_tid_without_privilege_is_eperm() {
+    let free = a_free_pid();
+    let mut tester = spawn_with(sigchld(), SpawnOptions::new(), move |_| {
+        // No unwrap here: a panic in a fork of a threaded process could
+        // wait for a lock another thread held at the fork.
+        let Ok(mut caps) = sys::capget(0) else {
+            return 100;
+        };
+        let mask = 1u64 << k::CAP_SYS_ADMIN | 1u64 << k::CAP_CHECKPOINT_RESTORE;
+        caps.effective &= !mask;
+        if sys::capset(caps).is_err() {
+            return 100;
+        }
+        let pids = [free];
+        match spawn_with(sigchld(), SpawnOptions::new().set_tid(&pids), |_| 0) {
+            Ok(mut grandchild) => {
+                let _ = grandchild.wait();
+                101
+            }
+            Err(e) => e.errno().map_or(102, |e| e.raw()),
+        }
+    })
+    .unwrap();
+    let status = tester.wait().unwrap();
+    if common::under_qemu_user() && status == WaitStatus::Exited(Errno::ENOSYS.raw()) {
+        return common::skip("qemu-user has no clone3");
+    }
+    assert_eq!(status, WaitStatus::Exited(Errno::EPERM.raw()));
 }

@@ -18,6 +18,7 @@ mod common;
 mod runner;
 
 mod abi;
+mod clone3_args;
 mod clone_fs;
 mod clone_vm;
 mod compile_fail;
@@ -44,6 +45,7 @@ mod relatives;
 mod runner_selftest;
 mod seccomp;
 mod settls;
+mod shared;
 mod signals;
 mod soak;
 mod soundness;

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use clonelab::sys::consts::{O_CLOEXEC, O_RDONLY, STATX_BASIC_STATS};
+use clonelab::sys::consts::{FD_CLOEXEC, O_CLOEXEC, O_RDONLY, STATX_BASIC_STATS};
 use clonelab::sys::{self, Kcmp};
 use clonelab::{probe, spawn, CloneFlags, Errno, ExitSignal, FlagsWord, Signal, WaitStatus};
 use std::os::unix::fs::MetadataExt;
@@ -148,6 +148,30 @@ fn ids_match_libc() {
 }
 
 /// statx and file_identity name the file std's metadata names.
+/// Ids above 65535 survive a round trip: on i386 and armhf the plain
+/// `getuid`/`setresuid` syscalls carry 16-bit ids, so clonelab must use the
+/// `*32` ones there (a 16-bit call would give back 65534 or a truncated id).
+#[test]
+fn ids_above_16_bits_round_trip() {
+    if sys::geteuid() != 0 {
+        return common::skip("setting another uid needs root (CAP_SETUID)");
+    }
+    const ID: u32 = 100_000;
+    let mut child = spawn(sigchld(), || {
+        if sys::setresgid(ID, ID, ID).is_err() || sys::setresuid(ID, ID, ID).is_err() {
+            return 3;
+        }
+        let got = [sys::getuid(), sys::geteuid(), sys::getgid(), sys::getegid()];
+        i32::from(got != [ID; 4])
+    })
+    .unwrap();
+    assert_eq!(
+        child.wait().unwrap(),
+        WaitStatus::Exited(0),
+        "1: an id came back other than {ID}; 3: setresuid/setresgid refused it"
+    );
+}
+
 #[test]
 fn statx_names_the_same_file_as_std() {
     let meta = std::fs::metadata("/proc/self/exe").unwrap();
@@ -288,4 +312,324 @@ fn unshare_refuses_clone_files() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A file only this test opens, so that a descriptor number another test
+/// thread reuses cannot look like ours; removed when dropped.
+struct OwnFile {
+    path: std::path::PathBuf,
+    c_path: std::ffi::CString,
+}
+
+impl OwnFile {
+    fn new(tag: &str) -> OwnFile {
+        let path = std::env::temp_dir().join(format!("clonelab-{tag}-{}", sys::getpid()));
+        std::fs::write(&path, b"").unwrap();
+        let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        OwnFile { path, c_path }
+    }
+
+    fn open(&self, flags: u32) -> sys::OwnedFd {
+        sys::open(&self.c_path, O_RDONLY | flags, 0).unwrap()
+    }
+
+    /// Whether descriptor `raw` of this process is this file.
+    fn is(&self, raw: i32) -> bool {
+        std::fs::read_link(format!("/proc/self/fd/{raw}")).ok() == Some(self.path.clone())
+    }
+}
+
+impl Drop for OwnFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// OwnedFd::close closes the descriptor and says Ok; the number is gone
+/// from our table afterwards (and is_open agrees with /proc).
+#[test]
+fn owned_fd_close_closes_and_reports() {
+    let file = OwnFile::new("owned-close");
+    let fd = file.open(O_CLOEXEC);
+    let raw = fd.as_raw();
+    assert!(file.is(raw));
+    assert_eq!(fd.close(), Ok(()));
+    assert!(!file.is(raw), "closed by close()");
+}
+
+/// fcntl_getfd reads the slot's FD_CLOEXEC flag from a borrowed descriptor:
+/// set with O_CLOEXEC, clear without.
+#[test]
+fn fcntl_getfd_reads_close_on_exec() {
+    let (with, _w) = sys::pipe(O_CLOEXEC).unwrap();
+    let (without, _w2) = sys::pipe(0).unwrap();
+    assert_eq!(sys::fcntl_getfd(with.as_fd()), Ok(FD_CLOEXEC));
+    assert_eq!(sys::fcntl_getfd(without.as_fd()), Ok(0));
+}
+
+/// A descriptor number far above what the other tests of this process open
+/// (each takes the lowest free one), so no other thread can reuse it here.
+const HIGH_FD: i32 = 700;
+
+/// is_open answers for any number: open, closed, negative, far too large.
+/// Checked at a high number, and against /proc, so no other test thread
+/// can open or close it in between.
+#[test]
+fn is_open_answers_for_any_number() {
+    let file = OwnFile::new("is-open");
+    let fd = file.open(O_CLOEXEC);
+    // SAFETY: nothing in this process uses HIGH_FD: it is ours to fill.
+    let high = unsafe { sys::dup3(fd.as_fd(), HIGH_FD + 1, O_CLOEXEC) }.unwrap();
+    assert!(file.is(high));
+    assert!(sys::is_open(high));
+    // SAFETY: dup3 just made `high` for us alone.
+    let high_fd = unsafe { sys::OwnedFd::from_raw(high) };
+    drop(high_fd);
+    assert!(!file.is(high));
+    assert!(!sys::is_open(high), "closed on drop");
+    assert!(!sys::is_open(-1));
+    assert!(!sys::is_open(i32::MIN));
+    assert!(!sys::is_open(i32::MAX));
+}
+
+/// The CLONE_FILES lesson with the safe query: a fork-like child owns a
+/// descriptor and closes it; the parent then asks is_open about the number.
+/// With CLONE_FILES the one table loses it (false); without, only the
+/// child's copy does (true).
+#[test]
+fn is_open_sees_a_clone_files_child_close() {
+    let file = OwnFile::new("clone-files");
+    let still_open_after_child_close = |flags: CloneFlags, number: i32| {
+        let source = file.open(O_CLOEXEC);
+        // SAFETY: nothing in this process uses `number`: it is ours to fill.
+        let raw = unsafe { sys::dup3(source.as_fd(), number, O_CLOEXEC) }.unwrap();
+        // SAFETY: dup3 just made it, for this owner alone.
+        let owned = unsafe { sys::OwnedFd::from_raw(raw) };
+        let word = FlagsWord::new(flags, ExitSignal::SIGCHLD);
+        // SAFETY: the child closes only `owned`, which its closure owns (the
+        // parent's copy of the closure is never dropped), and the parent
+        // closes nothing while the child runs.
+        let mut child = unsafe {
+            clonelab::spawn_unchecked(clonelab::Syscall::Clone, word, move || {
+                owned.close().is_err() as i32
+            })
+        }
+        .unwrap();
+        assert_eq!(
+            child.wait().unwrap(),
+            WaitStatus::Exited(0),
+            "the child's close"
+        );
+        let open = sys::is_open(raw);
+        assert_eq!(open, file.is(raw), "is_open agrees with /proc/self/fd");
+        if open {
+            // SAFETY: no owner of it is left in this process.
+            unsafe { sys::close(raw) }.unwrap();
+        }
+        open
+    };
+    assert!(!still_open_after_child_close(
+        CloneFlags::CLONE_FILES,
+        HIGH_FD + 2
+    ));
+    assert!(still_open_after_child_close(CloneFlags::EMPTY, HIGH_FD + 3));
+}
+
+/// Write an i32 to a pipe (a child reporting to the test).
+fn send_i32(fd: &sys::OwnedFd, value: i32) {
+    let _ = sys::write(fd.as_fd(), &value.to_ne_bytes());
+}
+
+/// Read an i32 a child sent; None once every writer closed the pipe without one.
+fn recv_i32(fd: &sys::OwnedFd) -> Option<i32> {
+    let mut bytes = [0u8; 4];
+    (sys::read(fd.as_fd(), &mut bytes) == Ok(4)).then(|| i32::from_ne_bytes(bytes))
+}
+
+/// Poll getppid (every millisecond, up to 5 s) until it is no longer `old`:
+/// the new parent, once the old one has exited and the kernel handed us on.
+fn new_parent(old: sys::Pid) -> sys::Pid {
+    for _ in 0..5000 {
+        let now = sys::getppid();
+        if now != old {
+            return now;
+        }
+        let _ = sys::nanosleep(Duration::from_millis(1));
+    }
+    old
+}
+
+/// What became of an orphaned grandchild, told by the processes involved.
+#[derive(Debug)]
+struct Orphaned {
+    /// The helper at the top: a subreaper, or not.
+    helper: sys::Pid,
+    /// The grandchild's getppid() once its parent had exited (None: it
+    /// died before it could say).
+    new_parent: Option<sys::Pid>,
+    /// How it ended, as the helper's wait4(-1) reaped it (a subreaper only).
+    status: Option<WaitStatus>,
+}
+
+/// helper → middle → grandchild, in a child of the test (so the test
+/// process never becomes a subreaper). The helper is a subreaper if asked.
+/// The grandchild sets `pdeathsig`, tells the middle it is ready, then waits
+/// for a new parent and reports it; the middle exits once told, orphaning
+/// it. A subreaper helper then reaps it with wait4(-1).
+fn orphan_a_grandchild(subreaper: bool, pdeathsig: Option<Signal>) -> Orphaned {
+    let (report_r, report_w) = sys::pipe(O_CLOEXEC).unwrap();
+    let (adopted_r, adopted_w) = sys::pipe(O_CLOEXEC).unwrap();
+    let mut helper = spawn(sigchld(), || {
+        if subreaper && sys::set_child_subreaper(true).is_err() {
+            return 1;
+        }
+        if sys::get_child_subreaper() != Ok(subreaper) {
+            return 2;
+        }
+        send_i32(&report_w, sys::getpid());
+        let (ready_r, ready_w) = sys::pipe(O_CLOEXEC).unwrap();
+        // The middle takes its copy of the write end out, to close it once
+        // the grandchild has its own: then its read ends, at the latest,
+        // when the grandchild is gone.
+        let mut ready_w = Some(ready_w);
+        let Ok(mut middle) = spawn(sigchld(), || {
+            let middle = sys::getpid();
+            let Some(ready) = ready_w.take() else {
+                return 6;
+            };
+            let made = spawn(sigchld(), || {
+                if sys::set_pdeathsig(pdeathsig).is_err() || sys::get_pdeathsig() != Ok(pdeathsig) {
+                    return 8;
+                }
+                if sys::getppid() != middle {
+                    return 9; // the middle is gone already: too late to ask
+                }
+                let _ = sys::write(ready.as_fd(), b"r");
+                send_i32(&adopted_w, new_parent(middle));
+                0
+            });
+            drop(ready);
+            // Until the grandchild is ready (or gone: end of file).
+            let _ = sys::read(ready_r.as_fd(), &mut [0u8; 1]);
+            made.is_ok() as i32
+        }) else {
+            return 3;
+        };
+        drop(ready_w);
+        if middle.wait().ok() != Some(WaitStatus::Exited(1)) {
+            return 4;
+        }
+        if subreaper {
+            // The orphan is ours now: our only child left.
+            match sys::wait4(-1, 0) {
+                Ok((_, status)) => send_i32(&report_w, status),
+                Err(_) => return 5,
+            }
+        }
+        0
+    })
+    .unwrap();
+    drop((report_w, adopted_w));
+    assert_eq!(
+        helper.wait().unwrap(),
+        WaitStatus::Exited(0),
+        "the helper's steps"
+    );
+    Orphaned {
+        helper: recv_i32(&report_r).expect("the helper's pid"),
+        status: recv_i32(&report_r).map(WaitStatus::from_wait4),
+        new_parent: recv_i32(&adopted_r),
+    }
+}
+
+/// PR_SET_CHILD_SUBREAPER: once the middle process exits, the orphaned
+/// grandchild's getppid() names the subreaper above it, which reaps it with
+/// wait4(-1). Without the setting, the orphan goes elsewhere (the pid
+/// namespace's init, or a subreaper further up), never to the helper.
+#[test]
+fn subreaper_adopts_the_orphaned_grandchild() {
+    let with = orphan_a_grandchild(true, None);
+    assert_eq!(with.new_parent, Some(with.helper), "{with:?}");
+    assert_eq!(with.status, Some(WaitStatus::Exited(0)), "{with:?}");
+    let without = orphan_a_grandchild(false, None);
+    let adopter = without
+        .new_parent
+        .expect("the orphan reports its new parent");
+    assert_ne!(adopter, without.helper, "{without:?}");
+    assert_eq!(without.status, None);
+}
+
+/// PR_SET_PDEATHSIG: the grandchild asked for SIGUSR1 when its parent dies;
+/// the middle process exits, and the subreaper reaps a grandchild killed by
+/// SIGUSR1 (before it could report its new parent). Without the request,
+/// the same grandchild lives on, reports, and exits 0.
+#[test]
+fn pdeathsig_signals_the_orphan_when_its_parent_dies() {
+    let asked = orphan_a_grandchild(true, Some(Signal::SIGUSR1));
+    let status = asked.status.expect("the subreaper reaped it");
+    assert!(
+        common::killed_by(status, Signal::SIGUSR1.number()),
+        "{asked:?}"
+    );
+    assert_eq!(asked.new_parent, None, "{asked:?}");
+    let not_asked = orphan_a_grandchild(true, None);
+    assert_eq!(
+        not_asked.status,
+        Some(WaitStatus::Exited(0)),
+        "{not_asked:?}"
+    );
+}
+
+/// PR_SET_KEEPCAPS reads back as set. As root, its effect: a thread that
+/// sets it and then leaves uid 0 (setresuid to nobody) keeps its permitted
+/// capabilities, while the effective set is cleared; without it, both are
+/// cleared.
+#[test]
+fn keepcaps_reads_back_and_keeps_capabilities_across_setuid() {
+    let mut child = spawn(sigchld(), || {
+        let steps = [
+            sys::get_keepcaps() == Ok(false),
+            sys::set_keepcaps(true).is_ok(),
+            sys::get_keepcaps() == Ok(true),
+            sys::set_keepcaps(false).is_ok(),
+            sys::get_keepcaps() == Ok(false),
+        ];
+        steps.iter().position(|ok| !ok).map_or(0, |i| 10 + i as i32)
+    })
+    .unwrap();
+    assert_eq!(child.wait().unwrap(), WaitStatus::Exited(0), "read back");
+
+    const CAP_SETUID: u32 = 7;
+    if sys::getuid() != 0 || !sys::capget(0).unwrap().has_effective(CAP_SETUID) {
+        return common::skip("needs root with CAP_SETUID to leave uid 0");
+    }
+    const NOBODY: u32 = 65534;
+    let caps_after_setuid = |keep: bool| {
+        let (report_r, report_w) = sys::pipe(O_CLOEXEC).unwrap();
+        let mut child = spawn(sigchld(), || {
+            if sys::set_keepcaps(keep).is_err() || sys::setresuid(NOBODY, NOBODY, NOBODY).is_err() {
+                return 1;
+            }
+            let caps = sys::capget(0).unwrap_or_default();
+            let _ = sys::write(report_w.as_fd(), &caps.permitted.to_ne_bytes());
+            let _ = sys::write(report_w.as_fd(), &caps.effective.to_ne_bytes());
+            0
+        })
+        .unwrap();
+        drop(report_w);
+        assert_eq!(child.wait().unwrap(), WaitStatus::Exited(0));
+        let mut bytes = [0u8; 16];
+        assert_eq!(sys::read(report_r.as_fd(), &mut bytes), Ok(16));
+        let permitted = u64::from_ne_bytes(bytes[..8].try_into().unwrap());
+        let effective = u64::from_ne_bytes(bytes[8..].try_into().unwrap());
+        (permitted, effective)
+    };
+    let (permitted, effective) = caps_after_setuid(true);
+    assert_ne!(permitted, 0, "with KEEPCAPS the permitted set survives");
+    assert_eq!(effective, 0, "the effective set is cleared all the same");
+    assert_eq!(
+        caps_after_setuid(false),
+        (0, 0),
+        "without it, nothing survives"
+    );
 }

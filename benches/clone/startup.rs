@@ -410,19 +410,34 @@ fn mounts(mountinfo: &str) -> Vec<Mount> {
         .filter_map(|line| {
             let (mine, theirs) = line.split_once(" - ")?;
             let fields: Vec<&str> = mine.split(' ').collect();
-            let (dev, root, point, options) =
-                (fields.get(2)?, fields.get(3)?, fields.get(4)?, fields.get(5)?);
+            let (dev, root, point, options) = (
+                fields.get(2)?,
+                fields.get(3)?,
+                fields.get(4)?,
+                fields.get(5)?,
+            );
             let mut theirs = theirs.split(' ');
             let (fstype, source) = (theirs.next()?, theirs.next().unwrap_or(""));
             let ro = options.split(',').any(|o| o == "ro");
             // A cgroup file system's root is shown relative to the reader's
             // cgroup namespace: the same mount reads "/" in a new one and
             // the bench's cgroup outside. It identifies nothing there.
-            let root = if fstype.starts_with("cgroup") { "" } else { root };
+            let root = if fstype.starts_with("cgroup") {
+                ""
+            } else {
+                root
+            };
             Some(Mount {
                 shown: format!("{point} {fstype}{}", if ro { " ro" } else { "" }),
-                identity: [*point, *dev, root, fstype, source, if ro { "ro" } else { "rw" }]
-                    .map(String::from),
+                identity: [
+                    *point,
+                    *dev,
+                    root,
+                    fstype,
+                    source,
+                    if ro { "ro" } else { "rw" },
+                ]
+                .map(String::from),
             })
         })
         .collect()

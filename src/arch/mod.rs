@@ -66,6 +66,24 @@ pub use this_arch::{
     CLONE_ARG_ORDER, NAME, NR_REGISTER, RET_REGISTER,
 };
 
+/// The syscall numbers of the credential calls that take and return full
+/// 32-bit user and group ids. On i386 and armhf the plain names (`getuid`,
+/// `setresuid`, ...) are the old calls with 16-bit ids, kept for old binaries
+/// (an id above 65535 comes back wrong through them), and the `*32` calls
+/// are the real ones; on the other four arches the plain names are 32-bit.
+pub mod cred_nr {
+    #[cfg(not(any(target_arch = "x86", target_arch = "arm")))]
+    pub use linux_raw_sys::general::{
+        __NR_getegid as GETEGID, __NR_geteuid as GETEUID, __NR_getgid as GETGID,
+        __NR_getuid as GETUID, __NR_setresgid as SETRESGID, __NR_setresuid as SETRESUID,
+    };
+    #[cfg(any(target_arch = "x86", target_arch = "arm"))]
+    pub use linux_raw_sys::general::{
+        __NR_getegid32 as GETEGID, __NR_geteuid32 as GETEUID, __NR_getgid32 as GETGID,
+        __NR_getuid32 as GETUID, __NR_setresgid32 as SETRESGID, __NR_setresuid32 as SETRESUID,
+    };
+}
+
 /// What clone's `tls` argument is: a thread pointer everywhere but i386,
 /// where it is the address of a `struct user_desc` (see `x86.rs`).
 #[cfg(target_arch = "x86")]

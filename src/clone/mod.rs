@@ -168,10 +168,18 @@ pub unsafe fn clone3(
     entry: ChildEntry,
     arg: *mut c_void,
 ) -> Result<Pid, Error> {
-    let signal = u32::try_from(args.exit_signal).unwrap_or(u32::MAX);
+    let word = check_clone3(args)?;
+    // SAFETY: the caller upholds the contract above.
+    let raw = unsafe { arch::clonelab_clone3(args, size, entry, arg) };
+    finish(raw, word, Syscall::Clone3)
+}
+
+/// What [`clone3`] and [`clone3_ext`] check before the syscall: the exit
+/// signal (all 64 bits of it), the flags, and the stack.
+fn check_clone3(args: &CloneArgs) -> Result<FlagsWord, Error> {
     let word = FlagsWord::new(
         CloneFlags::from_bits_retain(args.flags),
-        ExitSignal::new(signal)?,
+        ExitSignal::from_clone_args(args.exit_signal)?,
     );
     word.encode_clone3()?;
     if (args.stack == 0) != (args.stack_size == 0) {
@@ -186,9 +194,117 @@ pub unsafe fn clone3(
             size: args.stack_size,
         })?;
     check_stack(word, Syscall::Clone3, top)?;
-    // SAFETY: the caller upholds the contract above.
-    let raw = unsafe { arch::clonelab_clone3(args, size, entry, arg) };
-    finish(raw, word, Syscall::Clone3)
+    Ok(word)
+}
+
+/// A `clone_args` followed by `N` more bytes, in one typed value: the struct
+/// as a program built against a newer kernel's header passes it, without
+/// casting a larger buffer to `&mut CloneArgs`. [`clone3_ext`] passes it
+/// with `size` = [`CloneArgsExt::SIZE`] (88 + `N`).
+///
+/// What the kernel does with a `size` other than its own `sizeof(struct
+/// clone_args)` (`copy_clone_args_from_user` in kernel/fork.c, then
+/// `copy_struct_from_user` in include/linux/uaccess.h), in the order it checks:
+///
+/// ```text
+///  size > PAGE_SIZE                    E2BIG   clone3_ext refuses it first: Error::Clone3ArgsTooLarge
+///  size < CLONE_ARGS_SIZE_VER0 (64)    EINVAL  (not possible here: SIZE is at least 88)
+///  size > the kernel's struct          every byte past its struct must be 0, else E2BIG
+///  size < the kernel's struct          the missing fields read as 0 (an older program)
+/// ```
+///
+/// The kernel's struct may be longer than clonelab's (a newer kernel knows
+/// more fields), so only the kernel can judge a non-zero tail: when it answers
+/// E2BIG, [`clone3_ext`] says which byte ([`Error::Clone3ArgsTail`]).
+///
+/// ```
+/// use clonelab::clone::{zeroed_args, CloneArgsExt};
+/// let ext = CloneArgsExt::<8>::new(zeroed_args());
+/// assert_eq!(CloneArgsExt::<8>::SIZE, 96); // 88 bytes of clone_args, then 8 of tail
+/// assert_eq!(ext.tail, [0; 8]);
+/// ```
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CloneArgsExt<const N: usize> {
+    /// The fields clonelab (linux-raw-sys) knows.
+    pub args: CloneArgs,
+    /// The bytes after them, passed to the kernel as they are.
+    pub tail: [u8; N],
+}
+
+impl<const N: usize> CloneArgsExt<N> {
+    /// The `size` [`clone3_ext`] passes: `sizeof(struct clone_args)` + `N`
+    /// (the struct's own size may be larger, rounded up to its alignment).
+    pub const SIZE: usize = size_of::<CloneArgs>() + N;
+
+    /// `args`, followed by `N` zero bytes.
+    pub const fn new(args: CloneArgs) -> CloneArgsExt<N> {
+        CloneArgsExt { args, tail: [0; N] }
+    }
+}
+
+/// `clone3(&args, CloneArgsExt::<N>::SIZE)`: [`clone3`] with a `clone_args`
+/// larger than clonelab's, so that the kernel's rules for the bytes past its
+/// own struct can be seen ([`CloneArgsExt`]). Checked before the syscall as
+/// [`clone3`] checks `args.args`, and refused if larger than a page
+/// ([`Error::Clone3ArgsTooLarge`], the kernel's E2BIG). An E2BIG from the
+/// kernel, with a non-zero byte in the tail, comes back as
+/// [`Error::Clone3ArgsTail`] naming the last such byte.
+///
+/// # Safety
+/// As for [`clone3`], for `args.args`. The tail is not read as any field by a
+/// kernel that does not know one there; a kernel that does know one (newer
+/// than linux-raw-sys's header) acts on it, so a non-zero tail must be what
+/// that field means, or refused.
+///
+/// ```
+/// use clonelab::clone::{clone3_ext, zeroed_args, CloneArgsExt};
+/// use clonelab::{wait::wait_pid, Errno, Error, WaitStatus};
+/// unsafe extern "C" fn child(_: *mut core::ffi::c_void) -> i32 { 7 }
+/// // 8 zero bytes past the struct: the kernel takes it as if they were not there.
+/// let mut ext = CloneArgsExt::<8>::new(clonelab::CloneArgs { exit_signal: 17, ..zeroed_args() });
+/// // SAFETY: a fork-like child (no pointers, no stack); it shares nothing.
+/// match unsafe { clone3_ext(&mut ext, child, core::ptr::null_mut()) } {
+///     Ok(pid) => assert_eq!(wait_pid(pid, 0).unwrap(), WaitStatus::Exited(7)),
+///     Err(e) => assert_eq!(e.errno(), Some(Errno::ENOSYS)), // no clone3 here
+/// }
+/// // A non-zero byte there: E2BIG, and which byte.
+/// ext.tail[3] = 1;
+/// // SAFETY: as above; the kernel refuses before making a child.
+/// let err = unsafe { clone3_ext(&mut ext, child, core::ptr::null_mut()) }.unwrap_err();
+/// if err.errno() != Some(Errno::ENOSYS) {
+///     assert_eq!(err, Error::Clone3ArgsTail { size: 96, offset: 88 + 3 });
+///     assert_eq!(err.errno(), Some(Errno::E2BIG));
+/// }
+/// ```
+pub unsafe fn clone3_ext<const N: usize>(
+    args: &mut CloneArgsExt<N>,
+    entry: ChildEntry,
+    arg: *mut c_void,
+) -> Result<Pid, Error> {
+    let word = check_clone3(&args.args)?;
+    let size = CloneArgsExt::<N>::SIZE;
+    let page_size = crate::stack::page_size();
+    if size > page_size {
+        return Err(Error::Clone3ArgsTooLarge { size, page_size });
+    }
+    let pointer = args as *mut CloneArgsExt<N> as *mut CloneArgs;
+    // SAFETY: the caller upholds clone3's contract for args.args; `pointer`
+    // is valid for SIZE bytes (the repr(C) struct: args, then the tail).
+    let raw = unsafe { arch::clonelab_clone3(pointer, size, entry, arg) };
+    finish(raw, word, Syscall::Clone3).map_err(|e| match e {
+        Error::Kernel {
+            errno: Errno::E2BIG,
+            ..
+        } => match args.tail.iter().rposition(|&byte| byte != 0) {
+            Some(i) => Error::Clone3ArgsTail {
+                size,
+                offset: size_of::<CloneArgs>() + i,
+            },
+            None => e,
+        },
+        e => e,
+    })
 }
 
 /// `clone3(args, size)` with `args` passed to the kernel as it is: no

@@ -20,46 +20,40 @@ use crate::spawn::{scope, spawn};
 use crate::stack::Stack;
 use crate::sys::{self, Pid};
 use crate::wait::WaitStatus;
-use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use linux_raw_sys::general as k;
+use core::sync::atomic::{AtomicU64, Ordering};
 
-/// One page of `MAP_SHARED` memory: a fork-like child's writes land here
-/// where the parent can read them, plus a gate the child can wait at.
+/// The experiments' page: a [`crate::shared::SharedPage`] (`MAP_SHARED`, so
+/// a fork-like child's writes land where the parent can read them) used as
+/// 64-bit slots, plus a gate the child waits at and a "ready" word it sets.
+/// The gate is the page's 32-bit slot 0, "ready" its slot 1.
 pub struct SharedPage {
-    page: *mut Shared,
+    page: crate::shared::SharedPage,
 }
 
-#[repr(C)]
-struct Shared {
-    gate: AtomicI32,
-    ready: AtomicI32,
-    slots: [AtomicU64; 64],
-}
-
-// SAFETY: the page holds only atomics.
-unsafe impl Sync for SharedPage {}
-// SAFETY: as above.
-unsafe impl Send for SharedPage {}
+/// The 32-bit slot of the page the child waits at ([`SharedPage::wait_gate`]).
+const GATE: usize = 0;
+/// The 32-bit slot the child sets when its part is done ([`SharedPage::signal_ready`]).
+const READY: usize = 1;
 
 impl SharedPage {
     /// Map a fresh zeroed page, shared with every child cloned after this.
     pub fn new() -> Result<SharedPage, Error> {
-        let len = core::mem::size_of::<Shared>();
-        let page = sys::mmap_anonymous(len, k::PROT_READ | k::PROT_WRITE, k::MAP_SHARED)?;
         Ok(SharedPage {
-            page: page as *mut Shared,
+            page: crate::shared::SharedPage::new()?,
         })
     }
 
-    fn shared(&self) -> &Shared {
-        // SAFETY: the mapping lives as long as self, is zero-initialised (a valid
-        // value for atomics), and is only accessed through atomics.
-        unsafe { &*self.page }
-    }
-
-    /// Slot `i` (0..64).
+    /// 64-bit slot `i` (the experiments use 0..64; the page has
+    /// [`crate::shared::SharedPage::U64_SLOTS`]).
+    ///
+    /// # Panics
+    /// If `i` is out of range, as an index would: the experiments pass
+    /// constants. [`crate::shared::SharedPage::u64`] returns an error instead.
     pub fn slot(&self, i: usize) -> &AtomicU64 {
-        &self.shared().slots[i]
+        match self.page.u64(i) {
+            Ok(slot) => slot,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// Store `value` in slot `i`.
@@ -74,44 +68,29 @@ impl SharedPage {
 
     /// Block until [`open_gate`](Self::open_gate) (a shared futex on this page).
     pub fn wait_gate(&self) {
-        let gate = &self.shared().gate;
-        while gate.load(Ordering::SeqCst) == 0 {
-            let _ = sys::futex_wait(gate, 0);
-        }
+        while self.page.wait(GATE, 0).is_err() {}
     }
 
     /// Child: say "my part is done" (wakes [`wait_ready`](Self::wait_ready)).
     pub fn signal_ready(&self) {
-        let ready = &self.shared().ready;
-        ready.store(1, Ordering::SeqCst);
-        let _ = sys::futex_wake(ready, u32::MAX);
+        let _ = self.page.store_and_wake(READY, 1);
     }
 
     /// Parent: block until the child called [`signal_ready`](Self::signal_ready)
     /// or `pid` is gone (so a child that died early cannot hang us).
     pub fn wait_ready(&self, pid: Pid) {
-        let ready = &self.shared().ready;
-        while ready.load(Ordering::SeqCst) == 0 {
+        // Wake up now and then to re-check that the child is alive.
+        let tick = core::time::Duration::from_millis(10);
+        while self.page.wait_timeout(READY, 0, tick).is_err() {
             if sys::kill_probe(pid).is_err() {
                 return;
             }
-            // Wake up now and then to re-check that the child is alive.
-            let _ = sys::futex_wait_timeout(ready, 0, 10_000_000);
         }
     }
 
     /// Let every child waiting at the gate go on.
     pub fn open_gate(&self) {
-        let gate = &self.shared().gate;
-        gate.store(1, Ordering::SeqCst);
-        let _ = sys::futex_wake(gate, u32::MAX);
-    }
-}
-
-impl Drop for SharedPage {
-    fn drop(&mut self) {
-        // SAFETY: every child using the page has been waited for by the experiment.
-        let _ = unsafe { sys::munmap(self.page as *mut u8, core::mem::size_of::<Shared>()) };
+        let _ = self.page.store_and_wake(GATE, 1);
     }
 }
 

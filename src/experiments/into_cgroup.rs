@@ -152,7 +152,10 @@ impl fmt::Display for Observed {
 pub struct Busy {
     /// Every clone/clone3 call made (none when skipped).
     pub calls: Calls,
-    /// Why the case could not run here (no memory controller to delegate).
+    /// What writing `+memory` to our own cgroup's `cgroup.subtree_control`
+    /// met (None: it was written), the step the case needs first.
+    pub delegate: Option<Failed>,
+    /// Why the case could not run here, rendered from `delegate`.
     pub skipped: Option<Label>,
     /// The errno of the clone3 call (None: it made a child, which was reaped).
     pub errno: Option<Errno>,
@@ -186,13 +189,87 @@ impl super::Recorded for Busy {
     }
 }
 
-fn write_to(dir: &CPath, file: &[u8], text: &[u8]) -> Result<(), Errno> {
+/// Where writing a cgroup file failed, and with which errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failed {
+    /// `open` failed: there is no such file, or we may not write it.
+    Open(Errno),
+    /// The file opened, and the kernel refused what was written.
+    Write(Errno),
+}
+
+impl Failed {
+    /// The errno, whichever step failed.
+    pub fn errno(self) -> Errno {
+        match self {
+            Failed::Open(e) | Failed::Write(e) => e,
+        }
+    }
+
+    /// What this errno means for `+memory` written to a cgroup's
+    /// `cgroup.subtree_control` (`cgroup_subtree_control_write`,
+    /// kernel/cgroup/cgroup.c).
+    pub fn meaning(self) -> &'static str {
+        use Failed::{Open, Write};
+        match self {
+            Open(Errno::ENOENT) => "our cgroup's directory is not where /proc/self/cgroup says",
+            Open(Errno::EACCES | Errno::EPERM) | Write(Errno::EACCES | Errno::EPERM) => {
+                "we may not change our cgroup (it is not delegated to us)"
+            }
+            Open(_) => "the file could not be opened",
+            Write(Errno::ENOENT) => {
+                "the memory controller is not available in this cgroup v2 tree \
+                 (bound to cgroup v1, or not enabled above us)"
+            }
+            Write(Errno::EINVAL) => {
+                "this kernel has no memory controller to enable \
+                 (built without it, or disabled at boot)"
+            }
+            Write(Errno::EBUSY) => {
+                "our cgroup holds processes, so it may not hand a domain controller down \
+                 (cgroup v2's no-internal-processes rule)"
+            }
+            Write(Errno::EOPNOTSUPP) => "our cgroup is threaded; memory is a domain controller",
+            Write(Errno::ENODEV) => "our cgroup was removed",
+            Write(_) => "a refusal this experiment does not know",
+        }
+    }
+
+    /// Why [`ebusy`] was not run: the step that failed, its errno and what
+    /// that means.
+    pub fn skip_reason(self) -> Label {
+        let mut why = Label::empty();
+        let _ = fmt::Write::write_fmt(&mut why, format_args!("{self}"));
+        why
+    }
+}
+
+impl fmt::Display for Failed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let step = match self {
+            Failed::Open(_) => "opening",
+            Failed::Write(_) => "writing +memory to",
+        };
+        let errno = self.errno();
+        match errno.name() {
+            Some(name) => write!(f, "{step} our cgroup.subtree_control gave {name}: ")?,
+            None => write!(
+                f,
+                "{step} our cgroup.subtree_control gave errno {}: ",
+                errno.raw()
+            )?,
+        }
+        f.write_str(self.meaning())
+    }
+}
+
+fn write_to(dir: &CPath, file: &[u8], text: &[u8]) -> Result<(), Failed> {
     let mut path = *dir;
     path.push(file);
-    let fd = sys::open(path.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0)?;
+    let fd = sys::open(path.as_cstr(), k::O_WRONLY | k::O_CLOEXEC, 0).map_err(Failed::Open)?;
     let written = sys::write(fd.as_fd(), text);
     drop(fd);
-    written.map(|_| ())
+    written.map(|_| ()).map_err(Failed::Write)
 }
 
 unsafe extern "C" fn exit_at_once(_: *mut c_void) -> i32 {
@@ -200,11 +277,16 @@ unsafe extern "C" fn exit_at_once(_: *mut c_void) -> i32 {
 }
 
 /// Try CLONE_INTO_CGROUP into a cgroup with `+memory` in its subtree_control.
-/// Skipped (with the reason) where our cgroup cannot delegate the memory
-/// controller: a host whose memory controller is bound to cgroup v1.
+/// That cgroup is made in ours, so ours must hand the memory controller down
+/// first. Where it cannot, the case is skipped, and the reason is the errno
+/// that write returned, with its meaning ([`Failed::meaning`]): ENOENT where
+/// the memory controller is not in this cgroup v2 tree (a host that binds it
+/// to cgroup v1), EBUSY where our cgroup holds processes (a shell in a
+/// systemd session: cgroup v2's "no internal processes" rule), ...
 pub fn ebusy() -> Result<Busy, Error> {
     let mut busy = Busy {
         calls: Calls::new(),
+        delegate: None,
         skipped: None,
         errno: None,
     };
@@ -212,10 +294,9 @@ pub fn ebusy() -> Result<Busy, Error> {
         busy.skipped = Some(Label::new("no cgroup v2 hierarchy is mounted"));
         return Ok(busy);
     };
-    if write_to(&own, b"/cgroup.subtree_control", b"+memory").is_err() {
-        busy.skipped = Some(Label::new(
-            "our cgroup cannot delegate the memory controller (bound to cgroup v1 here)",
-        ));
+    if let Err(failed) = write_to(&own, b"/cgroup.subtree_control", b"+memory") {
+        busy.delegate = Some(failed);
+        busy.skipped = Some(failed.skip_reason());
         return Ok(busy);
     }
     let mut dir = own;
@@ -223,7 +304,7 @@ pub fn ebusy() -> Result<Busy, Error> {
         .push(CPath::numbered("clonelab-busy-", sys::getpid() as u64).as_bytes());
     sys::mkdir(dir.as_cstr(), 0o755)?;
     let result = (|| {
-        write_to(&dir, b"/cgroup.subtree_control", b"+memory")?;
+        write_to(&dir, b"/cgroup.subtree_control", b"+memory").map_err(Failed::errno)?;
         let fd = sys::open(
             dir.as_cstr(),
             k::O_RDONLY | k::O_DIRECTORY | k::O_CLOEXEC,
@@ -276,3 +357,5 @@ unsafe impl crate::plain::Plain for Observed {}
 // SAFETY: every field is Plain (integers, bools, Calls, CloneCall,
 // WaitStatus, Errno, CPath, StaticText and arrays, tuples or Options of them).
 unsafe impl crate::plain::Plain for Busy {}
+// SAFETY: a tag and an Errno.
+unsafe impl crate::plain::Plain for Failed {}

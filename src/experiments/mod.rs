@@ -69,8 +69,8 @@
 //!   sees an ordinary pid. The chapter: `docs/newpid.md`.
 //! - [`newns`] — CLONE_NEWNS: the child gets a copy of the mount table, and mount propagation
 //!   decides whether its mounts stay private. The chapter: `docs/newns.md`.
-//! - [`newnet`] — CLONE_NEWNET: the child gets a new, empty network stack whose one device, the
-//!   loopback, is down. The chapter: `docs/newnet.md`.
+//! - [`newnet`] — CLONE_NEWNET: the child gets a new network stack with its own loopback, down,
+//!   and none of our interfaces. The chapter: `docs/newnet.md`.
 //! - [`namespaces`] — the UTS, IPC, cgroup and time namespaces: a child made with each flag is
 //!   in a namespace of its own, as `/proc/self/ns` shows. The chapter: `docs/namespaces.md`.
 //! - [`into_cgroup`] — clone3's CLONE_INTO_CGROUP: the child is born in a cgroup the parent

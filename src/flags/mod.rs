@@ -33,6 +33,7 @@ pub use rules::{
     broken_rules, first_broken_rule, refused_for_privilege, Check, Kernel, Rule, RULES,
 };
 
+use crate::errno::Errno;
 use crate::signum::Signal;
 use core::fmt;
 use core::ops::{BitAnd, BitOr, BitOrAssign};
@@ -207,7 +208,24 @@ impl ExitSignal {
 
     /// An exit signal, refused outside `0..=64` before any syscall sees it.
     pub const fn new(signal: u32) -> Result<ExitSignal, EncodingError> {
-        if signal > MAX_SIGNAL {
+        ExitSignal::from_clone_args(signal as u64)
+    }
+
+    /// The exit signal of a `clone_args.exit_signal` field, all 64 bits of
+    /// it: refused as clone3 refuses it (`copy_clone_args_from_user`: bits
+    /// outside `CSIGNAL`, or not `valid_signal`, are EINVAL), and the error
+    /// names the exact value passed.
+    ///
+    /// ```
+    /// use clonelab::flags::{EncodingError, ExitSignal};
+    /// assert_eq!(ExitSignal::from_clone_args(17), Ok(ExitSignal::SIGCHLD));
+    /// let err = ExitSignal::from_clone_args(0xbadc0ded00000000).unwrap_err();
+    /// assert_eq!(err, EncodingError::SignalOutOfRange(0xbadc0ded00000000)); // not clamped
+    /// assert_eq!(err.kernel_errno(), Some(clonelab::Errno::EINVAL));
+    /// assert!(err.to_string().contains("0xbadc0ded00000000"));
+    /// ```
+    pub const fn from_clone_args(signal: u64) -> Result<ExitSignal, EncodingError> {
+        if signal > MAX_SIGNAL as u64 {
             Err(EncodingError::SignalOutOfRange(signal))
         } else {
             Ok(ExitSignal(signal as u8))
@@ -346,8 +364,9 @@ impl fmt::Debug for FlagsWord {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)] // each variant's doc describes its fields
 pub enum EncodingError {
-    /// An exit signal outside `0..=64`.
-    SignalOutOfRange(u32),
+    /// An exit signal outside `0..=64`: the value exactly as passed (all 64
+    /// bits of a `clone_args.exit_signal`). clone3 answers EINVAL for it.
+    SignalOutOfRange(u64),
     /// Flag bits inside the low byte of clone()'s flags word, where the exit
     /// signal lives (`CLONE_NEWTIME = 0x80` is the one real flag there: clone3 only).
     FlagsInSignalByte { bits: u64 },
@@ -364,7 +383,8 @@ impl fmt::Display for EncodingError {
             EncodingError::SignalOutOfRange(n) => {
                 write!(
                     f,
-                    "exit signal {n} is out of range: valid are 0 (none) to 64"
+                    "exit signal {n} ({n:#x}) is out of range: valid are 0 (none) to 64; \
+                     clone3 would fail with EINVAL (copy_clone_args_from_user: not a valid_signal)"
                 )
             }
             EncodingError::FlagsInSignalByte { bits } => write!(
@@ -379,6 +399,21 @@ impl fmt::Display for EncodingError {
             EncodingError::UnknownFlags { bits } => {
                 write!(f, "bits {bits:#x} name no CLONE_* flag")
             }
+        }
+    }
+}
+
+impl EncodingError {
+    /// The errno the kernel answers where it refuses the same thing, for
+    /// this refusal made before the syscall: EINVAL for an exit signal out of
+    /// range (clone3's `copy_clone_args_from_user`). `None` for the others,
+    /// which one syscall takes with another meaning: clone() reads flag bits
+    /// in its low byte as part of the exit signal, drops bits above 31, and
+    /// has no unknown bits below them (clone3 refuses unknown bits with EINVAL).
+    pub const fn kernel_errno(&self) -> Option<Errno> {
+        match self {
+            EncodingError::SignalOutOfRange(_) => Some(Errno::EINVAL),
+            _ => None,
         }
     }
 }

@@ -11,11 +11,12 @@ use crate::error::{Error, Refusal};
 use crate::flags::{CloneFlags, FlagsWord, Syscall};
 use crate::signum::Signal;
 use crate::sys::{self, BorrowedFd, OwnedFd, Pid};
-use crate::wait::{options_for, wait_pid, wait_pidfd, WaitStatus};
+use crate::wait::{self, options_for, wait_pid, wait_pidfd, WaitStatus, Waitable};
 use core::ffi::{c_int, c_void};
 use core::mem::{self, size_of, ManuallyDrop};
 use core::ptr;
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use core::time::Duration;
 
 /// A fork-like child: its own copy of memory, reaped with [`Child::wait`].
 ///
@@ -23,6 +24,25 @@ use core::sync::atomic::{AtomicI32, Ordering};
 /// nothing to the child. It runs on and, once it exits, stays a zombie until
 /// this process reaps it or exits. No memory is shared, so nothing can dangle.
 /// A pidfd (CLONE_PIDFD) is closed on drop.
+///
+/// **Reaped elsewhere.** The `Child` reaps through itself ([`wait`](Child::wait),
+/// [`wait_timeout`](Child::wait_timeout)). If the child is reaped another
+/// way — [`wait_pid`](crate::wait::wait_pid)`(child.pid(), ..)`, a wait for
+/// any child, SIGCHLD set to SIG_IGN — its status is lost to the `Child` and
+/// its pid may be handed to a new process. The `Child` then says so: `wait`
+/// and `wait_timeout` fail with `ECHILD`, and [`kill`](Child::kill) refuses
+/// with `ECHILD` before sending anything (see there for what a pid alone
+/// cannot promise, and why a pidfd can).
+///
+/// ```
+/// use clonelab::{spawn, wait::wait_pid, CloneFlags, Errno, ExitSignal, FlagsWord, Signal, WaitStatus};
+/// let mut child = spawn(FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD), || 5).unwrap();
+/// // Reaped by pid, behind the Child's back.
+/// assert_eq!(wait_pid(child.pid(), 0).unwrap(), WaitStatus::Exited(5));
+/// // Its pid may name another process now: no signal is sent.
+/// assert_eq!(child.kill(Signal::SIGKILL), Err(Errno::ECHILD));
+/// assert_eq!(child.wait().unwrap_err().errno(), Some(Errno::ECHILD));
+/// ```
 #[derive(Debug)]
 pub struct Child {
     call: CloneCall,
@@ -31,6 +51,8 @@ pub struct Child {
     parent_settid: Option<Pid>,
     wait_options: u32,
     status: Option<WaitStatus>,
+    /// The kernel said ECHILD for this child: someone else reaped it.
+    reaped_elsewhere: AtomicBool,
 }
 
 impl Child {
@@ -59,27 +81,133 @@ impl Child {
     /// Wait for the child to end: `waitid(P_PIDFD)` when there is a pidfd,
     /// else `wait4(pid)`, with `__WCLONE` if its exit signal is not SIGCHLD.
     /// A second call returns the same status.
+    ///
+    /// `ECHILD`: the child was reaped elsewhere (see [`Child`]); its status
+    /// is lost.
     pub fn wait(&mut self) -> Result<WaitStatus, Error> {
         if let Some(status) = self.status {
             return Ok(status);
         }
-        let status = match &self.pidfd {
-            Some(fd) => wait_pidfd(fd.as_fd(), self.wait_options)?,
-            None => wait_pid(self.pid, self.wait_options)?,
+        self.not_reaped_elsewhere()?;
+        let reaped = match &self.pidfd {
+            Some(fd) => wait_pidfd(fd.as_fd(), self.wait_options),
+            None => wait_pid(self.pid, self.wait_options),
         };
+        let status = reaped.map_err(|e| self.failed(e))?;
         self.status = Some(status);
         Ok(status)
     }
 
-    /// Send `signal` to the child unless it has been reaped (its pid could be
-    /// reused): through its pidfd when it has one, else with `kill`.
+    /// Wait for the child to end, at most `timeout`: `Ok(Some(status))`
+    /// once it is reaped (as [`wait`](Child::wait) would report it),
+    /// `Ok(None)` if it still runs when the time is up. After `None` the
+    /// child is untouched and still ours: wait for it again, with or without
+    /// a timeout, or [`kill`](Child::kill) it. `Duration::ZERO` only looks
+    /// (a `try_wait`); `Duration::MAX` waits for ever. A signal handler that
+    /// runs meanwhile does not cut the wait short.
+    ///
+    /// **With a pidfd** (CLONE_PIDFD) the wait is exact: the pidfd turns
+    /// readable (`POLLIN`) when the child exits (Linux 5.3), so this is
+    /// `ppoll([pidfd], timeout)` and then `waitid(P_PIDFD, .., WNOHANG)`.
+    /// This is the path to prefer.
+    ///
+    /// **Without a pidfd** there is no descriptor to poll, so this looks with
+    /// `waitid(P_PID, pid, WNOHANG)`, sleeps, and looks again, the sleep
+    /// doubling from 1 ms to 10 ms: an exit is seen up to 10 ms late, and the
+    /// process wakes up to 100 times a second while it waits. (A wait on
+    /// SIGCHLD could be exact, but it would take over a process-wide signal
+    /// disposition that the caller, not a library, owns.)
+    ///
+    /// `ECHILD`: the child was reaped elsewhere (see [`Child`]).
+    ///
+    /// ```
+    /// use clonelab::{spawn, sys, CloneFlags, ExitSignal, FlagsWord, Signal, WaitStatus};
+    /// use core::time::Duration;
+    /// let word = FlagsWord::new(CloneFlags::CLONE_PIDFD, ExitSignal::SIGCHLD);
+    /// let mut child = spawn(word, || {
+    ///     let _ = sys::nanosleep(Duration::from_secs(30));
+    ///     0
+    /// })
+    /// .unwrap();
+    /// // Still asleep when the 10 ms are up: None, and the child is still ours.
+    /// assert_eq!(child.wait_timeout(Duration::from_millis(10)).unwrap(), None);
+    /// child.kill(Signal::SIGKILL).unwrap();
+    /// let status = child.wait_timeout(Duration::from_secs(10)).unwrap();
+    /// assert_eq!(status, Some(WaitStatus::Signaled { signal: 9, core_dumped: false }));
+    /// ```
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<Option<WaitStatus>, Error> {
+        if let Some(status) = self.status {
+            return Ok(Some(status));
+        }
+        self.not_reaped_elsewhere()?;
+        let child = match &self.pidfd {
+            Some(fd) => Waitable::Pidfd(fd.as_fd()),
+            None => Waitable::Pid(self.pid),
+        };
+        let found = wait::wait_timeout(child, self.wait_options, timeout);
+        let status = found.map_err(|e| self.failed(e))?;
+        self.status = status;
+        Ok(status)
+    }
+
+    /// The error for a failed wait; `ECHILD` means someone else reaped the
+    /// child, which is remembered.
+    fn failed(&self, errno: Errno) -> Error {
+        if errno == Errno::ECHILD {
+            self.reaped_elsewhere.store(true, Ordering::Relaxed);
+        }
+        errno.into()
+    }
+
+    /// `ECHILD` if a wait or a kill has already found the child reaped elsewhere.
+    fn not_reaped_elsewhere(&self) -> Result<(), Errno> {
+        if self.reaped_elsewhere.load(Ordering::Relaxed) {
+            Err(Errno::ECHILD)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Send `signal` to the child, unless it has been reaped (its pid could
+    /// name another process by now).
+    ///
+    /// - **With a pidfd**: `pidfd_send_signal`. It reaches this child or
+    ///   fails (`ESRCH` once the child is reaped); it never reaches another
+    ///   process. The safe way to signal a child.
+    /// - **Without one**: `kill(pid)`, but only after
+    ///   `waitid(P_PID, pid, WEXITED | WNOHANG | WNOWAIT | __WALL)` (which
+    ///   reaps nothing) says the pid is still our unreaped child, running or
+    ///   a zombie. While it is unreaped the kernel cannot give its pid to
+    ///   anyone else. If the kernel says `ECHILD`, the child was reaped
+    ///   elsewhere (see [`Child`]): nothing is sent and the error is
+    ///   `ECHILD`, now and on every later call.
+    ///
+    /// Errors: `ESRCH` after this `Child` reaped the child; `ECHILD` after
+    /// someone else did; otherwise what the kernel said (if the `waitid`
+    /// check itself fails, `EPERM` from a seccomp filter say, that error,
+    /// and no signal is sent).
+    ///
+    /// What a pid cannot promise: between the check and `kill` another
+    /// thread of this process can reap the child (a wait for any child, or
+    /// [`wait_pid`](crate::wait::wait_pid) on this pid) and the kernel can
+    /// hand the pid to a new process, which `kill` would then reach. Only a
+    /// pidfd closes that gap: spawn with `CLONE_PIDFD` where a child may be
+    /// reaped outside its `Child`.
     pub fn kill(&self, signal: Signal) -> Result<(), Errno> {
         if self.status.is_some() {
             return Err(Errno::ESRCH);
         }
+        self.not_reaped_elsewhere()?;
         match &self.pidfd {
             Some(fd) => sys::pidfd_send_signal(fd.as_fd(), signal),
-            None => sys::kill(self.pid, signal),
+            None => {
+                wait::unreaped_child(self.pid).inspect_err(|&e| {
+                    if e == Errno::ECHILD {
+                        self.reaped_elsewhere.store(true, Ordering::Relaxed);
+                    }
+                })?;
+                sys::kill(self.pid, signal)
+            }
         }
     }
 }
@@ -158,7 +286,24 @@ pub struct SpawnOptions<'fd> {
     cgroup: Option<BorrowedFd<'fd>>,
     parent_settid: bool,
     child_settid: bool,
+    set_tid: Option<&'fd [Pid]>,
 }
+
+/// The most pids [`SpawnOptions::set_tid`] takes: one per PID namespace a
+/// task can be in. The kernel's `MAX_PID_NS_LEVEL` (32), from
+/// `include/linux/pid_namespace.h`, which is not part of the uapi headers
+/// and so not in linux-raw-sys: `copy_clone_args_from_user` refuses a
+/// longer array with `EINVAL`, and a PID namespace 32 deep cannot be made.
+///
+/// ```
+/// use clonelab::spawn::{spawn_with, SpawnOptions, MAX_SET_TID};
+/// use clonelab::{CloneFlags, Error, ExitSignal, FlagsWord};
+/// let word = FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD);
+/// let too_many = [1; MAX_SET_TID + 1];
+/// let err = spawn_with(word, SpawnOptions::new().set_tid(&too_many), |_| 0).unwrap_err();
+/// assert!(matches!(err, Error::FlagNotAllowed(r) if r.flag().contains("more than 32")));
+/// ```
+pub const MAX_SET_TID: usize = 32;
 
 impl<'fd> SpawnOptions<'fd> {
     /// No options: clone, or clone3 where the flags need it.
@@ -168,6 +313,7 @@ impl<'fd> SpawnOptions<'fd> {
             cgroup: None,
             parent_settid: false,
             child_settid: false,
+            set_tid: None,
         }
     }
 
@@ -202,6 +348,102 @@ impl<'fd> SpawnOptions<'fd> {
         self.child_settid = true;
         self
     }
+
+    /// clone3's `set_tid` (Linux 5.5): the pid the child gets, one per PID
+    /// namespace it is in, *innermost first*: `pids[0]` is its pid in its
+    /// own PID namespace (the new one, with CLONE_NEWPID), `pids[1]` in the
+    /// parent of that namespace, and so on outwards. The array may stop
+    /// before the outermost namespace: the levels it does not cover get the
+    /// next free pid as usual. Checkpoint/restore (CRIU) uses this to give a
+    /// restored process its old pids. The child is made with clone3.
+    ///
+    /// Refused before the syscall, as [`Error::FlagNotAllowed`] naming
+    /// `set_tid` (the kernel would say `EINVAL`): an empty array; more than
+    /// [`MAX_SET_TID`] pids; a pid that is 0 or negative; CLONE_NEWPID with
+    /// a first pid other than 1 (a new namespace starts with its init);
+    /// [`via`](SpawnOptions::via)`(Syscall::Clone)`, which has no such
+    /// argument. And clone3 is not replaced by clone where it is missing
+    /// (`ENOSYS` is returned): the child would get other pids.
+    ///
+    /// What only the kernel can judge comes back as [`Error::Kernel`]
+    /// (`alloc_pid`, `kernel/pid.c`, at each level that has a pid):
+    /// - `EEXIST`: that pid is taken in that namespace.
+    /// - `EINVAL`: more pids than the child has namespace levels (a child in
+    ///   our namespace, at its top level, takes one; each level down, one
+    ///   more; CLONE_NEWPID adds one); a pid at or above that namespace's
+    ///   `pid_max`; or a pid other than 1 in a namespace that has no init
+    ///   yet.
+    /// - `EPERM`: the caller lacks `CAP_SYS_ADMIN` or
+    ///   `CAP_CHECKPOINT_RESTORE` in the user namespace that owns that PID
+    ///   namespace. With CLONE_NEWUSER too, the new PID namespace is owned by
+    ///   the new user namespace, where the child's creator has every
+    ///   capability: so an unprivileged caller may choose pid 1 there.
+    ///
+    /// ```
+    /// use clonelab::spawn::{spawn_with, SpawnOptions};
+    /// use clonelab::{sys, CloneFlags, Errno, ExitSignal, FlagsWord, WaitStatus};
+    /// // A new user namespace owns the new PID namespace: no privilege needed to
+    /// // ask for pid 1 in it (where unprivileged user namespaces are allowed).
+    /// let word = FlagsWord::new(
+    ///     CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWPID,
+    ///     ExitSignal::SIGCHLD,
+    /// );
+    /// let options = SpawnOptions::new().set_tid(&[1]);
+    /// match spawn_with(word, options, |_| (sys::getpid() == 1) as i32) {
+    ///     Ok(mut child) => assert_eq!(child.wait().unwrap(), WaitStatus::Exited(1)),
+    ///     // No clone3 (before 5.5, qemu-user), or user namespaces are disabled.
+    ///     Err(e) => assert!(matches!(e.errno(), Some(Errno::ENOSYS | Errno::EPERM | Errno::EINVAL | Errno::ENOSPC))),
+    /// }
+    /// // Taken, in our namespace (as root), or not ours to choose (EPERM):
+    /// let ours = [sys::getpid()];
+    /// let word = FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD);
+    /// let err = spawn_with(word, SpawnOptions::new().set_tid(&ours), |_| 0).unwrap_err();
+    /// assert!(matches!(err.errno(), Some(Errno::EEXIST | Errno::EPERM | Errno::ENOSYS)));
+    /// ```
+    pub const fn set_tid(mut self, pids: &'fd [Pid]) -> SpawnOptions<'fd> {
+        self.set_tid = Some(pids);
+        self
+    }
+}
+
+/// Refuse a `set_tid` array the kernel would refuse with EINVAL, and one
+/// that clone() cannot carry.
+fn check_set_tid(pids: &[Pid], flags: CloneFlags, syscall: Option<Syscall>) -> Result<(), Error> {
+    let refusal = |flag, why| Err(Error::FlagNotAllowed(Refusal::new(flag, why)));
+    if syscall == Some(Syscall::Clone) {
+        return refusal(
+            "SpawnOptions::set_tid with Syscall::Clone",
+            "only clone3 takes a set_tid array: leave the syscall to the options, or ask for clone3",
+        );
+    }
+    if pids.is_empty() {
+        return refusal(
+            "SpawnOptions::set_tid(&[])",
+            "an empty set_tid array asks for nothing (clone3 refuses it with EINVAL): \
+             leave set_tid out for the next free pid",
+        );
+    }
+    if pids.len() > MAX_SET_TID {
+        return refusal(
+            "SpawnOptions::set_tid with more than 32 pids",
+            "a task is in at most 32 nested PID namespaces (MAX_PID_NS_LEVEL): clone3 \
+             refuses a longer set_tid array with EINVAL",
+        );
+    }
+    if pids.iter().any(|&pid| pid <= 0) {
+        return refusal(
+            "SpawnOptions::set_tid with a pid <= 0",
+            "a pid is at least 1 (clone3 refuses 0 or a negative pid with EINVAL)",
+        );
+    }
+    if flags.contains(CloneFlags::CLONE_NEWPID) && pids[0] != 1 {
+        return refusal(
+            "SpawnOptions::set_tid with CLONE_NEWPID and a first pid other than 1",
+            "the child is the first process of its new PID namespace, which has no init \
+             yet: its pid there (set_tid[0], the innermost) must be 1, or clone3 says EINVAL",
+        );
+    }
+    Ok(())
 }
 
 /// What a child made by [`spawn_with`] is told when it starts.
@@ -265,6 +507,9 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
 ) -> Result<Child, Error> {
     refuse_shared_memory(word.flags)?;
     refuse_managed(word.flags)?;
+    if let Some(pids) = options.set_tid {
+        check_set_tid(pids, word.flags, options.syscall)?;
+    }
     let mut word = word;
     if options.parent_settid {
         word.flags |= CloneFlags::CLONE_PARENT_SETTID;
@@ -281,6 +526,7 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
     let pidfd_and_parent_tid =
         word.flags.contains(CloneFlags::CLONE_PIDFD) && options.parent_settid;
     let needs_clone3 = pidfd_and_parent_tid
+        || options.set_tid.is_some()
         || word.flags.intersects(
             CloneFlags::CLONE_NEWTIME
                 | CloneFlags::CLONE_CLEAR_SIGHAND
@@ -350,6 +596,9 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
         ..CloneCall::default()
     };
     let cgroup = options.cgroup.map_or(0, |fd| fd.as_raw() as u64);
+    let (set_tid, set_tid_size) = options
+        .set_tid
+        .map_or((0, 0), |pids| (pids.as_ptr() as usize, pids.len()));
     let via_clone = || {
         // SAFETY: no CLONE_VM, so the child works on its own copy of `f` and of
         // this stack (stack = 0); the tid and pidfd pointers are valid or null
@@ -380,6 +629,8 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
                 parent_tid: parent_tid_ptr as u64,
                 child_tid: child_tid_ptr as u64,
                 cgroup,
+                set_tid: set_tid as u64,
+                set_tid_size: set_tid_size as u64,
                 ..zeroed_args()
             };
             let call = CloneCall {
@@ -389,16 +640,24 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
                 parent_tid: parent_tid_ptr as usize,
                 child_tid: child_tid_address,
                 cgroup,
+                set_tid,
+                set_tid_size,
                 args_address: &args as *const CloneArgs as usize,
                 ..CloneCall::default()
             };
-            // SAFETY: as above; the pointers in args are valid or 0, and
-            // `cgroup` is a descriptor borrowed for this call.
+            // SAFETY: as above; the pointers in args are valid or 0 (set_tid:
+            // `set_tid_size` pids, borrowed for this call, which the kernel
+            // only reads), and `cgroup` is a descriptor borrowed for this call.
             match unsafe { clone3(&mut args, size_of::<CloneArgs>(), entry, arg) } {
                 Err(Error::Kernel {
                     errno: Errno::ENOSYS,
                     ..
-                }) if word.encode_clone().is_ok() && !pidfd_and_parent_tid => via_clone(),
+                }) if word.encode_clone().is_ok()
+                    && !pidfd_and_parent_tid
+                    && options.set_tid.is_none() =>
+                {
+                    via_clone()
+                }
                 other => other.map(|pid| (pid, call)),
             }
         }
@@ -429,6 +688,7 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
             .filter(|&tid| tid > 0),
         wait_options: options_for(word.signal),
         status: None,
+        reaped_elsewhere: AtomicBool::new(false),
     })
 }
 

@@ -50,7 +50,9 @@
 mod fork;
 mod scope;
 
-pub use fork::{spawn, spawn_unchecked, spawn_via, spawn_with, Born, Child, SpawnOptions};
+pub use fork::{
+    spawn, spawn_unchecked, spawn_via, spawn_with, Born, Child, SpawnOptions, MAX_SET_TID,
+};
 pub use scope::{scope, Scope, ScopedChild};
 
 use crate::error::{Error, Refusal};

@@ -12,20 +12,20 @@
 //! ```
 
 use super::Pid;
-use crate::arch::{syscall0_readonly, syscall2, syscall3};
+use crate::arch::{cred_nr, syscall0_readonly, syscall2, syscall3};
 use crate::errno::{decode, Errno};
 use linux_raw_sys::general as k;
 
 /// `getuid()`.
 pub fn getuid() -> u32 {
     // SAFETY: reads kernel state only.
-    unsafe { syscall0_readonly(k::__NR_getuid) as u32 }
+    unsafe { syscall0_readonly(cred_nr::GETUID) as u32 }
 }
 
 /// `geteuid()`.
 pub fn geteuid() -> u32 {
     // SAFETY: reads kernel state only.
-    unsafe { syscall0_readonly(k::__NR_geteuid) as u32 }
+    unsafe { syscall0_readonly(cred_nr::GETEUID) as u32 }
 }
 
 /// `setresuid(ruid, euid, suid)` for the calling *thread* (raw syscalls do
@@ -34,7 +34,7 @@ pub fn setresuid(ruid: u32, euid: u32, suid: u32) -> Result<(), Errno> {
     // SAFETY: no pointers.
     decode(unsafe {
         syscall3(
-            k::__NR_setresuid,
+            cred_nr::SETRESUID,
             ruid as usize,
             euid as usize,
             suid as usize,
@@ -48,7 +48,7 @@ pub fn setresgid(rgid: u32, egid: u32, sgid: u32) -> Result<(), Errno> {
     // SAFETY: no pointers.
     decode(unsafe {
         syscall3(
-            k::__NR_setresgid,
+            cred_nr::SETRESGID,
             rgid as usize,
             egid as usize,
             sgid as usize,
@@ -60,13 +60,13 @@ pub fn setresgid(rgid: u32, egid: u32, sgid: u32) -> Result<(), Errno> {
 /// `getgid()`.
 pub fn getgid() -> u32 {
     // SAFETY: reads kernel state only.
-    unsafe { syscall0_readonly(k::__NR_getgid) as u32 }
+    unsafe { syscall0_readonly(cred_nr::GETGID) as u32 }
 }
 
 /// `getegid()`.
 pub fn getegid() -> u32 {
     // SAFETY: reads kernel state only.
-    unsafe { syscall0_readonly(k::__NR_getegid) as u32 }
+    unsafe { syscall0_readonly(cred_nr::GETEGID) as u32 }
 }
 
 /// A thread's three capability sets (64 bits each: capability `n` is bit `n`).

@@ -6,6 +6,14 @@
 //! pipes, signalfds, files it opens) is an [`OwnedFd`]; calls that only use one
 //! take a [`BorrowedFd`], which cannot outlive its owner.
 //!
+//! **One rule, as in rustix and `std::os::fd`:** a safe function takes an
+//! [`OwnedFd`] or a [`BorrowedFd`], never a bare number. A bare `c_int` is
+//! accepted only where nothing can go wrong whatever the number is
+//! ([`is_open`], which only asks), or behind `unsafe` with the contract
+//! written down ([`close`], [`dup3`], [`OwnedFd::from_raw`],
+//! [`BorrowedFd::borrow_raw`]). [`OwnedFd::close`] closes one explicitly and
+//! reports the error that dropping it would ignore.
+//!
 //! ```
 //! use clonelab::sys::{self, consts::O_CLOEXEC};
 //! let (reader, writer) = sys::pipe(O_CLOEXEC).unwrap();
@@ -65,6 +73,34 @@ impl OwnedFd {
             owner: PhantomData,
         }
     }
+
+    /// `close(fd)`, reporting what dropping the descriptor would ignore.
+    ///
+    /// Dropping an `OwnedFd` closes it too, but has nowhere to put an error.
+    /// Some errors matter: on NFS and some other file systems, a write that
+    /// failed in the background is reported only here, as `EIO` or `ENOSPC`.
+    ///
+    /// Whatever the result, the descriptor is gone afterwards: Linux releases
+    /// the number before it can fail, even with `EINTR`. So never call
+    /// `close` on the number again to "retry": by then another thread may have
+    /// been given that number for a file of its own.
+    ///
+    /// ```
+    /// use clonelab::sys::{self, consts::O_CLOEXEC};
+    /// let (reader, writer) = sys::pipe(O_CLOEXEC).unwrap();
+    /// let number = writer.as_raw();
+    /// assert!(sys::is_open(number));
+    /// assert_eq!(writer.close(), Ok(()));
+    /// assert!(!sys::is_open(number), "closed in our table");
+    /// // The write end is gone, so the read end sees end of file.
+    /// assert_eq!(sys::read(reader.as_fd(), &mut [0u8; 1]), Ok(0));
+    /// ```
+    pub fn close(self) -> Result<(), Errno> {
+        let fd = self.into_raw();
+        // SAFETY: `self` owned the descriptor and gave it up just now, so
+        // nothing else can use or close it.
+        unsafe { close(fd) }
+    }
 }
 
 impl Drop for OwnedFd {
@@ -110,12 +146,30 @@ impl BorrowedFd<'static> {
     };
 }
 
-/// `close(fd)` of a raw descriptor. An [`OwnedFd`] closes itself; this is for
-/// descriptors that came in some other way.
+/// `close(fd)` of a raw descriptor number. An [`OwnedFd`] closes itself when
+/// dropped, or with [`OwnedFd::close`]; this is for numbers that came in some
+/// other way (inherited, passed on a command line, or in a child that owns
+/// its own copy of the table).
+///
+/// A number that is not open is `EBADF`. Any other error comes after the
+/// kernel released the number (see [`OwnedFd::close`]): do not close it again.
+///
+/// ```
+/// use clonelab::sys::{self, consts::O_CLOEXEC};
+/// let (_reader, writer) = sys::pipe(O_CLOEXEC).unwrap();
+/// let number = writer.into_raw(); // from here on, nobody owns it but us
+/// // SAFETY: into_raw handed the descriptor over; nothing else uses it.
+/// assert_eq!(unsafe { sys::close(number) }, Ok(()));
+/// assert!(!sys::is_open(number));
+/// ```
 ///
 /// # Safety
-/// `fd` must be owned by the caller: closing a descriptor that a `File` or
-/// another owner still uses breaks Rust's I/O safety.
+/// The caller must own `fd`: no [`OwnedFd`], `File` or other owner may still
+/// hold it, and no [`BorrowedFd`] of it may be used again. Closing a
+/// descriptor an owner still holds breaks Rust's I/O safety: the owner will
+/// close the number again later, when the kernel may have given it to another
+/// file, or read and write that other file through it. A number shared with
+/// another process's table (`CLONE_FILES`) is closed there too.
 pub unsafe fn close(fd: c_int) -> Result<(), Errno> {
     // SAFETY: close takes no pointers; the caller owns fd.
     decode(unsafe { syscall1(k::__NR_close, fd as usize) }).map(drop)
@@ -169,9 +223,63 @@ pub unsafe fn dup3(old: BorrowedFd<'_>, new: c_int, flags: u32) -> Result<c_int,
         .map(|fd| fd as c_int)
 }
 
-/// `fcntl(fd, F_GETFD)`: the descriptor's flags (`FD_CLOEXEC`); `EBADF` if
-/// `fd` is not open in this process's table.
-pub fn fcntl_getfd(fd: c_int) -> Result<u32, Errno> {
-    // SAFETY: F_GETFD reads a descriptor's flags only.
+/// `fcntl(fd, F_GETFD)`: the descriptor's flags, kept in its slot of the
+/// descriptor table. The one flag is `FD_CLOEXEC` (1): close it on `execve`.
+///
+/// ```
+/// use clonelab::sys::{self, consts::O_CLOEXEC};
+/// use clonelab::linux_raw_sys::general::FD_CLOEXEC;
+/// let (reader, _writer) = sys::pipe(O_CLOEXEC).unwrap();
+/// assert_eq!(sys::fcntl_getfd(reader.as_fd()), Ok(FD_CLOEXEC));
+/// let (reader, _writer) = sys::pipe(0).unwrap();
+/// assert_eq!(sys::fcntl_getfd(reader.as_fd()), Ok(0));
+/// ```
+///
+/// To ask whether a bare number is open at all, use [`is_open`].
+pub fn fcntl_getfd(fd: BorrowedFd<'_>) -> Result<u32, Errno> {
+    fcntl_getfd_raw(fd.fd)
+}
+
+/// `fcntl(fd, F_GETFD)` of any number.
+fn fcntl_getfd_raw(fd: c_int) -> Result<u32, Errno> {
+    // SAFETY: F_GETFD only reads the flags of a slot in the caller's table:
+    // it takes no pointer, and opens, closes or changes nothing. A number
+    // that is not open (negative, too large, or an empty slot) is EBADF.
     decode(unsafe { syscall2(k::__NR_fcntl, fd as usize, k::F_GETFD as usize) }).map(|f| f as u32)
+}
+
+/// Whether the number `fd` is open in this process's descriptor table right
+/// now: `fcntl(fd, F_GETFD)` succeeds, rather than failing with `EBADF`.
+///
+/// This is what a `CLONE_FILES` experiment asks: a child closed descriptor
+/// `N`; is `N` still open here? ([`crate::probe`] and `examples/files.rs`
+/// ask it that way.)
+///
+/// **Why a bare number is safe here.** I/O safety forbids *using* a
+/// descriptor one does not own or borrow: reading, writing or closing it.
+/// `F_GETFD` does none of that: it reads one slot's flags and changes
+/// nothing, and every number, negative, huge or unused, gets an answer
+/// (`EBADF` when there is no open descriptor). So no `BorrowedFd` is needed,
+/// and none is made: `true` does not mean that the descriptor is *yours*.
+///
+/// The answer is a snapshot: another thread (or a process sharing the table
+/// through `CLONE_FILES`) may close the number, or open a new file under it,
+/// right after. Do not pass the number to
+/// [`BorrowedFd::borrow_raw`] on the strength of this answer.
+///
+/// Any failure counts as "not open". `EBADF` is the only one `F_GETFD` has;
+/// another could come only from a seccomp filter that refuses `fcntl`.
+///
+/// ```
+/// use clonelab::sys::{self, consts::O_CLOEXEC};
+/// let (reader, writer) = sys::pipe(O_CLOEXEC).unwrap();
+/// let number = reader.as_raw();
+/// assert!(sys::is_open(number));
+/// drop(reader);
+/// assert!(!sys::is_open(number));
+/// assert!(!sys::is_open(-1), "no descriptor has a negative number");
+/// # drop(writer);
+/// ```
+pub fn is_open(fd: c_int) -> bool {
+    fcntl_getfd_raw(fd).is_ok()
 }

@@ -37,6 +37,11 @@ impl<'a> SigInfo<'a> {
         SigInfo(unsafe { &*info })
     }
 
+    /// The kernel's `siginfo_t` this views.
+    pub(super) fn raw(&self) -> &'a k::siginfo_t {
+        self.0
+    }
+
     /// `si_signo`: the signal.
     pub fn signo(&self) -> i32 {
         // SAFETY: the union's variants share si_signo at one offset; integers
@@ -51,7 +56,9 @@ impl<'a> SigInfo<'a> {
     }
 
     /// `si_pid`: who sent it (for `kill`, `tgkill`, `pidfd_send_signal`,
-    /// `sigqueue` and `SIGCHLD`, which all keep the pid at this offset).
+    /// `sigqueue` and `SIGCHLD`, which all keep the pid at this offset). For
+    /// a queued signal ([`value`](Self::value) is `Some`), it is the pid the
+    /// sender wrote: see [`sigqueue`](super::sigqueue).
     pub fn pid(&self) -> Pid {
         // SAFETY: an integer field of a union of integer structs.
         unsafe {

@@ -2,8 +2,13 @@
 //!
 //! Part of the syscall layer; it uses only the arch seam and `errno`. Every
 //! function is one syscall (`rt_sigaction`, `rt_sigprocmask`, `kill`,
-//! `tgkill`, `pidfd_send_signal`, `signalfd4`), but [`raise`], which is
-//! `tgkill` to oneself. Signals are typed: [`Signal`] is never 0 or above 64.
+//! `tgkill`, `pidfd_send_signal`, `rt_sigqueueinfo`, `signalfd4`, a `read`
+//! of a signalfd), but [`raise`], which is `tgkill` to oneself. Signals are
+//! typed: [`Signal`] is never 0 or above 64.
+//!
+//! **Queued signals** carry a value ([`SigValue`]): [`sigqueue`] and
+//! [`pidfd_sigqueue`] send one (`si_code = SI_QUEUE`), [`SigInfo::value`] reads
+//! it in a handler and [`SignalfdInfo::value`] from a [`signalfd`].
 //!
 //! **Why installing a handler is `unsafe`.** A handler runs in the middle of
 //! whatever the thread was doing — inside `malloc`, holding a lock, halfway
@@ -39,21 +44,24 @@
 //! unsafe { signal::sigaction(Signal::SIGUSR2, &old) }.unwrap();
 //! ```
 
-use super::fd::{BorrowedFd, OwnedFd};
+use super::fd::BorrowedFd;
 use crate::arch::{syscall2, syscall3, syscall4};
 use crate::errno::{decode, Errno};
 use crate::signum::Signal;
 use crate::sys::Pid;
-use core::ffi::c_int;
 use core::mem::size_of;
 use linux_raw_sys::general as k;
 
 mod action;
+mod queue;
+mod signalfd;
 
 pub use action::{
     current_action, ignore, set_default, sigaction, Disposition, Handler, InfoHandler, SaFlags,
     SigAction, SigInfo,
 };
+pub use queue::{pidfd_sigqueue, sigqueue, SigValue};
+pub use signalfd::{read_signalfd, signalfd, SignalfdInfo};
 
 /// A set of signals 1..=64: the kernel's 64-bit `sigset_t` (bit `n - 1` is signal `n`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -142,26 +150,10 @@ pub fn kill_probe(pid: Pid) -> Result<(), Errno> {
     decode(unsafe { syscall2(k::__NR_kill, pid as usize, 0) }).map(drop)
 }
 
-/// `signalfd4(-1, set, O_CLOEXEC)`: a descriptor from which the (blocked)
-/// signals in `set` are read as 128-byte `signalfd_siginfo` records.
-pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
-    let set = set.bits();
-    // SAFETY: set is a valid 8-byte sigset.
-    let fd = decode(unsafe {
-        syscall4(
-            k::__NR_signalfd4,
-            usize::MAX,
-            &set as *const u64 as usize,
-            8,
-            k::O_CLOEXEC as usize,
-        )
-    })?;
-    // SAFETY: the kernel just opened it for us alone.
-    Ok(unsafe { OwnedFd::from_raw(fd as c_int) })
-}
-
 /// `pidfd_send_signal(pidfd, signal, NULL, 0)`: signal the process behind a
 /// pidfd — unlike `kill`, never a process that reused a reaped child's pid.
+/// The receiver sees `si_code = SI_USER`, as from `kill`; to attach a value,
+/// use [`pidfd_sigqueue`].
 pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal: Signal) -> Result<(), Errno> {
     // SAFETY: info = NULL, flags = 0; no other pointers.
     decode(unsafe {

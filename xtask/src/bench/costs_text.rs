@@ -239,7 +239,7 @@ source and `ro` alike), and only the mounts the tool added are listed.
 pub(super) const CONTAINER_TRACE: &str = "\
 Where `clonelab container`'s time goes, against unshare(1), the tool here that makes the least (no new
 root, `lo` left down): a profile and traces of both, dated, in
-[container.md](container.md#where-the-start-goes-against-unshare1). It is not re-measured by this run.
+[container.md](container.md#appendix-where-the-start-time-goes-a-profile-of-2026-12-05). It is not re-measured by this run.
 ";
 
 /// The closing notes.

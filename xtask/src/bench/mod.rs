@@ -60,8 +60,8 @@ mod text;
 
 pub use peers::ensure_container_peers;
 use ratios::{agreement, agreement_header};
-use report::differences;
 use records::{read_run, Run};
+use report::differences;
 use report::report;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -7,8 +7,8 @@
 
 use super::format::{esc, human, interval, repeat};
 use super::growth::{growth, growth_slope};
-use super::ratios::{agreement, agreement_header, agreement_of, keyed, ratios, targets, Agreement};
 use super::ratios::Ratio;
+use super::ratios::{agreement, agreement_header, agreement_of, keyed, ratios, targets, Agreement};
 use super::records::{Run, Series};
 use super::stats::PAIRS;
 use super::stats::{median, word, Est};

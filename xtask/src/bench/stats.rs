@@ -118,10 +118,7 @@ impl Est {
         );
         let tail = PAIRS * 25 / (1000 * k);
         let (low, high) = &*self.tails;
-        (
-            self.mid + low[tail],
-            self.mid + high[high.len() - 1 - tail],
-        )
+        (self.mid + low[tail], self.mid + high[high.len() - 1 - tail])
     }
 
     pub(super) fn family_contains(&self, k: usize, x: f64) -> bool {

@@ -60,13 +60,7 @@ fn every_pass_keeps_its_seed_and_a_run_splits_into_passes() {
     assert_eq!(half.sets[0].passes, [0, 30]);
     assert_eq!(half.sets[0].rounds(), 60);
     // The second half's rounds are the run's last 60, in order.
-    let flag = |r: &Run| {
-        r.sets[0]
-            .series(&"flag".to_string(), None)
-            .unwrap()
-            .ns
-            .clone()
-    };
+    let flag = |r: &Run| r.sets[0].series("flag", None).unwrap().ns.clone();
     assert_eq!(flag(&half)[..], flag(&run)[60..]);
     assert_eq!(half.seeds.len(), 2);
     assert_eq!(half.seeds[0].1, "0x0000000000001002");

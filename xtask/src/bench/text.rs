@@ -70,7 +70,7 @@ the slope is a least-squares fit of those medians
 against the size, with its 95 % CI. fork copies the parent's page tables and the exit tears the copy
 down, so its cost grows with the parent; a CLONE_VM child shares them, so vfork, CLONE_VM|CLONE_VFORK
 and posix_spawn stay flat. (Figure 1 of Baumann et al., \"A fork() in the road\", HotOS 2019, on this
-machine; the chapter `fork_vfork_thread.md` explains the curve.)
+machine; [CLONE_VM](clone_vm.md#why-fork-slows-down-as-the-parent-grows) explains the curve.)
 
 ";
 
