@@ -7,6 +7,7 @@
 
 use crate::errno::Errno;
 use crate::flags::{EncodingError, Rule};
+use crate::sys::Pid;
 use core::fmt;
 
 /// Why a clone request failed.
@@ -69,6 +70,19 @@ pub enum Error {
     /// byte past its own is zero (`copy_struct_from_user`), so this kernel's
     /// struct ends before `offset`. See [`crate::clone::clone3_ext`].
     Clone3ArgsTail { size: usize, offset: usize },
+    /// A [`SpawnOptions::set_tid`](crate::spawn::SpawnOptions::set_tid)
+    /// array refused: before the syscall, naming the value (the length, the
+    /// offending pid and its index) and, in [`Error::kernel_errno`], the
+    /// errno clone3 would have answered; or by the kernel (EEXIST, EINVAL,
+    /// EPERM), with what each means for set_tid in the Display.
+    SetTid(SetTidError),
+    /// [`Child::wait`](crate::Child::wait) or
+    /// [`Child::wait_timeout`](crate::Child::wait_timeout) found the child
+    /// (`pid`) reaped outside its `Child` (by [`wait_pid`](crate::wait::wait_pid),
+    /// a wait for any child, SIGCHLD ignored): its status is gone, and `pid`
+    /// may name another process already. The kernel's ECHILD
+    /// ([`Error::errno`]), remembered: later calls say so without a syscall.
+    ReapedElsewhere { pid: Pid },
     /// The kernel refused; `rule` is the clone(2) rule the request broke, if known.
     Kernel {
         errno: Errno,
@@ -101,15 +115,173 @@ impl Refusal {
     }
 }
 
+/// What was wrong with a [`SpawnOptions::set_tid`](crate::spawn::SpawnOptions::set_tid)
+/// array, in [`Error::SetTid`]. The first five are refused before the
+/// syscall and name the value; [`Kernel`](SetTidError::Kernel) is the
+/// kernel's answer, explained.
+///
+/// ```
+/// use clonelab::spawn::{spawn_with, SpawnOptions};
+/// use clonelab::{CloneFlags, Errno, Error, ExitSignal, FlagsWord, SetTidError};
+/// let word = FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD);
+/// let err = spawn_with(word, SpawnOptions::new().set_tid(&[7, -3]), |_| 0).unwrap_err();
+/// assert_eq!(err, Error::SetTid(SetTidError::NotPositive { index: 1, pid: -3 }));
+/// assert!(err.to_string().contains("set_tid[1] is -3"));
+/// assert_eq!((err.errno(), err.kernel_errno()), (None, Some(Errno::EINVAL)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant's doc describes its fields
+pub enum SetTidError {
+    /// `set_tid(&[])`: clone3 would answer EINVAL (`copy_clone_args_from_user`:
+    /// a `set_tid` pointer with `set_tid_size` 0).
+    Empty,
+    /// `len` pids, more than [`MAX_SET_TID`](crate::spawn::MAX_SET_TID) (32,
+    /// the kernel's `MAX_PID_NS_LEVEL`): clone3 would answer EINVAL
+    /// (`copy_clone_args_from_user`).
+    TooMany { len: usize },
+    /// `set_tid[index]` is `pid`, 0 or negative (the first such): clone3
+    /// would answer EINVAL (`alloc_pid`: a pid is at least 1).
+    NotPositive { index: usize, pid: Pid },
+    /// CLONE_NEWPID and `set_tid[0]` is `pid`, not 1: the child is the first
+    /// process, the init, of its new PID namespace, and clone3 would answer
+    /// EINVAL (`alloc_pid`: a pid other than 1 where no init exists).
+    NewPidNotInit { pid: Pid },
+    /// `via(Syscall::Clone)` with `len` pids: clone() has no `set_tid`
+    /// argument, so no kernel answer exists ([`Error::kernel_errno`] is `None`).
+    NeedsClone3 { len: usize },
+    /// The kernel answered `errno` (EEXIST, EINVAL or EPERM, with no
+    /// clone(2) flags rule to blame) to clone3 with `len` pids, `first` being
+    /// `set_tid[0]`. The Display says what that errno means for set_tid
+    /// (`alloc_pid`, `kernel/pid.c`).
+    Kernel {
+        errno: Errno,
+        len: usize,
+        first: Pid,
+    },
+}
+
+impl SetTidError {
+    /// The errno clone3 answered ([`Kernel`](SetTidError::Kernel)) or would
+    /// answer (EINVAL) for this array; `None` for
+    /// [`NeedsClone3`](SetTidError::NeedsClone3).
+    ///
+    /// For [`NotPositive`](SetTidError::NotPositive) and
+    /// [`NewPidNotInit`](SetTidError::NewPidNotInit) the kernel finds the
+    /// pid in `alloc_pid`, late in `copy_process`: a check it makes earlier
+    /// answers first if the request fails it too (a broken clone(2) rule,
+    /// or EPERM from `copy_namespaces` for a CLONE_NEWPID without
+    /// CAP_SYS_ADMIN).
+    pub const fn kernel_errno(&self) -> Option<Errno> {
+        match self {
+            SetTidError::Empty
+            | SetTidError::TooMany { .. }
+            | SetTidError::NotPositive { .. }
+            | SetTidError::NewPidNotInit { .. } => Some(Errno::EINVAL),
+            SetTidError::NeedsClone3 { .. } => None,
+            SetTidError::Kernel { errno, .. } => Some(*errno),
+        }
+    }
+
+    /// The kernel's answer, with the explanation, if `errno` is one that
+    /// `alloc_pid` gives a set_tid array (EEXIST, EINVAL, EPERM).
+    pub(crate) fn from_kernel(errno: Errno, pids: &[Pid]) -> Option<SetTidError> {
+        matches!(errno, Errno::EEXIST | Errno::EINVAL | Errno::EPERM).then(|| SetTidError::Kernel {
+            errno,
+            len: pids.len(),
+            first: pids.first().copied().unwrap_or(0),
+        })
+    }
+}
+
+impl fmt::Display for SetTidError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetTidError::Empty => f.write_str(
+                "SpawnOptions::set_tid(&[]): an empty set_tid array asks for nothing, and \
+                 clone3 would fail with EINVAL (copy_clone_args_from_user: set_tid with \
+                 set_tid_size 0); leave set_tid out for the next free pid",
+            ),
+            SetTidError::TooMany { len } => write!(
+                f,
+                "SpawnOptions::set_tid with {len} pids, more than 32: a task is in at most 32 \
+                 nested PID namespaces (MAX_PID_NS_LEVEL), and clone3 would fail with EINVAL \
+                 (copy_clone_args_from_user)"
+            ),
+            SetTidError::NotPositive { index, pid } => write!(
+                f,
+                "SpawnOptions::set_tid: set_tid[{index}] is {pid}, and a pid is at least 1 \
+                 (clone3 would fail with EINVAL: alloc_pid)"
+            ),
+            SetTidError::NewPidNotInit { pid } => write!(
+                f,
+                "SpawnOptions::set_tid with CLONE_NEWPID: set_tid[0] is {pid}, but the child is \
+                 the first process of its new PID namespace, which has no init yet, so its pid \
+                 there (set_tid[0], the innermost) must be 1 (clone3 would fail with EINVAL: \
+                 alloc_pid)"
+            ),
+            SetTidError::NeedsClone3 { len } => write!(
+                f,
+                "SpawnOptions::set_tid ({len} pid{}) with Syscall::Clone: only clone3 takes a \
+                 set_tid array; leave the syscall to the options, or ask for clone3",
+                plural(*len)
+            ),
+            SetTidError::Kernel { errno, len, first } => {
+                write!(
+                    f,
+                    "{errno}: clone3 with a set_tid of {len} pid{}, set_tid[0] = {first} \
+                     (innermost PID namespace first): ",
+                    plural(*len)
+                )?;
+                f.write_str(match *errno {
+                    Errno::EEXIST => {
+                        "a pid asked for is taken in its PID namespace (alloc_pid: set_tid[i] \
+                         must be free in the i-th namespace, counted from the child's own \
+                         outwards)"
+                    }
+                    Errno::EINVAL => {
+                        "alloc_pid refuses more pids than the new task has PID namespace \
+                         levels (one per namespace it is in, the new one with CLONE_NEWPID \
+                         included), a pid at or above that namespace's pid_max, or a pid \
+                         other than 1 in a namespace that has no init yet (after \
+                         unshare(CLONE_NEWPID), say)"
+                    }
+                    Errno::EPERM => {
+                        "choosing a pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE (Linux \
+                         5.9; CAP_SYS_ADMIN only before) in the user namespace that owns each \
+                         PID namespace the array reaches (alloc_pid: \
+                         checkpoint_restore_ns_capable)"
+                    }
+                    _ => "the kernel refused the call",
+                })
+            }
+        }
+    }
+}
+
+impl core::error::Error for SetTidError {}
+
+/// The "s" of "pids", or none for one.
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 impl Error {
-    /// The errno the kernel returned: for [`Error::Kernel`] and
-    /// [`Error::Clone3ArgsTail`] (E2BIG). `None` for a refusal made before the
-    /// syscall; [`kernel_errno`](Self::kernel_errno) says what the kernel
-    /// would have answered.
+    /// The errno the kernel returned: for [`Error::Kernel`],
+    /// [`Error::Clone3ArgsTail`] (E2BIG), the kernel's answer to a set_tid
+    /// array ([`SetTidError::Kernel`]) and [`Error::ReapedElsewhere`]
+    /// (ECHILD). `None` for a refusal made before the syscall;
+    /// [`kernel_errno`](Self::kernel_errno) says what the kernel would have
+    /// answered.
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::Kernel { errno, .. } => Some(*errno),
             Error::Clone3ArgsTail { .. } => Some(Errno::E2BIG),
+            Error::SetTid(SetTidError::Kernel { errno, .. }) => Some(*errno),
+            Error::ReapedElsewhere { .. } => Some(Errno::ECHILD),
             _ => None,
         }
     }
@@ -125,9 +297,12 @@ impl Error {
     /// | [`Clone3StackIncomplete`](Error::Clone3StackIncomplete) | EINVAL (`clone3_stack_valid`) |
     /// | [`StackRangeOverflows`](Error::StackRangeOverflows), in a 64-bit process | EINVAL (`clone3_stack_valid`: `access_ok` fails) |
     /// | [`Clone3ArgsTooLarge`](Error::Clone3ArgsTooLarge) | E2BIG (`copy_clone_args_from_user`) |
+    /// | [`SetTid`](Error::SetTid): an empty array, more than 32 pids | EINVAL (`copy_clone_args_from_user`) |
+    /// | [`SetTid`](Error::SetTid): a pid <= 0, CLONE_NEWPID and a first pid other than 1 | EINVAL (`alloc_pid`; see [`SetTidError::kernel_errno`]) |
     ///
     /// `None` where the kernel would take the request, or where its answer
-    /// depends on the syscall or the arch: clone() reads a flag in its low
+    /// depends on the syscall or the arch (or where no call could carry the
+    /// request: set_tid with `Syscall::Clone`): clone() reads a flag in its low
     /// byte as exit-signal bits and drops bits above 31, no stack for
     /// `CLONE_VM` makes a child on the parent's stack, clone(2)'s EINVAL
     /// for a misaligned stack is the arch's to give, and a 32-bit process's
@@ -152,6 +327,7 @@ impl Error {
                 Some(Errno::EINVAL)
             }
             Error::Clone3ArgsTooLarge { .. } => Some(Errno::E2BIG),
+            Error::SetTid(e) => e.kernel_errno(),
             _ => self.errno(),
         }
     }
@@ -229,6 +405,12 @@ impl fmt::Display for Error {
                  past the fields it knows is zero (copy_struct_from_user), and its own ends \
                  before that byte"
             ),
+            Error::SetTid(e) => e.fmt(f),
+            Error::ReapedElsewhere { pid } => write!(
+                f,
+                "child {pid} was reaped outside its Child (by wait_pid or another wait): its \
+                 status is gone, and its pid may already name another process"
+            ),
             Error::Kernel { errno, rule: Some(rule) } => {
                 write!(f, "{errno}: {}", rule.text)
             }
@@ -237,8 +419,8 @@ impl fmt::Display for Error {
     }
 }
 
-// SAFETY: integers, Errno, and two kinds of `&'static` data that only this
-// crate creates: the Refusal texts (string literals; its constructor is
+// SAFETY: integers (pids and lengths among them), Errno, and two kinds of
+// `&'static` data that only this crate creates: the Refusal texts (string literals; its constructor is
 // pub(crate)) and `&'static Rule`, which points into the static RULES table
 // (a Rule cannot be built outside this crate: it has a private field and is
 // neither Clone nor Copy).

@@ -57,7 +57,7 @@ pub mod wait;
 pub use abi::{CloneCall, RegisterImage};
 pub use clone::{clone, clone3, clone3_available, CloneArgs};
 pub use errno::Errno;
-pub use error::{Error, Refusal};
+pub use error::{Error, Refusal, SetTidError};
 pub use flags::{CloneFlags, EncodingError, ExitSignal, FlagsWord, Syscall};
 /// The kernel's own definitions, as clonelab takes them (every number and struct).
 pub use linux_raw_sys;

@@ -10,7 +10,8 @@
 //! waits on: it times out leaving the child ours, or reports the exit before
 //! its deadline (with a pidfd, and by pid without one). A child reaped by pid
 //! behind its `Child`'s back is not signalled through it: `Child::kill`
-//! refuses (ECHILD), and a process that reuses the pid is left alone.
+//! refuses (ECHILD), and a process that reuses the pid is left alone;
+//! `Child::wait` and `wait_timeout` say `Error::ReapedElsewhere`.
 
 use crate::common;
 
@@ -20,7 +21,9 @@ use clonelab::spawn::{spawn_with, SpawnOptions};
 use clonelab::sys::consts::O_CLOEXEC;
 use clonelab::sys::poll::{EpollCtl, EpollEvent, EpollFlags, PollFd, PollFlags, EPOLL_CLOEXEC};
 use clonelab::wait::wait_pid;
-use clonelab::{spawn, sys, Child, CloneFlags, Errno, ExitSignal, FlagsWord, Signal, WaitStatus};
+use clonelab::{
+    spawn, sys, Child, CloneFlags, Errno, Error, ExitSignal, FlagsWord, Signal, WaitStatus,
+};
 use std::time::{Duration, Instant};
 
 /// The pidfd names the child and reaps it.
@@ -175,7 +178,7 @@ fn epoll_and_ppoll_see_pollin_at_exit() {
 
 /// Reaped by pid behind its `Child`'s back: `kill` refuses with ECHILD
 /// (nothing sent: the pid may name another process now), and `wait` and
-/// `wait_timeout` say ECHILD too.
+/// `wait_timeout` say `ReapedElsewhere` (ECHILD).
 #[test]
 fn kill_after_reap_by_pid_is_refused() {
     let mut child = spawn(word(false), || 3).unwrap();
@@ -186,9 +189,42 @@ fn kill_after_reap_by_pid_is_refused() {
         Err(Errno::ECHILD),
         "and stays so"
     );
-    assert_eq!(child.wait().unwrap_err().errno(), Some(Errno::ECHILD));
-    let later = child.wait_timeout(Duration::ZERO);
-    assert_eq!(later.unwrap_err().errno(), Some(Errno::ECHILD));
+    let reaped = Error::ReapedElsewhere { pid: child.pid() };
+    assert_eq!(child.wait().unwrap_err(), reaped);
+    assert_eq!(child.wait_timeout(Duration::ZERO).unwrap_err(), reaped);
+}
+
+/// A child reaped outside its `Child`, with a pidfd and without, found by
+/// `wait` or by `wait_timeout` first: `Error::ReapedElsewhere` naming its
+/// pid, the kernel's ECHILD, and a Display that says what was lost; the
+/// answer stays on later calls of both. `kill` keeps its `Errno`: ECHILD,
+/// with a pidfd too, since the `Child` remembers what the wait found.
+#[test]
+fn wait_after_reap_elsewhere_says_so() {
+    for pidfd in [false, true] {
+        for wait_first in [true, false] {
+            let mut child = spawn(word(pidfd), || 4).unwrap();
+            let (pid, how) = (child.pid(), path(&child));
+            assert_eq!(wait_pid(pid, 0).unwrap(), WaitStatus::Exited(4));
+            let first = if wait_first {
+                child.wait().map(Some)
+            } else {
+                child.wait_timeout(Duration::from_secs(10))
+            };
+            let err = first.unwrap_err();
+            assert_eq!(err, Error::ReapedElsewhere { pid }, "{how}");
+            assert_eq!(err.kernel_errno(), Some(Errno::ECHILD), "{how}");
+            assert_eq!(err.errno(), Some(Errno::ECHILD), "{how}");
+            let text = err.to_string();
+            assert!(text.contains(&format!("child {pid} ")), "{how}: {text}");
+            assert!(text.contains("reaped outside its Child"), "{text}");
+            assert!(text.contains("status is gone"), "{text}");
+            assert!(text.contains("may already name another process"), "{text}");
+            assert_eq!(child.wait().unwrap_err(), err, "{how}: and stays so");
+            assert_eq!(child.wait_timeout(Duration::ZERO).unwrap_err(), err);
+            assert_eq!(child.kill(Signal::SIGTERM), Err(Errno::ECHILD), "{how}");
+        }
+    }
 }
 
 /// Whether we may choose pids in our own PID namespace (set_tid).

@@ -6,14 +6,17 @@
 //! `cargo xtask soak` sets 100,000, the VMs 1,000). Before and after, compare: open file
 //! descriptors, lines of /proc/self/maps, the tasks of this process
 //! (`Threads:` in /proc/self/status: a thread-like child that never exits is
-//! one more, and `wait4` cannot see it), children left to reap (none may be),
-//! and resident memory (VmRSS), which may grow by at most 2 MiB (allocator
-//! and page-cache noise). Descriptors, mappings, threads and children are
+//! one more, and `wait4` cannot see it; a joined one may linger a moment
+//! after its join, so both counts are read once it has settled back to the
+//! count the test started with), children left to reap (none may be), and
+//! resident memory (VmRSS), which may grow by at most 512 pages (allocator
+//! and page-cache noise: 2 MiB with 4 KiB pages, 32 MiB with ppc64le's
+//! 64 KiB pages). Descriptors, mappings, threads and children are
 //! compared exactly, so one leaked per cycle shows after any count. A leaked
 //! child stack is a leaked mapping, caught by the count; its pages are mapped
 //! MAP_NORESERVE and only the ones a child touched are resident, so RSS is not
-//! what shows it. Memory shows once N cycles of a leak pass 2 MiB: at the VMs'
-//! 1,000, one 4 KiB page a cycle (3.9 MiB).
+//! what shows it. Memory shows once N cycles of a leak pass 512 pages: at the
+//! VMs' 1,000, one page a cycle (1,000 pages, whatever the page size).
 //! Everything runs in one test so nothing else in the process disturbs the counts.
 
 use crate::common;
@@ -22,7 +25,29 @@ use clonelab::flags::{CloneFlags as F, ExitSignal, FlagsWord, Syscall};
 use clonelab::{scope, spawn, spawn_via, sys, Errno, Stack, WaitStatus, THREAD_FLAGS};
 use std::time::Instant;
 
-const RSS_TOLERANCE_KIB: i64 = 2048;
+/// How many pages resident memory may grow by (see the module doc).
+const RSS_TOLERANCE_PAGES: i64 = 512;
+
+/// [`RSS_TOLERANCE_PAGES`] in KiB on this machine.
+fn rss_tolerance_kib() -> i64 {
+    RSS_TOLERANCE_PAGES * (clonelab::stack::page_size() / 1024) as i64
+}
+
+/// The count of this process's tasks, read once it has settled: a joined
+/// thread-like child has cleared its tid word (in mm_release) but may not
+/// have left the thread group yet (release_task comes after). Waits up to
+/// 5 s for the count to come down to `base`; a leaked task never does.
+fn settled_threads(base: i64) -> i64 {
+    let mut threads = status_field("Threads:");
+    for _ in 0..500 {
+        if threads <= base {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        threads = status_field("Threads:");
+    }
+    threads
+}
 
 fn cycles() -> usize {
     std::env::var("CLONELAB_SOAK")
@@ -45,27 +70,18 @@ struct Snapshot {
     rss: i64,
 }
 
-fn snapshot() -> Snapshot {
+/// The counts, with the task count settled to `base` (the test's own tasks).
+fn snapshot(base: i64) -> Snapshot {
     Snapshot {
+        threads: settled_threads(base),
         fds: common::open_fd_count(),
         maps: common::mapping_count(),
-        threads: status_field("Threads:"),
         rss: status_field("VmRSS:"),
     }
 }
 
-fn check(path: &str, before: &Snapshot, n: usize, started: Instant) {
-    // A joined thread-like child has cleared its tid word (in mm_release) but
-    // may not have left the thread group yet (release_task comes after): give
-    // the count a moment to settle. A leaked task never does.
-    let mut after = snapshot();
-    for _ in 0..500 {
-        if after.threads <= before.threads {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        after = snapshot();
-    }
+fn check(path: &str, base: i64, before: &Snapshot, n: usize, started: Instant) {
+    let after = snapshot(base);
     println!(
         "{path}: {n} cycles in {:.2}s; fds {} -> {}, maps {} -> {}, threads {} -> {}, rss {} -> {} KiB",
         started.elapsed().as_secs_f64(),
@@ -85,7 +101,7 @@ fn check(path: &str, before: &Snapshot, n: usize, started: Instant) {
         "{path}: tasks of this process leaked"
     );
     assert!(
-        after.rss - before.rss <= RSS_TOLERANCE_KIB,
+        after.rss - before.rss <= rss_tolerance_kib(),
         "{path}: RSS grew by {} KiB",
         after.rss - before.rss
     );
@@ -100,11 +116,13 @@ fn check(path: &str, before: &Snapshot, n: usize, started: Instant) {
 #[test]
 fn create_and_reap_leaks_nothing() {
     let n = cycles();
+    // This process's own tasks, before any child: what every count settles to.
+    let base = status_field("Threads:");
     let word = FlagsWord::new(F::EMPTY, ExitSignal::SIGCHLD);
     // Warm up allocator and caches once per path before the first snapshot.
     spawn(word, || 0).unwrap().wait().unwrap();
 
-    let (before, started) = (snapshot(), Instant::now());
+    let (before, started) = (snapshot(base), Instant::now());
     for i in 0..n {
         let code = (i % 200) as i32;
         assert_eq!(
@@ -112,15 +130,15 @@ fn create_and_reap_leaks_nothing() {
             WaitStatus::Exited(code)
         );
     }
-    check("spawn (clone)", &before, n, started);
+    check("spawn (clone)", base, &before, n, started);
 
     if clonelab::clone3_available() {
-        let (before, started) = (snapshot(), Instant::now());
+        let (before, started) = (snapshot(base), Instant::now());
         for _ in 0..n {
             let mut child = spawn_via(Syscall::Clone3, word, || 1).unwrap();
             assert_eq!(child.wait().unwrap(), WaitStatus::Exited(1));
         }
-        check("spawn_via(clone3)", &before, n, started);
+        check("spawn_via(clone3)", base, &before, n, started);
     } else {
         common::skip("clone3 is not available here (ENOSYS)");
     }
@@ -135,12 +153,12 @@ fn create_and_reap_leaks_nothing() {
         if common::qemu_user_cannot(&probe, path) {
             continue;
         }
-        let (before, started) = (snapshot(), Instant::now());
+        let (before, started) = (snapshot(base), Instant::now());
         for _ in 0..n {
             let status = join_constant(&mut stack, vm, 2).unwrap();
             assert_eq!(status, WaitStatus::Exited(2));
         }
-        check(path, &before, n, started);
+        check(path, base, &before, n, started);
     }
 }
 

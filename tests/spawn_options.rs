@@ -8,7 +8,9 @@ use clonelab::experiments::{contains, own_cgroup_dir};
 use clonelab::linux_raw_sys::general as k;
 use clonelab::spawn::{spawn_with, SpawnOptions, MAX_SET_TID};
 use clonelab::sys::consts::{O_CLOEXEC, O_DIRECTORY, O_RDONLY};
-use clonelab::{probe, sys, CloneFlags, Errno, Error, ExitSignal, FlagsWord, Pid, WaitStatus};
+use clonelab::{
+    probe, sys, CloneFlags, Errno, Error, ExitSignal, FlagsWord, Pid, SetTidError, WaitStatus,
+};
 
 fn sigchld() -> FlagsWord {
     FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD)
@@ -202,38 +204,82 @@ fn spawn_with_pids(
     panic!("20 free pids were each taken before clone3 could use them");
 }
 
-/// What can be known before the syscall is refused there, naming set_tid;
-/// the count limit is the kernel's MAX_PID_NS_LEVEL, 32.
+/// What can be known before the syscall is refused there as
+/// `Error::SetTid`, naming the exact value (the length, the pid and its
+/// index) in the variant and its Display, with the errno clone3 would
+/// answer as `kernel_errno` (EINVAL; none for clone(), which has no
+/// set_tid); no syscall was made, so `errno` is `None`. The count limit is
+/// the kernel's MAX_PID_NS_LEVEL, 32.
 #[test]
 fn set_tid_refused_before_the_syscall() {
-    let too_many = [1 as Pid; MAX_SET_TID + 1];
+    let too_many = [1 as Pid; MAX_SET_TID + 3];
     let newpid = FlagsWord::new(CloneFlags::CLONE_NEWPID, ExitSignal::SIGCHLD);
-    let cases: [(FlagsWord, SpawnOptions<'_>, &str); 6] = [
-        (sigchld(), SpawnOptions::new().set_tid(&[]), "(&[])"),
+    let einval = Some(Errno::EINVAL);
+    let cases = [
+        (
+            sigchld(),
+            SpawnOptions::new().set_tid(&[]),
+            SetTidError::Empty,
+            "set_tid(&[])",
+            einval,
+        ),
         (
             sigchld(),
             SpawnOptions::new().set_tid(&too_many),
-            "more than 32",
+            SetTidError::TooMany { len: 35 },
+            "with 35 pids, more than 32",
+            einval,
         ),
-        (sigchld(), SpawnOptions::new().set_tid(&[0]), "<= 0"),
-        (sigchld(), SpawnOptions::new().set_tid(&[5, -1]), "<= 0"),
-        (newpid, SpawnOptions::new().set_tid(&[2, 5]), "other than 1"),
+        (
+            sigchld(),
+            SpawnOptions::new().set_tid(&[0]),
+            SetTidError::NotPositive { index: 0, pid: 0 },
+            "set_tid[0] is 0",
+            einval,
+        ),
+        (
+            sigchld(),
+            SpawnOptions::new().set_tid(&[5, 6, -1, -2]),
+            SetTidError::NotPositive { index: 2, pid: -1 },
+            "set_tid[2] is -1",
+            einval,
+        ),
+        (
+            newpid,
+            SpawnOptions::new().set_tid(&[2, 5]),
+            SetTidError::NewPidNotInit { pid: 2 },
+            "set_tid[0] is 2",
+            einval,
+        ),
+        (
+            newpid,
+            SpawnOptions::new().set_tid(&[1, -7]),
+            SetTidError::NotPositive { index: 1, pid: -7 },
+            "set_tid[1] is -7",
+            einval,
+        ),
         (
             sigchld(),
             SpawnOptions::new()
                 .via(clonelab::Syscall::Clone)
-                .set_tid(&[5]),
-            "Syscall::Clone",
+                .set_tid(&[5, 6]),
+            SetTidError::NeedsClone3 { len: 2 },
+            "(2 pids) with Syscall::Clone",
+            None,
         ),
     ];
-    assert_eq!(MAX_SET_TID, 32, "the refusal's text says 32");
-    for (word, options, names) in cases {
-        match spawn_with(word, options, |_| 0) {
-            Err(Error::FlagNotAllowed(r)) => {
-                assert!(r.flag().contains("set_tid"), "{r:?}");
-                assert!(r.flag().contains(names), "{r:?}");
-            }
-            other => panic!("{options:?}: {other:?}"),
+    assert_eq!(MAX_SET_TID, 32, "the Display says 32");
+    for (word, options, problem, names, kernel_errno) in cases {
+        let err = spawn_with(word, options, |_| 0).unwrap_err();
+        assert_eq!(err, Error::SetTid(problem), "{options:?}");
+        let text = err.to_string();
+        assert!(text.contains("set_tid"), "{text}");
+        assert!(text.contains(names), "{names:?} in {text}");
+        assert_eq!(err.errno(), None, "no syscall: {text}");
+        assert_eq!(err.kernel_errno(), kernel_errno, "{text}");
+        assert_eq!(problem.kernel_errno(), kernel_errno, "{text}");
+        if kernel_errno.is_some() {
+            assert!(text.contains("EINVAL"), "{text}");
         }
     }
     // 32 pids pass the checks: the kernel judges them (EINVAL: we are not
@@ -250,6 +296,49 @@ fn set_tid_refused_before_the_syscall() {
         ),
         "{made:?}"
     );
+}
+
+/// The kernel's set_tid answers, explained in the Display: EEXIST a pid
+/// taken, EINVAL too many levels / pid_max / no init, EPERM the
+/// capabilities in the owning user namespace; the errno is the kernel's,
+/// and an errno alloc_pid does not give for set_tid gets no explanation.
+#[test]
+fn set_tid_kernel_answers_are_explained() {
+    let cases = [
+        (Errno::EEXIST, &["taken in its PID namespace"][..]),
+        (
+            Errno::EINVAL,
+            &["more pids than", "levels", "pid_max", "no init"][..],
+        ),
+        (
+            Errno::EPERM,
+            &[
+                "CAP_SYS_ADMIN",
+                "CAP_CHECKPOINT_RESTORE",
+                "user namespace that owns",
+            ][..],
+        ),
+    ];
+    for (errno, words) in cases {
+        let err = Error::SetTid(SetTidError::Kernel {
+            errno,
+            len: 2,
+            first: 1234,
+        });
+        assert_eq!(
+            (err.errno(), err.kernel_errno()),
+            (Some(errno), Some(errno))
+        );
+        let text = err.to_string();
+        assert!(text.starts_with(&errno.to_string()), "{text}");
+        assert!(
+            text.contains("set_tid of 2 pids, set_tid[0] = 1234"),
+            "{text}"
+        );
+        for word in words {
+            assert!(text.contains(word), "{word:?} in {text}");
+        }
+    }
 }
 
 /// In our own PID namespace: the child gets exactly the pid asked for, seen
@@ -286,8 +375,9 @@ fn set_tid_in_a_new_pid_namespace() {
     assert_eq!(child.wait().unwrap(), WaitStatus::Exited(1), "pid 1 inside");
 }
 
-/// The kernel's answers: EEXIST for a pid in use (ours); EINVAL for one pid
-/// more than the child has namespace levels.
+/// The kernel's answers, as `SetTidError::Kernel` with the array's length
+/// and first pid, explained: EEXIST for a pid in use (ours); EINVAL for one
+/// pid more than the child has namespace levels.
 #[test]
 fn set_tid_kernel_refusals() {
     if !may_choose_pids() {
@@ -298,25 +388,33 @@ fn set_tid_kernel_refusals() {
     if common::qemu_user_cannot(&made, "clone3") {
         return;
     }
-    assert_eq!(
-        made.unwrap_err().errno(),
-        Some(Errno::EEXIST),
-        "our own pid is taken"
-    );
+    let err = made.unwrap_err();
+    let kernel = |errno, pids: &[Pid]| {
+        Error::SetTid(SetTidError::Kernel {
+            errno,
+            len: pids.len(),
+            first: pids[0],
+        })
+    };
+    assert_eq!(err, kernel(Errno::EEXIST, &taken), "our own pid is taken");
+    assert_eq!(err.errno(), Some(Errno::EEXIST));
+    assert!(err.to_string().contains("is taken"), "{err}");
     let levels = pid_ns_levels();
     let mut pids = vec![a_free_pid()];
     pids.extend(std::iter::repeat_n(1, levels)); // one more than our levels
-    let made = spawn_with(sigchld(), SpawnOptions::new().set_tid(&pids), |_| 0);
+    let err = spawn_with(sigchld(), SpawnOptions::new().set_tid(&pids), |_| 0).unwrap_err();
     assert_eq!(
-        made.unwrap_err().errno(),
-        Some(Errno::EINVAL),
+        err,
+        kernel(Errno::EINVAL, &pids),
         "{levels} levels, {pids:?}"
     );
+    assert!(err.to_string().contains("more pids than"), "{err}");
 }
 
 /// Without CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE (dropped in a child of
-/// ours), choosing a pid in our namespace is EPERM: the child exits with
-/// the errno its spawn got.
+/// ours), choosing a pid in our namespace is EPERM, explained
+/// (`SetTidError::Kernel`): the child exits with the errno its spawn got,
+/// or 103 if it came back as another variant.
 #[test]
 fn set_tid_without_privilege_is_eperm() {
     let free = a_free_pid();
@@ -337,7 +435,16 @@ fn set_tid_without_privilege_is_eperm() {
                 let _ = grandchild.wait();
                 101
             }
-            Err(e) => e.errno().map_or(102, |e| e.raw()),
+            Err(Error::SetTid(SetTidError::Kernel {
+                errno,
+                len: 1,
+                first,
+            })) if first == free => errno.raw(),
+            Err(Error::Kernel {
+                errno: Errno::ENOSYS,
+                ..
+            }) => Errno::ENOSYS.raw(),
+            Err(_) => 103,
         }
     })
     .unwrap();

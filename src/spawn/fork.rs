@@ -7,7 +7,7 @@ use crate::arch::ChildEntry;
 use crate::clone::CloneCall;
 use crate::clone::{clone, clone3, zeroed_args, CloneArgs};
 use crate::errno::Errno;
-use crate::error::{Error, Refusal};
+use crate::error::{Error, Refusal, SetTidError};
 use crate::flags::{CloneFlags, FlagsWord, Syscall};
 use crate::signum::Signal;
 use crate::sys::{self, BorrowedFd, OwnedFd, Pid};
@@ -30,18 +30,21 @@ use core::time::Duration;
 /// way — [`wait_pid`](crate::wait::wait_pid)`(child.pid(), ..)`, a wait for
 /// any child, SIGCHLD set to SIG_IGN — its status is lost to the `Child` and
 /// its pid may be handed to a new process. The `Child` then says so: `wait`
-/// and `wait_timeout` fail with `ECHILD`, and [`kill`](Child::kill) refuses
-/// with `ECHILD` before sending anything (see there for what a pid alone
-/// cannot promise, and why a pidfd can).
+/// and `wait_timeout` fail with [`Error::ReapedElsewhere`] (the kernel's
+/// `ECHILD`), and [`kill`](Child::kill) refuses with `ECHILD` before sending
+/// anything (see there for what a pid alone cannot promise, and why a pidfd
+/// can).
 ///
 /// ```
-/// use clonelab::{spawn, wait::wait_pid, CloneFlags, Errno, ExitSignal, FlagsWord, Signal, WaitStatus};
+/// use clonelab::{spawn, wait::wait_pid, CloneFlags, Errno, Error, ExitSignal, FlagsWord, Signal, WaitStatus};
 /// let mut child = spawn(FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD), || 5).unwrap();
 /// // Reaped by pid, behind the Child's back.
 /// assert_eq!(wait_pid(child.pid(), 0).unwrap(), WaitStatus::Exited(5));
 /// // Its pid may name another process now: no signal is sent.
 /// assert_eq!(child.kill(Signal::SIGKILL), Err(Errno::ECHILD));
-/// assert_eq!(child.wait().unwrap_err().errno(), Some(Errno::ECHILD));
+/// let err = child.wait().unwrap_err();
+/// assert_eq!(err, Error::ReapedElsewhere { pid: child.pid() });
+/// assert_eq!(err.kernel_errno(), Some(Errno::ECHILD));
 /// ```
 #[derive(Debug)]
 pub struct Child {
@@ -82,13 +85,13 @@ impl Child {
     /// else `wait4(pid)`, with `__WCLONE` if its exit signal is not SIGCHLD.
     /// A second call returns the same status.
     ///
-    /// `ECHILD`: the child was reaped elsewhere (see [`Child`]); its status
-    /// is lost.
+    /// [`Error::ReapedElsewhere`] (`ECHILD`): the child was reaped elsewhere
+    /// (see [`Child`]); its status is lost.
     pub fn wait(&mut self) -> Result<WaitStatus, Error> {
         if let Some(status) = self.status {
             return Ok(status);
         }
-        self.not_reaped_elsewhere()?;
+        self.not_reaped_elsewhere().map_err(|e| self.failed(e))?;
         let reaped = match &self.pidfd {
             Some(fd) => wait_pidfd(fd.as_fd(), self.wait_options),
             None => wait_pid(self.pid, self.wait_options),
@@ -118,7 +121,8 @@ impl Child {
     /// SIGCHLD could be exact, but it would take over a process-wide signal
     /// disposition that the caller, not a library, owns.)
     ///
-    /// `ECHILD`: the child was reaped elsewhere (see [`Child`]).
+    /// [`Error::ReapedElsewhere`] (`ECHILD`): the child was reaped elsewhere
+    /// (see [`Child`]).
     ///
     /// ```
     /// use clonelab::{spawn, sys, CloneFlags, ExitSignal, FlagsWord, Signal, WaitStatus};
@@ -139,7 +143,7 @@ impl Child {
         if let Some(status) = self.status {
             return Ok(Some(status));
         }
-        self.not_reaped_elsewhere()?;
+        self.not_reaped_elsewhere().map_err(|e| self.failed(e))?;
         let child = match &self.pidfd {
             Some(fd) => Waitable::Pidfd(fd.as_fd()),
             None => Waitable::Pid(self.pid),
@@ -151,10 +155,11 @@ impl Child {
     }
 
     /// The error for a failed wait; `ECHILD` means someone else reaped the
-    /// child, which is remembered.
+    /// child, which is remembered: [`Error::ReapedElsewhere`].
     fn failed(&self, errno: Errno) -> Error {
         if errno == Errno::ECHILD {
             self.reaped_elsewhere.store(true, Ordering::Relaxed);
+            return Error::ReapedElsewhere { pid: self.pid };
         }
         errno.into()
     }
@@ -297,11 +302,12 @@ pub struct SpawnOptions<'fd> {
 ///
 /// ```
 /// use clonelab::spawn::{spawn_with, SpawnOptions, MAX_SET_TID};
-/// use clonelab::{CloneFlags, Error, ExitSignal, FlagsWord};
+/// use clonelab::{CloneFlags, Error, ExitSignal, FlagsWord, SetTidError};
 /// let word = FlagsWord::new(CloneFlags::EMPTY, ExitSignal::SIGCHLD);
 /// let too_many = [1; MAX_SET_TID + 1];
 /// let err = spawn_with(word, SpawnOptions::new().set_tid(&too_many), |_| 0).unwrap_err();
-/// assert!(matches!(err, Error::FlagNotAllowed(r) if r.flag().contains("more than 32")));
+/// assert_eq!(err, Error::SetTid(SetTidError::TooMany { len: 33 }));
+/// assert_eq!(err.kernel_errno(), Some(clonelab::Errno::EINVAL));
 /// ```
 pub const MAX_SET_TID: usize = 32;
 
@@ -357,16 +363,25 @@ impl<'fd> SpawnOptions<'fd> {
     /// next free pid as usual. Checkpoint/restore (CRIU) uses this to give a
     /// restored process its old pids. The child is made with clone3.
     ///
-    /// Refused before the syscall, as [`Error::FlagNotAllowed`] naming
-    /// `set_tid` (the kernel would say `EINVAL`): an empty array; more than
-    /// [`MAX_SET_TID`] pids; a pid that is 0 or negative; CLONE_NEWPID with
-    /// a first pid other than 1 (a new namespace starts with its init);
-    /// [`via`](SpawnOptions::via)`(Syscall::Clone)`, which has no such
-    /// argument. And clone3 is not replaced by clone where it is missing
-    /// (`ENOSYS` is returned): the child would get other pids.
+    /// Refused before the syscall, as [`Error::SetTid`] naming the value,
+    /// with the `EINVAL` clone3 would answer as its
+    /// [`kernel_errno`](Error::kernel_errno): an empty array
+    /// ([`SetTidError::Empty`]); more than [`MAX_SET_TID`] pids
+    /// ([`TooMany`](SetTidError::TooMany), the length); a pid that is 0 or
+    /// negative ([`NotPositive`](SetTidError::NotPositive), the pid and its
+    /// index); CLONE_NEWPID with a first pid other than 1, as a new namespace
+    /// starts with its init ([`NewPidNotInit`](SetTidError::NewPidNotInit)).
+    /// And [`via`](SpawnOptions::via)`(Syscall::Clone)`, which has no such
+    /// argument ([`NeedsClone3`](SetTidError::NeedsClone3): no errno).
+    /// clone3 is not replaced by clone where it is missing (`ENOSYS` is
+    /// returned): the child would get other pids.
     ///
-    /// What only the kernel can judge comes back as [`Error::Kernel`]
-    /// (`alloc_pid`, `kernel/pid.c`, at each level that has a pid):
+    /// What only the kernel can judge comes back as
+    /// [`Error::SetTid`]`(`[`SetTidError::Kernel`]`)`, its Display saying
+    /// what the errno means for set_tid (`alloc_pid`, `kernel/pid.c`, at each
+    /// level that has a pid); [`Error::errno`] is the kernel's. A clone(2)
+    /// flags rule the kernel checks earlier ([`Error::Kernel`] with a `rule`)
+    /// and any other errno stay [`Error::Kernel`]. What each errno means:
     /// - `EEXIST`: that pid is taken in that namespace.
     /// - `EINVAL`: more pids than the child has namespace levels (a child in
     ///   our namespace, at its top level, takes one; each level down, one
@@ -407,43 +422,35 @@ impl<'fd> SpawnOptions<'fd> {
 }
 
 /// Refuse a `set_tid` array the kernel would refuse with EINVAL, and one
-/// that clone() cannot carry.
+/// that clone() cannot carry, naming the value.
 fn check_set_tid(pids: &[Pid], flags: CloneFlags, syscall: Option<Syscall>) -> Result<(), Error> {
-    let refusal = |flag, why| Err(Error::FlagNotAllowed(Refusal::new(flag, why)));
-    if syscall == Some(Syscall::Clone) {
-        return refusal(
-            "SpawnOptions::set_tid with Syscall::Clone",
-            "only clone3 takes a set_tid array: leave the syscall to the options, or ask for clone3",
-        );
+    let len = pids.len();
+    let problem = if syscall == Some(Syscall::Clone) {
+        SetTidError::NeedsClone3 { len }
+    } else if pids.is_empty() {
+        SetTidError::Empty
+    } else if len > MAX_SET_TID {
+        SetTidError::TooMany { len }
+    } else if let Some((index, &pid)) = pids.iter().enumerate().find(|(_, &pid)| pid <= 0) {
+        SetTidError::NotPositive { index, pid }
+    } else if flags.contains(CloneFlags::CLONE_NEWPID) && pids[0] != 1 {
+        SetTidError::NewPidNotInit { pid: pids[0] }
+    } else {
+        return Ok(());
+    };
+    Err(Error::SetTid(problem))
+}
+
+/// The kernel's answer to a call with a `set_tid` array: explained
+/// ([`SetTidError::Kernel`]) when it is one `alloc_pid` gives and no
+/// clone(2) flags rule, checked earlier, was named for it.
+fn explain_set_tid(e: Error, pids: Option<&[Pid]>) -> Error {
+    match (e, pids) {
+        (Error::Kernel { errno, rule: None }, Some(pids)) => {
+            SetTidError::from_kernel(errno, pids).map_or(e, Error::SetTid)
+        }
+        _ => e,
     }
-    if pids.is_empty() {
-        return refusal(
-            "SpawnOptions::set_tid(&[])",
-            "an empty set_tid array asks for nothing (clone3 refuses it with EINVAL): \
-             leave set_tid out for the next free pid",
-        );
-    }
-    if pids.len() > MAX_SET_TID {
-        return refusal(
-            "SpawnOptions::set_tid with more than 32 pids",
-            "a task is in at most 32 nested PID namespaces (MAX_PID_NS_LEVEL): clone3 \
-             refuses a longer set_tid array with EINVAL",
-        );
-    }
-    if pids.iter().any(|&pid| pid <= 0) {
-        return refusal(
-            "SpawnOptions::set_tid with a pid <= 0",
-            "a pid is at least 1 (clone3 refuses 0 or a negative pid with EINVAL)",
-        );
-    }
-    if flags.contains(CloneFlags::CLONE_NEWPID) && pids[0] != 1 {
-        return refusal(
-            "SpawnOptions::set_tid with CLONE_NEWPID and a first pid other than 1",
-            "the child is the first process of its new PID namespace, which has no init \
-             yet: its pid there (set_tid[0], the innermost) must be 1, or clone3 says EINVAL",
-        );
-    }
-    Ok(())
 }
 
 /// What a child made by [`spawn_with`] is told when it starts.
@@ -658,7 +665,9 @@ unsafe fn spawn_options_unchecked<F: FnOnce(Born) -> i32>(
                 {
                     via_clone()
                 }
-                other => other.map(|pid| (pid, call)),
+                other => other
+                    .map_err(|e| explain_set_tid(e, options.set_tid))
+                    .map(|pid| (pid, call)),
             }
         }
     };

@@ -62,7 +62,7 @@ fn added_cell(c: &Cost) -> String {
 }
 
 /// The mounts cell of the container table, from a tool's `M mounts` record
-/// ("N: point type [ro], ...") and, for a tool that keeps the host's root,
+/// ("N: point type \[ro\], ...") and, for a tool that keeps the host's root,
 /// its `M host_mounts` record ("KEPT ABSENT": the host's mounts it kept and
 /// those it lacks): such a tree is summarised, not listed (it holds the
 /// private paths of the machine that ran it), and only what the tool added
