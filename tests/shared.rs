@@ -146,11 +146,16 @@ fn a_child_without_a_thread_pointer_uses_the_page() {
         // syscalls, and matches on Results: no TLS, no allocation, no panic.
         let made = unsafe {
             s.spawn(&mut stack, word, || {
+                // The parent writes slot 2 only after slot 3 says we are ready,
+                // so this wait must time out, however late the child starts.
                 if page.wait_timeout(2, 0, Duration::from_millis(1)).is_ok() {
-                    return 2; // nobody had written slot 2 yet
+                    return 2;
                 }
                 if page.u64(SharedPage::U64_SLOTS).is_ok() {
                     return 3;
+                }
+                if page.store_and_wake(3, 1).is_err() {
+                    return 5;
                 }
                 match page.wait_timeout(2, 0, Duration::from_secs(10)) {
                     Ok(go) if page.store_and_wake(4, go + 1).is_ok() => 0,
@@ -162,7 +167,8 @@ fn a_child_without_a_thread_pointer_uses_the_page() {
             return None;
         }
         let child = made.expect("scoped CLONE_VM child");
-        let _ = sys::nanosleep(Duration::from_millis(20));
+        // Wait for the child's first two steps before giving it the go.
+        assert_eq!(page.wait_timeout(3, 0, Duration::from_secs(10)), Ok(1));
         page.store_and_wake(2, 41).unwrap();
         let answer = page.wait_timeout(4, 0, Duration::from_secs(10));
         Some((answer, child.join().unwrap()))

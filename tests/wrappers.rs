@@ -561,8 +561,9 @@ fn subreaper_adopts_the_orphaned_grandchild() {
 
 /// PR_SET_PDEATHSIG: the grandchild asked for SIGUSR1 when its parent dies;
 /// the middle process exits, and the subreaper reaps a grandchild killed by
-/// SIGUSR1 (before it could report its new parent). Without the request,
-/// the same grandchild lives on, reports, and exits 0.
+/// SIGUSR1. (Whether it reported its new parent first is a race with the
+/// signal's delivery, so it is not asserted.) Without the request, the same
+/// grandchild lives on, reports, and exits 0.
 #[test]
 fn pdeathsig_signals_the_orphan_when_its_parent_dies() {
     let asked = orphan_a_grandchild(true, Some(Signal::SIGUSR1));
@@ -571,7 +572,6 @@ fn pdeathsig_signals_the_orphan_when_its_parent_dies() {
         common::killed_by(status, Signal::SIGUSR1.number()),
         "{asked:?}"
     );
-    assert_eq!(asked.new_parent, None, "{asked:?}");
     let not_asked = orphan_a_grandchild(true, None);
     assert_eq!(
         not_asked.status,
