@@ -166,11 +166,13 @@ impl SetTidError {
     /// [`NeedsClone3`](SetTidError::NeedsClone3).
     ///
     /// For [`NotPositive`](SetTidError::NotPositive) and
-    /// [`NewPidNotInit`](SetTidError::NewPidNotInit) the kernel finds the
-    /// pid in `alloc_pid`, late in `copy_process`: a check it makes earlier
-    /// answers first if the request fails it too (a broken clone(2) rule,
-    /// or EPERM from `copy_namespaces` for a CLONE_NEWPID without
-    /// CAP_SYS_ADMIN).
+    /// [`NewPidNotInit`](SetTidError::NewPidNotInit) this is the kernel's
+    /// answer only where no earlier check fails first: the kernel finds the
+    /// pid in `alloc_pid`, late in `copy_process`, walking the levels
+    /// innermost first with a capability check (EPERM) at each, so a broken
+    /// clone(2) rule, EPERM from `copy_namespaces` for a CLONE_NEWPID without
+    /// CAP_SYS_ADMIN, or EPERM at an inner level (newer kernels also make the
+    /// "no init yet" check after the capability check) can answer instead.
     pub const fn kernel_errno(&self) -> Option<Errno> {
         match self {
             SetTidError::Empty
@@ -229,7 +231,8 @@ impl fmt::Display for SetTidError {
                 write!(
                     f,
                     "{errno}: clone3 with a set_tid of {len} pid{}, set_tid[0] = {first} \
-                     (innermost PID namespace first): ",
+                     (innermost PID namespace first); if set_tid is the cause (another check, \
+                     a seccomp filter or a sysctl, can give the same errno): ",
                     plural(*len)
                 )?;
                 f.write_str(match *errno {

@@ -217,11 +217,12 @@ impl SharedPage {
     /// thread sleeping on it (`futex(FUTEX_WAKE)`). Returns how many woke.
     pub fn store_and_wake(&self, slot: usize, value: u32) -> Result<usize, SharedError> {
         self.u32(slot)?.store(value, Ordering::SeqCst);
-        self.wake(slot, u32::MAX)
+        self.wake(slot, i32::MAX as u32)
     }
 
     /// Wake up to `waiters` sleepers on the 32-bit slot `slot`, without
-    /// changing it. Returns how many woke.
+    /// changing it (`waiters` of `i32::MAX` or more: every one; 0: none).
+    /// Returns how many woke.
     ///
     /// ```
     /// use clonelab::SharedPage;

@@ -163,8 +163,9 @@ pub(crate) const POLL_STEP_MAX: Duration = Duration::from_millis(10);
 
 /// The pid `waitid` wrote: 0 when `WNOHANG` found no child ready.
 fn siginfo_pid(info: &k::siginfo_t) -> Pid {
-    // SAFETY: waitid fills the SIGCHLD variant of the union, or leaves the
-    // zeroed siginfo as it was (si_pid 0) when WNOHANG found nothing.
+    // SAFETY: waitid fills the SIGCHLD variant of the union (the kernel
+    // writes every field, si_pid 0 when WNOHANG found nothing), and the
+    // siginfo was zeroed before: every byte read is initialised.
     unsafe {
         info.__bindgen_anon_1
             .__bindgen_anon_1
@@ -236,7 +237,10 @@ pub(crate) fn wait_timeout(
         match child {
             Waitable::Pidfd(fd) => {
                 let mut fds = [PollFd::new(fd, PollFlags::IN)];
-                match sys::ppoll(&mut fds, left, None) {
+                // A timespec holds at most i64::MAX seconds: a longer wait is
+                // done in steps of that (the loop comes back here).
+                let this_wait = left.map(|l| l.min(Duration::from_secs(i64::MAX as u64)));
+                match sys::ppoll(&mut fds, this_wait, None) {
                     Ok(_) | Err(Errno::EINTR) => {}
                     Err(e) => return Err(e),
                 }

@@ -183,3 +183,43 @@ fn a_child_without_a_thread_pointer_uses_the_page() {
     );
     assert_eq!(answer, Ok(42));
 }
+
+/// `store_and_wake` wakes every sleeper, not one: two fork-like children
+/// wait on the same slot (10 s at most); one store wakes both at once. (The
+/// kernel reads FUTEX_WAKE's count as an `int`: a count of `u32::MAX` would be
+/// -1, which wakes a single waiter.)
+#[test]
+fn store_and_wake_wakes_every_waiter() {
+    let page = SharedPage::new().expect("mmap MAP_SHARED");
+    let waiter = || {
+        spawn(fork_like(), || {
+            let ready = page.u32(2).map(|slot| slot.fetch_add(1, Ordering::SeqCst));
+            match (ready, page.wait_timeout(1, 0, Duration::from_secs(10))) {
+                (Ok(_), Ok(1)) => 0,
+                (Ok(_), Err(SharedError::TimedOut { .. })) => 2,
+                _ => 1,
+            }
+        })
+        .expect("spawn")
+    };
+    let (mut first, mut second) = (waiter(), waiter());
+    let started = Instant::now();
+    while page.u32(2).unwrap().load(Ordering::SeqCst) < 2 && started.elapsed().as_secs() < 10 {
+        let _ = sys::nanosleep(Duration::from_millis(1));
+    }
+    // Let both fall asleep (a child not yet asleep sees the new value at once).
+    let _ = sys::nanosleep(Duration::from_millis(50));
+    let woke_at = Instant::now();
+    page.store_and_wake(1, 1).unwrap();
+    let statuses = (first.wait().unwrap(), second.wait().unwrap());
+    assert_eq!(
+        statuses,
+        (WaitStatus::Exited(0), WaitStatus::Exited(0)),
+        "2: a child slept until its timeout: the store woke only one"
+    );
+    assert!(
+        woke_at.elapsed() < Duration::from_secs(5),
+        "both woke at the store, not at a timeout: {:?}",
+        woke_at.elapsed()
+    );
+}

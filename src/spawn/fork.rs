@@ -192,12 +192,15 @@ impl Child {
     /// check itself fails, `EPERM` from a seccomp filter say, that error,
     /// and no signal is sent).
     ///
-    /// What a pid cannot promise: between the check and `kill` another
-    /// thread of this process can reap the child (a wait for any child, or
-    /// [`wait_pid`](crate::wait::wait_pid) on this pid) and the kernel can
-    /// hand the pid to a new process, which `kill` would then reach. Only a
-    /// pidfd closes that gap: spawn with `CLONE_PIDFD` where a child may be
-    /// reaped outside its `Child`.
+    /// What a pid cannot promise. The check proves only that *some*
+    /// unreaped child of ours has this pid: if the child was reaped
+    /// elsewhere and the kernel handed its pid to another child of ours,
+    /// `kill` (and `wait`) reach that one. And between the check and `kill`
+    /// the child can be reaped — by another thread of this process (a wait
+    /// for any child, or [`wait_pid`](crate::wait::wait_pid) on this pid), or
+    /// by the kernel itself when SIGCHLD is set to SIG_IGN or SA_NOCLDWAIT —
+    /// and its pid reused. Only a pidfd closes these gaps: spawn with
+    /// `CLONE_PIDFD` where a child may be reaped outside its `Child`.
     pub fn kill(&self, signal: Signal) -> Result<(), Errno> {
         if self.status.is_some() {
             return Err(Errno::ESRCH);

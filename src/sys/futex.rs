@@ -67,8 +67,15 @@ pub fn futex_wait_timeout(word: &AtomicI32, expected: i32, nanos: u64) -> Result
     futex_wait_until(word, expected, Some(&timeout))
 }
 
-/// `futex(uaddr, FUTEX_WAKE, n)`: wake up to `n` waiters; returns how many woke.
+/// `futex(uaddr, FUTEX_WAKE, n)`: wake up to `n` waiters; returns how many
+/// woke. The kernel takes `n` as an `int` and wakes one waiter for any count
+/// it reads as 0 or less, so `n` is capped at `i32::MAX` (every waiter) and
+/// `n == 0` wakes nobody without asking the kernel.
 pub fn futex_wake(word: &AtomicI32, n: u32) -> Result<usize, Errno> {
+    if n == 0 {
+        return Ok(0);
+    }
+    let n = n.min(i32::MAX as u32);
     // SAFETY: word is a valid, aligned 32-bit location.
     decode(unsafe {
         syscall3(

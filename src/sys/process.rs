@@ -75,8 +75,9 @@ pub unsafe fn fork() -> Result<Option<Pid>, Errno> {
     let (first, second) = (k::SIGCHLD as usize, 0); // flags, stack
     #[cfg(target_arch = "s390x")]
     let (first, second) = (0, k::SIGCHLD as usize); // stack, flags
-                                                    // SAFETY: stack = 0 makes the child continue on its copy of our stack, so
-                                                    // returning from this function in the child is sound (its memory is private).
+
+    // SAFETY: stack = 0 makes the child continue on its copy of our stack, so
+    // returning from this function in the child is sound (its memory is private).
     let pid = decode(unsafe { syscall5(k::__NR_clone, first, second, 0, 0, 0) })?;
     Ok(if pid == 0 { None } else { Some(pid as Pid) })
 }

@@ -127,8 +127,11 @@ impl SignalfdInfo {
 /// `read` does.
 ///
 /// # Errors
-/// - `EINVAL`: `fd` gave something other than one whole record: it is not a
-///   signalfd (a signalfd never returns part of one).
+/// - `EINVAL`: `fd` gave something other than one whole 128-byte record, so
+///   it is not a signalfd (a signalfd never returns part of one). A
+///   descriptor that is not a signalfd but yields exactly 128 bytes (a pipe,
+///   a file) is not detected: its bytes are read and returned as a record
+///   of meaningless fields (every bit pattern is a valid `SignalfdInfo`).
 /// - Whatever `read` returns for `fd`: `EAGAIN` if it is non-blocking and no
 ///   signal is pending, `EINTR` if a handler interrupted the wait.
 ///
