@@ -25,9 +25,10 @@ fn socket(domain: u32, kind: u32, protocol: u32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw(fd as c_int) })
 }
 
-/// Whether interface `name` (e.g. `b"lo"`) is up, via `SIOCGIFFLAGS` on a
-/// datagram socket; ENODEV if this network namespace has no such interface.
-pub fn interface_is_up(name: &[u8]) -> Result<bool, Errno> {
+/// `ioctl(request)` on interface `name` (e.g. `b"lo"`, at most 15 bytes
+/// used) through a datagram socket: the filled `ifreq`. ENODEV if this
+/// network namespace has no such interface.
+fn interface_ioctl(name: &[u8], request: u32) -> Result<linux_raw_sys::net::ifreq, Errno> {
     use linux_raw_sys::net;
     let sock = socket(net::AF_INET, net::SOCK_DGRAM, 0)?;
     // SAFETY: ifreq is plain old data.
@@ -38,20 +39,35 @@ pub fn interface_is_up(name: &[u8]) -> Result<bool, Errno> {
             *dst = src as _;
         }
     }
-    // SAFETY: req is a valid ifreq for SIOCGIFFLAGS to fill.
+    // SAFETY: req is a valid ifreq for an interface request to fill.
     let result = decode(unsafe {
         syscall3(
             k::__NR_ioctl,
             sock.as_raw() as usize,
-            linux_raw_sys::ioctl::SIOCGIFFLAGS as usize,
+            request as usize,
             &mut req as *mut net::ifreq as usize,
         )
     });
     drop(sock);
-    result?;
+    result.map(|_| req)
+}
+
+/// Whether interface `name` (e.g. `b"lo"`) is up, via `SIOCGIFFLAGS`;
+/// ENODEV if this network namespace has no such interface.
+pub fn interface_is_up(name: &[u8]) -> Result<bool, Errno> {
+    use linux_raw_sys::net;
+    let req = interface_ioctl(name, linux_raw_sys::ioctl::SIOCGIFFLAGS)?;
     // SAFETY: SIOCGIFFLAGS filled the flags member.
     let flags = unsafe { req.ifr_ifru.ifru_flags } as u32;
     Ok(flags & net::net_device_flags::IFF_UP as u32 != 0)
+}
+
+/// The index of interface `name` in this network namespace, via
+/// `SIOCGIFINDEX` (what `if_nametoindex(3)` does); ENODEV if there is none.
+pub fn interface_index(name: &[u8]) -> Result<u32, Errno> {
+    let req = interface_ioctl(name, linux_raw_sys::ioctl::SIOCGIFINDEX)?;
+    // SAFETY: SIOCGIFINDEX filled the index member.
+    Ok(unsafe { req.ifr_ifru.ifru_ivalue } as u32)
 }
 
 /// Bring network interface `index` up with a raw netlink `RTM_NEWLINK`

@@ -16,13 +16,10 @@ use super::record::Checks;
 use super::text::YesNo;
 use super::Calls;
 use super::{contains, namespace_flags, run_child, SharedPage, Text};
-use crate::arch::syscall3;
-use crate::errno::{decode, Errno};
+use crate::errno::Errno;
 use crate::flags::{CloneFlags, ExitSignal, FlagsWord};
-use crate::sys::OwnedFd;
 use crate::{Error, WaitStatus};
 use core::fmt;
-use linux_raw_sys::general as k;
 
 /// Bytes of an interface name, its NUL included (`IFNAMSIZ`).
 const NAME_BYTES: usize = 16;
@@ -269,45 +266,6 @@ fn read_interfaces() -> Names {
     names
 }
 
-/// The index of interface `name` in this network namespace (`SIOCGIFINDEX`
-/// on a datagram socket, what `if_nametoindex(3)` does).
-fn interface_index(name: &[u8]) -> Result<u32, Errno> {
-    use linux_raw_sys::net;
-    // SAFETY: socket takes no pointers.
-    let fd = decode(unsafe {
-        syscall3(
-            k::__NR_socket,
-            net::AF_INET as usize,
-            (net::SOCK_DGRAM | k::O_CLOEXEC) as usize,
-            0,
-        )
-    })?;
-    // SAFETY: the kernel just opened it for us alone.
-    let sock = unsafe { OwnedFd::from_raw(fd as core::ffi::c_int) };
-    // SAFETY: ifreq is plain old data.
-    let mut req: net::ifreq = unsafe { core::mem::zeroed() };
-    // SAFETY: writing the name into the union's name member (16 bytes, NUL-padded).
-    unsafe {
-        let slots = req.ifr_ifrn.ifrn_name.iter_mut();
-        for (dst, &src) in slots.zip(name.iter().take(NAME_BYTES - 1)) {
-            *dst = src as _;
-        }
-    }
-    // SAFETY: req is a valid ifreq for SIOCGIFINDEX to fill.
-    let result = decode(unsafe {
-        syscall3(
-            k::__NR_ioctl,
-            sock.as_raw() as usize,
-            linux_raw_sys::ioctl::SIOCGIFINDEX as usize,
-            &mut req as *mut net::ifreq as usize,
-        )
-    });
-    drop(sock);
-    result?;
-    // SAFETY: SIOCGIFINDEX filled the index member.
-    Ok(unsafe { req.ifr_ifru.ifru_ivalue } as u32)
-}
-
 // Where the child reports (SharedPage slots): its namespace, lo's state, then
 // its interface names, two slots (16 bytes) each.
 const NS_DEV: usize = 0;
@@ -336,7 +294,7 @@ pub fn observe() -> Result<Observed, Error> {
             page.put(FIRST_NAME + 2 * i, first);
             page.put(FIRST_NAME + 2 * i + 1, second);
         }
-        match interface_index(b"lo") {
+        match crate::net::interface_index(b"lo") {
             Ok(index) => page.put(LO_INDEX, index as u64),
             Err(e) => page.put(LO_INDEX_ERRNO, e.raw() as u64),
         }

@@ -341,18 +341,18 @@ pub(super) fn passes_section(md: &mut String, run: &Run, keyed: fn(&Run) -> Vec<
 /// build and the run (the keys a run lacks are left out).
 pub(super) fn machine(md: &mut String, run: &Run) {
     let _ = writeln!(md, "## Machine and run\n");
-    for (label, key) in [
-        ("CPU", "cpu"),
-        ("cores", "cores"),
-        ("kernel", "kernel"),
-        ("arch", "arch"),
-        ("compiler", "rustc"),
-        ("code generation flags", "rustflags"),
+    // The machine and build records (those two runs must share), then the run's own.
+    let machine = SAME_RUN_DESIGN
+        .iter()
+        .copied()
+        .filter(|&(_, key)| key != "passes");
+    let this_run = [
         ("date", "date"),
         ("load average at the end", "loadavg"),
         ("transparent huge pages", "thp"),
         ("mode", "mode"),
-    ] {
+    ];
+    for (label, key) in machine.chain(this_run) {
         if run.meta.contains_key(key) {
             let _ = writeln!(md, "- {label}: {}", run.meta(key));
         }
