@@ -2,13 +2,14 @@
 //! (and the run before, if any): the machine, the per-flag ledger with its
 //! plot, what each flag costs in the kernel, the sustained rate of the
 //! namespaces torn down later, the container start against its peers with
-//! the targets, what was skipped, and the agreement with the run before.
+//! the targets, what was skipped, the agreement with the run before, and
+//! the Try this and Exercises every chapter ends with.
 //!
 //! Part of `xtask/src/bench/`; `costs` calls [`report`]. Std only.
 
 use super::costs::{keyed, ledger, starts, Cost, CLONELAB, CONTAINER_SET, TARGETS};
 use super::costs_text::{
-    CONTAINER, CONTAINER_TRACE, FLAGS, IN_A_ROW, METHOD, NOTES, NOT_IN_LEDGER,
+    CONTAINER, CONTAINER_TRACE, FLAGS, IN_A_ROW, METHOD, NOTES, NOT_IN_LEDGER, STUDY,
 };
 use super::format::{esc, human, interval, repeat};
 use super::ratios::agreement_of;
@@ -326,6 +327,7 @@ pub(super) fn report(run: &Run, previous: Option<&Run>, svg_name: &str) -> (Stri
         agreement_section(&mut md, prev, run, &agreement_of(&keyed(prev), &keyed(run)));
     }
     md.push_str(NOTES);
+    md.push_str(STUDY);
 
     // The plot: the ledger, the sustained rates, the container start.
     let mut rows: Vec<(String, Option<Est>)> = vec![("create+reap, flag / baseline".into(), None)];

@@ -254,3 +254,57 @@ pub(super) const NOTES: &str = "
   here also the deferred teardowns (network, IPC), which run in kernel threads on another core and may
   land in whichever batch comes next.
 ";
+
+/// After the closing notes, as every chapter ends: what a reader can run,
+/// and exercises whose answers follow from the text above (none names a
+/// number of one run: the ledger changes from run to run, this text does not).
+pub(super) const STUDY: &str = "
+## Try this
+
+- `cargo xtask bench --costs --quick` runs the same bench as one short pass, 3 rounds per set. It
+  writes `target/bench/costs.md`, `costs.svg` and its records, `costs-quick.tsv`; `docs/` is left
+  alone. The first time, it builds the bench (into `target/bench-build/`), which can take a minute;
+  after that, seconds. Its *Machine and run* says `mode: quick`, and its intervals are far wider than
+  the ones above. It is noise, not a result.
+- Keep those records (`cp target/bench/costs-quick.tsv /tmp/first.tsv`), run the quick bench again,
+  and hold the two runs against each other:
+  `cargo xtask bench --costs --compare /tmp/first.tsv target/bench/costs-quick.tsv`. Each row says
+  `agrees`, `both within noise` or **differs**. Count the rows that differ: two full runs must have
+  none.
+- Think it through: `CLONE_CHILD_CLEARTID` is measured twice, against `SIGCHLD only` and, with
+  `CLONE_VM`, against `CLONE_VM`. Read what each row makes the kernel do. Why may the first cost
+  nothing, when the second does work at every exit?
+
+## Exercises
+
+1. The ratio of `CLONE_VM` is below 1. How can a flag make a child cheaper?
+
+   <details><summary>Answer</summary>
+
+   The baseline is a fork-like child. Its cost is mostly the copy of this process's address space
+   (`dup_mm`) and its teardown at exit. With `CLONE_VM`, `copy_mm` only takes a reference on the
+   parent's `mm_struct`, and the exit drops it. The ratio is what skipping the copy saves. It shrinks
+   as the parent grows.
+
+   </details>
+
+2. A row says *within noise*. What does that mean? Does it say the flag costs nothing?
+
+   <details><summary>Answer</summary>
+
+   The ratio's 95 % confidence interval holds 1.0: this run cannot tell the flag's cost from
+   nothing. It does not say the cost is zero, only that this run cannot see it.
+
+   </details>
+
+3. Why is `CLONE_NEWNET` measured in a set of its own?
+
+   <details><summary>Answer</summary>
+
+   Its teardown is asynchronous. The reap drops the last reference, but `__put_net` only queues the
+   namespace, and `cleanup_net` runs later, in a workqueue. Deferred work like that may land in
+   whichever batch comes next. In a set shared with the other flags, it would land in their batches.
+   (IPC's teardown is deferred too: the notes above list both among what pairing does not cancel.)
+
+   </details>
+";
