@@ -401,8 +401,53 @@ fn decompress_bzimage(bzimage: &std::path::Path, out: &std::path::Path) -> Resul
 
 #[cfg(test)]
 mod kernel_cache_tests {
-    use super::version_order;
+    use super::{check_against_package, version_order};
     use std::cmp::Ordering::*;
+
+    /// A kernel image cut short (or changed) is told from the one its package
+    /// lists: a package is built here with dpkg-deb, its md5sums included.
+    #[test]
+    fn an_image_is_checked_against_its_package() {
+        let dir = std::env::temp_dir().join(format!("xtask-deb-{}", std::process::id()));
+        let root = dir.join("pkg");
+        std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
+        std::fs::create_dir_all(root.join("boot")).unwrap();
+        let image: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(root.join("boot/vmlinuz-test"), &image).unwrap();
+        std::fs::write(
+            root.join("DEBIAN/control"),
+            "Package: xtask-test\nVersion: 1\nArchitecture: all\nMaintainer: x <x@x>\nDescription: t\n",
+        )
+        .unwrap();
+        let sums = std::process::Command::new("md5sum")
+            .arg("boot/vmlinuz-test")
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        std::fs::write(root.join("DEBIAN/md5sums"), &sums.stdout).unwrap();
+        let deb = dir.join("test.deb");
+        let built = std::process::Command::new("dpkg-deb")
+            .args(["--build", "--root-owner-group"])
+            .arg(&root)
+            .arg(&deb)
+            .output()
+            .unwrap();
+        assert!(built.status.success(), "{built:?}");
+        let whole = dir.join("whole");
+        std::fs::write(&whole, &image).unwrap();
+        assert_eq!(
+            check_against_package(&deb, "boot/vmlinuz-test", &whole),
+            Ok(())
+        );
+        let cut = dir.join("cut");
+        std::fs::write(&cut, &image[..image.len() / 2]).unwrap();
+        let refused = check_against_package(&deb, "boot/vmlinuz-test", &cut);
+        assert!(
+            refused.is_err_and(|e| e.contains("cut short")),
+            "a cut image passed"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn versions_sort_as_numbers() {
