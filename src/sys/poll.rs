@@ -53,6 +53,47 @@ const NR_CLOCK_GETTIME64: u32 = k::__NR_clock_gettime64;
 /// The size of the kernel's `sigset_t` (`_NSIG / 8`): 8 bytes on all six arches.
 const SIGSET_SIZE: usize = size_of::<u64>();
 
+/// The operations both flag sets of this module have: the raw bits, `|`,
+/// `contains`, `intersects`, and a `Debug` that shows the bits in hex.
+macro_rules! flag_set {
+    ($name:ident, $bits:ty) => {
+        impl $name {
+            /// The raw bits.
+            pub const fn bits(self) -> $bits {
+                self.0
+            }
+
+            /// Flags from raw bits, kept as they are.
+            pub const fn from_bits_retain(bits: $bits) -> $name {
+                $name(bits)
+            }
+
+            /// Whether every flag of `other` is set.
+            pub const fn contains(self, other: $name) -> bool {
+                self.0 & other.0 == other.0
+            }
+
+            /// Whether any flag of `other` is set.
+            pub const fn intersects(self, other: $name) -> bool {
+                self.0 & other.0 != 0
+            }
+        }
+
+        impl core::ops::BitOr for $name {
+            type Output = $name;
+            fn bitor(self, other: $name) -> $name {
+                $name(self.0 | other.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:#x})", stringify!($name), self.0)
+            }
+        }
+    };
+}
+
 /// Events of one [`PollFd`]: what to watch for, or what happened
 /// (the kernel's 16-bit `events` and `revents`; `POLL*` from `linux/poll.h`).
 ///
@@ -84,40 +125,9 @@ impl PollFlags {
     pub const HUP: PollFlags = PollFlags(k::POLLHUP as u16);
     /// `POLLNVAL` (reported only): the descriptor is not open.
     pub const NVAL: PollFlags = PollFlags(k::POLLNVAL as u16);
-
-    /// The raw bits.
-    pub const fn bits(self) -> u16 {
-        self.0
-    }
-
-    /// Flags from raw bits, kept as they are.
-    pub const fn from_bits_retain(bits: u16) -> PollFlags {
-        PollFlags(bits)
-    }
-
-    /// Whether every flag of `other` is set.
-    pub const fn contains(self, other: PollFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Whether any flag of `other` is set.
-    pub const fn intersects(self, other: PollFlags) -> bool {
-        self.0 & other.0 != 0
-    }
 }
 
-impl core::ops::BitOr for PollFlags {
-    type Output = PollFlags;
-    fn bitor(self, other: PollFlags) -> PollFlags {
-        PollFlags(self.0 | other.0)
-    }
-}
-
-impl fmt::Debug for PollFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PollFlags({:#x})", self.0)
-    }
-}
+flag_set!(PollFlags, u16);
 
 /// One entry of [`ppoll`]'s array: the kernel's `struct pollfd`, holding a
 /// descriptor borrowed for `'fd`.
@@ -288,40 +298,9 @@ impl EpollFlags {
     pub const ET: EpollFlags = EpollFlags(k::EPOLLET);
     /// `EPOLLONESHOT`: report once, then disable until modified.
     pub const ONESHOT: EpollFlags = EpollFlags(k::EPOLLONESHOT);
-
-    /// The raw bits.
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-
-    /// Flags from raw bits, kept as they are.
-    pub const fn from_bits_retain(bits: u32) -> EpollFlags {
-        EpollFlags(bits)
-    }
-
-    /// Whether every flag of `other` is set.
-    pub const fn contains(self, other: EpollFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Whether any flag of `other` is set.
-    pub const fn intersects(self, other: EpollFlags) -> bool {
-        self.0 & other.0 != 0
-    }
 }
 
-impl core::ops::BitOr for EpollFlags {
-    type Output = EpollFlags;
-    fn bitor(self, other: EpollFlags) -> EpollFlags {
-        EpollFlags(self.0 | other.0)
-    }
-}
-
-impl fmt::Debug for EpollFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "EpollFlags({:#x})", self.0)
-    }
-}
+flag_set!(EpollFlags, u32);
 
 /// One epoll event: the kernel's `struct epoll_event` (packed on x86_64,
 /// as the kernel lays it out there): the events, and 64 bits of data the

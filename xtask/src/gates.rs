@@ -165,22 +165,13 @@ fn msrv_command() -> Result<Command, String> {
 /// each of [`PACKAGE_MUST_HOLD`] is in it, nothing of [`PACKAGE_MUST_NOT_HOLD`]
 /// and nothing else of `docs/` but `docs/abi.md` is.
 fn package_contents() -> Result<(), String> {
-    let out = Command::new("cargo")
-        .args([
-            "package",
-            "--list",
-            "--package",
-            "clonelab",
-            "--allow-dirty",
-        ])
-        .output()
-        .map_err(|e| format!("could not run cargo package: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo package --list failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
+    let out = crate::provision::run_ok(Command::new("cargo").args([
+        "package",
+        "--list",
+        "--package",
+        "clonelab",
+        "--allow-dirty",
+    ]))?;
     let listed: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)

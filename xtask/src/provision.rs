@@ -156,7 +156,8 @@ pub fn vm_tools(arch: Arch) -> Result<(), String> {
     ensure_packages(VM_PACKAGES)
 }
 
-fn run_ok(cmd: &mut Command) -> Result<std::process::Output, String> {
+/// Run `cmd`; its output if it exited 0, else an error with its stderr.
+pub(crate) fn run_ok(cmd: &mut Command) -> Result<std::process::Output, String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     if !out.status.success() {
         return Err(format!(
